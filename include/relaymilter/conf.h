@@ -1,0 +1,31 @@
+/*
+ * conf.h - the configuration file (libconfig syntax) -> a ruleset.
+ *
+ * The file is read, every key is checked against the declaration table in
+ * conf.c (an unknown key is an error), and the lists are compiled into a new
+ * rm_ruleset.  Any error is fatal to the load and reported as
+ * "file:line: message"; the caller keeps whatever ruleset it had.
+ */
+#ifndef RM_CONF_H
+#define RM_CONF_H
+
+#include <stddef.h>
+
+#include "relaymilter/ruleset.h"
+
+#define RM_CONF_DEFAULT "/etc/relaymilter/relaymilter.conf"
+
+/*
+ * rm_conf_load - read and compile path.  Return a ruleset with one
+ * reference, or NULL with "file:line: message" in errbuf.
+ */
+struct rm_ruleset *rm_conf_load(const char *path, char *errbuf, size_t errlen);
+
+/*
+ * rm_conf_socket_check - a libmilter socket spec we accept: "unix:/abs",
+ * "local:/abs", "inet:PORT[@HOST]", "inet6:PORT[@HOST]".  Return 0, or -1
+ * with the reason in err.
+ */
+int rm_conf_socket_check(const char *spec, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * domset.h - sets of domain names: exact names and whole subtrees.
+ *
+ * A pattern "example.com" matches that name only; ".example.com" matches
+ * every name below it (a.example.com, b.a.example.com) but not example.com
+ * itself, as in Postfix's parent_domain_matches_subdomains=no form.
+ * Matching is ASCII case-insensitive; one trailing dot on a looked-up name
+ * is ignored.  Built once (add, finish), then read-only and lock-free.
+ * A lookup costs one hash probe per label of the name.
+ */
+#ifndef RM_DOMSET_H
+#define RM_DOMSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct rm_domset;
+
+struct rm_domset *rm_domset_new(void);
+
+/*
+ * rm_domain_check - a pattern is a valid domain name (or ".domain"):
+ * labels of letters, digits, '-' and '_' (1-63 bytes, no leading or trailing
+ * '-'), at most 253 bytes, no empty label.  Return 0, or -1 with the reason
+ * in errbuf.
+ */
+int rm_domain_check(const char *pattern, char *errbuf, size_t errlen);
+
+/*
+ * rm_domset_add - add a pattern (checked with rm_domain_check) with an
+ * opaque tag returned by lookups.  A duplicate pattern keeps the first tag.
+ * Return 0, -1 with the reason in errbuf.
+ */
+int rm_domset_add(struct rm_domset *, const char *pattern, const void *tag,
+                  char *errbuf, size_t errlen);
+int rm_domset_finish(struct rm_domset *);
+/*
+ * rm_domset_lookup - does the set hold the name?  An exact pattern wins
+ * over a subtree pattern, and a closer subtree over a wider one.
+ */
+bool rm_domset_lookup(const struct rm_domset *, const char *name,
+                      const void **tag);
+size_t rm_domset_count(const struct rm_domset *);
+void rm_domset_free(struct rm_domset *);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * ip.h - IP addresses and CIDR sets.
+ *
+ * Every address is kept as 16 bytes: IPv4 as the v4-mapped IPv6 address
+ * ::ffff:a.b.c.d, so a v4-mapped IPv6 client matches an IPv4 network and one
+ * lookup structure serves both families.
+ *
+ * An rm_ipset is built once (add, then finish) and is read-only afterwards,
+ * so any number of threads may look up in it without locks.
+ */
+#ifndef RM_IP_H
+#define RM_IP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rm_ip {
+	uint8_t ip_b[16];
+};
+
+/*
+ * rm_ip_parse - parse a textual address strictly with inet_pton(): dotted
+ * quad IPv4 (no octal, no short forms), IPv6, "IPv6:"-prefixed IPv6 (as
+ * Postfix sends {client_addr}), optionally in brackets ("[192.0.2.1]",
+ * "[IPv6:::1]"). Return 0 or -1.
+ */
+int rm_ip_parse(const char *s, struct rm_ip *out);
+
+/* rm_ip_is_v4 - the address is v4-mapped (an IPv4 address). */
+bool rm_ip_is_v4(const struct rm_ip *);
+
+/* rm_ip_format - "192.0.2.1" or "2001:db8::1" into buf. */
+const char *rm_ip_format(const struct rm_ip *, char *buf, size_t len);
+
+/*
+ * A parsed network: "192.0.2.0/24", "2001:db8::/32", or a bare address
+ * (a /32 or /128).  The prefix length is stored in the 128-bit space
+ * (IPv4 prefixes are +96).
+ */
+struct rm_cidr {
+	struct rm_ip c_addr; /* host bits cleared */
+	unsigned c_len;      /* 0..128 */
+};
+
+/*
+ * rm_cidr_parse - strict CIDR parse; host bits set below the prefix are an
+ * error ("192.0.2.1/24"), as a typo there usually means a wrong network.
+ * Return 0, or -1 with a reason in errbuf.
+ */
+int rm_cidr_parse(const char *s, struct rm_cidr *out, char *errbuf,
+                  size_t errlen);
+
+/* rm_cidr_contains - the address lies in the network. */
+bool rm_cidr_contains(const struct rm_cidr *, const struct rm_ip *);
+
+struct rm_ipset; /* opaque */
+
+struct rm_ipset *rm_ipset_new(void);
+/*
+ * rm_ipset_add - add a network with an opaque tag (the caller's pointer to
+ * the entry's text and origin, handed back by lookups).  Return 0 or -1
+ * (out of memory).  Adding after rm_ipset_finish() is a programming error.
+ */
+int rm_ipset_add(struct rm_ipset *, const struct rm_cidr *, const void *tag);
+/* rm_ipset_finish - sort and index; the set is read-only from now on. */
+int rm_ipset_finish(struct rm_ipset *);
+/*
+ * rm_ipset_lookup - the most specific network holding the address.
+ * Return true and set *tag when one does.  O(log n) plus nesting depth.
+ */
+bool rm_ipset_lookup(const struct rm_ipset *, const struct rm_ip *,
+                     const void **tag);
+size_t rm_ipset_count(const struct rm_ipset *);
+void rm_ipset_free(struct rm_ipset *);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * policy.h - the relay policy engine: facts and a ruleset in, a verdict out.
+ *
+ * The engine is pure: it never calls libmilter, LDAP or libconfig, keeps no
+ * state, allocates nothing, and reads no clock.  The same function serves
+ * the milter's RCPT callback and "relaymilter check", so what the CLI says
+ * is what the MTA would be told.
+ */
+#ifndef RM_POLICY_H
+#define RM_POLICY_H
+
+#include "relaymilter/ip.h"
+#include "relaymilter/rm.h"
+#include "relaymilter/ruleset.h"
+
+/*
+ * What is known about one recipient of one SMTP transaction.  A NULL
+ * pointer means the MTA did not tell us.
+ */
+struct rm_facts {
+	const struct rm_ip *f_client_ip; /* NULL: unknown client address */
+	const char *f_client_name;       /* for logs only */
+	const struct rm_ip *f_daemon_ip; /* {daemon_addr}: the address the
+	                                    client connected to */
+	const char *f_listener;          /* {daemon_name} */
+	const char *f_helo;
+	const char *f_auth;        /* {auth_authen}; NULL/"": none */
+	const char *f_sender;      /* MAIL FROM argument */
+	const char *f_rcpt;        /* RCPT TO argument */
+	const char *f_rcpt_addr;   /* {rcpt_addr}: MTA's resolution */
+	const char *f_rcpt_mailer; /* {rcpt_mailer} */
+};
+
+struct rm_verdict {
+	enum rm_action v_action;
+	const struct rm_reply *v_reply; /* NULL for RM_CONTINUE */
+	const char *v_rule;             /* e.g. "local_domains" */
+	const struct rm_entry *v_entry; /* the entry that matched, or NULL */
+};
+
+/*
+ * A trace receives one line per step of the evaluation, for --explain and
+ * debug logging.  NULL costs nothing.
+ */
+struct rm_trace {
+	void (*t_line)(void *arg, const char *line);
+	void *t_arg;
+};
+
+/*
+ * rm_policy_rcpt - decide one recipient.
+ *
+ * Never returns RM_CONTINUE for a recipient outside our domains unless the
+ * client is proven allowed to relay; a missing fact that the decision needs
+ * gives RM_TEMPFAIL.
+ */
+void rm_policy_rcpt(const struct rm_ruleset *, const struct rm_facts *,
+                    struct rm_verdict *, const struct rm_trace *);
+
+#endif

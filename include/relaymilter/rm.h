@@ -1,0 +1,27 @@
+/*
+ * rm.h - definitions shared by every relaymilter module.
+ *
+ * The verdict actions the policy engine returns and the tri-state result
+ * that every lookup uses: a lookup that fails is an error, never a "no".
+ */
+#ifndef RM_RM_H
+#define RM_RM_H
+
+#define RM_VERSION "0.1.0"
+
+/* Exit code for a configuration error (sysexits.h EX_CONFIG). */
+#define RM_EX_CONFIG 78
+
+/* What the engine tells the MTA for one recipient. */
+enum rm_action {
+	RM_CONTINUE = 0, /* allowed: the MTA goes on (never "accept") */
+	RM_REJECT,       /* 5xx */
+	RM_TEMPFAIL      /* 4xx: a needed fact or data was unavailable */
+};
+
+/* Tri-state lookup result. */
+enum rm_lookup { RM_NOTFOUND = 0, RM_FOUND = 1, RM_LOOKUP_ERROR = -1 };
+
+const char *rm_action_name(enum rm_action);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * runtime.h - the daemon's one piece of process-wide mutable state.
+ *
+ * libmilter callbacks take no user pointer, so the adapter reaches the
+ * runtime through a single pointer set once by rm_mlfi_register() before
+ * smfi_main() starts any thread.  Everything that changes at run time is
+ * inside: the snapshot (its own lock) and the session counter (atomic).
+ */
+#ifndef RM_RUNTIME_H
+#define RM_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "relaymilter/snapshot.h"
+
+struct rm_runtime {
+	struct rm_snapshot rt_snapshot;
+	const char *rt_config_path;
+	atomic_ulong rt_sessions; /* session ids */
+	atomic_bool rt_stopping;  /* tells the reload thread to end */
+};
+
+/*
+ * rm_mlfi_register - register the callbacks with libmilter.  Return 0, or
+ * -1 when libmilter refuses (logged).
+ */
+int rm_mlfi_register(struct rm_runtime *);
+
+#endif

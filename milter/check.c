@@ -1,0 +1,191 @@
+/*
+ * check.c - "relaymilter check": ask the engine what it would answer.
+ *
+ * Loads the config exactly as the daemon does, builds the facts from the
+ * command line and prints one line per recipient; --explain adds the facts
+ * and every step of the evaluation.  Nothing here decides anything: the
+ * verdict is rm_policy_rcpt()'s, so the CLI cannot drift from the daemon.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "relaymilter/addr.h"
+#include "relaymilter/check.h"
+#include "relaymilter/conf.h"
+#include "relaymilter/log.h"
+#include "relaymilter/policy.h"
+
+#define EX_USAGE_ 64
+
+static void
+check_usage(FILE *fp)
+{
+	fprintf(
+	    fp,
+	    "usage: relaymilter check [-c CONFIG] --client ADDR [--helo NAME]\n"
+	    "           [--listener NAME] [--auth LOGIN] [--from ADDR]\n"
+	    "           [--daemon-addr ADDR] --rcpt ADDR [--rcpt ADDR ...] "
+	    "[--explain]\n"
+	    "  --client ADDR   client IP address, or \"unknown\"\n"
+	    "  --daemon-addr   the address the client connected to "
+	    "({daemon_addr})\n"
+	    "exit: 0 all continue, 1 a reject, 2 a tempfail, 78 config "
+	    "error\n");
+}
+
+/* explain_line - print one engine step, indented under the verdict. */
+static void
+explain_line(void *arg, const char *line)
+{
+	fprintf((FILE *)arg, "    %s\n", line);
+}
+
+int
+rm_check_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"client", required_argument, NULL, 'C'},
+	    {"helo", required_argument, NULL, 'H'},
+	    {"listener", required_argument, NULL, 'L'},
+	    {"auth", required_argument, NULL, 'A'},
+	    {"from", required_argument, NULL, 'F'},
+	    {"rcpt", required_argument, NULL, 'R'},
+	    {"daemon-addr", required_argument, NULL, 'D'},
+	    {"explain", no_argument, NULL, 'x'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *config = RM_CONF_DEFAULT, *client = NULL;
+	struct rm_facts f;
+	struct rm_ip cip, dip;
+	struct rm_ruleset *rs;
+	struct rm_verdict v;
+	struct rm_trace tr = {explain_line, stdout};
+	char err[1024], reply[RM_REPLY_TEXT_MAX + 32], buf[512], bare[512];
+	const char **rcpts;
+	int c, i, nrcpt = 0, explain = 0, worst = 0;
+
+	memset(&f, 0, sizeof(f));
+	if ((rcpts = calloc((size_t)argc + 1, sizeof(*rcpts))) == NULL) {
+		fprintf(stderr, "relaymilter check: out of memory\n");
+		return 71;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'C':
+			client = optarg;
+			break;
+		case 'H':
+			f.f_helo = optarg;
+			break;
+		case 'L':
+			f.f_listener = optarg;
+			break;
+		case 'A':
+			f.f_auth = optarg;
+			break;
+		case 'F':
+			f.f_sender = optarg;
+			break;
+		case 'R':
+			rcpts[nrcpt++] = optarg;
+			break;
+		case 'x':
+			explain = 1;
+			break;
+		case 'D':
+			if (rm_ip_parse(optarg, &dip) != 0) {
+				fprintf(stderr,
+				        "relaymilter check: "
+				        "--daemon-addr %s: not an IP "
+				        "address\n",
+				        optarg);
+				free(rcpts);
+				return EX_USAGE_;
+			}
+			f.f_daemon_ip = &dip;
+			break;
+		case 'h':
+			check_usage(stdout);
+			free(rcpts);
+			return 0;
+		default:
+			check_usage(stderr);
+			free(rcpts);
+			return EX_USAGE_;
+		}
+	}
+	if (client == NULL || nrcpt == 0 || optind != argc) {
+		check_usage(stderr);
+		free(rcpts);
+		return EX_USAGE_;
+	}
+	if (strcmp(client, "unknown") != 0) {
+		if (rm_ip_parse(client, &cip) != 0) {
+			fprintf(stderr,
+			        "relaymilter check: --client %s: not "
+			        "an IP address (or \"unknown\")\n",
+			        client);
+			free(rcpts);
+			return EX_USAGE_;
+		}
+		f.f_client_ip = &cip;
+	}
+	if ((rs = rm_conf_load(config, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		free(rcpts);
+		return 78;
+	}
+	if (explain) {
+		printf("config %s\n", config);
+		printf("facts: client=%s",
+		       f.f_client_ip
+		           ? rm_ip_format(f.f_client_ip, buf, sizeof(buf))
+		           : "unknown");
+		printf(" helo=<%s>",
+		       rm_log_sanitize(f.f_helo, buf, sizeof(buf)));
+		printf(" auth=%s", rm_log_sanitize(f.f_auth, buf, sizeof(buf)));
+		printf(" from=<%s>",
+		       rm_log_sanitize(
+		           rm_addr_unbracket(f.f_sender, bare, sizeof(bare)),
+		           buf, sizeof(buf)));
+		printf(" listener=%s\n",
+		       rm_log_sanitize(f.f_listener, buf, sizeof(buf)));
+	}
+	for (i = 0; i < nrcpt; i++) {
+		f.f_rcpt = rcpts[i];
+		if (explain)
+			printf("rcpt <%s>\n",
+			       rm_log_sanitize(rm_addr_unbracket(f.f_rcpt, bare,
+			                                         sizeof(bare)),
+			                       buf, sizeof(buf)));
+		rm_policy_rcpt(rs, &f, &v, explain ? &tr : NULL);
+		printf("<%s> %s %s%s%s rule=%s",
+		       rm_log_sanitize(
+		           rm_addr_unbracket(f.f_rcpt, bare, sizeof(bare)), buf,
+		           sizeof(buf)),
+		       rm_action_name(v.v_action), v.v_reply ? "\"" : "",
+		       v.v_reply
+		           ? rm_reply_format(v.v_reply, reply, sizeof(reply))
+		           : "-",
+		       v.v_reply ? "\"" : "", v.v_rule);
+		if (v.v_entry != NULL)
+			printf(" entry=\"%s\" (%s)", v.v_entry->e_text,
+			       v.v_entry->e_origin);
+		printf("\n");
+		if (v.v_action == RM_REJECT && worst < 1)
+			worst = 1;
+		if (v.v_action == RM_TEMPFAIL)
+			worst = 2;
+	}
+	rm_ruleset_release(rs);
+	free(rcpts);
+	return worst;
+}

@@ -1,0 +1,381 @@
+/*
+ * ip.c - IP addresses, CIDR networks and the trusted-network set.
+ *
+ * An rm_ipset is a sorted array of networks.  Networks in a CIDR family are
+ * either nested or disjoint, so after sorting by start address (wider
+ * first on a tie) every entry can point at its closest enclosing entry.  A
+ * lookup binary-searches the last network starting at or before the
+ * address and climbs the enclosing chain: the first network on it that
+ * holds the address is the most specific one.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "relaymilter/ip.h"
+
+#define NO_PARENT SIZE_MAX
+
+/* Longest accepted text: "[IPv6:" + an IPv6 address with IPv4 tail + "]". */
+#define IP_TEXT_MAX 64
+
+struct ipset_ent {
+	struct rm_cidr ie_net;
+	const void *ie_tag;
+	size_t ie_seq;    /* insertion order: first of duplicates wins */
+	size_t ie_parent; /* closest enclosing entry, or NO_PARENT */
+};
+
+struct rm_ipset {
+	struct ipset_ent *is_ent;
+	size_t is_n, is_cap;
+	bool is_finished;
+};
+
+static const uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+/*
+ * v4_strict - s is a dotted quad without leading zeros; inet_pton()
+ * implementations differ on "010.0.0.1", which some read as octal.
+ */
+static bool
+v4_strict(const char *s)
+{
+	int digits = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			digits = 0;
+			continue;
+		}
+		if (digits == 1 && s[-1] == '0')
+			return false;
+		digits++;
+	}
+	return true;
+}
+
+/*
+ * ip_parse - rm_ip_parse(), also telling whether the text was IPv4 syntax
+ * (prefix lengths then count in the 32-bit space).
+ */
+static int
+ip_parse(const char *s, struct rm_ip *out, bool *v4)
+{
+	char buf[IP_TEXT_MAX + 1];
+	const char *p;
+	size_t len;
+	bool tagged = false;
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return -1;
+	len = strnlen(s, IP_TEXT_MAX + 1);
+	if (len > IP_TEXT_MAX)
+		return -1;
+	p = s;
+	if (len >= 2 && p[0] == '[' && p[len - 1] == ']') {
+		p++;
+		len -= 2;
+	}
+	if (len >= 5 && strncasecmp(p, "IPv6:", 5) == 0) {
+		tagged = true;
+		p += 5;
+		len -= 5;
+	}
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	/* a stray bracket or prefix in the middle fails inet_pton() below */
+	if (!tagged && inet_pton(AF_INET, buf, &a4) == 1) {
+		if (!v4_strict(buf))
+			return -1;
+		memcpy(out->ip_b, v4_prefix, sizeof(v4_prefix));
+		memcpy(&out->ip_b[12], &a4, 4);
+		*v4 = true;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, &a6) == 1) {
+		/* an embedded IPv4 tail must be just as strict */
+		if (strchr(buf, '.') != NULL &&
+		    !v4_strict(strrchr(buf, ':') + 1))
+			return -1;
+		memcpy(out->ip_b, &a6, 16);
+		*v4 = false;
+		return 0;
+	}
+	return -1;
+}
+
+int
+rm_ip_parse(const char *s, struct rm_ip *out)
+{
+	bool v4;
+
+	return ip_parse(s, out, &v4);
+}
+
+bool
+rm_ip_is_v4(const struct rm_ip *ip)
+{
+	return memcmp(ip->ip_b, v4_prefix, sizeof(v4_prefix)) == 0;
+}
+
+const char *
+rm_ip_format(const struct rm_ip *ip, char *buf, size_t len)
+{
+	const char *r;
+
+	if (len == 0)
+		return "";
+	if (rm_ip_is_v4(ip))
+		r = inet_ntop(AF_INET, &ip->ip_b[12], buf, (socklen_t)len);
+	else
+		r = inet_ntop(AF_INET6, ip->ip_b, buf, (socklen_t)len);
+	if (r == NULL)
+		buf[0] = '\0'; /* too small: print nothing, never garbage */
+	return buf;
+}
+
+/* mask_host - clear the bits below the prefix length. */
+static void
+mask_host(struct rm_ip *ip, unsigned len)
+{
+	unsigned i;
+
+	for (i = 0; i < 16; i++) {
+		if (len >= 8) {
+			len -= 8;
+			continue;
+		}
+		ip->ip_b[i] &= (uint8_t)(0xff00u >> len);
+		len = 0;
+	}
+}
+
+/* parse_len - strict decimal: digits only, no sign, no leading zero. */
+static int
+parse_len(const char *s, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > 128)
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+rm_cidr_parse(const char *s, struct rm_cidr *out, char *errbuf, size_t errlen)
+{
+	char abuf[IP_TEXT_MAX + 1], shown[INET6_ADDRSTRLEN];
+	const char *slash;
+	struct rm_ip masked;
+	unsigned len, max;
+	size_t alen;
+	bool v4;
+
+	memset(out, 0, sizeof(*out));
+	if (errbuf != NULL && errlen > 0)
+		errbuf[0] = '\0';
+	if (s == NULL || (slash = strchr(s, '/')) == NULL) {
+		if (ip_parse(s, &out->c_addr, &v4) != 0)
+			goto bad_addr;
+		out->c_len = 128;
+		return 0;
+	}
+	alen = (size_t)(slash - s);
+	if (alen > IP_TEXT_MAX)
+		goto bad_addr;
+	memcpy(abuf, s, alen);
+	abuf[alen] = '\0';
+	if (ip_parse(abuf, &out->c_addr, &v4) != 0)
+		goto bad_addr;
+	max = v4 ? 32 : 128;
+	if (parse_len(slash + 1, &len) != 0 || len > max) {
+		memset(out, 0, sizeof(*out));
+		if (errbuf != NULL)
+			snprintf(errbuf, errlen,
+			         "bad prefix length: want 0 to %u", max);
+		return -1;
+	}
+	out->c_len = v4 ? len + 96 : len;
+	masked = out->c_addr;
+	mask_host(&masked, out->c_len);
+	if (memcmp(&masked, &out->c_addr, sizeof(masked)) != 0) {
+		/* suggest the network in the family it was written in */
+		if (v4)
+			inet_ntop(AF_INET, &masked.ip_b[12], shown,
+			          sizeof(shown));
+		else
+			inet_ntop(AF_INET6, masked.ip_b, shown, sizeof(shown));
+		memset(out, 0, sizeof(*out));
+		if (errbuf != NULL)
+			snprintf(errbuf, errlen,
+			         "host bits set: did you mean %s/%u?", shown,
+			         len);
+		return -1;
+	}
+	return 0;
+
+bad_addr:
+	memset(out, 0, sizeof(*out));
+	if (errbuf != NULL)
+		snprintf(errbuf, errlen, "not an IP address or network");
+	return -1;
+}
+
+bool
+rm_cidr_contains(const struct rm_cidr *c, const struct rm_ip *ip)
+{
+	struct rm_ip m = *ip;
+
+	mask_host(&m, c->c_len);
+	return memcmp(&m, &c->c_addr, sizeof(m)) == 0;
+}
+
+struct rm_ipset *
+rm_ipset_new(void)
+{
+	return calloc(1, sizeof(struct rm_ipset));
+}
+
+int
+rm_ipset_add(struct rm_ipset *set, const struct rm_cidr *c, const void *tag)
+{
+	struct ipset_ent *e;
+	size_t ncap;
+
+	if (set == NULL || c == NULL || set->is_finished || c->c_len > 128)
+		return -1;
+	if (set->is_n == set->is_cap) {
+		ncap = set->is_cap ? set->is_cap * 2 : 16;
+		if (ncap > SIZE_MAX / sizeof(*e))
+			return -1;
+		e = realloc(set->is_ent, ncap * sizeof(*e));
+		if (e == NULL)
+			return -1;
+		set->is_ent = e;
+		set->is_cap = ncap;
+	}
+	e = &set->is_ent[set->is_n];
+	e->ie_net = *c;
+	/* the sort and the nesting rely on a clean network address */
+	mask_host(&e->ie_net.c_addr, c->c_len);
+	e->ie_tag = tag;
+	e->ie_seq = set->is_n;
+	e->ie_parent = NO_PARENT;
+	set->is_n++;
+	return 0;
+}
+
+/* ent_cmp - start address, then wider first, then insertion order. */
+static int
+ent_cmp(const void *a, const void *b)
+{
+	const struct ipset_ent *x = a, *y = b;
+	int r;
+
+	r = memcmp(x->ie_net.c_addr.ip_b, y->ie_net.c_addr.ip_b, 16);
+	if (r != 0)
+		return r;
+	if (x->ie_net.c_len != y->ie_net.c_len)
+		return x->ie_net.c_len < y->ie_net.c_len ? -1 : 1;
+	return x->ie_seq < y->ie_seq ? -1 : x->ie_seq > y->ie_seq;
+}
+
+int
+rm_ipset_finish(struct rm_ipset *set)
+{
+	struct ipset_ent *e;
+	size_t i, n, top;
+
+	if (set == NULL)
+		return -1;
+	if (set->is_finished)
+		return 0;
+	e = set->is_ent;
+	if (set->is_n > 1)
+		qsort(e, set->is_n, sizeof(*e), ent_cmp);
+	/* duplicates are adjacent; the first added sorts first */
+	for (i = 0, n = 0; i < set->is_n; i++) {
+		if (n > 0 && e[n - 1].ie_net.c_len == e[i].ie_net.c_len &&
+		    memcmp(&e[n - 1].ie_net.c_addr, &e[i].ie_net.c_addr,
+		           sizeof(struct rm_ip)) == 0)
+			continue;
+		e[n++] = e[i];
+	}
+	set->is_n = n;
+	/*
+	 * The parent chain of the previous entry is the stack of networks
+	 * still open at this start address: pop those that do not enclose
+	 * this one, and the top left is its parent.  Each entry is popped at
+	 * most once, so this is linear.
+	 */
+	for (i = 0; i < n; i++) {
+		top = i > 0 ? i - 1 : NO_PARENT;
+		while (top != NO_PARENT &&
+		       !(e[top].ie_net.c_len < e[i].ie_net.c_len &&
+		         rm_cidr_contains(&e[top].ie_net, &e[i].ie_net.c_addr)))
+			top = e[top].ie_parent;
+		e[i].ie_parent = top;
+	}
+	set->is_finished = true;
+	return 0;
+}
+
+bool
+rm_ipset_lookup(const struct rm_ipset *set, const struct rm_ip *ip,
+                const void **tag)
+{
+	const struct ipset_ent *e;
+	size_t lo, hi, mid, i;
+
+	if (set == NULL || ip == NULL || !set->is_finished || set->is_n == 0)
+		return false;
+	e = set->is_ent;
+	/* lo ends as the count of entries starting at or before ip */
+	lo = 0;
+	hi = set->is_n;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (memcmp(e[mid].ie_net.c_addr.ip_b, ip->ip_b, 16) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo > 0 ? lo - 1 : NO_PARENT; i != NO_PARENT;
+	     i = e[i].ie_parent) {
+		if (rm_cidr_contains(&e[i].ie_net, ip)) {
+			if (tag != NULL)
+				*tag = e[i].ie_tag;
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t
+rm_ipset_count(const struct rm_ipset *set)
+{
+	return set != NULL ? set->is_n : 0;
+}
+
+void
+rm_ipset_free(struct rm_ipset *set)
+{
+	if (set == NULL)
+		return;
+	free(set->is_ent);
+	free(set);
+}

@@ -1,0 +1,372 @@
+/*
+ * mlfi.c - the libmilter adapter: MTA callbacks -> facts -> engine -> reply.
+ *
+ * The only module that includes <libmilter/mfapi.h>.  It keeps per-session
+ * facts in a struct rm_session (smfi_setpriv), pins the ruleset at connect so
+ * a reload never changes the policy in the middle of a session, asks the
+ * engine at RCPT, and turns the verdict into a return code and a validated
+ * reply.  Rules it follows:
+ *   - never SMFIS_ACCEPT: it would accept every later recipient unseen;
+ *   - connect, HELO and MAIL are negotiated to "no reply" (the MTA does not
+ *     wait for us there), as are all content steps; the decision is at RCPT;
+ *   - any internal failure (memory, missing session) tempfails the RCPT.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmilter/mfapi.h>
+
+#include "relaymilter/addr.h"
+#include "relaymilter/ip.h"
+#include "relaymilter/log.h"
+#include "relaymilter/policy.h"
+#include "relaymilter/reply.h"
+#include "relaymilter/runtime.h"
+
+/* The runtime, set once before smfi_main(); see runtime.h. */
+static struct rm_runtime *mlfi_runtime;
+
+/* Steps we take no part in, and steps we never answer. */
+#define MLFI_NO_STEPS                                                          \
+	(SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NODATA |            \
+	 SMFIP_NOUNKNOWN)
+#define MLFI_NO_REPLY (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL)
+
+struct rm_session {
+	struct rm_ruleset *s_rs; /* pinned at connect */
+	char s_id[20];
+	bool s_oom; /* a fact could not be stored: tempfail */
+	bool s_have_client, s_have_daemon;
+	struct rm_ip s_client, s_daemon;
+	char *s_client_name;
+	char *s_listener;
+	char *s_helo;
+	/* per message, reset at MAIL and abort */
+	char *s_sender;
+	char *s_auth;
+};
+
+static sfsistat mlfi_negotiate(SMFICTX *, unsigned long, unsigned long,
+                               unsigned long, unsigned long, unsigned long *,
+                               unsigned long *, unsigned long *,
+                               unsigned long *);
+static sfsistat mlfi_connect(SMFICTX *, char *, _SOCK_ADDR *);
+static sfsistat mlfi_helo(SMFICTX *, char *);
+static sfsistat mlfi_envfrom(SMFICTX *, char **);
+static sfsistat mlfi_envrcpt(SMFICTX *, char **);
+static sfsistat mlfi_abort(SMFICTX *);
+static sfsistat mlfi_close(SMFICTX *);
+
+static struct smfiDesc mlfi_desc = {
+    .xxfi_name = "relaymilter",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = 0,
+    .xxfi_connect = mlfi_connect,
+    .xxfi_helo = mlfi_helo,
+    .xxfi_envfrom = mlfi_envfrom,
+    .xxfi_envrcpt = mlfi_envrcpt,
+    .xxfi_abort = mlfi_abort,
+    .xxfi_close = mlfi_close,
+    .xxfi_negotiate = mlfi_negotiate,
+};
+
+/* set_str - replace *dst with a copy of src (NULL clears); false on OOM. */
+static bool
+set_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = NULL;
+	if (src == NULL)
+		return true;
+	return (*dst = strdup(src)) != NULL;
+}
+
+/* macro - a macro's value, or NULL when absent or empty. */
+static const char *
+macro(SMFICTX *ctx, const char *name)
+{
+	const char *v = smfi_getsymval(ctx, (char *)name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* session_new - allocate the session and attach it to the context. */
+static struct rm_session *
+session_new(SMFICTX *ctx)
+{
+	struct rm_session *s;
+	unsigned long id;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->s_rs = rm_snapshot_acquire(&mlfi_runtime->rt_snapshot);
+	id = atomic_fetch_add(&mlfi_runtime->rt_sessions, 1) + 1;
+	snprintf(s->s_id, sizeof(s->s_id), "S%08lX", id);
+	if (smfi_setpriv(ctx, s) != MI_SUCCESS) {
+		rm_ruleset_release(s->s_rs);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+message_reset(struct rm_session *s)
+{
+	set_str(&s->s_sender, NULL);
+	set_str(&s->s_auth, NULL);
+}
+
+static sfsistat
+mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+               unsigned long f2, unsigned long f3, unsigned long *pf0,
+               unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	/*
+	 * libmilter offers the no-reply flags even to MTAs that lack them
+	 * (it fakes them); one without them is too old to be worth a
+	 * half-working session, and refusing lets the MTA apply its default
+	 * action (tempfail, as documented).
+	 */
+	if ((f1 & MLFI_NO_REPLY) != MLFI_NO_REPLY) {
+		rm_log(RM_LOG_ERR,
+		       "the MTA or libmilter does not offer the "
+		       "no-reply protocol steps (0x%lx)",
+		       f1);
+		return SMFIS_REJECT;
+	}
+	*pf0 = 0;
+	*pf1 = MLFI_NO_REPLY | (MLFI_NO_STEPS & f1);
+	*pf2 = *pf3 = 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		/* everything the engine or the log line uses, per stage */
+		*pf0 |= SMFIF_SETSYMLIST;
+		if (smfi_setsymlist(
+		        ctx, SMFIM_CONNECT,
+		        "j _ {daemon_name} {daemon_addr} {client_addr} "
+		        "{client_name}") != MI_SUCCESS ||
+		    smfi_setsymlist(
+		        ctx, SMFIM_ENVFROM,
+		        "i {auth_authen} {auth_type} {mail_addr}") !=
+		        MI_SUCCESS ||
+		    smfi_setsymlist(ctx, SMFIM_ENVRCPT,
+		                    "i {rcpt_addr} {rcpt_host} {rcpt_mailer} "
+		                    "{auth_authen}") != MI_SUCCESS)
+			rm_log(RM_LOG_WARNING, "smfi_setsymlist failed: "
+			                       "relying on the MTA's macro "
+			                       "lists");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct rm_session *s = smfi_getpriv(ctx);
+	const char *v;
+
+	/* a connection reused after QUIT_NC comes here again */
+	if (s != NULL)
+		mlfi_close(ctx);
+	if ((s = session_new(ctx)) == NULL) {
+		rm_log(RM_LOG_ERR, "out of memory at connect");
+		return SMFIS_NOREPLY; /* RCPT will tempfail */
+	}
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		memset(&s->s_client, 0, sizeof(s->s_client));
+		s->s_client.ip_b[10] = s->s_client.ip_b[11] = 0xff;
+		memcpy(&s->s_client.ip_b[12], &sin->sin_addr, 4);
+		s->s_have_client = true;
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		memcpy(s->s_client.ip_b, &sin6->sin6_addr, 16);
+		s->s_have_client = true;
+	} else if ((v = macro(ctx, "{client_addr}")) != NULL &&
+	           rm_ip_parse(v, &s->s_client) == 0) {
+		/* no socket address (e.g. Sendmail -bs): the macro if sane */
+		s->s_have_client = true;
+	}
+	if ((v = macro(ctx, "{daemon_addr}")) != NULL &&
+	    rm_ip_parse(v, &s->s_daemon) == 0)
+		s->s_have_daemon = true;
+	if (!set_str(&s->s_client_name, host) ||
+	    !set_str(&s->s_listener, macro(ctx, "{daemon_name}")))
+		s->s_oom = true;
+	return SMFIS_NOREPLY;
+}
+
+static sfsistat
+mlfi_helo(SMFICTX *ctx, char *helo)
+{
+	struct rm_session *s = smfi_getpriv(ctx);
+
+	/* a repeated HELO (e.g. after STARTTLS) replaces the earlier one */
+	if (s != NULL && !set_str(&s->s_helo, helo))
+		s->s_oom = true;
+	return SMFIS_NOREPLY;
+}
+
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct rm_session *s = smfi_getpriv(ctx);
+
+	if (s == NULL)
+		return SMFIS_NOREPLY; /* RCPT will tempfail */
+	message_reset(s);
+	if (!set_str(&s->s_sender, argv != NULL ? argv[0] : NULL) ||
+	    !set_str(&s->s_auth, macro(ctx, "{auth_authen}")))
+		s->s_oom = true;
+	return SMFIS_NOREPLY;
+}
+
+/* log_decision - the one log line of a decision. */
+static void
+log_decision(const struct rm_session *s, const struct rm_facts *f,
+             const struct rm_verdict *v)
+{
+	char client[128], ip[64], helo[128], auth[128], from[256], rcpt[256],
+	    listener[64], entry[128], reply[RM_REPLY_TEXT_MAX + 32], bfrom[256],
+	    brcpt[256];
+	const char *name = f->f_client_name;
+
+	if (!rm_log_enabled(RM_LOG_INFO))
+		return;
+	if (f->f_client_ip != NULL)
+		rm_ip_format(f->f_client_ip, ip, sizeof(ip));
+	else
+		snprintf(ip, sizeof(ip), "unknown");
+	/* the MTA passes "[addr]" when the client has no verified name */
+	if (name != NULL && name[0] == '[')
+		name = "unknown";
+	if (v->v_entry != NULL)
+		snprintf(entry, sizeof(entry), "[%s]", v->v_entry->e_text);
+	else
+		entry[0] = '\0';
+	rm_log(
+	    RM_LOG_INFO,
+	    "%s: client=%s[%s] helo=<%s> auth=%s from=<%s> rcpt=<%s> "
+	    "listener=%s rule=%s%s verdict=%s reply=\"%s\"",
+	    s->s_id, rm_log_sanitize(name, client, sizeof(client)), ip,
+	    rm_log_sanitize(f->f_helo, helo, sizeof(helo)),
+	    rm_log_sanitize(f->f_auth, auth, sizeof(auth)),
+	    rm_log_sanitize(
+	        rm_addr_unbracket(f->f_sender, bfrom, sizeof(bfrom)), from,
+	        sizeof(from)),
+	    rm_log_sanitize(rm_addr_unbracket(f->f_rcpt, brcpt, sizeof(brcpt)),
+	                    rcpt, sizeof(rcpt)),
+	    rm_log_sanitize(f->f_listener, listener, sizeof(listener)),
+	    v->v_rule, entry, rm_action_name(v->v_action),
+	    v->v_reply ? rm_reply_format(v->v_reply, reply, sizeof(reply))
+	               : "-");
+}
+
+/* trace_debug - engine steps to the debug log, tagged with the session. */
+static void
+trace_debug(void *arg, const char *line)
+{
+	rm_log(RM_LOG_DEBUG, "%s: %s", (const char *)arg, line);
+}
+
+/* answer - turn a verdict into the callback's return value and reply. */
+static sfsistat
+answer(SMFICTX *ctx, const struct rm_reply *r, enum rm_action act)
+{
+	char text[2 * RM_REPLY_TEXT_MAX + 1];
+
+	if (act == RM_CONTINUE)
+		return SMFIS_CONTINUE;
+	if (r != NULL &&
+	    smfi_setreply(ctx, (char *)r->r_code, (char *)r->r_xcode,
+	                  rm_reply_escape_text(r, text, sizeof(text))) !=
+	        MI_SUCCESS)
+		rm_log(RM_LOG_WARNING, "smfi_setreply failed for \"%s %s\"",
+		       r->r_code, r->r_xcode);
+	return act == RM_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct rm_session *s = smfi_getpriv(ctx);
+	struct rm_trace tr = {trace_debug, NULL};
+	struct rm_facts f;
+	struct rm_verdict v;
+	const char *auth;
+
+	if (s == NULL || s->s_rs == NULL || s->s_oom) {
+		rm_log(RM_LOG_ERR,
+		       "%s: session state lost (out of memory?): "
+		       "tempfail",
+		       s != NULL ? s->s_id : "-");
+		smfi_setreply(
+		    ctx, "451", "4.3.0",
+		    "Temporary local problem, please try again later");
+		return SMFIS_TEMPFAIL;
+	}
+	/* {auth_authen} may come only with RCPT, depending on MTA config */
+	auth = s->s_auth != NULL ? s->s_auth : macro(ctx, "{auth_authen}");
+	memset(&f, 0, sizeof(f));
+	f.f_client_ip = s->s_have_client ? &s->s_client : NULL;
+	f.f_client_name = s->s_client_name;
+	f.f_daemon_ip = s->s_have_daemon ? &s->s_daemon : NULL;
+	f.f_listener = s->s_listener;
+	f.f_helo = s->s_helo;
+	f.f_auth = auth;
+	f.f_sender = s->s_sender;
+	f.f_rcpt = argv != NULL ? argv[0] : NULL;
+	f.f_rcpt_addr = macro(ctx, "{rcpt_addr}");
+	f.f_rcpt_mailer = macro(ctx, "{rcpt_mailer}");
+	tr.t_arg = s->s_id;
+	rm_policy_rcpt(s->s_rs, &f, &v,
+	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);
+	log_decision(s, &f, &v);
+	return answer(ctx, v.v_reply, v.v_action);
+}
+
+static sfsistat
+mlfi_abort(SMFICTX *ctx)
+{
+	struct rm_session *s = smfi_getpriv(ctx);
+
+	if (s != NULL)
+		message_reset(s);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_close(SMFICTX *ctx)
+{
+	struct rm_session *s = smfi_getpriv(ctx);
+
+	/* close may come without connect (e.g. a dropped negotiation) */
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	smfi_setpriv(ctx, NULL);
+	message_reset(s);
+	free(s->s_client_name);
+	free(s->s_listener);
+	free(s->s_helo);
+	rm_ruleset_release(s->s_rs);
+	free(s);
+	return SMFIS_CONTINUE;
+}
+
+int
+rm_mlfi_register(struct rm_runtime *rt)
+{
+	mlfi_runtime = rt;
+	if (smfi_register(mlfi_desc) != MI_SUCCESS) {
+		rm_log(RM_LOG_ERR, "smfi_register failed");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,165 @@
+/*
+ * test_domset.c - domain sets: exact names, subtrees, case, trailing dots,
+ * pattern validation, and a large set against a linear reference.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "relaymilter/domset.h"
+
+static const char *
+look(const struct rm_domset *ds, const char *name)
+{
+	const void *tag = NULL;
+
+	if (!rm_domset_lookup(ds, name, &tag))
+		return "-";
+	return tag;
+}
+
+static void
+test_match(void)
+{
+	struct rm_domset *ds = rm_domset_new();
+	char err[128];
+	static const struct {
+		const char *name, *want;
+	} cases[] = {
+	    {"example.com", "exact"},
+	    {"EXAMPLE.Com", "exact"},
+	    {"example.com.", "exact"},
+	    {"a.example.com", "sub"},
+	    {"b.a.example.com", "sub"},
+	    {"x.deep.example.com", "deep"},
+	    {"deep.example.com", "sub"},
+	    {"deep.example.com.", "sub"},
+	    {"only.example.net", "only"},
+	    {"x.only.example.net", "-"},
+	    {"example.net", "-"},
+	    {"xexample.com", "-"},
+	    {"com", "-"},
+	    {"", "-"},
+	    {".", "-"},
+	    {"example.com..", "-"},
+	    {"\xc3\xa9.example.com", "sub"},
+	};
+	size_t i;
+
+	CHECK(rm_domset_add(ds, "example.com", "exact", err, sizeof(err)) == 0,
+	      "%s", err);
+	CHECK(rm_domset_add(ds, ".example.com", "sub", err, sizeof(err)) == 0,
+	      "%s", err);
+	CHECK(rm_domset_add(ds, ".DEEP.example.com", "deep", err,
+	                    sizeof(err)) == 0,
+	      "%s", err);
+	CHECK(rm_domset_add(ds, "only.example.net.", "only", err,
+	                    sizeof(err)) == 0,
+	      "%s", err);
+	/* a duplicate keeps the first tag and is not counted twice */
+	CHECK(rm_domset_add(ds, "Example.COM", "dup", err, sizeof(err)) == 0,
+	      "%s", err);
+	CHECK(rm_domset_finish(ds) == 0, "finish");
+	CHECK(rm_domset_count(ds) == 4, "count %zu", rm_domset_count(ds));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_STR(look(ds, cases[i].name), cases[i].want);
+	CHECK(!rm_domset_lookup(ds, NULL, NULL), "NULL name");
+	rm_domset_free(ds);
+	rm_domset_free(NULL);
+}
+
+static void
+test_check(void)
+{
+	static const struct {
+		const char *p;
+		int ok;
+	} cases[] = {
+	    {"example.com", 1},
+	    {".example.com", 1},
+	    {"a-b.example", 1},
+	    {"_dmarc.example", 1},
+	    {"xn--bcher-kva.example", 1},
+	    {"example.com.", 1},
+	    {"localhost", 1},
+	    {"", 0},
+	    {".", 0},
+	    {"..example.com", 0},
+	    {"a..b", 0},
+	    {"-a.example", 0},
+	    {"a-.example", 0},
+	    {"*.example.com", 0},
+	    {"exa mple.com", 0},
+	    {"user@example.com", 0},
+	    {"b\xc3\xbc"
+	     "cher.example",
+	     0},
+	    {"192.0.2.0/24", 0},
+	};
+	char err[128], big[400];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = rm_domain_check(cases[i].p, err, sizeof(err));
+
+		CHECK((r == 0) == cases[i].ok, "\"%s\": %d (%s)", cases[i].p, r,
+		      r ? err : "");
+	}
+	/* a 64-byte label and a 254-byte name are too long */
+	memset(big, 'a', 64);
+	strcpy(big + 64, ".example");
+	CHECK(rm_domain_check(big, err, sizeof(err)) != 0, "64-byte label");
+	big[1] = '.';
+	for (i = 0; i < 254; i++)
+		big[i] = i % 2 ? '.' : 'a';
+	big[253] = 'a';
+	big[254] = '\0';
+	CHECK(rm_domain_check(big, err, sizeof(err)) != 0, "254-byte name");
+	big[253] = '\0';
+	CHECK(rm_domain_check(big, err, sizeof(err)) == 0, "253 bytes: %s",
+	      err);
+}
+
+/* 50 000 names: every one found, every sibling not. */
+static void
+test_large(void)
+{
+	struct rm_domset *ds = rm_domset_new();
+	char name[64], err[128];
+	int i, bad = 0;
+
+	for (i = 0; i < 50000; i++) {
+		snprintf(name, sizeof(name), "%sd%d.example", i % 3 ? "" : ".",
+		         i);
+		if (rm_domset_add(ds, name, NULL, err, sizeof(err)) != 0)
+			bad++;
+	}
+	rm_domset_finish(ds);
+	CHECK(bad == 0 && rm_domset_count(ds) == 50000, "count %zu",
+	      rm_domset_count(ds));
+	for (i = 0; i < 50000; i++) {
+		int sub = i % 3 == 0;
+
+		snprintf(name, sizeof(name), "D%d.EXAMPLE", i);
+		if (rm_domset_lookup(ds, name, NULL) != !sub)
+			bad++;
+		snprintf(name, sizeof(name), "x.d%d.example", i);
+		if (rm_domset_lookup(ds, name, NULL) != sub)
+			bad++;
+		snprintf(name, sizeof(name), "d%d.example.org", i);
+		if (rm_domset_lookup(ds, name, NULL))
+			bad++;
+	}
+	CHECK(bad == 0, "%d wrong lookups", bad);
+	rm_domset_free(ds);
+}
+
+int
+main(void)
+{
+	test_match();
+	test_check();
+	test_large();
+	return check_done();
+}

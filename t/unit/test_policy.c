@@ -1,0 +1,272 @@
+/*
+ * test_policy.c - the relay decision table, run against the golden
+ * policy file, plus the invariant that no unproven client ever relays.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "relaymilter/addr.h"
+#include "relaymilter/conf.h"
+#include "relaymilter/policy.h"
+
+static struct rm_ruleset *rs;
+
+struct pcase {
+	const char *client; /* NULL: unknown */
+	const char *auth;
+	const char *rcpt;
+	const char *rcpt_addr;
+	const char *daemon;
+	const char *want_action;
+	const char *want_rule;
+};
+
+static const struct pcase cases[] = {
+    /* inbound to our domains: anyone */
+    {"203.0.113.9", NULL, "<user@example.com>", NULL, NULL, "continue",
+     "local_domains"},
+    {"203.0.113.9", NULL, "user@EXAMPLE.COM.", NULL, NULL, "continue",
+     "local_domains"},
+    {"203.0.113.9", NULL, "<user@sub.example.com>", NULL, NULL, "continue",
+     "local_domains"},
+    {"203.0.113.9", NULL, "<user@mx.example.com>", NULL, NULL, "continue",
+     "hostnames"},
+    {"203.0.113.9", NULL, "<user@backup.example.net>", NULL, NULL, "continue",
+     "relay_domains"},
+    {"203.0.113.9", NULL, "<user@x.backup.example.net>", NULL, NULL, "reject",
+     "relay_denied"},
+    {"203.0.113.9", NULL, "<Postmaster@example.org>", NULL, NULL, "continue",
+     "postmaster"},
+    {"203.0.113.9", NULL, "<postmaster>", NULL, NULL, "continue", "postmaster"},
+    {NULL, NULL, "<user@example.com>", NULL, NULL, "continue", "local_domains"},
+    /* relaying: untrusted is refused */
+    {"203.0.113.9", NULL, "<user@remote.example>", NULL, NULL, "reject",
+     "relay_denied"},
+    {"203.0.113.9", "", "<user@remote.example>", NULL, NULL, "reject",
+     "relay_denied"},
+    {"2001:db8:2::1", NULL, "<user@remote.example>", NULL, NULL, "reject",
+     "relay_denied"},
+    {"IPv6:::2", NULL, "<user@remote.example>", NULL, NULL, "reject",
+     "relay_denied"},
+    /* trusted networks, every family and notation */
+    {"192.0.2.7", NULL, "<user@remote.example>", NULL, NULL, "continue",
+     "trusted_networks"},
+    {"::ffff:192.0.2.7", NULL, "<user@remote.example>", NULL, NULL, "continue",
+     "trusted_networks"},
+    {"IPv6:2001:db8:1:ffff::1", NULL, "<user@remote.example>", NULL, NULL,
+     "continue", "trusted_networks"},
+    {"::1", NULL, "<user@remote.example>", NULL, NULL, "continue",
+     "trusted_networks"},
+    {"198.51.100.200", NULL, "<user@remote.example>", NULL, NULL, "continue",
+     "trusted_networks"},
+    /* authenticated */
+    {"203.0.113.9", "alice", "<user@remote.example>", NULL, NULL, "continue",
+     "authenticated"},
+    {NULL, "alice", "<user@remote.example>", NULL, NULL, "continue",
+     "authenticated"},
+    /* a missing fact: tempfail, never a relay */
+    {NULL, NULL, "<user@remote.example>", NULL, NULL, "tempfail",
+     "client_address_unknown"},
+    {"203.0.113.9", NULL, NULL, NULL, NULL, "tempfail", "missing_recipient"},
+    /* routing tricks are relays */
+    {"203.0.113.9", NULL, "<user%remote.example@example.com>", NULL, NULL,
+     "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<remote.example!user@example.com>", NULL, NULL,
+     "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<\"user@remote.example\"@example.com>", NULL, NULL,
+     "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<user@remote.example@example.com>", NULL, NULL,
+     "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<@example.com:user@remote.example>", NULL, NULL,
+     "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<@remote.example:user@example.com>", NULL, NULL,
+     "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<postmaster%remote.example@example.com>", NULL, NULL,
+     "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<user>", NULL, NULL, "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<user@[198.51.100.1]>", NULL, NULL, "reject",
+     "relay_denied"},
+    {"203.0.113.9", NULL, "<user@[127.1]>", NULL, NULL, "reject",
+     "relay_denied"},
+    {"203.0.113.9", NULL, "<>", NULL, NULL, "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "garbage<<", NULL, NULL, "reject", "relay_denied"},
+    /* our own address literal */
+    {"203.0.113.9", NULL, "<user@[192.0.2.25]>", NULL, "192.0.2.25", "continue",
+     "own_address_literal"},
+    {"203.0.113.9", NULL, "<postmaster@[IPv6:2001:db8::25]>", NULL,
+     "2001:db8::25", "continue", "postmaster"},
+    {"203.0.113.9", NULL, "<user@[192.0.2.26]>", NULL, "192.0.2.25", "reject",
+     "relay_denied"},
+    /* the MTA's resolution must agree */
+    {"203.0.113.9", NULL, "<user@example.com>", "user@remote.example", NULL,
+     "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<user@example.com>", "user@example.com", NULL,
+     "continue", "local_domains"},
+    {"203.0.113.9", NULL, "<user@example.com>", "user", NULL, "continue",
+     "local_domains"},
+};
+
+static const char *
+run(const struct pcase *c, struct rm_verdict *v)
+{
+	struct rm_ip ip, dip;
+	struct rm_facts f;
+
+	memset(&f, 0, sizeof(f));
+	if (c->client != NULL) {
+		if (rm_ip_parse(c->client, &ip) != 0)
+			return "bad test address";
+		f.f_client_ip = &ip;
+	}
+	if (c->daemon != NULL) {
+		if (rm_ip_parse(c->daemon, &dip) != 0)
+			return "bad test address";
+		f.f_daemon_ip = &dip;
+	}
+	f.f_auth = c->auth;
+	f.f_rcpt = c->rcpt;
+	f.f_rcpt_addr = c->rcpt_addr;
+	rm_policy_rcpt(rs, &f, v, NULL);
+	return NULL;
+}
+
+static void
+count_line(void *arg, const char *line)
+{
+	(*(int *)arg)++;
+	(void)line;
+}
+
+static void
+test_table(void)
+{
+	struct rm_verdict v;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct pcase *c = &cases[i];
+		const char *e = run(c, &v);
+
+		CHECK(e == NULL, "%s", e);
+		CHECK(strcmp(rm_action_name(v.v_action), c->want_action) == 0 &&
+		          strcmp(v.v_rule, c->want_rule) == 0,
+		      "client %s auth %s rcpt %s: got %s/%s want %s/%s",
+		      c->client ? c->client : "-", c->auth ? c->auth : "-",
+		      c->rcpt ? c->rcpt : "-", rm_action_name(v.v_action),
+		      v.v_rule, c->want_action, c->want_rule);
+		CHECK((v.v_action == RM_CONTINUE) == (v.v_reply == NULL),
+		      "reply set iff not continue (case %zu)", i);
+	}
+}
+
+static void
+test_reply_and_trace(void)
+{
+	struct rm_verdict v;
+	struct rm_trace t;
+	struct rm_facts f;
+	struct rm_ip ip;
+	int lines = 0;
+
+	memset(&f, 0, sizeof(f));
+	rm_ip_parse("203.0.113.9", &ip);
+	f.f_client_ip = &ip;
+	f.f_rcpt = "<user@remote.example>";
+	t.t_line = count_line;
+	t.t_arg = &lines;
+	rm_policy_rcpt(rs, &f, &v, &t);
+	CHECK(v.v_reply != NULL && strcmp(v.v_reply->r_code, "550") == 0,
+	      "relay_denied reply");
+	CHECK(v.v_reply != NULL &&
+	          strstr(v.v_reply->r_text, "(100% sure)") != NULL,
+	      "configured text");
+	CHECK(lines >= 2, "trace lines %d", lines);
+	f.f_client_ip = NULL;
+	rm_policy_rcpt(rs, &f, &v, NULL);
+	CHECK(v.v_reply != NULL && strcmp(v.v_reply->r_xcode, "4.3.0") == 0,
+	      "tempfail reply");
+}
+
+/*
+ * The invariant: for random recipients built from hostile pieces, an
+ * untrusted unauthenticated client never gets "continue" unless the
+ * recipient's plain domain is one of ours.
+ */
+static void
+test_never_open(void)
+{
+	static const char *const locals[] = {"user", "postmaster", "u%x.org",
+	                                     "a!b",  "\"a@b\"",    "\"a b\"",
+	                                     "a@b",  "",           "\xff"};
+	static const char *const doms[] = {"example.com",
+	                                   "remote.example",
+	                                   "example.com.evil",
+	                                   "evil.example.com",
+	                                   "[192.0.2.1]",
+	                                   "[IPv6:::1]",
+	                                   "EXAMPLE.ORG",
+	                                   "example.org.",
+	                                   "",
+	                                   "a..b",
+	                                   "example.com@remote.example"};
+	static const char *const pre[] = {
+	    "", "@example.com:", "@remote.example:", "<"};
+	struct rm_verdict v;
+	struct rm_facts f;
+	struct rm_ip ip;
+	struct rm_addr a;
+	char rcpt[256], err[64];
+	size_t i, j, k;
+	int bad = 0, n = 0;
+
+	memset(&f, 0, sizeof(f));
+	rm_ip_parse("203.0.113.9", &ip);
+	f.f_client_ip = &ip;
+	for (i = 0; i < sizeof(locals) / sizeof(locals[0]); i++)
+		for (j = 0; j < sizeof(doms) / sizeof(doms[0]); j++)
+			for (k = 0; k < sizeof(pre) / sizeof(pre[0]); k++) {
+				snprintf(rcpt, sizeof(rcpt), "%s%s@%s", pre[k],
+				         locals[i], doms[j]);
+				f.f_rcpt = rcpt;
+				rm_policy_rcpt(rs, &f, &v, NULL);
+				n++;
+				if (v.v_action != RM_CONTINUE)
+					continue;
+				/* allowed only when plainly ours */
+				if (rm_addr_parse(rcpt, &a, err, sizeof(err)) !=
+				        0 ||
+				    (a.a_flags &
+				     (RM_ADDR_ROUTING | RM_ADDR_SOURCE_ROUTE |
+				      RM_ADDR_LITERAL)) ||
+				    !(rm_domset_lookup(rs->rs_local_domains,
+				                       a.a_domain, NULL) ||
+				      rm_domset_lookup(rs->rs_hostnames,
+				                       a.a_domain, NULL) ||
+				      rm_domset_lookup(rs->rs_relay_domains,
+				                       a.a_domain, NULL))) {
+					bad++;
+					fprintf(stderr, "open relay: %s\n",
+					        rcpt);
+				}
+			}
+	CHECK(bad == 0, "%d of %d recipients relayed", bad, n);
+}
+
+int
+main(void)
+{
+	char err[512];
+
+	rs = rm_conf_load(RM_TEST_DIR "/golden/relaymilter.conf", err,
+	                  sizeof(err));
+	CHECK(rs != NULL, "load: %s", err);
+	if (rs == NULL)
+		return check_done();
+	test_table();
+	test_reply_and_trace();
+	test_never_open();
+	rm_ruleset_release(rs);
+	return check_done();
+}
