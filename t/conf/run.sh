@@ -1,0 +1,57 @@
+#!/bin/bash
+# run.sh RELAYMILTER_BIN SAMPLE_CONF - "relaymilter -n" on good and bad files.
+#
+# Every good/*.conf and the sample must validate (exit 0, "FILE: OK").
+# Every bad/*.conf starts with "# expect: MESSAGE"; relaymilter -n must exit
+# 78 and print MESSAGE on stderr, where "@" stands for the file's path
+# (so "# expect: @:7: unknown setting" means "FILE:7: unknown setting").
+set -u
+BIN=${1:?usage: run.sh RELAYMILTER_BIN SAMPLE_CONF}
+SAMPLE=${2:?usage: run.sh RELAYMILTER_BIN SAMPLE_CONF}
+HERE=$(cd "$(dirname "$0")" && pwd)
+pass=0 fail=0
+
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+notok() { echo "not ok - $1"; fail=$((fail + 1)); }
+
+for f in "$SAMPLE" "$HERE"/good/*.conf; do
+	out=$("$BIN" -n -c "$f" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ] && [ "$out" = "$f: OK" ]; then
+		ok "valid: $(basename "$f")"
+	else
+		notok "valid: $(basename "$f") (exit $rc: $out)"
+	fi
+done
+
+for f in "$HERE"/bad/*.conf; do
+	want=$(sed -n '1s/^# expect: //p' "$f")
+	want=${want//@/$f}
+	out=$("$BIN" -n -c "$f" 2>&1)
+	rc=$?
+	if [ $rc -eq 78 ] && [[ $out == *"$want"* ]]; then
+		ok "invalid: $(basename "$f")"
+	else
+		notok "invalid: $(basename "$f"): exit $rc, got \"$out\", want \"$want\""
+	fi
+done
+
+# A missing file, and the check subcommand on a broken file.
+out=$("$BIN" -n -c "$HERE/does-not-exist.conf" 2>&1)
+rc=$?
+if [ $rc -eq 78 ] && [[ $out == *"does-not-exist.conf: cannot open"* ]]; then
+	ok "missing file"
+else
+	notok "missing file: exit $rc: $out"
+fi
+out=$("$BIN" check -c "$HERE/bad/unknown-key.conf" --client 192.0.2.1 \
+	--rcpt u@example.com 2>&1)
+rc=$?
+if [ $rc -eq 78 ] && [[ $out == *"unknown-key.conf:"* ]]; then
+	ok "check on a broken file"
+else
+	notok "check on a broken file: exit $rc: $out"
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
