@@ -1,0 +1,232 @@
+#!/bin/bash
+# run.sh RELAYMILTER_BIN - the daemon's life cycle: -V, -n, start in the
+# foreground, a second instance on the same socket, SIGUSR1 reloads (good
+# and broken config), SIGTERM, a stale socket after SIGKILL, daemon mode,
+# and -u (as root only).  Decisions are asked with miltertest through the
+# helpers in t/miltertest/lib.  Prints "ok - ..." / "not ok - ..."; exit 1
+# on any failure, 77 (skip) when miltertest is not installed.
+set -eu
+BIN=${1:?usage: run.sh RELAYMILTER_BIN}
+HERE=$(cd "$(dirname "$0")" && pwd)
+MT=$HERE/../miltertest
+if ! command -v miltertest >/dev/null 2>&1; then
+	echo "# SKIP: miltertest is not installed (apt-get install miltertest)"
+	exit 77
+fi
+exec </dev/null
+TMPD=$(mktemp -d /tmp/rmd.XXXXXX)
+. "$MT/lib/common.sh"
+cleanup() {
+	kill_all
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+CONF=$TMPD/r.conf
+cp "$MT/relaymilter.conf" "$CONF"
+# the same policy, plus 203.0.113.0/24 as a trusted network
+sed 's#trusted_networks = \[#trusted_networks = [ "203.0.113.0/24",#' \
+	"$MT/relaymilter.conf" >"$TMPD/trust.conf"
+printf 'local_domains = [ "example.com" ];\ntrusted_networks = [ "127.0.0.0/8"\nhostnames = [ "x" ];\n' \
+	>"$TMPD/broken.conf"
+
+# --- command line ---------------------------------------------------------
+rc=0
+out=$(timeout 10 "$BIN" -V 2>&1) || rc=$?
+check "-V: exit 0 and \"relaymilter VERSION\" (got $rc: $out)" \
+	eval '[ $rc -eq 0 ] && [[ $out =~ ^relaymilter\ [0-9][0-9A-Za-z.~+-]*$ ]]'
+rc=0
+out=$(timeout 10 "$BIN" -n -c "$CONF" 2>&1) || rc=$?
+check "-n on a good config: exit 0, \"FILE: OK\" (got $rc: $out)" \
+	eval '[ $rc -eq 0 ] && [ "$out" = "$CONF: OK" ]'
+rc=0
+timeout 10 "$BIN" -n -c "$TMPD/broken.conf" >"$TMPD/n.out" 2>"$TMPD/n.err" || rc=$?
+check "-n on a broken config: exit 78 (got $rc)" [ $rc -eq 78 ]
+check "-n on a broken config: \"FILE:LINE:\" on stderr ($(head -c 200 "$TMPD/n.err"))" \
+	grep -qE "^$TMPD/broken.conf:[0-9]+:" "$TMPD/n.err"
+rc=0
+timeout 10 "$BIN" -n -c "$TMPD/missing.conf" >/dev/null 2>"$TMPD/n.err" || rc=$?
+check "-n on a missing file: exit 78 (got $rc)" [ $rc -eq 78 ]
+rc=0
+timeout 10 "$BIN" -f -c "$TMPD/broken.conf" -p "unix:$TMPD/b.sock" >/dev/null 2>"$TMPD/b.err" || rc=$?
+check "start with a broken config: exit 78, nothing listening (got $rc)" \
+	eval '[ $rc -eq 78 ] && [ ! -e "$TMPD/b.sock" ]'
+
+# --- foreground, second instance ------------------------------------------
+SOCK=$TMPD/s
+SPEC=unix:$SOCK
+LOG=$TMPD/log
+if ! rm_start "$LOG" -c "$CONF" -p "$SPEC"; then
+	notok "start in the foreground on $SPEC"
+	finish
+fi
+ok "start in the foreground on $SPEC"
+FIRST=$RM_PID
+check "socket file $SOCK exists" test -S "$SOCK"
+probe "$LOG" "$SPEC" "first instance: untrusted remote rejected" 203.0.113.9 a1@remote.test reject
+
+rc=0
+timeout 20 "$BIN" -f -c "$CONF" -p "$SPEC" >"$TMPD/second.out" 2>&1 || rc=$?
+check "second instance on the same socket: non-zero exit (got $rc)" \
+	eval '[ $rc -ne 0 ] && [ $rc -ne 124 ]'
+check "second instance: says why ($(head -c 200 "$TMPD/second.out"))" \
+	grep -q "another process is listening" "$TMPD/second.out"
+check "first instance still running" alive "$FIRST"
+check "socket file still there" test -S "$SOCK"
+probe "$LOG" "$SPEC" "first instance still answers" 203.0.113.9 a2@remote.test reject
+
+# --- reloads ---------------------------------------------------------------
+# reload N: SIGUSR1, then wait for the Nth "reloaded"/"reload failed" line
+nreload=0
+reload_wait() {
+	nreload=$((nreload + 1))
+	kill -USR1 "$FIRST" || return 1
+	wait_log "$LOG" "reload" 100 "$nreload"
+}
+cp "$TMPD/trust.conf" "$CONF"
+check "reload with a good config: logged \"reloaded $CONF (generation N)\"" \
+	eval 'reload_wait && grep -qE "reloaded $CONF \(generation [0-9]+\)" "$LOG"'
+probe "$LOG" "$SPEC" "after reload: 203.0.113.9 now trusted" 203.0.113.9 b1@remote.test continue
+cp "$TMPD/broken.conf" "$CONF"
+check "reload with a broken config: \"reload failed, keeping the running policy\" logged" \
+	eval 'reload_wait && grep -qF "reload failed, keeping the running policy: $CONF:" "$LOG"'
+check "still running after a failed reload" alive "$FIRST"
+probe "$LOG" "$SPEC" "after failed reload: policy kept (203.0.113.9 trusted)" \
+	203.0.113.9 b2@remote.test continue
+probe "$LOG" "$SPEC" "after failed reload: policy kept (local continues)" \
+	198.51.100.1 b3@example.com continue
+cp "$MT/relaymilter.conf" "$CONF"
+check "reload with the first config again: logged" \
+	eval 'reload_wait && [ "$(grep -cE "reloaded $CONF \(generation [0-9]+\)" "$LOG")" -eq 2 ]'
+probe "$LOG" "$SPEC" "after second reload: 203.0.113.9 untrusted again" \
+	203.0.113.9 b4@remote.test reject
+# a session open across a reload keeps the policy it started with
+printf '#!/bin/sh\nkill -USR1 %s\ni=0\nwhile [ "$(grep -c reloaded %s)" -lt 3 ]; do\n\t[ $i -ge 100 ] && exit 1\n\tsleep 0.1; i=$((i + 1))\ndone\n' \
+	"$FIRST" "$LOG" >"$TMPD/reload.sh"
+chmod +x "$TMPD/reload.sh"
+cp "$TMPD/trust.conf" "$CONF"
+nreload=$((nreload + 1))
+run_lua "$HERE/pin.lua" "$LOG" "$SPEC" -D reload="$TMPD/reload.sh"
+# signals in a burst (pending SIGUSR1s may merge: at least one more reload)
+for i in 1 2 3 4 5; do kill -USR1 "$FIRST" || true; done
+check "five SIGUSR1 in a burst: reloaded again" wait_log "$LOG" "reloaded" 100 4
+check "still running after the burst" alive "$FIRST"
+probe "$LOG" "$SPEC" "after the burst: answers" 203.0.113.9 b5@remote.test continue
+
+# --- SIGTERM -------------------------------------------------------------
+kill -TERM "$FIRST" || true
+t0=$(date +%s)
+rc=0
+if wait_gone "$FIRST" 150; then
+	wait "$FIRST" || rc=$?
+	check "SIGTERM: exit status 0 (got $rc after $(($(date +%s) - t0)) s)" [ $rc -eq 0 ]
+else
+	notok "SIGTERM: still running after 15 s"
+fi
+T_PIDS=""
+check "SIGTERM: \"stopping\" logged" grep -q ": stopping$" "$LOG"
+check "SIGTERM: socket file removed" eval '[ ! -e "$SOCK" ]'
+
+# --- stale socket after SIGKILL -------------------------------------------
+LOG2=$TMPD/log2
+if rm_start "$LOG2" -c "$CONF" -p "$SPEC"; then
+	kill -KILL "$RM_PID" || true
+	wait "$RM_PID" 2>/dev/null || true
+	T_PIDS=""
+	check "SIGKILL leaves a stale socket file" test -S "$SOCK"
+	LOG3=$TMPD/log3
+	if rm_start "$LOG3" -c "$CONF" -p "$SPEC"; then
+		ok "restart over the stale socket"
+		probe "$LOG3" "$SPEC" "restarted instance answers" 203.0.113.9 c1@remote.test continue
+		kill -TERM "$RM_PID" || true
+		wait_gone "$RM_PID" 150 || true
+		wait "$RM_PID" 2>/dev/null || true
+		T_PIDS=""
+	else
+		notok "restart over the stale socket"
+		kill_all
+	fi
+else
+	notok "start for the SIGKILL case"
+	kill_all
+fi
+
+# --- daemon mode -----------------------------------------------------------
+DCONF=$TMPD/daemon-mode.conf
+cp "$MT/relaymilter.conf" "$DCONF"
+DSOCK=$TMPD/d
+rc=0
+timeout 20 "$BIN" -c "$DCONF" -p "unix:$DSOCK" >"$TMPD/d.out" 2>&1 || rc=$?
+check "daemon mode: the starting process exits 0 (got $rc)" [ $rc -eq 0 ]
+DPID=
+for i in $(seq 100); do
+	DPID=$(pgrep -f -- "-c $DCONF -p unix:$DSOCK" || true)
+	[ -n "$DPID" ] && [ -S "$DSOCK" ] && break
+	sleep 0.1
+done
+if [ -n "$DPID" ] && [ "$(wc -w <<<"$DPID")" -eq 1 ]; then
+	T_PIDS="$T_PIDS $DPID"
+	ok "daemon mode: one detached process ($DPID)"
+	check "daemon mode: own session (setsid)" \
+		eval '[ "$(ps -o sid= -p "$DPID" | tr -d " ")" != "$(ps -o sid= -p $$ | tr -d " ")" ]'
+	check "daemon mode: not our child" \
+		eval '[ "$(ps -o ppid= -p "$DPID" | tr -d " ")" != "$$" ]'
+	check "daemon mode: nothing on the terminal" eval '[ ! -s "$TMPD/d.out" ]'
+	probe - "unix:$DSOCK" "daemon mode: answers (untrusted remote)" \
+		203.0.113.9 d1@remote.test reject
+	kill -TERM "$DPID" || true
+	check "daemon mode: gone within 15 s of SIGTERM" wait_gone "$DPID" 150
+	T_PIDS=""
+else
+	notok "daemon mode: detached process not found (pgrep: '$DPID')"
+fi
+
+# --- -u nobody -------------------------------------------------------------
+if [ "$(id -u)" -ne 0 ]; then
+	echo "ok - -u nobody # SKIP not root"
+elif ! id nobody >/dev/null 2>&1; then
+	echo "ok - -u nobody # SKIP no user nobody"
+else
+	# nobody must reach the config (reload) and remove its socket at exit
+	chmod 711 "$TMPD"
+	mkdir "$TMPD/u"
+	chown nobody "$TMPD/u"
+	UCONF=$TMPD/u/r.conf
+	cp "$MT/relaymilter.conf" "$UCONF"
+	chmod 644 "$UCONF"
+	USOCK=$TMPD/u/s
+	ULOG=$TMPD/ulog
+	if rm_start "$ULOG" -c "$UCONF" -p "unix:$USOCK" -u nobody; then
+		NOBODY=$(id -u nobody)
+		uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$RM_PID/status")
+		check "-u nobody: real, effective, saved uid are $NOBODY (got $uids)" \
+			[ "$uids" = "$NOBODY $NOBODY $NOBODY $NOBODY" ]
+		gids=$(awk '/^Gid:/ { print $2, $3, $4, $5 }' "/proc/$RM_PID/status")
+		g=$(id -g nobody)
+		check "-u nobody: gids are $g (got $gids)" [ "$gids" = "$g $g $g $g" ]
+		grps=$(awk '/^Groups:/ { $1 = ""; print }' "/proc/$RM_PID/status")
+		check "-u nobody: no root group in Groups: ($grps)" \
+			eval '! grep -qw 0 <<<"$grps"'
+		probe "$ULOG" "unix:$USOCK" "-u nobody: answers (untrusted remote)" \
+			203.0.113.9 e1@remote.test reject
+		probe "$ULOG" "unix:$USOCK" "-u nobody: answers (trusted remote)" \
+			192.0.2.5 e2@remote.test continue
+		cp "$TMPD/trust.conf" "$UCONF"
+		kill -USR1 "$RM_PID" || true
+		check "-u nobody: reload as nobody works" wait_log "$ULOG" "reloaded" 100
+		kill -TERM "$RM_PID" || true
+		rc=0
+		if wait_gone "$RM_PID" 150; then
+			wait "$RM_PID" || rc=$?
+			check "-u nobody: SIGTERM exit 0 (got $rc)" [ $rc -eq 0 ]
+		else
+			notok "-u nobody: still running 15 s after SIGTERM"
+		fi
+		T_PIDS=""
+		check "-u nobody: socket removed at exit" eval '[ ! -e "$USOCK" ]'
+	else
+		notok "-u nobody: start"
+	fi
+fi
+finish

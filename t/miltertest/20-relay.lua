@@ -1,0 +1,85 @@
+-- 20-relay.lua - relay decisions at RCPT for the clients an MTA reports.
+-- Policy: relaymilter.conf beside this script.
+local T = dofile(libdir .. "/common.lua")
+T.tag = "relay"
+
+-- untrusted IPv4 client
+T.session({ ip = "203.0.113.9" }, {
+	{ "<user@example.com>", "continue", "untrusted v4: local domain continues" },
+	{ "<USER@Deep.Sub.EXAMPLE.com>", "continue", "untrusted v4: subdomain, mixed case continues" },
+	{ "<user@mx.example.com>", "continue", "untrusted v4: our hostname continues" },
+	{ "<user@backup.example.net>", "continue", "untrusted v4: relay domain continues" },
+	{ "<postmaster>", "continue", "untrusted v4: bare postmaster continues" },
+	{ "<user@remote.test>", "reject", "untrusted v4: remote rcpt rejected 550" },
+	{ "<user@example.com.remote.test>", "reject", "untrusted v4: look-alike domain rejected" },
+})
+-- routing tricks in the local part are relays even at a local domain
+T.session({ ip = "203.0.113.9" }, {
+	{ "<user%remote.test@example.com>", "reject", "percent hack rejected" },
+	{ "<remote.test!user@example.com>", "reject", "bang path rejected" },
+	{ "<@example.com:user@remote.test>", "reject", "source route rejected" },
+	{ "<user@remote.test@example.com>", "reject", "double @ rejected" },
+	{ "<user@example.com>", "continue", "same message: local rcpt still continues" },
+})
+-- trusted networks
+T.session({ ip = "192.0.2.5" }, {
+	{ "<user@remote.test>", "continue", "trusted v4 192.0.2.5: remote continues" },
+	{ "<user%remote.test@example.com>", "continue", "trusted v4: percent hack relays" },
+})
+T.session({ ip = "::ffff:192.0.2.5" }, {
+	{ "<user@remote.test>", "continue", "v4-mapped ::ffff:192.0.2.5 matches the v4 network" },
+})
+T.session({ ip = "::ffff:203.0.113.9" }, {
+	{ "<user@remote.test>", "reject", "v4-mapped untrusted ::ffff:203.0.113.9 rejected" },
+})
+T.session({ ip = "2001:db8:1::25" }, {
+	{ "<user@remote.test>", "continue", "trusted v6 2001:db8:1::25: remote continues" },
+})
+T.session({ ip = "2001:db8:2::25" }, {
+	{ "<user@example.com>", "continue", "untrusted v6: local continues" },
+	{ "<user@remote.test>", "reject", "untrusted v6 2001:db8:2::25: remote rejected 550" },
+})
+T.session({ ip = "::1" }, {
+	{ "<user@remote.test>", "continue", "trusted v6 ::1: remote continues" },
+})
+-- the socket address wins over a {client_addr} macro that disagrees
+T.session({ ip = "203.0.113.9", macros = { "{client_addr}", "192.0.2.5" } }, {
+	{ "<user@remote.test>", "reject", "{client_addr} cannot override the connect address" },
+})
+
+-- SMTP AUTH: {auth_authen} at MAIL, or only at RCPT
+T.session({ ip = "203.0.113.9", auth = "alice" }, {
+	{ "<user@remote.test>", "continue", "auth at MAIL: remote continues" },
+})
+local conn = T.open({ ip = "2001:db8:2::25" })
+T.mail(conn)
+T.rcpt(conn, "<user@remote.test>", "continue", "auth only at RCPT: remote continues",
+    { macros = { "{rcpt_addr}", "user@remote.test", "{auth_authen}", "bob" } })
+T.rcpt(conn, "<other@remote.test>", "reject", "next RCPT without the macro: rejected",
+    { macros = { "{rcpt_addr}", "other@remote.test" } })
+mt.disconnect(conn)
+T.session({ ip = "203.0.113.9", auth = "" }, {
+	{ "<user@remote.test>", "reject", "empty {auth_authen} is no auth" },
+})
+
+-- unknown client address: tempfail for relays, local still fine
+T.session({ ip = "unspec", host = "unknown" }, {
+	{ "<user@example.com>", "continue", "unknown address: local continues" },
+	{ "<postmaster>", "continue", "unknown address: postmaster continues" },
+	{ "<user@remote.test>", "tempfail", "unknown address (no sockaddr, no macro): remote 451" },
+})
+T.session({ ip = "unspec", host = "unknown",
+	    macros = { "_", "unknown", "{client_addr}", "unknown" } }, {
+	{ "<user@remote.test>", "tempfail", "{client_addr}=unknown: remote 451" },
+})
+T.session({ ip = "unspec", host = "unknown", auth = "alice" }, {
+	{ "<user@remote.test>", "continue", "unknown address but authenticated: continues" },
+})
+-- no socket address (Sendmail -bs style): the {client_addr} macro is used
+T.session({ ip = "unspec", host = "localhost", macros = { "{client_addr}", "192.0.2.5" } }, {
+	{ "<user@remote.test>", "continue", "no sockaddr, {client_addr}=192.0.2.5: trusted" },
+})
+T.session({ ip = "unspec", host = "localhost", macros = { "{client_addr}", "203.0.113.9" } }, {
+	{ "<user@remote.test>", "reject", "no sockaddr, {client_addr}=203.0.113.9: rejected" },
+})
+T.done()

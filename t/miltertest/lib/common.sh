@@ -1,0 +1,130 @@
+# common.sh - shell helpers for t/miltertest/run.sh and t/daemon/run.sh.
+# Sourced after "set -eu"; the caller sets BIN (the relaymilter binary) and
+# TMPD (its private temporary directory, short: unix socket paths are
+# limited to 107 bytes).
+MT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T_PASS=0
+T_FAIL=0
+T_PIDS=""
+
+ok() { echo "ok - $1"; T_PASS=$((T_PASS + 1)); }
+notok() { echo "not ok - $1"; T_FAIL=$((T_FAIL + 1)); }
+# check NAME CMD...: ok if CMD succeeds
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else notok "$name"; fi
+}
+
+# finish: summary line, exit status 1 on any failure
+finish() {
+	echo "# $T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ] || exit 1
+	exit 0
+}
+
+# alive PID: the process exists and is not a zombie
+alive() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	case $st in Z*) return 1 ;; esac
+	return 0
+}
+
+# kill_all: TERM, then KILL, every process we started (cleanup traps)
+kill_all() {
+	local p
+	for p in $T_PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in $T_PIDS; do
+		wait_gone "$p" 50 || kill -9 "$p" 2>/dev/null || true
+	done
+	T_PIDS=""
+}
+
+# wait_gone PID TENTHS: wait until PID has exited (and was reaped if ours)
+wait_gone() {
+	local i=0
+	while alive "$1"; do
+		[ "$i" -ge "$2" ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 0
+}
+
+# wait_log FILE FIXED-STRING TENTHS [NTH]: wait for the NTH line (default 1)
+# containing the string
+wait_log() {
+	local i=0 n=${4:-1}
+	while [ "$(grep -cF -- "$2" "$1" 2>/dev/null || true)" -lt "$n" ]; do
+		[ "$i" -ge "$3" ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 0
+}
+
+# rm_start LOG ARGS...: start "$BIN -f ARGS" in the background, logging to
+# LOG; sets RM_PID.  Returns 1 if it does not say "listening on" within
+# 10 s (the log is printed then).
+rm_start() {
+	local log=$1
+	shift
+	"$BIN" -f "$@" </dev/null >>"$log" 2>&1 &
+	RM_PID=$!
+	T_PIDS="$T_PIDS $RM_PID"
+	if ! wait_log "$log" "listening on" 100; then
+		echo "# relaymilter did not start; log:"
+		sed 's/^/#   /' "$log"
+		return 1
+	fi
+}
+
+# check_log_expect LOG LINE: verify one "#expect-log" line from common.lua
+check_log_expect() {
+	local log=$1 from rcpt code name want
+	IFS=$'\t' read -r _ from rcpt code name <<<"$2"
+	if [ "$code" = "-" ]; then want='reply="-"'; else want="reply=\"$code "; fi
+	# the log shows the addresses as "from=<a@b>" (older builds: "<<a@b>>")
+	if grep -F -e "from=<$from>" -e "from=<<$from>>" "$log" |
+		grep -F -e "rcpt=$rcpt" -e "rcpt=<$rcpt>" | grep -qF -- "$want"; then
+		ok "log: $name ($want)"
+	else
+		notok "log: $name: no decision line with from=<$from> rcpt=$rcpt $want"
+	fi
+}
+
+# run_lua SCRIPT LOG SOCKSPEC [-D k=v ...]: run one miltertest script; its
+# ok/not ok lines count here, its #expect-log lines are checked against LOG
+# (LOG "-": no log to check, e.g. a daemon logging to syslog)
+run_lua() {
+	local script=$1 log=$2 spec=$3 out rc=0 line name n=0
+	shift 3
+	name=$(basename "$script")
+	out=$(miltertest -s "$script" -D libdir="$MT_LIB" -D socket="$spec" "$@" 2>&1) ||
+		rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) echo "$line"; T_PASS=$((T_PASS + 1)); n=$((n + 1)) ;;
+		"not ok - "*) echo "$line"; T_FAIL=$((T_FAIL + 1)); n=$((n + 1)) ;;
+		"#expect-log"*) [ "$log" = - ] || check_log_expect "$log" "$line" ;;
+		*) echo "# $name: $line" ;;
+		esac
+	done <<<"$out"
+	# a Lua error() ends the script early with exit 1 (T.fatal says why)
+	if [ $rc -ne 0 ]; then
+		notok "$name: miltertest exit $rc"
+	elif [ $n -eq 0 ]; then
+		notok "$name: no results"
+	fi
+}
+
+# probe LOG SOCKSPEC NAME CLIENT RCPT WANT [AUTH]: one decision via probe.lua
+probe() {
+	local log=$1 spec=$2 name=$3 client=$4 rcpt=$5 want=$6 auth=${7:-}
+	local args=(-D client="$client" -D rcpt="$rcpt" -D want="$want" -D name="$name")
+	[ -n "$auth" ] && args+=(-D auth="$auth")
+	run_lua "$MT_LIB/probe.lua" "$log" "$spec" "${args[@]}"
+}

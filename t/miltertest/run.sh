@@ -1,0 +1,113 @@
+#!/bin/bash
+# run.sh RELAYMILTER_BIN - drive a running relaymilter with a real milter
+# client: miltertest (OpenDKIM's Lua-scripted MTA simulator, Debian package
+# "miltertest") runs every t/miltertest/*.lua against
+#   RELAYMILTER_BIN -f -c t/miltertest/relaymilter.conf -p unix:TMP/sock
+# then lib/rawclient.pl sends the 10 KiB arguments miltertest cannot.
+# Prints "ok - ..." / "not ok - ..." lines; exit 1 on any failure, 77 (skip)
+# when miltertest is not installed.
+#
+# miltertest can only tell SMFIR_CONTINUE from SMFIR_REPLYCODE; whether a
+# reply is the 550 or the 451 one is checked in the daemon's decision log
+# ("#expect-log" lines of lib/common.lua).
+set -eu
+BIN=${1:?usage: run.sh RELAYMILTER_BIN}
+HERE=$(cd "$(dirname "$0")" && pwd)
+if ! command -v miltertest >/dev/null 2>&1; then
+	echo "# SKIP: miltertest is not installed (apt-get install miltertest)"
+	exit 77
+fi
+exec </dev/null
+TMPD=$(mktemp -d /tmp/rmt.XXXXXX)
+. "$HERE/lib/common.sh"
+cleanup() {
+	kill_all
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+SOCK=$TMPD/sock
+SPEC=unix:$SOCK
+LOG=$TMPD/log
+if ! rm_start "$LOG" -c "$HERE/relaymilter.conf" -p "$SPEC"; then
+	notok "relaymilter starts on $SPEC"
+	finish
+fi
+ok "relaymilter starts on $SPEC"
+
+for script in "$HERE"/*.lua; do
+	run_lua "$script" "$LOG" "$SPEC"
+	check "still running after $(basename "$script")" alive "$RM_PID"
+done
+
+# raw NAME WANT STEP...: WANT is the RCPT replies in order, e.g. "y550 c"
+# (y + SMTP code for SMFIR_REPLYCODE, c for continue, EOF when the
+# connection was closed); "any" accepts anything but a hang.
+raw() {
+	local name=$1 want=$2 out got
+	shift 2
+	out=$(perl "$HERE/lib/rawclient.pl" "$SOCK" "$@" 2>&1) || true
+	got=$(awk '$1 == "rcpt:" { r = r sep $2 ($2 == "y" ? $3 : ""); sep = " " }
+		   $1 == "TIMEOUT" { r = r sep "TIMEOUT"; sep = " " }
+		   END { print r }' <<<"$out")
+	if [ "$want" = any ] && [[ $got != *TIMEOUT* ]] && [ -n "$got" ]; then
+		ok "$name (got: $got)"
+	elif [ "$got" = "$want" ]; then
+		ok "$name"
+	else
+		notok "$name: want \"$want\", got \"$got\""
+		sed 's/^/#   /' <<<"$out" | cut -c1-200
+	fi
+}
+K=10240
+raw "10 KiB HELO: remote rejected, local continues" "y550 c" \
+	conn=203.0.113.9 "helo={h*$K}" "mail=<a@sender.test>" \
+	"rcpt=<u@remote.test>" "rcpt=<u@example.com>" quit=
+# (over the address limits of addr.h a recipient is never local: 550)
+raw "10 KiB RCPT local part: rejected, remote and local domain" "y550 y550" \
+	conn=203.0.113.9 helo=c.test "mail=<a@sender.test>" \
+	"rcpt=<{a*$K}@remote.test>" "rcpt=<{a*$K}@example.com>" quit=
+raw "10 KiB RCPT domain below a local domain: rejected" "y550" \
+	conn=203.0.113.9 helo=c.test "mail=<a@sender.test>" \
+	"rcpt=<u@{b*$K}.example.com>" quit=
+raw "10 KiB MAIL FROM and client name: remote rejected" "y550" \
+	"conn=203.0.113.9/{n*$K}.test" helo=c.test "mail=<{s*$K}@sender.test>" \
+	"rcpt=<u@remote.test>" quit=
+raw "10 KiB 8-bit HELO and RCPT: answered 550" "y550 y550" \
+	conn=203.0.113.9 "helo={\\xff*$K}" "mail=<a@sender.test>" \
+	"rcpt=<{\\x80*$K}@remote.test>" "rcpt=<u@example.com{\\xe9*$K}>" quit=
+raw "10 KiB macro values at every stage: remote rejected" "y550" \
+	"macro=C:j=mx;_={x*$K};{daemon_name}={d*$K};{client_name}={c*$K}" \
+	conn=203.0.113.9 helo=c.test \
+	"macro=M:i={q*$K};{auth_type}={t*$K};{mail_addr}={m*$K}" "mail=<a@sender.test>" \
+	"macro=R:{rcpt_addr}={r*$K};{rcpt_mailer}={x*$K}" "rcpt=<u@remote.test>" quit=
+raw "10 KiB {auth_authen}: authenticated, continues" "c" \
+	conn=203.0.113.9 helo=c.test "macro=M:{auth_authen}={u*$K}" \
+	"mail=<a@sender.test>" "rcpt=<u@remote.test>" quit=
+raw "no address, 10 KiB {client_addr} and {daemon_addr}: 451" "y451" \
+	"macro=C:{client_addr}={1*$K};{daemon_addr}={2*$K}" conn=unspec/unknown \
+	helo=c.test "mail=<a@sender.test>" "rcpt=<u@remote.test>" quit=
+raw "RCPT of 1 MiB (beyond libmilter's packet limit): no hang" any \
+	conn=203.0.113.9 helo=c.test "mail=<a@sender.test>" \
+	"rcpt=<{a*1048576}@remote.test>" quit=
+raw "client leaves after MAIL without QUIT" "" \
+	conn=203.0.113.9 helo=c.test "mail=<a@sender.test>"
+check "still running after the raw client cases" alive "$RM_PID"
+probe "$LOG" "$SPEC" "serving after the raw cases: untrusted remote rejected" \
+	203.0.113.9 user@remote.test reject
+probe "$LOG" "$SPEC" "serving after the raw cases: trusted remote continues" \
+	192.0.2.5 user@remote.test continue
+
+if grep -q ': error: ' "$LOG"; then
+	notok "no error lines in the daemon log"
+	grep ': error: ' "$LOG" | sed 's/^/#   /' | cut -c1-200
+else
+	ok "no error lines in the daemon log"
+fi
+kill -TERM "$RM_PID" || true
+rc=0
+wait "$RM_PID" || rc=$?
+check "SIGTERM: exit status 0 (got $rc)" [ "$rc" -eq 0 ]
+T_PIDS=""
+finish
