@@ -1,0 +1,261 @@
+# shellcheck shell=bash
+# t/testbed/lib.sh - a throwaway Postfix (plus relaymilter) on loopback, for
+# the end-to-end tests.  Sourced by bash scripts; see t/testbed/README.
+#
+#   tb_enter_ns "$0" "$@"     re-run the calling script in fresh network, UTS,
+#                             PID and mount namespaces (root only); returns
+#                             at once when already inside
+#   tb_ns_setup               inside: lo up, hostname, extra test addresses
+#   tb_state_init             short state directory under /tmp ($TB_STATE)
+#   tb_cleanup                stop everything we started, remove $TB_STATE
+#   tb_pf_init                main.cf/master.cf/SASL/queue of the instance
+#   tb_pf_conf 'k = v' ...    postconf -e into the instance
+#   tb_pf_apply FILE          every "key = value" line of a main.cf snippet
+#   tb_pf_listen LINE ...     master.cf = internal services + these lines
+#   tb_pf_start / tb_pf_stop
+#   tb_milter_start BIN CONF  relaymilter -f on $TB_MILTER_SOCK, log to
+#                             $TB_MILTER_LOG; tb_milter_stop [TERM|KILL]
+#   tb_smtp OUT SWAKS-ARGS    one SMTP session with swaks; OUT gets the
+#                             replies as "MAIL|RCPT|DATA|AUTH|CONN CODE TEXT"
+#
+# Processes started here never outlive the namespace: the script is PID 1
+# of its own PID namespace, and when it exits the kernel kills whatever is
+# left in there.  The explicit cleanup still runs first (trap).
+
+TB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TB_NS_HOSTNAME=${TB_NS_HOSTNAME:-host.testbed.test}
+# addresses added to lo inside the namespace (127.0.0.0/8 needs none)
+TB_NS_ADDRS=${TB_NS_ADDRS:-fd00::9}
+TB_MILTER_SOCK=${TB_MILTER_SOCK:-inet:8894@127.0.0.1}
+TB_MILTER_PID=
+# shellcheck disable=SC2034 # read by the sourcing script
+TB_MILTER_RC=
+TB_PF_STARTED=0
+
+tb_log() { printf '# %s\n' "$*" >&2; }
+
+tb_enter_ns() {
+	local script=$1
+	shift
+	[ "${TB_IN_NS:-0}" = 1 ] && return 0
+	export TB_IN_NS=1
+	# PID namespace: nothing can be left behind.  --kill-child: if we are
+	# killed (ctest timeout), the kernel tears the namespace down too.
+	if unshare -n -u -p -m -f --kill-child --mount-proc true 2>/dev/null; then
+		exec unshare -n -u -p -m -f --kill-child --mount-proc -- \
+			bash "$script" "$@" </dev/null
+	fi
+	if ! unshare -n -u true; then
+		echo "not ok - cannot create a network namespace (needs root with CAP_SYS_ADMIN)"
+		exit 1
+	fi
+	tb_log "no PID namespace available: network namespace only"
+	exec unshare -n -u -- bash "$script" "$@" </dev/null
+}
+
+tb_ns_setup() {
+	local a
+	ip link set lo up || return 1
+	hostname "$TB_NS_HOSTNAME" || return 1
+	for a in $TB_NS_ADDRS; do
+		case $a in
+		*:*) ip -6 addr add "$a/128" dev lo nodad ;;
+		*) ip addr add "$a/32" dev lo ;;
+		esac || {
+			tb_log "cannot add $a to lo (IPv6 disabled?)"
+			return 1
+		}
+	done
+}
+
+tb_state_init() {
+	# short: unix socket paths are limited to 107 bytes.  Every parent
+	# must be searchable by user postfix (it opens files there by path).
+	TB_STATE=$(mktemp -d /tmp/rm-tb.XXXXXX)
+	chmod 755 "$TB_STATE"
+	TB_RUN=$TB_STATE/run
+	TB_PF=$TB_STATE/pf
+	TB_PFC=$TB_PF/etc
+	TB_MAILLOG=$TB_PF/log/maillog
+	TB_MILTER_LOG=$TB_RUN/milter.log
+	mkdir -p "$TB_RUN"
+	export TB_STATE
+}
+
+tb_cleanup() {
+	tb_pf_stop
+	[ -n "$TB_MILTER_PID" ] && tb_milter_stop KILL
+	if [ -n "${TB_STATE:-}" ] && [ -d "$TB_STATE" ]; then
+		if [ "${TB_KEEP:-0}" = 1 ]; then
+			tb_log "state kept in $TB_STATE"
+		else
+			rm -rf "$TB_STATE"
+		fi
+	fi
+}
+
+# alive PID: exists and is not a zombie (kill -0 succeeds on zombies)
+tb_alive() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$st" ] && [ "${st#Z}" = "$st" ]
+}
+
+# wait for a TCP listener (the listen table: a test connection would be a
+# real SMTP or milter session and pollute the logs)
+tb_wait_port() {
+	local _
+	for _ in $(seq 100); do
+		[ -n "$(ss -Hltn "( sport = :$1 )" 2>/dev/null)" ] && return 0
+		sleep 0.05
+	done
+	tb_log "nothing listens on port $1"
+	return 1
+}
+
+# Every Postfix program pauses while main.cf is younger than ~2 s ("main.cf
+# cool down"): backdate our edits.
+tb_pf_cool() { touch -d "@$(($(date +%s) - 5))" "$TB_PFC/main.cf" "$TB_PFC/master.cf"; }
+
+tb_pf_init() {
+	mkdir -p "$TB_PFC/sasl" "$TB_PF/spool" "$TB_PF/data" "$TB_PF/log"
+	sed "s#@STATE@#$TB_STATE#g" "$TB_DIR/postfix/main.cf.in" >"$TB_PFC/main.cf"
+	cp "$TB_DIR/postfix/master.cf.in" "$TB_PFC/master.cf"
+	sed "s#@STATE@#$TB_STATE#g" "$TB_DIR/postfix/sasl-smtpd.conf.in" \
+		>"$TB_PFC/sasl/smtpd.conf"
+	printf secret | saslpasswd2 -p -f "$TB_PFC/sasl/sasldb2" -c \
+		-u testbed.test alice
+	chown root:postfix "$TB_PFC/sasl/sasldb2"
+	chmod 640 "$TB_PFC/sasl/sasldb2"
+	chown postfix "$TB_PF/data"
+	tb_pf_cool
+	# creates the queue tree with the right owners
+	postfix -c "$TB_PFC" check
+}
+
+tb_pf_conf() {
+	postconf -c "$TB_PFC" -e "$@"
+	tb_pf_cool
+}
+
+# tb_pf_apply FILE: the "key = value" lines of a main.cf snippet, in order
+tb_pf_apply() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		[a-z]*=*) tb_pf_conf "$line" ;;
+		esac
+	done <"$1"
+}
+
+tb_pf_listen() {
+	{
+		cat "$TB_DIR/postfix/master.cf.in"
+		printf '%s\n' "$@"
+	} >"$TB_PFC/master.cf"
+	tb_pf_cool
+}
+
+tb_pf_running() { postfix -c "$TB_PFC" status >/dev/null 2>&1; }
+
+tb_pf_start() {
+	local p
+	postfix -c "$TB_PFC" start >/dev/null 2>&1 || {
+		tb_log "postfix start failed; maillog:"
+		tail -20 "$TB_MAILLOG" >&2 2>/dev/null
+		return 1
+	}
+	TB_PF_STARTED=1
+	for p in "$@"; do tb_wait_port "$p" || return 1; done
+}
+
+tb_pf_stop() {
+	local _
+	[ "$TB_PF_STARTED" = 1 ] || return 0
+	if tb_pf_running; then
+		postfix -c "$TB_PFC" stop >/dev/null 2>&1 || true
+		for _ in $(seq 100); do
+			tb_pf_running || break
+			sleep 0.05
+		done
+		tb_pf_running && postfix -c "$TB_PFC" abort >/dev/null 2>&1
+	fi
+	TB_PF_STARTED=0
+	return 0
+}
+
+# tb_milter_start BIN CONFIG: relaymilter in the foreground, stderr to the
+# log; waits until it listens.
+tb_milter_start() {
+	local bin=$1 conf=$2 _ port
+	(
+		umask 0 # a unix socket must be writable by smtpd (user postfix)
+		exec "$bin" -f -c "$conf" -p "$TB_MILTER_SOCK"
+	) >>"$TB_MILTER_LOG" 2>&1 &
+	TB_MILTER_PID=$!
+	case $TB_MILTER_SOCK in
+	inet:* | inet6:*)
+		port=${TB_MILTER_SOCK#*:}
+		port=${port%@*}
+		tb_wait_port "$port" && return 0
+		;;
+	*)
+		for _ in $(seq 100); do
+			[ -S "${TB_MILTER_SOCK#*:}" ] && return 0
+			sleep 0.05
+		done
+		;;
+	esac
+	tb_log "relaymilter did not start; its log:"
+	tail -5 "$TB_MILTER_LOG" >&2
+	return 1
+}
+
+# tb_milter_stop [TERM|KILL]: TERM waits for libmilter's own exit (it looks
+# at its stop flag every 5 s); sets TB_MILTER_RC to the exit status.
+tb_milter_stop() {
+	[ -n "$TB_MILTER_PID" ] || return 0
+	# stderr: keep bash's "Killed" job report out of the test output
+	tb_milter_stop_ "${1:-TERM}" 3>&2 2>/dev/null
+}
+tb_milter_stop_() {
+	local _
+	kill -s "$1" "$TB_MILTER_PID" || true
+	for _ in $(seq 160); do
+		tb_alive "$TB_MILTER_PID" || break
+		sleep 0.05
+	done
+	if tb_alive "$TB_MILTER_PID"; then
+		echo "# relaymilter ignored SIG$1 for 8 s: SIGKILL" >&3
+		kill -s KILL "$TB_MILTER_PID" || true
+	fi
+	TB_MILTER_RC=0
+	# shellcheck disable=SC2034 # read by the sourcing script
+	wait "$TB_MILTER_PID" || TB_MILTER_RC=$?
+	TB_MILTER_PID=
+}
+
+# tb_smtp OUT SWAKS-ARGS...: one session; OUT gets one line per reply that
+# answers a command we care about: "CONN|EHLO|AUTH|MAIL|RCPT|DATA|QUIT
+# CODE TEXT" (the last line of a multi-line reply).  The raw transcript is
+# kept in OUT.raw.
+tb_smtp() {
+	local out=$1
+	shift
+	swaks --hide-informational --suppress-data "$@" >"$out.raw" 2>&1 </dev/null || true
+	awk '
+	/^ *-> / {
+		c = $2; sub(/:.*/, "", c); c = toupper(c)
+		if (c == "EHLO" || c == "HELO") cmd = "EHLO"
+		else if (c == "AUTH" || c == "MAIL" || c == "RCPT" || c == "QUIT") cmd = c
+		else if (c ~ /^[0-9]+$/ && $3 == "lines") cmd = "DATA" # "-> 11 lines sent"
+		else if (c == "DATA") cmd = "DATA0"
+		else cmd = "OTHER"
+		next
+	}
+	/^<(-|\*\*) +[0-9][0-9][0-9] / {
+		line = $0; sub(/^<(-|\*\*) +/, "", line)
+		if (cmd == "") cmd = "CONN"
+		if (cmd != "OTHER" && cmd != "DATA0") print cmd, line
+		cmd = "OTHER"
+	}' "$out.raw" >"$out"
+}
