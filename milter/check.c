@@ -29,6 +29,8 @@ check_usage(FILE *fp)
 	    "           [--daemon-addr ADDR] --rcpt ADDR [--rcpt ADDR ...] "
 	    "[--explain]\n"
 	    "  --client ADDR   client IP address, or \"unknown\"\n"
+	    "  --from ADDR     envelope sender (default <>, a bounce)\n"
+	    "  --listener NAME the MTA's {daemon_name} (selects a profile)\n"
 	    "  --daemon-addr   the address the client connected to "
 	    "({daemon_addr})\n"
 	    "exit: 0 all continue, 1 a reject, 2 a tempfail, 78 config "
@@ -69,6 +71,7 @@ rm_check_main(int argc, char **argv)
 	int c, i, nrcpt = 0, explain = 0, worst = 0;
 
 	memset(&f, 0, sizeof(f));
+	f.f_sender = "<>";
 	if ((rcpts = calloc((size_t)argc + 1, sizeof(*rcpts))) == NULL) {
 		fprintf(stderr, "relaymilter check: out of memory\n");
 		return 71;
@@ -179,6 +182,10 @@ rm_check_main(int argc, char **argv)
 		if (v.v_entry != NULL)
 			printf(" entry=\"%s\" (%s)", v.v_entry->e_text,
 			       v.v_entry->e_origin);
+		if (v.v_would_rule != NULL)
+			printf(
+			    " monitor=%s would=\"%s\"", v.v_would_rule,
+			    rm_reply_format(&v.v_would, reply, sizeof(reply)));
 		printf("\n");
 		if (v.v_action == RM_REJECT && worst < 1)
 			worst = 1;

@@ -23,12 +23,26 @@
 #include "relaymilter/log.h"
 #include "relaymilter/reply.h"
 
+/*
+ * A profile as written: -1 where the file does not say, so a listener can
+ * inherit from the top level whatever the order of the keys in the file.
+ */
+struct raw_profile {
+	int rp_mode; /* 0 enforce, 1 monitor */
+	int rp_require_auth;
+	int rp_check[RM_CK__COUNT];
+};
+
 struct conf_ctx {
 	const char *cx_path;
 	struct rm_ruleset *cx_rs;
 	char *cx_err;
 	size_t cx_errlen;
+	struct raw_profile cx_top;
+	struct raw_profile *cx_raw; /* one per rs_profiles[] */
 };
+
+#define CONF_GROUP_OR_LIST 100 /* a ck_type: a group or a list */
 
 typedef int conf_handler(struct conf_ctx *, const config_setting_t *);
 
@@ -40,7 +54,9 @@ struct conf_key {
 };
 
 static conf_handler conf_socket, conf_log_level, conf_hostnames,
-    conf_local_domains, conf_relay_domains, conf_trusted_networks, conf_replies;
+    conf_local_domains, conf_relay_domains, conf_trusted_networks, conf_replies,
+    conf_top_mode, conf_top_require_auth, conf_top_checks, conf_licensed,
+    conf_sender_logins, conf_exceptions, conf_deny, conf_listeners;
 
 static const struct conf_key conf_keys[] = {
     {"socket", CONFIG_TYPE_STRING, conf_socket, "a string"},
@@ -53,6 +69,16 @@ static const struct conf_key conf_keys[] = {
     {"trusted_networks", CONFIG_TYPE_ARRAY, conf_trusted_networks,
      "a list of strings"},
     {"replies", CONFIG_TYPE_GROUP, conf_replies, "a group { ... }"},
+    {"mode", CONFIG_TYPE_STRING, conf_top_mode, "\"enforce\" or \"monitor\""},
+    {"require_auth", CONFIG_TYPE_BOOL, conf_top_require_auth, "true or false"},
+    {"checks", CONFIG_TYPE_GROUP, conf_top_checks, "a group { ... }"},
+    {"licensed_senders", CONFIG_TYPE_ARRAY, conf_licensed, "a list of strings"},
+    {"sender_logins", CONF_GROUP_OR_LIST, conf_sender_logins,
+     "a group { login = [ ... ]; } or a list ( { login = \"...\"; "
+     "senders = [ ... ]; } )"},
+    {"exceptions", CONFIG_TYPE_GROUP, conf_exceptions, "a group { ... }"},
+    {"deny", CONFIG_TYPE_GROUP, conf_deny, "a group { ... }"},
+    {"listeners", CONFIG_TYPE_GROUP, conf_listeners, "a group { ... }"},
 };
 
 /* conf_error - format "file:line: message" into the caller's buffer. */
@@ -282,15 +308,501 @@ conf_replies(struct conf_ctx *cx, const config_setting_t *s)
 		                   sizeof(err)) != 0)
 			return conf_error(cx, el, "replies.%s: %s", name, err);
 	}
-	/* a relay refusal must be permanent, a failure temporary */
-	if (cx->cx_rs->rs_replies[RM_R_RELAY_DENIED].r_action != RM_REJECT)
-		return conf_error(cx, s,
-		                  "replies.relay_denied must be a 5xx "
-		                  "reply");
-	if (cx->cx_rs->rs_replies[RM_R_TEMPFAIL].r_action != RM_TEMPFAIL)
-		return conf_error(cx, s,
-		                  "replies.tempfail must be a 4xx reply");
+	/* a refusal must stay permanent, a failure temporary */
+	for (id = 0; id < RM_R__COUNT; id++)
+		if (cx->cx_rs->rs_replies[id].r_action !=
+		    rm_reply_defs[id].rd_action)
+			return conf_error(
+			    cx, s, "replies.%s must be a %s reply",
+			    rm_reply_defs[id].rd_name,
+			    rm_reply_defs[id].rd_action == RM_REJECT ? "5xx"
+			                                             : "4xx");
 	return 0;
+}
+
+/* ---- checks, modes and listener profiles ------------------------------ */
+
+static void
+raw_init(struct raw_profile *rp)
+{
+	int i;
+
+	rp->rp_mode = rp->rp_require_auth = -1;
+	for (i = 0; i < RM_CK__COUNT; i++)
+		rp->rp_check[i] = -1;
+}
+
+static int
+conf_mode(struct conf_ctx *cx, const config_setting_t *s, int *out)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (v != NULL && strcmp(v, "enforce") == 0)
+		*out = 0;
+	else if (v != NULL && strcmp(v, "monitor") == 0)
+		*out = 1;
+	else
+		return conf_error(cx, s,
+		                  "mode: expected \"enforce\" or \"monitor\"");
+	return 0;
+}
+
+/* conf_checks - checks = { name = "reject" | "monitor" | "off"; ... } */
+static int
+conf_checks(struct conf_ctx *cx, const config_setting_t *s,
+            struct raw_profile *rp)
+{
+	static const char *const modes[] = {"reject", "monitor", "off"};
+	const config_setting_t *el;
+	const char *name, *v;
+	int i, n, ck, m;
+
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, (unsigned)i);
+		name = config_setting_name(el);
+		ck = rm_check_lookup(name);
+		if (ck == RM_CK_REQUIRE_AUTH)
+			return conf_error(cx, el,
+			                  "checks.require_auth: write "
+			                  "require_auth = true; beside checks");
+		if (ck < 0)
+			return conf_error(
+			    cx, el,
+			    "checks: unknown check \"%s\" (known: deny, "
+			    "sender_login, local_sender_spoof, helo_spoof, "
+			    "unlicensed_sender)",
+			    name);
+		v = config_setting_type(el) == CONFIG_TYPE_STRING
+		        ? config_setting_get_string(el)
+		        : NULL;
+		for (m = 0; m < 3; m++)
+			if (v != NULL && strcmp(v, modes[m]) == 0)
+				break;
+		if (m == 3)
+			return conf_error(cx, el,
+			                  "checks.%s: expected \"reject\", "
+			                  "\"monitor\" or \"off\"",
+			                  name);
+		rp->rp_check[ck] = m;
+	}
+	return 0;
+}
+
+static int
+conf_top_mode(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return conf_mode(cx, s, &cx->cx_top.rp_mode);
+}
+
+static int
+conf_top_require_auth(struct conf_ctx *cx, const config_setting_t *s)
+{
+	cx->cx_top.rp_require_auth = config_setting_get_bool(s);
+	return 0;
+}
+
+static int
+conf_top_checks(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return conf_checks(cx, s, &cx->cx_top);
+}
+
+/* conf_listener - one listeners.NAME = { require_auth; mode; checks; } */
+static int
+conf_listener(struct conf_ctx *cx, const config_setting_t *s)
+{
+	struct rm_ruleset *rs = cx->cx_rs;
+	const config_setting_t *el, *w = conf_where(s);
+	struct rm_profile *pf;
+	struct raw_profile *rp;
+	const char *name = config_setting_name(s), *key;
+	size_t n;
+	int i, cnt;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return conf_error(
+		    cx, s, "listeners.%s: expected a group { ... }", name);
+	if ((pf = realloc(rs->rs_profiles,
+	                  (rs->rs_nprofiles + 1) * sizeof(*pf))) == NULL)
+		return conf_error(cx, s, "out of memory");
+	rs->rs_profiles = pf;
+	if ((rp = realloc(cx->cx_raw, (rs->rs_nprofiles + 1) * sizeof(*rp))) ==
+	    NULL)
+		return conf_error(cx, s, "out of memory");
+	cx->cx_raw = rp;
+	pf = &rs->rs_profiles[rs->rs_nprofiles];
+	rp = &cx->cx_raw[rs->rs_nprofiles];
+	memset(pf, 0, sizeof(*pf));
+	raw_init(rp);
+	n = strlen(cx->cx_path) + 16;
+	pf->pf_name = strdup(name);
+	pf->pf_origin = malloc(n);
+	if (pf->pf_name == NULL || pf->pf_origin == NULL) {
+		free(pf->pf_name);
+		free(pf->pf_origin);
+		return conf_error(cx, s, "out of memory");
+	}
+	snprintf(pf->pf_origin, n, "%s:%u", cx->cx_path,
+	         w ? config_setting_source_line(w) : 0);
+	rs->rs_nprofiles++;
+	cnt = config_setting_length(s);
+	for (i = 0; i < cnt; i++) {
+		el = config_setting_get_elem(s, (unsigned)i);
+		key = config_setting_name(el);
+		if (strcmp(key, "require_auth") == 0 &&
+		    config_setting_type(el) == CONFIG_TYPE_BOOL)
+			rp->rp_require_auth = config_setting_get_bool(el);
+		else if (strcmp(key, "mode") == 0 &&
+		         config_setting_type(el) == CONFIG_TYPE_STRING) {
+			if (conf_mode(cx, el, &rp->rp_mode) != 0)
+				return -1;
+		} else if (strcmp(key, "checks") == 0 &&
+		           config_setting_type(el) == CONFIG_TYPE_GROUP) {
+			if (conf_checks(cx, el, rp) != 0)
+				return -1;
+		} else if (strcmp(key, "require_auth") == 0 ||
+		           strcmp(key, "mode") == 0 ||
+		           strcmp(key, "checks") == 0)
+			return conf_error(cx, el,
+			                  "listeners.%s.%s: wrong type "
+			                  "(require_auth = true|false; mode = "
+			                  "\"...\"; checks = { ... })",
+			                  name, key);
+		else
+			return conf_error(
+			    cx, el,
+			    "listeners.%s: unknown setting \"%s\" "
+			    "(known: require_auth, mode, checks)",
+			    name, key);
+	}
+	return 0;
+}
+
+static int
+conf_listeners(struct conf_ctx *cx, const config_setting_t *s)
+{
+	int i, n = config_setting_length(s);
+
+	for (i = 0; i < n; i++)
+		if (conf_listener(cx,
+		                  config_setting_get_elem(s, (unsigned)i)) != 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * resolve - fill a profile from what it says, else what the top level
+ * says, else the defaults; then let monitor mode soften every reject.
+ */
+static void
+resolve(struct rm_profile *pf, const struct raw_profile *rp,
+        const struct raw_profile *top)
+{
+	int i, v, mode, auth;
+
+	for (i = 0; i < RM_CK__COUNT; i++) {
+		v = rp->rp_check[i] >= 0    ? rp->rp_check[i]
+		    : top->rp_check[i] >= 0 ? top->rp_check[i]
+		                            : RM_CM_REJECT;
+		pf->pf_check[i] = (unsigned char)v;
+	}
+	auth = rp->rp_require_auth >= 0    ? rp->rp_require_auth
+	       : top->rp_require_auth >= 0 ? top->rp_require_auth
+	                                   : 0;
+	pf->pf_check[RM_CK_REQUIRE_AUTH] = auth ? RM_CM_REJECT : RM_CM_OFF;
+	mode = rp->rp_mode >= 0    ? rp->rp_mode
+	       : top->rp_mode >= 0 ? top->rp_mode
+	                           : 0;
+	if (mode == 1)
+		for (i = 0; i < RM_CK__COUNT; i++)
+			if (pf->pf_check[i] == RM_CM_REJECT)
+				pf->pf_check[i] = RM_CM_MONITOR;
+}
+
+/* ---- address lists -------------------------------------------------- */
+
+static int
+conf_addr_into(struct conf_ctx *cx, const config_setting_t *el,
+               const char *list, const char *owner, const char *v,
+               struct rm_addrset *set, struct rm_entry **out)
+{
+	struct rm_entry *e;
+	char err[200];
+
+	if ((e = conf_entry(cx, el, list, v)) == NULL)
+		return -1;
+	if (rm_addrset_add(set, owner, v, e, err, sizeof(err)) != 0)
+		return conf_error(cx, conf_where(el), "%s: %s", list, err);
+	if (out != NULL)
+		*out = e;
+	return 0;
+}
+
+static int
+conf_licensed_one(struct conf_ctx *cx, const config_setting_t *el,
+                  const char *v)
+{
+	return conf_addr_into(cx, el, "licensed_senders", NULL, v,
+	                      cx->cx_rs->rs_licensed, NULL);
+}
+
+static int
+conf_licensed(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return conf_strings(cx, s, conf_licensed_one);
+}
+
+/* conf_owned - the sender patterns of one login. */
+static int
+conf_owned(struct conf_ctx *cx, const char *login, const config_setting_t *list)
+{
+	const config_setting_t *el;
+	int i, n;
+
+	if (config_setting_type(list) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(list) != CONFIG_TYPE_LIST)
+		return conf_error(cx, conf_where(list),
+		                  "sender_logins: %s: expected a list of "
+		                  "sender addresses",
+		                  login);
+	n = config_setting_length(list);
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(list, (unsigned)i);
+		if (config_setting_type(el) != CONFIG_TYPE_STRING)
+			return conf_error(
+			    cx, conf_where(el),
+			    "sender_logins: %s: element %d is not "
+			    "a string",
+			    login, i + 1);
+		if (conf_addr_into(cx, el, "sender_logins", login,
+		                   config_setting_get_string(el),
+		                   cx->cx_rs->rs_sender_logins, NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+conf_sender_logins(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const config_setting_t *el, *login, *senders;
+	int i, n = config_setting_length(s);
+
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+			if (conf_owned(cx, config_setting_name(el), el) != 0)
+				return -1;
+			continue;
+		}
+		/* the list form, for logins that are not libconfig names */
+		login = config_setting_type(el) == CONFIG_TYPE_GROUP
+		            ? config_setting_get_member(el, "login")
+		            : NULL;
+		senders =
+		    login ? config_setting_get_member(el, "senders") : NULL;
+		if (login == NULL || senders == NULL ||
+		    config_setting_type(login) != CONFIG_TYPE_STRING ||
+		    config_setting_length(el) != 2)
+			return conf_error(
+			    cx, conf_where(el),
+			    "sender_logins: element %d: expected "
+			    "{ login = \"...\"; senders = [ ... ]; }",
+			    i + 1);
+		if (conf_owned(cx, config_setting_get_string(login), senders) !=
+		    0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- exceptions and deny lists -------------------------------------- */
+
+enum fact_list { FL_CLIENTS, FL_HELO, FL_SENDERS, FL_RECIPIENTS };
+
+/* conf_fact_entry - one pattern into the set for its fact. */
+static int
+conf_fact_entry(struct conf_ctx *cx, const config_setting_t *el,
+                struct rm_factsets *fs, enum fact_list fl, const char *list,
+                const char *v, struct rm_entry **out)
+{
+	struct rm_cidr c;
+	char err[200];
+
+	switch (fl) {
+	case FL_CLIENTS:
+		if (rm_cidr_parse(v, &c, err, sizeof(err)) != 0)
+			return conf_error(cx, conf_where(el), "%s: \"%s\": %s",
+			                  list, v, err);
+		if ((*out = conf_entry(cx, el, list, v)) == NULL)
+			return -1;
+		if (rm_ipset_add(fs->fs_clients, &c, *out) != 0)
+			return conf_error(cx, el, "out of memory");
+		return 0;
+	case FL_HELO:
+		if (rm_domain_check(v, err, sizeof(err)) != 0)
+			return conf_error(cx, conf_where(el), "%s: \"%s\": %s",
+			                  list, v, err);
+		if ((*out = conf_entry(cx, el, list, v)) == NULL)
+			return -1;
+		if (rm_domset_add(fs->fs_helo, v, *out, err, sizeof(err)) != 0)
+			return conf_error(cx, conf_where(el), "%s: \"%s\": %s",
+			                  list, v, err);
+		return 0;
+	case FL_SENDERS:
+		return conf_addr_into(cx, el, list, NULL, v, fs->fs_senders,
+		                      out);
+	case FL_RECIPIENTS:
+		return conf_addr_into(cx, el, list, NULL, v, fs->fs_recipients,
+		                      out);
+	}
+	return -1;
+}
+
+/* conf_lifts - lifts = [ "helo_spoof", ... ] or [ "all" ]. */
+static int
+conf_lifts(struct conf_ctx *cx, const config_setting_t *s, const char *list,
+           unsigned *out)
+{
+	const config_setting_t *el;
+	const char *v;
+	int i, n, ck;
+
+	*out = 0;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return conf_error(cx, s, "%s: lifts: expected a list", list);
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, (unsigned)i);
+		v = config_setting_type(el) == CONFIG_TYPE_STRING
+		        ? config_setting_get_string(el)
+		        : "";
+		if (strcmp(v, "all") == 0) {
+			*out |= RM_LIFT_ALL;
+			continue;
+		}
+		if ((ck = rm_check_lookup(v)) < 0)
+			return conf_error(
+			    cx, conf_where(el),
+			    "%s: lifts: unknown check \"%s\" (known: all, "
+			    "require_auth, deny, sender_login, "
+			    "local_sender_spoof, helo_spoof, "
+			    "unlicensed_sender)",
+			    list, v);
+		*out |= RM_LIFT(ck);
+	}
+	if (*out == 0)
+		return conf_error(cx, s, "%s: lifts: empty", list);
+	return 0;
+}
+
+/*
+ * conf_factlists - exceptions = { ... } or deny = { ... }: per fact a list
+ * of patterns, each a string or a group { match = "..."; KEY = ...; }
+ * where KEY is "lifts" (exceptions) or "reply" (deny).
+ */
+static int
+conf_factlists(struct conf_ctx *cx, const config_setting_t *s, const char *top,
+               struct rm_factsets *fs, int deny)
+{
+	static const char *const facts[] = {"clients", "helo", "senders",
+	                                    "recipients"};
+	static const char *const lists[2][4] = {
+	    {"exceptions.clients", "exceptions.helo", "exceptions.senders",
+	     "exceptions.recipients"},
+	    {"deny.clients", "deny.helo", "deny.senders", "deny.recipients"}};
+	const char *extra = deny ? "reply" : "lifts", *list, *v;
+	const config_setting_t *grp, *el, *m, *x;
+	struct rm_entry *e;
+	char err[200];
+	int g, i, n, fl;
+
+	for (g = 0; g < config_setting_length(s); g++) {
+		grp = config_setting_get_elem(s, (unsigned)g);
+		for (fl = 0; fl < 4; fl++)
+			if (strcmp(config_setting_name(grp), facts[fl]) == 0)
+				break;
+		if (fl == 4)
+			return conf_error(cx, grp,
+			                  "%s: unknown list \"%s\" (known: "
+			                  "clients, helo, senders, recipients)",
+			                  top, config_setting_name(grp));
+		list = lists[deny][fl];
+		if (config_setting_type(grp) != CONFIG_TYPE_ARRAY &&
+		    config_setting_type(grp) != CONFIG_TYPE_LIST)
+			return conf_error(cx, grp, "%s: expected a list", list);
+		n = config_setting_length(grp);
+		for (i = 0; i < n; i++) {
+			el = config_setting_get_elem(grp, (unsigned)i);
+			m = x = NULL;
+			if (config_setting_type(el) == CONFIG_TYPE_STRING)
+				v = config_setting_get_string(el);
+			else if (config_setting_type(el) == CONFIG_TYPE_GROUP &&
+			         (m = config_setting_get_member(el, "match")) !=
+			             NULL &&
+			         config_setting_type(m) == CONFIG_TYPE_STRING &&
+			         config_setting_length(el) ==
+			             ((x = config_setting_get_member(
+			                   el, extra)) != NULL
+			                  ? 2
+			                  : 1))
+				v = config_setting_get_string(m);
+			else
+				return conf_error(
+				    cx, conf_where(el),
+				    "%s: element %d: expected a "
+				    "string or { match = \"...\"; "
+				    "%s = ...; }",
+				    list, i + 1, extra);
+			if (conf_fact_entry(cx, el, fs, (enum fact_list)fl,
+			                    list, v, &e) != 0)
+				return -1;
+			if (!deny) {
+				e->e_lifts = RM_LIFT_ALL;
+				if (x != NULL &&
+				    conf_lifts(cx, x, list, &e->e_lifts) != 0)
+					return -1;
+			} else if (x != NULL) {
+				if (config_setting_type(x) !=
+				    CONFIG_TYPE_STRING)
+					return conf_error(
+					    cx, x,
+					    "%s: reply: expected a "
+					    "string",
+					    list);
+				if ((e->e_reply =
+				         malloc(sizeof(*e->e_reply))) == NULL)
+					return conf_error(cx, x,
+					                  "out of memory");
+				if (rm_reply_parse(config_setting_get_string(x),
+				                   e->e_reply, err,
+				                   sizeof(err)) != 0)
+					return conf_error(
+					    cx, x, "%s: reply: %s", list, err);
+				if (e->e_reply->r_action != RM_REJECT)
+					return conf_error(cx, x,
+					                  "%s: reply: a deny "
+					                  "reply must be 5xx",
+					                  list);
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+conf_exceptions(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return conf_factlists(cx, s, "exceptions", &cx->cx_rs->rs_exceptions,
+	                      0);
+}
+
+static int
+conf_deny(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return conf_factlists(cx, s, "deny", &cx->cx_rs->rs_deny, 1);
 }
 
 /* conf_type_ok - the setting has the type the key wants. */
@@ -301,6 +813,8 @@ conf_type_ok(const struct conf_key *k, const config_setting_t *s)
 
 	if (k->ck_type == CONFIG_TYPE_ARRAY)
 		return t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST;
+	if (k->ck_type == CONF_GROUP_OR_LIST)
+		return t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_LIST;
 	return t == k->ck_type;
 }
 
@@ -350,7 +864,7 @@ rm_conf_socket_check(const char *v, char *err, size_t errlen)
 struct rm_ruleset *
 rm_conf_load(const char *path, char *errbuf, size_t errlen)
 {
-	struct conf_ctx cx = {path, NULL, errbuf, errlen};
+	struct conf_ctx cx = {path, NULL, errbuf, errlen, {0, 0, {0}}, NULL};
 	const config_setting_t *root, *s;
 	const struct conf_key *k;
 	config_t cfg;
@@ -380,6 +894,7 @@ rm_conf_load(const char *path, char *errbuf, size_t errlen)
 		config_destroy(&cfg);
 		return NULL;
 	}
+	raw_init(&cx.cx_top);
 	root = config_root_setting(&cfg);
 	n = config_setting_length(root);
 	for (i = 0; i < n; i++) {
@@ -410,16 +925,24 @@ rm_conf_load(const char *path, char *errbuf, size_t errlen)
 		    "hostnames, local_domains or relay_domains");
 		goto out;
 	}
+	resolve(&cx.cx_rs->rs_top, &cx.cx_top, &cx.cx_top);
+	for (j = 0; j < cx.cx_rs->rs_nprofiles; j++)
+		resolve(&cx.cx_rs->rs_profiles[j], &cx.cx_raw[j], &cx.cx_top);
 	if (rm_domset_finish(cx.cx_rs->rs_hostnames) != 0 ||
 	    rm_domset_finish(cx.cx_rs->rs_local_domains) != 0 ||
 	    rm_domset_finish(cx.cx_rs->rs_relay_domains) != 0 ||
-	    rm_ipset_finish(cx.cx_rs->rs_trusted) != 0) {
+	    rm_ipset_finish(cx.cx_rs->rs_trusted) != 0 ||
+	    rm_ipset_finish(cx.cx_rs->rs_exceptions.fs_clients) != 0 ||
+	    rm_domset_finish(cx.cx_rs->rs_exceptions.fs_helo) != 0 ||
+	    rm_ipset_finish(cx.cx_rs->rs_deny.fs_clients) != 0 ||
+	    rm_domset_finish(cx.cx_rs->rs_deny.fs_helo) != 0) {
 		conf_error(&cx, NULL, "out of memory");
 		goto out;
 	}
 	ok = 1;
 out:
 	config_destroy(&cfg);
+	free(cx.cx_raw);
 	if (!ok) {
 		rm_ruleset_release(cx.cx_rs);
 		return NULL;

@@ -35,7 +35,7 @@ static struct rm_runtime *mlfi_runtime;
 #define MLFI_NO_STEPS                                                          \
 	(SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NODATA |            \
 	 SMFIP_NOUNKNOWN)
-#define MLFI_NO_REPLY (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL)
+#define MLFI_NO_REPLY (SMFIP_NR_CONN | SMFIP_NR_HELO)
 
 struct rm_session {
 	struct rm_ruleset *s_rs; /* pinned at connect */
@@ -214,28 +214,14 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	return SMFIS_NOREPLY;
 }
 
-static sfsistat
-mlfi_envfrom(SMFICTX *ctx, char **argv)
-{
-	struct rm_session *s = smfi_getpriv(ctx);
-
-	if (s == NULL)
-		return SMFIS_NOREPLY; /* RCPT will tempfail */
-	message_reset(s);
-	if (!set_str(&s->s_sender, argv != NULL ? argv[0] : NULL) ||
-	    !set_str(&s->s_auth, macro(ctx, "{auth_authen}")))
-		s->s_oom = true;
-	return SMFIS_NOREPLY;
-}
-
 /* log_decision - the one log line of a decision. */
 static void
 log_decision(const struct rm_session *s, const struct rm_facts *f,
              const struct rm_verdict *v)
 {
 	char client[128], ip[64], helo[128], auth[128], from[256], rcpt[256],
-	    listener[64], entry[128], reply[RM_REPLY_TEXT_MAX + 32], bfrom[256],
-	    brcpt[256];
+	    listener[64], entry[128], reply[RM_REPLY_TEXT_MAX + 32],
+	    would[RM_REPLY_TEXT_MAX + 64], bfrom[256], brcpt[256];
 	const char *name = f->f_client_name;
 
 	if (!rm_log_enabled(RM_LOG_INFO))
@@ -251,10 +237,15 @@ log_decision(const struct rm_session *s, const struct rm_facts *f,
 		snprintf(entry, sizeof(entry), "[%s]", v->v_entry->e_text);
 	else
 		entry[0] = '\0';
+	would[0] = '\0';
+	if (v->v_would_rule != NULL)
+		snprintf(would, sizeof(would), " monitor=%s would=\"%s\"",
+		         v->v_would_rule,
+		         rm_reply_format(&v->v_would, reply, sizeof(reply)));
 	rm_log(
 	    RM_LOG_INFO,
 	    "%s: client=%s[%s] helo=<%s> auth=%s from=<%s> rcpt=<%s> "
-	    "listener=%s rule=%s%s verdict=%s reply=\"%s\"",
+	    "listener=%s rule=%s%s verdict=%s reply=\"%s\"%s",
 	    s->s_id, rm_log_sanitize(name, client, sizeof(client)), ip,
 	    rm_log_sanitize(f->f_helo, helo, sizeof(helo)),
 	    rm_log_sanitize(f->f_auth, auth, sizeof(auth)),
@@ -266,7 +257,8 @@ log_decision(const struct rm_session *s, const struct rm_facts *f,
 	    rm_log_sanitize(f->f_listener, listener, sizeof(listener)),
 	    v->v_rule, entry, rm_action_name(v->v_action),
 	    v->v_reply ? rm_reply_format(v->v_reply, reply, sizeof(reply))
-	               : "-");
+	               : "-",
+	    would);
 }
 
 /* trace_debug - engine steps to the debug log, tagged with the session. */
@@ -293,6 +285,58 @@ answer(SMFICTX *ctx, const struct rm_reply *r, enum rm_action act)
 	return act == RM_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
+/* lost - the session could not keep its facts: tempfail, never guess. */
+static sfsistat
+lost(SMFICTX *ctx, const struct rm_session *s)
+{
+	rm_log(RM_LOG_ERR, "%s: session state lost (out of memory?): tempfail",
+	       s != NULL ? s->s_id : "-");
+	smfi_setreply(ctx, "451", "4.3.0",
+	              "Temporary local problem, please try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+/* facts - what the session knows, for the engine. */
+static void
+facts(SMFICTX *ctx, const struct rm_session *s, struct rm_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->f_client_ip = s->s_have_client ? &s->s_client : NULL;
+	f->f_client_name = s->s_client_name;
+	f->f_daemon_ip = s->s_have_daemon ? &s->s_daemon : NULL;
+	f->f_listener = s->s_listener;
+	f->f_helo = s->s_helo;
+	/* {auth_authen} may come only with RCPT, depending on MTA config */
+	f->f_auth = s->s_auth != NULL ? s->s_auth : macro(ctx, "{auth_authen}");
+	f->f_sender = s->s_sender;
+}
+
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct rm_session *s = smfi_getpriv(ctx);
+	struct rm_trace tr = {trace_debug, NULL};
+	struct rm_facts f;
+	struct rm_verdict v;
+
+	if (s == NULL || s->s_rs == NULL)
+		return lost(ctx, s);
+	message_reset(s);
+	if (!set_str(&s->s_sender, argv != NULL ? argv[0] : NULL) ||
+	    !set_str(&s->s_auth, macro(ctx, "{auth_authen}")))
+		s->s_oom = true;
+	if (s->s_oom)
+		return lost(ctx, s);
+	facts(ctx, s, &f);
+	tr.t_arg = s->s_id;
+	rm_policy_mail(s->s_rs, &f, &v,
+	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);
+	/* RCPT logs the decision, unless MAIL already made one */
+	if (v.v_action != RM_CONTINUE || v.v_would_rule != NULL)
+		log_decision(s, &f, &v);
+	return answer(ctx, v.v_reply, v.v_action);
+}
+
 static sfsistat
 mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -300,28 +344,10 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	struct rm_trace tr = {trace_debug, NULL};
 	struct rm_facts f;
 	struct rm_verdict v;
-	const char *auth;
 
-	if (s == NULL || s->s_rs == NULL || s->s_oom) {
-		rm_log(RM_LOG_ERR,
-		       "%s: session state lost (out of memory?): "
-		       "tempfail",
-		       s != NULL ? s->s_id : "-");
-		smfi_setreply(
-		    ctx, "451", "4.3.0",
-		    "Temporary local problem, please try again later");
-		return SMFIS_TEMPFAIL;
-	}
-	/* {auth_authen} may come only with RCPT, depending on MTA config */
-	auth = s->s_auth != NULL ? s->s_auth : macro(ctx, "{auth_authen}");
-	memset(&f, 0, sizeof(f));
-	f.f_client_ip = s->s_have_client ? &s->s_client : NULL;
-	f.f_client_name = s->s_client_name;
-	f.f_daemon_ip = s->s_have_daemon ? &s->s_daemon : NULL;
-	f.f_listener = s->s_listener;
-	f.f_helo = s->s_helo;
-	f.f_auth = auth;
-	f.f_sender = s->s_sender;
+	if (s == NULL || s->s_rs == NULL || s->s_oom)
+		return lost(ctx, s);
+	facts(ctx, s, &f);
 	f.f_rcpt = argv != NULL ? argv[0] : NULL;
 	f.f_rcpt_addr = macro(ctx, "{rcpt_addr}");
 	f.f_rcpt_mailer = macro(ctx, "{rcpt_mailer}");

@@ -5,19 +5,31 @@
  * no locks, no I/O except through the optional trace callback, which gets
  * one line per step for "relaymilter check --explain" and debug logs.
  *
- * The order (documented in relaymilter.conf(5) and the README):
- *   1. the recipient is ours (postmaster, hostnames, local_domains,
- *      relay_domains, our own address literal) and uses no routing trick,
- *      and the MTA's own resolution ({rcpt_addr}) is ours too: continue;
- *   2. otherwise it is a relay: continue for an authenticated client or a
- *      client in trusted_networks;
- *   3. an unknown client address that might have been trusted: tempfail;
- *   4. anything else: reject with replies.relay_denied.
- * Fail closed: whatever does not prove the recipient ours is a relay.
+ * The order (the table in README and relaymilter.conf(5)); the first step
+ * that decides ends the evaluation:
+ *    1. no recipient: tempfail;
+ *    2. postmaster (bare, or at one of our domains): continue;
+ *    3. require_auth: the listener wants SMTP AUTH and there was none;
+ *    4. deny lists: clients, helo, senders, recipients;
+ *    5. sender_login: an authenticated login uses a sender it does not own;
+ *    6. local_sender_spoof: an untrusted, unauthenticated client uses a
+ *       sender in our domains;
+ *    7. helo_spoof: such a client greets with our name or address;
+ *    8. the recipient is ours (hostnames, local_domains, relay_domains, our
+ *       own address literal; no routing trick; the MTA agrees): continue;
+ *    9. a relay: only for an authenticated or trusted client; an unknown
+ *       client address tempfails; anything else gets relay_denied;
+ *   10. unlicensed_sender: the relay's sender is not in licensed_senders;
+ *   11. continue.
+ * Steps 3-7 and 10 are checks: each can be off, monitored (log what it
+ * would do, go on) or enforced, and lifted by a matching exception.  Step 9
+ * is neither: whatever does not prove the recipient ours is a relay, and a
+ * relay needs proof that the client may relay.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "relaymilter/addr.h"
 #include "relaymilter/log.h"
@@ -162,77 +174,566 @@ classify(const struct rm_ruleset *rs, const struct rm_facts *f,
 	return dest_ours(rs, f, &a, shown, d, t);
 }
 
-static void
-verdict(struct rm_verdict *v, const struct rm_ruleset *rs, enum rm_action act,
-        const char *rule, const struct rm_entry *e, const struct rm_trace *t)
+/* What the evaluation knows about one transaction. */
+enum sender_state { S_MISSING, S_NULL, S_BAD, S_OK };
+
+struct eval {
+	const struct rm_ruleset *rs;
+	const struct rm_facts *f;
+	const struct rm_trace *t;
+	struct rm_verdict *v;
+	const struct rm_profile *pf;
+	int trusted; /* 1 yes, 0 no, -1 the client address is unknown */
+	const struct rm_entry *trusted_by;
+	int authed;
+	unsigned lifted; /* RM_LIFT() bits from matching exceptions */
+	enum sender_state sst;
+	struct rm_addr sender;
+	char sender_err[96];
+	int rcpt_ok; /* rcpt parsed */
+	struct rm_addr rcpt;
+	char bare_sender[RM_REPLY_VAR_MAX + 8], bare_rcpt[RM_REPLY_VAR_MAX + 8];
+};
+
+/* expand - the reply with its placeholders filled in from the facts. */
+static const struct rm_reply *
+expand(struct eval *e, const struct rm_reply *r, struct rm_reply *dst)
 {
+	const char *vals[RM_RV__COUNT];
+	char ip[64];
+
+	if (!r->r_has_vars)
+		return r;
+	vals[RM_RV_SENDER] = e->f->f_sender == NULL ? NULL
+	                     : e->sst == S_NULL     ? ""
+	                                            : e->bare_sender;
+	vals[RM_RV_LOGIN] = e->f->f_auth;
+	vals[RM_RV_HELO] = e->f->f_helo;
+	vals[RM_RV_CLIENT] =
+	    e->f->f_client_ip ? rm_ip_format(e->f->f_client_ip, ip, sizeof(ip))
+	                      : NULL;
+	vals[RM_RV_RCPT] = e->f->f_rcpt ? e->bare_rcpt : NULL;
+	rm_reply_expand(r, vals, dst);
+	return dst;
+}
+
+/* decide - the final verdict. */
+static void
+decide(struct eval *e, enum rm_action act, const struct rm_reply *r,
+       const char *rule, const struct rm_entry *entry)
+{
+	struct rm_verdict *v = e->v;
+
 	v->v_action = act;
 	v->v_rule = rule;
-	v->v_entry = e;
-	v->v_reply = NULL;
-	if (act == RM_REJECT)
-		v->v_reply = &rs->rs_replies[RM_R_RELAY_DENIED];
-	else if (act == RM_TEMPFAIL)
-		v->v_reply = &rs->rs_replies[RM_R_TEMPFAIL];
-	trace(t, "verdict: %s (rule %s)", rm_action_name(act), rule);
+	v->v_entry = entry;
+	v->v_reply = act == RM_CONTINUE ? NULL : expand(e, r, &v->v_rbuf);
+	trace(e->t, "verdict: %s (rule %s)", rm_action_name(act), rule);
+}
+
+/*
+ * fire - a check found a reason to refuse.  Enforced: the verdict is
+ * final, return 1.  Monitored: note what would have happened (the first
+ * such check) and return 0 so that evaluation goes on.
+ */
+static int
+fire(struct eval *e, enum rm_check ck, const struct rm_reply *r,
+     const char *rule, const struct rm_entry *entry)
+{
+	char buf[RM_REPLY_TEXT_MAX + 32];
+	struct rm_reply tmp;
+
+	if (e->pf->pf_check[ck] != RM_CM_MONITOR) {
+		decide(e, r->r_action, r, rule, entry);
+		return 1;
+	}
+	if (e->v->v_would_rule == NULL) {
+		e->v->v_would = *expand(e, r, &tmp);
+		e->v->v_would_rule = rule;
+	}
+	if (e->t != NULL)
+		trace(e->t, "monitor: check %s would %s with \"%s\"; going on",
+		      rm_check_names[ck], rm_action_name(r->r_action),
+		      rm_reply_format(expand(e, r, &tmp), buf, sizeof(buf)));
+	return 0;
+}
+
+/* active - the check is on for this listener and not lifted. */
+static int
+active(struct eval *e, enum rm_check ck)
+{
+	if (e->pf->pf_check[ck] == RM_CM_OFF)
+		return 0;
+	if (e->lifted & RM_LIFT(ck)) {
+		trace(e->t, "check %s is lifted by an exception",
+		      rm_check_names[ck]);
+		return 0;
+	}
+	return 1;
+}
+
+static const struct rm_reply *
+reply(const struct eval *e, enum rm_reply_id id)
+{
+	return &e->rs->rs_replies[id];
+}
+
+/* bare_copy - the address without its <>, cut to fit, for replies. */
+static void
+bare_copy(char *dst, size_t len, const char *a)
+{
+	size_t n = strlen(a);
+
+	if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
+		a++;
+		n -= 2;
+	}
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, a, n);
+	dst[n] = '\0';
+}
+
+static void
+eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
+          struct rm_verdict *v, const struct rm_trace *t)
+{
+	const void *tag = NULL;
+	char buf[64];
+
+	memset(e, 0, sizeof(*e));
+	memset(v, 0, sizeof(*v));
+	e->rs = rs;
+	e->f = f;
+	e->t = t;
+	e->v = v;
+	e->pf = rm_ruleset_profile(rs, f->f_listener);
+	if (t != NULL && f->f_listener != NULL) {
+		char lb[80];
+
+		rm_log_sanitize(f->f_listener, lb, sizeof(lb));
+		if (e->pf->pf_name != NULL)
+			trace(t, "listener %s: profile listeners.%s at %s", lb,
+			      e->pf->pf_name, e->pf->pf_origin);
+		else
+			trace(t, "listener %s: no profile, top-level checks",
+			      lb);
+	}
+	e->authed = f->f_auth != NULL && f->f_auth[0] != '\0';
+	if (f->f_client_ip == NULL)
+		e->trusted = -1;
+	else if (rm_ipset_lookup(rs->rs_trusted, f->f_client_ip, &tag)) {
+		e->trusted = 1;
+		e->trusted_by = tag;
+	}
+	if (t != NULL) {
+		if (e->authed)
+			trace(t, "client authenticated (SMTP AUTH) as %s",
+			      rm_log_sanitize(f->f_auth, buf, sizeof(buf)));
+		if (e->trusted == 1)
+			trace_match(
+			    t, rm_ip_format(f->f_client_ip, buf, sizeof(buf)),
+			    e->trusted_by);
+	}
+	if (f->f_sender == NULL)
+		e->sst = S_MISSING;
+	else if (rm_addr_parse(f->f_sender, &e->sender, e->sender_err,
+	                       sizeof(e->sender_err)) != 0)
+		e->sst = S_BAD;
+	else
+		e->sst = e->sender.a_flags & RM_ADDR_NULL ? S_NULL : S_OK;
+	if (f->f_sender != NULL)
+		bare_copy(e->bare_sender, sizeof(e->bare_sender), f->f_sender);
+	if (f->f_rcpt != NULL) {
+		bare_copy(e->bare_rcpt, sizeof(e->bare_rcpt), f->f_rcpt);
+		e->rcpt_ok = rm_addr_parse(f->f_rcpt, &e->rcpt, NULL, 0) == 0;
+	}
+}
+
+/* lift - record what a matching exception lifts. */
+static void
+lift(struct eval *e, const char *what, const struct rm_entry *x)
+{
+	char names[160] = "";
+	size_t n = 0;
+	int ck;
+
+	e->lifted |= x->e_lifts;
+	if (e->t == NULL)
+		return;
+	for (ck = 0; ck < RM_CK__COUNT; ck++)
+		if (x->e_lifts & RM_LIFT(ck))
+			n += (size_t)snprintf(names + n, sizeof(names) - n,
+			                      "%s%s", n ? "," : "",
+			                      rm_check_names[ck]);
+	trace(e->t, "%s is in %s (entry \"%s\" at %s): lifts %s", what,
+	      x->e_list, x->e_text, x->e_origin, names);
+}
+
+/* exceptions - OR together the lifts of every matching exception. */
+static void
+exceptions(struct eval *e)
+{
+	const struct rm_factsets *x = &e->rs->rs_exceptions;
+	const void *tag;
+	char buf[160];
+
+	if (e->f->f_client_ip != NULL &&
+	    rm_ipset_lookup(x->fs_clients, e->f->f_client_ip, &tag))
+		lift(e, rm_ip_format(e->f->f_client_ip, buf, sizeof(buf)), tag);
+	if (e->f->f_helo != NULL &&
+	    rm_domset_lookup(x->fs_helo, e->f->f_helo, &tag))
+		lift(e, "HELO name", tag);
+	if (e->sst == S_OK &&
+	    rm_addrset_lookup(x->fs_senders, NULL, &e->sender, &tag))
+		lift(e, "sender", tag);
+	if (e->rcpt_ok &&
+	    rm_addrset_lookup(x->fs_recipients, NULL, &e->rcpt, &tag))
+		lift(e, "recipient", tag);
+}
+
+static int
+check_require_auth(struct eval *e)
+{
+	if (e->authed || !active(e, RM_CK_REQUIRE_AUTH))
+		return 0;
+	trace(e->t, "this listener requires SMTP AUTH and the client did "
+	            "not authenticate");
+	return fire(e, RM_CK_REQUIRE_AUTH, reply(e, RM_R_REQUIRE_AUTH),
+	            "require_auth", NULL);
+}
+
+/* deny_hit - a deny entry matched: its own reply, or the list's. */
+static int
+deny_hit(struct eval *e, const char *what, const void *tag, enum rm_reply_id id,
+         const char *rule)
+{
+	const struct rm_entry *x = tag;
+
+	trace_match(e->t, what, x);
+	return fire(e, RM_CK_DENY, x->e_reply ? x->e_reply : reply(e, id), rule,
+	            x);
+}
+
+static int
+check_deny(struct eval *e)
+{
+	const struct rm_factsets *d = &e->rs->rs_deny;
+	const void *tag;
+	char buf[160];
+
+	if (!active(e, RM_CK_DENY))
+		return 0;
+	if (e->f->f_client_ip != NULL &&
+	    rm_ipset_lookup(d->fs_clients, e->f->f_client_ip, &tag) &&
+	    deny_hit(e, rm_ip_format(e->f->f_client_ip, buf, sizeof(buf)), tag,
+	             RM_R_DENY_CLIENT, "deny_client"))
+		return 1;
+	if (e->f->f_helo != NULL &&
+	    rm_domset_lookup(d->fs_helo, e->f->f_helo, &tag) &&
+	    deny_hit(e, "HELO name", tag, RM_R_DENY_HELO, "deny_helo"))
+		return 1;
+	if (e->sst == S_OK &&
+	    rm_addrset_lookup(d->fs_senders, NULL, &e->sender, &tag) &&
+	    deny_hit(e, "sender", tag, RM_R_DENY_SENDER, "deny_sender"))
+		return 1;
+	if (e->rcpt_ok &&
+	    rm_addrset_lookup(d->fs_recipients, NULL, &e->rcpt, &tag) &&
+	    deny_hit(e, "recipient", tag, RM_R_DENY_RECIPIENT,
+	             "deny_recipient"))
+		return 1;
+	return 0;
+}
+
+/*
+ * sender_usable - for a check that needs the sender: 1 when it parsed,
+ * 0 for "<>" (nothing to check), or the check fires: tempfail when the
+ * MTA gave no sender, bad_sender when it does not parse.  *stop is set
+ * when the verdict is final.
+ */
+static int
+sender_usable(struct eval *e, enum rm_check ck, const char *rule, int *stop)
+{
+	*stop = 0;
+	switch (e->sst) {
+	case S_OK:
+		return 1;
+	case S_NULL:
+		trace(e->t, "%s: the null sender <> (a bounce) passes", rule);
+		return 0;
+	case S_MISSING:
+		trace(e->t, "%s: the MTA gave no sender", rule);
+		*stop = fire(e, ck, reply(e, RM_R_TEMPFAIL), rule, NULL);
+		return 0;
+	case S_BAD:
+		trace(e->t, "%s: the sender does not parse (%s)", rule,
+		      e->sender_err);
+		*stop = fire(e, ck, reply(e, RM_R_BAD_SENDER), rule, NULL);
+		return 0;
+	}
+	return 0;
+}
+
+static int
+check_sender_login(struct eval *e)
+{
+	const void *tag;
+	char buf[80];
+	int stop;
+
+	if (!e->authed || rm_addrset_count(e->rs->rs_sender_logins) == 0 ||
+	    !active(e, RM_CK_SENDER_LOGIN))
+		return 0;
+	if (!sender_usable(e, RM_CK_SENDER_LOGIN, "sender_login", &stop))
+		return stop;
+	if (rm_addrset_lookup(e->rs->rs_sender_logins, e->f->f_auth, &e->sender,
+	                      &tag)) {
+		trace_match(e->t, "the sender", tag);
+		return 0;
+	}
+	if (e->t != NULL)
+		trace(
+		    e->t, "login %s %s",
+		    rm_log_sanitize(e->f->f_auth, buf, sizeof(buf)),
+		    rm_addrset_has_owner(e->rs->rs_sender_logins, e->f->f_auth)
+		        ? "does not own this sender address"
+		        : "is not in sender_logins: it owns no sender "
+		          "address");
+	return fire(e, RM_CK_SENDER_LOGIN, reply(e, RM_R_SENDER_LOGIN),
+	            "sender_login", NULL);
+}
+
+/* untrusted - the anti-spoofing checks apply to this client. */
+static int
+untrusted(const struct eval *e)
+{
+	return e->trusted != 1 && !e->authed;
+}
+
+/*
+ * spoof - a spoofing check found our name: refuse, or tempfail when the
+ * client address is unknown (it might have been trusted).
+ */
+static int
+spoof(struct eval *e, enum rm_check ck, enum rm_reply_id id, const char *rule,
+      const struct rm_entry *x)
+{
+	if (e->trusted == -1) {
+		trace(e->t,
+		      "%s: the client address is unknown, so it may "
+		      "be trusted",
+		      rule);
+		id = RM_R_TEMPFAIL;
+	}
+	return fire(e, ck, reply(e, id), rule, x);
+}
+
+/* name_ours - a domain in hostnames or local_domains. */
+static int
+name_ours(const struct eval *e, const char *name, const void **tag)
+{
+	return rm_domset_lookup(e->rs->rs_hostnames, name, tag) ||
+	       rm_domset_lookup(e->rs->rs_local_domains, name, tag);
+}
+
+static int
+check_local_sender(struct eval *e)
+{
+	const struct rm_addr *a = &e->sender;
+	const void *tag = NULL;
+	int stop;
+
+	if (!untrusted(e) || !active(e, RM_CK_LOCAL_SENDER_SPOOF))
+		return 0;
+	if (!sender_usable(e, RM_CK_LOCAL_SENDER_SPOOF, "local_sender_spoof",
+	                   &stop))
+		return stop;
+	if (a->a_flags & RM_ADDR_UNQUALIFIED)
+		trace(e->t, "the sender has no domain: the MTA would make it "
+		            "one of ours");
+	else if (a->a_flags & RM_ADDR_LITERAL) {
+		if (e->f->f_daemon_ip == NULL ||
+		    memcmp(&a->a_literal, e->f->f_daemon_ip,
+		           sizeof(a->a_literal)) != 0)
+			return 0;
+		trace(e->t, "the sender is at an address literal of ours");
+	} else if (name_ours(e, a->a_domain, &tag))
+		trace_match(e->t, "the sender's domain", tag);
+	else
+		return 0;
+	trace(e->t, "a client that is neither trusted nor authenticated "
+	            "uses a sender of ours");
+	return spoof(e, RM_CK_LOCAL_SENDER_SPOOF, RM_R_LOCAL_SENDER_SPOOF,
+	             "local_sender_spoof", tag);
+}
+
+/*
+ * helo_ip - the HELO argument as an address: "[192.0.2.1]",
+ * "[IPv6:2001:db8::1]" or a bare address.  0 on success.
+ */
+static int
+helo_ip(const char *h, struct rm_ip *ip)
+{
+	char lit[64];
+	size_t n;
+
+	if (h[0] != '[')
+		return rm_ip_parse(h, ip);
+	h++;
+	if (strncasecmp(h, "IPv6:", 5) == 0)
+		h += 5;
+	n = strcspn(h, "]");
+	if (h[n] != ']' || h[n + 1] != '\0' || n >= sizeof(lit))
+		return -1;
+	memcpy(lit, h, n);
+	lit[n] = '\0';
+	return rm_ip_parse(lit, ip);
+}
+
+static int
+check_helo(struct eval *e)
+{
+	const char *h = e->f->f_helo;
+	const void *tag = NULL;
+	struct rm_ip ip;
+	size_t n;
+
+	if (h == NULL || h[0] == '\0' || !untrusted(e) ||
+	    !active(e, RM_CK_HELO_SPOOF))
+		return 0;
+	n = strlen(h);
+	if (helo_ip(h, &ip) == 0) {
+		if (e->f->f_daemon_ip != NULL &&
+		    memcmp(&ip, e->f->f_daemon_ip, sizeof(ip)) == 0)
+			trace(e->t, "the HELO name is the address the client "
+			            "connected to");
+		else if (rm_ipset_lookup(e->rs->rs_trusted, &ip, &tag))
+			trace_match(e->t, "the HELO address", tag);
+		else
+			return 0;
+	} else if (strcasecmp(h, "localhost") == 0 ||
+	           strcasecmp(h, "localhost.localdomain") == 0 ||
+	           (n > 10 && strcasecmp(h + n - 10, ".localhost") == 0))
+		trace(e->t, "the HELO name is localhost");
+	else if (name_ours(e, h, &tag))
+		trace_match(e->t, "the HELO name", tag);
+	else
+		return 0;
+	trace(e->t, "a client that is neither trusted nor authenticated "
+	            "greets with our name");
+	return spoof(e, RM_CK_HELO_SPOOF, RM_R_HELO_SPOOF, "helo_spoof", tag);
+}
+
+static int
+check_licensed(struct eval *e)
+{
+	const void *tag;
+	int stop;
+
+	if (rm_addrset_count(e->rs->rs_licensed) == 0 ||
+	    !active(e, RM_CK_UNLICENSED_SENDER))
+		return 0;
+	if (!sender_usable(e, RM_CK_UNLICENSED_SENDER, "unlicensed_sender",
+	                   &stop))
+		return stop;
+	if (rm_addrset_lookup(e->rs->rs_licensed, NULL, &e->sender, &tag)) {
+		trace_match(e->t, "the sender", tag);
+		return 0;
+	}
+	trace(e->t, "the sender is not in licensed_senders");
+	return fire(e, RM_CK_UNLICENSED_SENDER,
+	            reply(e, RM_R_UNLICENSED_SENDER), "unlicensed_sender",
+	            NULL);
+}
+
+/*
+ * recipient_ours - step 8: the recipient is ours, and the MTA's own
+ * resolution ({rcpt_addr}) does not send it elsewhere (a rewrite we did
+ * not see, such as the percent hack).  Sendmail gives a bare user for
+ * local delivery: without '@' it tells us nothing more.
+ */
+static int
+recipient_ours(struct eval *e, struct dest *d)
+{
+	const struct rm_facts *f = e->f;
+	struct dest d2 = {NULL, NULL};
+
+	if (!classify(e->rs, f, "recipient", f->f_rcpt, d, e->t))
+		return 0;
+	if (f->f_rcpt_addr == NULL || f->f_rcpt_addr[0] == '\0' ||
+	    strchr(f->f_rcpt_addr, '@') == NULL ||
+	    classify(e->rs, f, "{rcpt_addr}", f->f_rcpt_addr, &d2, e->t))
+		return 1;
+	trace(e->t, "the MTA routes the recipient elsewhere: counts as a "
+	            "relay");
+	return 0;
+}
+
+void
+rm_policy_mail(const struct rm_ruleset *rs, const struct rm_facts *f,
+               struct rm_verdict *v, const struct rm_trace *t)
+{
+	struct eval e;
+
+	eval_init(&e, rs, f, v, t);
+	exceptions(&e);
+	if (check_require_auth(&e))
+		return;
+	decide(&e, RM_CONTINUE, NULL, "mail", NULL);
 }
 
 void
 rm_policy_rcpt(const struct rm_ruleset *rs, const struct rm_facts *f,
                struct rm_verdict *v, const struct rm_trace *t)
 {
-	struct dest d = {NULL, NULL}, d2 = {NULL, NULL};
-	const void *tag;
+	struct dest d = {NULL, NULL};
+	struct eval e;
 	char ipbuf[64];
+	int ours;
 
+	eval_init(&e, rs, f, v, t);
 	if (f->f_rcpt == NULL) {
 		trace(t, "no recipient was given");
-		verdict(v, rs, RM_TEMPFAIL, "missing_recipient", NULL, t);
+		decide(&e, RM_TEMPFAIL, reply(&e, RM_R_TEMPFAIL),
+		       "missing_recipient", NULL);
 		return;
 	}
-	if (classify(rs, f, "recipient", f->f_rcpt, &d, t)) {
-		/*
-		 * The MTA's own resolution wins where it says the mail
-		 * goes elsewhere (a rewrite we did not see, such as the
-		 * percent hack).  Sendmail gives a bare user for local
-		 * delivery: without '@' it tells us nothing more.
-		 */
-		if (f->f_rcpt_addr == NULL || f->f_rcpt_addr[0] == '\0' ||
-		    strchr(f->f_rcpt_addr, '@') == NULL ||
-		    classify(rs, f, "{rcpt_addr}", f->f_rcpt_addr, &d2, t)) {
-			verdict(v, rs, RM_CONTINUE, d.d_rule, d.d_entry, t);
-			return;
-		}
-		trace(t, "the MTA routes the recipient elsewhere: counts as "
-		         "a relay");
+	ours = recipient_ours(&e, &d);
+	if (ours && strcmp(d.d_rule, "postmaster") == 0) {
+		decide(&e, RM_CONTINUE, NULL, d.d_rule, d.d_entry);
+		return;
+	}
+	exceptions(&e);
+	if (check_require_auth(&e) || check_deny(&e) ||
+	    check_sender_login(&e) || check_local_sender(&e) || check_helo(&e))
+		return;
+	if (ours) {
+		decide(&e, RM_CONTINUE, NULL, d.d_rule, d.d_entry);
+		return;
 	}
 	/* a relay: only for clients proven allowed */
-	if (f->f_auth != NULL && f->f_auth[0] != '\0') {
+	if (!e.authed && e.trusted != 1) {
+		if (e.trusted == -1) {
+			trace(t, "client address unknown and not "
+			         "authenticated: cannot tell if it may relay");
+			decide(&e, RM_TEMPFAIL, reply(&e, RM_R_TEMPFAIL),
+			       "client_address_unknown", NULL);
+			return;
+		}
 		if (t != NULL)
-			trace(t, "client authenticated (SMTP AUTH) as %s",
-			      rm_log_sanitize(f->f_auth, ipbuf, sizeof(ipbuf)));
-		verdict(v, rs, RM_CONTINUE, "authenticated", NULL, t);
-		return;
-	}
-	if (f->f_client_ip == NULL) {
-		trace(t, "client address unknown and not authenticated: "
-		         "cannot tell if it may relay");
-		verdict(v, rs, RM_TEMPFAIL, "client_address_unknown", NULL, t);
-		return;
-	}
-	if (rm_ipset_lookup(rs->rs_trusted, f->f_client_ip, &tag)) {
-		if (t != NULL)
-			trace_match(
+			trace(
 			    t,
-			    rm_ip_format(f->f_client_ip, ipbuf, sizeof(ipbuf)),
-			    tag);
-		verdict(v, rs, RM_CONTINUE, "trusted_networks", tag, t);
+			    "client %s is not in trusted_networks and did "
+			    "not authenticate",
+			    rm_ip_format(f->f_client_ip, ipbuf, sizeof(ipbuf)));
+		decide(&e, RM_REJECT, reply(&e, RM_R_RELAY_DENIED),
+		       "relay_denied", NULL);
 		return;
 	}
-	if (t != NULL)
-		trace(t,
-		      "client %s is not in trusted_networks and did not "
-		      "authenticate",
-		      rm_ip_format(f->f_client_ip, ipbuf, sizeof(ipbuf)));
-	verdict(v, rs, RM_REJECT, "relay_denied", NULL, t);
+	if (check_licensed(&e))
+		return;
+	if (e.authed)
+		decide(&e, RM_CONTINUE, NULL, "authenticated", NULL);
+	else
+		decide(&e, RM_CONTINUE, NULL, "trusted_networks", e.trusted_by);
 }

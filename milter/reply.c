@@ -20,6 +20,36 @@ rm_action_name(enum rm_action a)
 	return "?";
 }
 
+static const char *const var_names[RM_RV__COUNT] = {
+    [RM_RV_SENDER] = "sender", [RM_RV_LOGIN] = "login", [RM_RV_HELO] = "helo",
+    [RM_RV_CLIENT] = "client", [RM_RV_RCPT] = "rcpt",
+};
+
+/*
+ * placeholder - at p, "{name}" of a known variable: return its index and
+ * set *len to the length of the placeholder; -1 if it is not "{word}";
+ * -2 for an unknown word.
+ */
+static int
+placeholder(const char *p, size_t *len)
+{
+	size_t n = 1;
+	int i;
+
+	if (p[0] != '{')
+		return -1;
+	while ((p[n] >= 'a' && p[n] <= 'z') || p[n] == '_')
+		n++;
+	if (n == 1 || p[n] != '}')
+		return -1;
+	*len = n + 1;
+	for (i = 0; i < RM_RV__COUNT; i++)
+		if (strlen(var_names[i]) == n - 1 &&
+		    memcmp(p + 1, var_names[i], n - 1) == 0)
+			return i;
+	return -2;
+}
+
 static int
 isdig(char c)
 {
@@ -104,6 +134,21 @@ rm_reply_parse(const char *s, struct rm_reply *out, char *errbuf, size_t errlen)
 			return -1;
 		}
 	}
+	for (i = 0; i < tlen; i++) {
+		size_t plen;
+		int v = placeholder(p + i, &plen);
+
+		if (v == -2) {
+			snprintf(errbuf, errlen,
+			         "unknown placeholder %.*s in the reply text: "
+			         "known are {sender} {login} {helo} {client} "
+			         "{rcpt}",
+			         (int)plen, p + i);
+			return -1;
+		}
+		if (v >= 0)
+			out->r_has_vars = 1;
+	}
 	memcpy(out->r_text, p, tlen + 1);
 	out->r_action = s[0] == '5' ? RM_REJECT : RM_TEMPFAIL;
 	return 0;
@@ -127,6 +172,41 @@ rm_reply_escape_text(const struct rm_reply *r, char *dst, size_t len)
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+void
+rm_reply_expand(const struct rm_reply *tmpl,
+                const char *const vals[RM_RV__COUNT], struct rm_reply *out)
+{
+	const char *p, *v;
+	size_t o = 0, plen, n;
+	int var;
+
+	*out = *tmpl;
+	if (!tmpl->r_has_vars)
+		return;
+	out->r_has_vars = 0;
+	for (p = tmpl->r_text; *p != '\0' && o < RM_REPLY_TEXT_MAX;) {
+		if ((var = placeholder(p, &plen)) < 0) {
+			out->r_text[o++] = *p++;
+			continue;
+		}
+		p += plen;
+		v = vals[var] != NULL ? vals[var] : "unknown";
+		for (n = 0; v[n] != '\0' && o < RM_REPLY_TEXT_MAX; n++) {
+			unsigned char c = (unsigned char)v[n];
+
+			if (n == RM_REPLY_VAR_MAX) {
+				/* mark the cut, room permitting */
+				for (n = 0; n < 3 && o < RM_REPLY_TEXT_MAX; n++)
+					out->r_text[o++] = '.';
+				break;
+			}
+			out->r_text[o++] =
+			    c >= 0x20 && c <= 0x7e ? (char)c : '?';
+		}
+	}
+	out->r_text[o] = '\0';
 }
 
 const char *

@@ -36,6 +36,13 @@ struct rm_verdict {
 	const struct rm_reply *v_reply; /* NULL for RM_CONTINUE */
 	const char *v_rule;             /* e.g. "local_domains" */
 	const struct rm_entry *v_entry; /* the entry that matched, or NULL */
+	/*
+	 * The first check in monitor mode that would have refused: its rule
+	 * (NULL: none) and reply.  The verdict itself does not change.
+	 */
+	const char *v_would_rule;
+	struct rm_reply v_would;
+	struct rm_reply v_rbuf; /* v_reply points here once expanded */
 };
 
 /*
@@ -48,7 +55,15 @@ struct rm_trace {
 };
 
 /*
- * rm_policy_rcpt - decide one recipient.
+ * rm_policy_mail - decide at MAIL FROM: only what cannot wait for RCPT
+ * (a listener that requires SMTP AUTH).  Continue otherwise.
+ */
+void rm_policy_mail(const struct rm_ruleset *, const struct rm_facts *,
+                    struct rm_verdict *, const struct rm_trace *);
+
+/*
+ * rm_policy_rcpt - decide one recipient, running every check in the
+ * order documented in policy.c and relaymilter.conf(5).
  *
  * Never returns RM_CONTINUE for a recipient outside our domains unless the
  * client is proven allowed to relay; a missing fact that the decision needs

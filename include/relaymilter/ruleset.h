@@ -13,25 +13,84 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "relaymilter/addrset.h"
 #include "relaymilter/domset.h"
 #include "relaymilter/ip.h"
 #include "relaymilter/reply.h"
+
+/*
+ * The checks that can refuse a client that may otherwise send, in the
+ * order they run (see policy.c).  Each can be set to reject, monitor or off,
+ * and lifted by an exception.  The relay permission itself is not one of
+ * them: it is never monitored and never lifted.
+ */
+enum rm_check {
+	RM_CK_REQUIRE_AUTH = 0,
+	RM_CK_DENY,
+	RM_CK_SENDER_LOGIN,
+	RM_CK_LOCAL_SENDER_SPOOF,
+	RM_CK_HELO_SPOOF,
+	RM_CK_UNLICENSED_SENDER,
+	RM_CK__COUNT
+};
+extern const char *const rm_check_names[RM_CK__COUNT];
+#define RM_LIFT(ck) (1u << (ck))
+#define RM_LIFT_ALL ((1u << RM_CK__COUNT) - 1)
+
+enum rm_check_mode { RM_CM_REJECT = 0, RM_CM_MONITOR, RM_CM_OFF };
 
 /* One configured entry, as the admin wrote it, for logs and --explain. */
 struct rm_entry {
 	const char *e_list; /* "local_domains", "trusted_networks", ... */
 	char *e_text;       /* the entry as written */
 	char *e_origin;     /* "file:line" */
+	unsigned e_lifts;   /* exceptions: RM_LIFT() bits of what it lifts */
+	struct rm_reply *e_reply; /* deny: its own reply, or NULL */
 };
 
-/* The replies relaymilter can send; see rm_reply_defaults in ruleset.c. */
-enum rm_reply_id { RM_R_RELAY_DENIED = 0, RM_R_TEMPFAIL, RM_R__COUNT };
+/* The replies relaymilter can send; see rm_reply_defs in ruleset.c. */
+enum rm_reply_id {
+	RM_R_RELAY_DENIED = 0,
+	RM_R_TEMPFAIL,
+	RM_R_REQUIRE_AUTH,
+	RM_R_UNLICENSED_SENDER,
+	RM_R_SENDER_LOGIN,
+	RM_R_LOCAL_SENDER_SPOOF,
+	RM_R_HELO_SPOOF,
+	RM_R_BAD_SENDER,
+	RM_R_DENY_CLIENT,
+	RM_R_DENY_HELO,
+	RM_R_DENY_SENDER,
+	RM_R_DENY_RECIPIENT,
+	RM_R__COUNT
+};
 
 struct rm_reply_def {
 	const char *rd_name; /* key under "replies" */
 	const char *rd_default;
+	enum rm_action rd_action; /* the class an override must keep */
 };
 extern const struct rm_reply_def rm_reply_defs[RM_R__COUNT];
+
+/*
+ * A policy profile: the checks in force for one listener ({daemon_name}),
+ * fully resolved at load (a listener inherits what it does not set from
+ * the top level, and mode = "monitor" has turned every reject into
+ * monitor).  require_auth is RM_CM_OFF when not required.
+ */
+struct rm_profile {
+	char *pf_name;   /* NULL: the top level */
+	char *pf_origin; /* "file:line" of its definition */
+	unsigned char pf_check[RM_CK__COUNT]; /* enum rm_check_mode */
+};
+
+/* The lists of exceptions and of deny, one set per fact. */
+struct rm_factsets {
+	struct rm_ipset *fs_clients;
+	struct rm_domset *fs_helo;
+	struct rm_addrset *fs_senders;
+	struct rm_addrset *fs_recipients;
+};
 
 struct rm_ruleset {
 	_Atomic unsigned rs_refs;
@@ -39,10 +98,17 @@ struct rm_ruleset {
 	char *rs_socket;  /* "socket" setting, or NULL */
 	int rs_log_level; /* enum rm_log_level, or -1: not set */
 
-	struct rm_domset *rs_hostnames;     /* our own host names */
-	struct rm_domset *rs_local_domains; /* we deliver for these */
-	struct rm_domset *rs_relay_domains; /* we accept and forward */
-	struct rm_ipset *rs_trusted;        /* clients that may relay */
+	struct rm_domset *rs_hostnames;      /* our own host names */
+	struct rm_domset *rs_local_domains;  /* we deliver for these */
+	struct rm_domset *rs_relay_domains;  /* we accept and forward */
+	struct rm_ipset *rs_trusted;         /* clients that may relay */
+	struct rm_addrset *rs_licensed;      /* senders that may relay */
+	struct rm_addrset *rs_sender_logins; /* login -> owned senders */
+	struct rm_factsets rs_exceptions, rs_deny;
+
+	struct rm_profile rs_top;       /* the top-level profile */
+	struct rm_profile *rs_profiles; /* listeners = { ... } */
+	size_t rs_nprofiles;
 
 	struct rm_reply rs_replies[RM_R__COUNT];
 
@@ -60,6 +126,16 @@ struct rm_ruleset *rm_ruleset_new(const char *source);
  */
 struct rm_entry *rm_ruleset_entry(struct rm_ruleset *, const char *list,
                                   const char *text, const char *file, int line);
+
+/*
+ * rm_ruleset_profile - the profile for a listener name ({daemon_name}),
+ * matched case-insensitively; the top level for NULL or an unknown name.
+ */
+const struct rm_profile *rm_ruleset_profile(const struct rm_ruleset *,
+                                            const char *listener);
+
+/* rm_check_lookup - a check by name, or -1. */
+int rm_check_lookup(const char *name);
 
 /* rm_ruleset_hold - take a reference; returns its argument. */
 struct rm_ruleset *rm_ruleset_hold(struct rm_ruleset *);

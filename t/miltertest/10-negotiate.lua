@@ -5,13 +5,15 @@ T.tag = "neg"
 local conn = T.connect()
 -- mt.test_option() negotiates implicitly with everything offered
 for _, f in ipairs({ { "SMFIP_NR_CONN", SMFIP_NR_CONN }, { "SMFIP_NR_HELO", SMFIP_NR_HELO },
-		     { "SMFIP_NR_MAIL", SMFIP_NR_MAIL }, { "SMFIP_NOHDRS", SMFIP_NOHDRS },
+		     { "SMFIP_NOHDRS", SMFIP_NOHDRS },
 		     { "SMFIP_NOBODY", SMFIP_NOBODY }, { "SMFIP_NOEOH", SMFIP_NOEOH },
 		     { "SMFIP_NODATA", SMFIP_NODATA }, { "SMFIP_NOUNKNOWN", SMFIP_NOUNKNOWN } }) do
 	T.result(mt.test_option(conn, f[2]), "negotiated " .. f[1])
 end
--- the RCPT step must be answered, and nothing at connect/helo/mail skipped
-for _, f in ipairs({ { "SMFIP_NR_RCPT", SMFIP_NR_RCPT }, { "SMFIP_NORCPT", SMFIP_NORCPT },
+-- MAIL (require_auth) and RCPT must be answered, and nothing at
+-- connect/helo/mail skipped
+for _, f in ipairs({ { "SMFIP_NR_MAIL", SMFIP_NR_MAIL },
+		     { "SMFIP_NR_RCPT", SMFIP_NR_RCPT }, { "SMFIP_NORCPT", SMFIP_NORCPT },
 		     { "SMFIP_NOCONNECT", SMFIP_NOCONNECT }, { "SMFIP_NOHELO", SMFIP_NOHELO },
 		     { "SMFIP_NOMAIL", SMFIP_NOMAIL } }) do
 	T.result(not mt.test_option(conn, f[2]), "not negotiated " .. f[1])

@@ -19,9 +19,17 @@ mt.disconnect(conn)
 -- long arguments, just below miltertest's limit
 local long = string.rep("a", 900)
 conn = T.open({ ip = "203.0.113.9", helo = string.rep("h", 1000) })
-T.mail(conn, { from = string.rep("s", 900) .. "@sender.test",
+T.mail(conn, { from = "s@sender.test",
 	       macros = { "i", string.rep("q", 500), "{auth_type}", string.rep("t", 400) } })
 T.rcpt(conn, "<" .. long .. "@remote.test>", "reject", "900-byte local part, remote: rejected", { nolog = true })
+mt.disconnect(conn)
+-- a sender beyond the limits of addr.h cannot be checked: 553 5.1.7
+conn = T.open({ ip = "203.0.113.9", helo = "c.test" })
+T.mail(conn, { from = long .. "@sender.test" })
+T.rcpt(conn, "<user@example.com>", "reject", "900-byte sender, local rcpt: rejected (malformed sender)", { nolog = true })
+mt.disconnect(conn)
+conn = T.open({ ip = "203.0.113.9", helo = string.rep("h", 1000) })
+T.mail(conn, { from = "s@sender.test" })
 -- beyond the limits of include/relaymilter/addr.h (local part 256, domain
 -- 255 bytes) an address cannot be shown to be local: a relay, rejected
 T.rcpt(conn, "<" .. long .. "@example.com>", "reject", "900-byte local part at a local domain: rejected", { nolog = true })

@@ -115,6 +115,7 @@ run(const struct pcase *c, struct rm_verdict *v)
 	struct rm_facts f;
 
 	memset(&f, 0, sizeof(f));
+	f.f_sender = "<someone@remote.example>";
 	if (c->client != NULL) {
 		if (rm_ip_parse(c->client, &ip) != 0)
 			return "bad test address";
@@ -171,6 +172,7 @@ test_reply_and_trace(void)
 	int lines = 0;
 
 	memset(&f, 0, sizeof(f));
+	f.f_sender = "<someone@remote.example>";
 	rm_ip_parse("203.0.113.9", &ip);
 	f.f_client_ip = &ip;
 	f.f_rcpt = "<user@remote.example>";
@@ -222,6 +224,7 @@ test_never_open(void)
 	int bad = 0, n = 0;
 
 	memset(&f, 0, sizeof(f));
+	f.f_sender = "<someone@remote.example>";
 	rm_ip_parse("203.0.113.9", &ip);
 	f.f_client_ip = &ip;
 	for (i = 0; i < sizeof(locals) / sizeof(locals[0]); i++)
