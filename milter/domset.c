@@ -101,9 +101,8 @@ rm_domain_check(const char *p, char *errbuf, size_t errlen)
 	}
 	if (p[0] == '*') {
 		snprintf(errbuf, errlen,
-		         "\"%.80s\": wildcards are not supported; write "
-		         "\".domain\" for every subdomain",
-		         p);
+		         "wildcards are not supported; write "
+		         "\".domain\" for every subdomain");
 		return -1;
 	}
 	if (p[0] == '.')
@@ -125,15 +124,12 @@ rm_domain_check(const char *p, char *errbuf, size_t errlen)
 
 		if (c == '.') {
 			if (label == 0) {
-				snprintf(errbuf, errlen,
-				         "\"%.80s\": empty label", p);
+				snprintf(errbuf, errlen, "empty label");
 				return -1;
 			}
 			if (p[i - 1] == '-' || p[i - label] == '-') {
-				snprintf(
-				    errbuf, errlen,
-				    "\"%.80s\": label starts or ends with '-'",
-				    p);
+				snprintf(errbuf, errlen,
+				         "label starts or ends with '-'");
 				return -1;
 			}
 			label = 0;
@@ -143,8 +139,7 @@ rm_domain_check(const char *p, char *errbuf, size_t errlen)
 		      (c >= '0' && c <= '9') || c == '-' || c == '_')) {
 			if (c >= 0x21 && c <= 0x7e)
 				snprintf(errbuf, errlen,
-				         "\"%.80s\": invalid character '%c'", p,
-				         c);
+				         "invalid character '%c'", c);
 			else
 				snprintf(errbuf, errlen,
 				         "domain has an invalid byte 0x%02x "
@@ -153,8 +148,7 @@ rm_domain_check(const char *p, char *errbuf, size_t errlen)
 			return -1;
 		}
 		if (++label > 63) {
-			snprintf(errbuf, errlen,
-			         "\"%.80s\": label longer than 63 bytes", p);
+			snprintf(errbuf, errlen, "label longer than 63 bytes");
 			return -1;
 		}
 	}

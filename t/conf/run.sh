@@ -3,7 +3,7 @@
 #
 # Every good/*.conf and the sample must validate (exit 0, "FILE: OK").
 # Every bad/*.conf starts with "# expect: MESSAGE"; relaymilter -n must exit
-# 78 and print MESSAGE on stderr, where "@" stands for the file's path
+# 78 and print MESSAGE on stderr, where a leading "@" stands for the file's path
 # (so "# expect: @:7: unknown setting" means "FILE:7: unknown setting").
 set -u
 BIN=${1:?usage: run.sh RELAYMILTER_BIN SAMPLE_CONF}
@@ -26,7 +26,7 @@ done
 
 for f in "$HERE"/bad/*.conf; do
 	want=$(sed -n '1s/^# expect: //p' "$f")
-	want=${want//@/$f}
+	want=${want/#@:/$f:}
 	out=$("$BIN" -n -c "$f" 2>&1)
 	rc=$?
 	if [ $rc -eq 78 ] && [[ $out == *"$want"* ]]; then

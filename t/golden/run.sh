@@ -1,17 +1,19 @@
 #!/bin/bash
 # run.sh RELAYMILTER_BIN - golden decisions through "relaymilter check".
 #
-# Each *.golden file beside this script holds commands ("$ ARGS", run as
-# "relaymilter check -c relaymilter.conf ARGS"), followed by the expected
+# Each NAME.golden file beside this script holds commands ("$ ARGS", run as
+# "relaymilter check -c NAME.conf ARGS", or relaymilter.conf when there is
+# no NAME.conf), followed by the expected
 # output and "exit N".  Comments (#) and blank lines are kept.  The run
 # rebuilds the file from its commands and diffs it against the original;
 # UPDATE=1 writes the new output back (review the diff before committing).
 set -u
 BIN=${1:?usage: run.sh RELAYMILTER_BIN}
 HERE=$(cd "$(dirname "$0")" && pwd)
-CONF=$HERE/relaymilter.conf
 fails=0 passes=0
 for golden in "$HERE"/*.golden; do
+	CONF=${golden%.golden}.conf
+	[ -f "$CONF" ] || CONF=$HERE/relaymilter.conf
 	actual=$(mktemp)
 	while IFS= read -r line || [ -n "$line" ]; do
 		case $line in

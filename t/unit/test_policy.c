@@ -257,6 +257,124 @@ test_never_open(void)
 	CHECK(bad == 0, "%d of %d recipients relayed", bad, n);
 }
 
+/* plainly_ours - the recipient's plain domain is one of ours. */
+static int
+plainly_ours(const struct rm_ruleset *r, const char *rcpt)
+{
+	struct rm_addr a;
+
+	if (rm_addr_parse(rcpt, &a, NULL, 0) != 0)
+		return 0;
+	if (rm_addr_is_postmaster(&a) && (a.a_flags & RM_ADDR_UNQUALIFIED))
+		return 1;
+	return !(a.a_flags & (RM_ADDR_ROUTING | RM_ADDR_SOURCE_ROUTE |
+	                      RM_ADDR_LITERAL | RM_ADDR_UNQUALIFIED)) &&
+	       (rm_domset_lookup(r->rs_local_domains, a.a_domain, NULL) ||
+	        rm_domset_lookup(r->rs_hostnames, a.a_domain, NULL) ||
+	        rm_domset_lookup(r->rs_relay_domains, a.a_domain, NULL));
+}
+
+/*
+ * The same invariant under the full rule set: whatever exceptions, deny
+ * lists, monitor modes, listener profiles, HELO names and senders say,
+ * an untrusted unauthenticated client relays nowhere.
+ */
+static void
+test_never_open_full(void)
+{
+	static const char *const clients[] = {"203.0.113.9",   "198.51.100.7",
+	                                      "198.51.100.70", "203.0.113.66",
+	                                      "203.0.113.200", NULL};
+	static const char *const listeners[] = {NULL,  "mx",         "audit",
+	                                        "lax", "submission", "other"};
+	static const char *const helos[] = {NULL, "legacy.partner.example",
+	                                    "mx.example.com", "[192.0.2.1]",
+	                                    "spammer.example"};
+	static const char *const senders[] = {"<>",
+	                                      "<a@example.com>",
+	                                      "<billing@partner.example>",
+	                                      "<alerts@vendor.example>",
+	                                      "<abuse@example.com>",
+	                                      "garbage<<",
+	                                      NULL};
+	static const char *const rcpts[] = {"<user@remote.test>",
+	                                    "<abuse@example.com%remote.test>",
+	                                    "<user%remote.test@example.com>",
+	                                    "<postmaster@remote.test>",
+	                                    "<@example.com:abuse@remote.test>",
+	                                    "<abuse@remote.test>",
+	                                    "<user@example.com>",
+	                                    "<nobody@example.com>",
+	                                    "postmaster",
+	                                    "<user@[192.0.2.1]>"};
+	struct rm_ruleset *full;
+	struct rm_verdict v;
+	struct rm_facts f;
+	struct rm_ip ip;
+	char err[512];
+	size_t c, l, h, se, r;
+	int bad = 0, n = 0;
+
+	full =
+	    rm_conf_load(RM_TEST_DIR "/golden/policy.conf", err, sizeof(err));
+	CHECK(full != NULL, "load: %s", err);
+	if (full == NULL)
+		return;
+	for (c = 0; c < sizeof(clients) / sizeof(clients[0]); c++)
+		for (l = 0; l < sizeof(listeners) / sizeof(listeners[0]); l++)
+			for (h = 0; h < sizeof(helos) / sizeof(helos[0]); h++)
+				for (se = 0;
+				     se < sizeof(senders) / sizeof(senders[0]);
+				     se++)
+					for (r = 0; r < sizeof(rcpts) /
+					                    sizeof(rcpts[0]);
+					     r++) {
+						memset(&f, 0, sizeof(f));
+						if (clients[c] != NULL) {
+							rm_ip_parse(clients[c],
+							            &ip);
+							f.f_client_ip = &ip;
+						}
+						f.f_listener = listeners[l];
+						f.f_helo = helos[h];
+						f.f_sender = senders[se];
+						f.f_rcpt = rcpts[r];
+						rm_policy_rcpt(full, &f, &v,
+						               NULL);
+						n++;
+						if ((v.v_action ==
+						     RM_CONTINUE) ==
+						    (v.v_reply != NULL))
+							bad++;
+						if (v.v_action == RM_CONTINUE &&
+						    !plainly_ours(full,
+						                  rcpts[r])) {
+							bad++;
+							fprintf(
+							    stderr,
+							    "open relay: "
+							    "client %s "
+							    "listener %s "
+							    "helo %s sender %s "
+							    "rcpt %s\n",
+							    clients[c]
+							        ? clients[c]
+							        : "-",
+							    listeners[l]
+							        ? listeners[l]
+							        : "-",
+							    helos[h] ? helos[h]
+							             : "-",
+							    senders[se]
+							        ? senders[se]
+							        : "-",
+							    rcpts[r]);
+						}
+					}
+	CHECK(bad == 0, "%d of %d decisions relayed or lacked a reply", bad, n);
+	rm_ruleset_release(full);
+}
+
 int
 main(void)
 {
@@ -270,6 +388,7 @@ main(void)
 	test_table();
 	test_reply_and_trace();
 	test_never_open();
+	test_never_open_full();
 	rm_ruleset_release(rs);
 	return check_done();
 }

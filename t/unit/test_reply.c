@@ -111,11 +111,62 @@ test_sanitize(void)
 	CHECK_STR(rm_log_sanitize("abcdefgh", buf, 6), "ab...");
 }
 
+static void
+test_expand(void)
+{
+	const char *vals[RM_RV__COUNT] = {"a@example.com", "alice", NULL,
+	                                  "192.0.2.1", "u@remote.test"};
+	struct rm_reply t, out;
+	char err[200], big[600];
+
+	CHECK(rm_reply_parse("553 5.7.1 <{sender}> by {login} at {client} "
+	                     "to <{rcpt}> helo {helo}",
+	                     &t, err, sizeof(err)) == 0,
+	      "%s", err);
+	CHECK(t.r_has_vars, "placeholders seen");
+	rm_reply_expand(&t, vals, &out);
+	CHECK_STR(out.r_text, "<a@example.com> by alice at 192.0.2.1 to "
+	                      "<u@remote.test> helo unknown");
+	CHECK_STR(out.r_code, "553");
+	CHECK(!out.r_has_vars, "expanded");
+	/* unknown placeholders are load errors, other braces are text */
+	CHECK(rm_reply_parse("550 5.7.1 <{hello}>", &t, err, sizeof(err)) !=
+	              0 &&
+	          strstr(err, "{hello}") != NULL,
+	      "unknown placeholder: %s", err);
+	CHECK(rm_reply_parse("550 5.7.1 {} {1} {A} {", &t, err, sizeof(err)) ==
+	              0 &&
+	          !t.r_has_vars,
+	      "literal braces: %s", err);
+	/* hostile values: control and 8-bit bytes become '?', long ones cut */
+	CHECK(rm_reply_parse("550 5.7.1 <{helo}>", &t, err, sizeof(err)) == 0,
+	      "%s", err);
+	vals[RM_RV_HELO] = "a\r\n550 b\xff%s";
+	rm_reply_expand(&t, vals, &out);
+	CHECK_STR(out.r_text, "<a??550 b?%s>");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	vals[RM_RV_HELO] = big;
+	rm_reply_expand(&t, vals, &out);
+	CHECK(strlen(out.r_text) == 1 + RM_REPLY_VAR_MAX + 3 + 1,
+	      "value cut at %d: %zu", RM_REPLY_VAR_MAX, strlen(out.r_text));
+	CHECK(strstr(out.r_text, "x...>") != NULL, "cut marked: %s",
+	      out.r_text);
+	/* many long values: the text stays within RM_REPLY_TEXT_MAX */
+	CHECK(rm_reply_parse("550 5.7.1 {helo}{helo}{helo}{helo}{helo}", &t,
+	                     err, sizeof(err)) == 0,
+	      "%s", err);
+	rm_reply_expand(&t, vals, &out);
+	CHECK(strlen(out.r_text) == RM_REPLY_TEXT_MAX, "text cut: %zu",
+	      strlen(out.r_text));
+}
+
 int
 main(void)
 {
 	test_parse();
 	test_format();
 	test_sanitize();
+	test_expand();
 	return check_done();
 }
