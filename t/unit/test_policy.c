@@ -375,6 +375,109 @@ test_never_open_full(void)
 	rm_ruleset_release(full);
 }
 
+/* reply_ok - a reply the MTA can send as it is. */
+static int
+reply_ok(const struct rm_reply *r)
+{
+	const char *p;
+
+	if (r == NULL || (r->r_code[0] != '4' && r->r_code[0] != '5') ||
+	    r->r_xcode[0] != r->r_code[0] || strlen(r->r_text) == 0 ||
+	    strlen(r->r_text) > RM_REPLY_TEXT_MAX)
+		return 0;
+	for (p = r->r_text; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return 0;
+	return 1;
+}
+
+/*
+ * Hostile strings in every fact, under the full rule set: a verdict with a
+ * well-formed reply, whatever comes in (ASan/UBSan and valgrind watch the
+ * memory side).
+ */
+static void
+test_hostile_facts(void)
+{
+	static char big[10240], bigaddr[10300];
+	const char *hostile[] = {"",
+	                         "<>",
+	                         "<<<>>>",
+	                         "@",
+	                         "<@>",
+	                         "*)(uid=*",
+	                         "%s%n%x",
+	                         "a\r\n550 5.7.1 forged\r\n",
+	                         "\xff\xfe\x80@example.com",
+	                         "\"unterminated@example.com",
+	                         "<@a,@b,@c:u@example.com>",
+	                         "u@[IPv6:::ffff:192.0.2.1]",
+	                         "u@[999.1.1.1]",
+	                         "[192.0.2.1",
+	                         "postmaster@",
+	                         big,
+	                         bigaddr};
+	struct rm_ruleset *full;
+	struct rm_verdict v;
+	struct rm_facts f;
+	struct rm_ip ip;
+	char err[512];
+	size_t h, slot;
+	int bad = 0, n = 0;
+
+	memset(big, 'x', sizeof(big) - 1);
+	snprintf(bigaddr, sizeof(bigaddr), "<%.*s@example.com>", 10200, big);
+	full =
+	    rm_conf_load(RM_TEST_DIR "/golden/policy.conf", err, sizeof(err));
+	CHECK(full != NULL, "load: %s", err);
+	if (full == NULL)
+		return;
+	rm_ip_parse("203.0.113.9", &ip);
+	for (h = 0; h < sizeof(hostile) / sizeof(hostile[0]); h++)
+		for (slot = 0; slot < 6; slot++) {
+			memset(&f, 0, sizeof(f));
+			f.f_client_ip = &ip;
+			f.f_helo = "client.test";
+			f.f_sender = "<a@remote.test>";
+			f.f_rcpt = "<u@example.com>";
+			switch (slot) {
+			case 0:
+				f.f_helo = hostile[h];
+				break;
+			case 1:
+				f.f_sender = hostile[h];
+				break;
+			case 2:
+				f.f_auth = hostile[h];
+				break;
+			case 3:
+				f.f_rcpt = hostile[h];
+				break;
+			case 4:
+				f.f_listener = hostile[h];
+				break;
+			case 5:
+				f.f_rcpt_addr = hostile[h];
+				break;
+			}
+			rm_policy_mail(full, &f, &v, NULL);
+			n++;
+			if (v.v_action != RM_CONTINUE && !reply_ok(v.v_reply))
+				bad++;
+			rm_policy_rcpt(full, &f, &v, NULL);
+			n++;
+			if (v.v_action != RM_CONTINUE && !reply_ok(v.v_reply))
+				bad++;
+			if (v.v_would_rule != NULL && !reply_ok(&v.v_would))
+				bad++;
+			if (v.v_action == RM_CONTINUE && f.f_auth == NULL &&
+			    !plainly_ours(full, f.f_rcpt))
+				bad++;
+		}
+	CHECK(bad == 0, "%d of %d hostile decisions unsafe", bad, n);
+	rm_ruleset_release(full);
+}
+
 int
 main(void)
 {
@@ -389,6 +492,7 @@ main(void)
 	test_reply_and_trace();
 	test_never_open();
 	test_never_open_full();
+	test_hostile_facts();
 	rm_ruleset_release(rs);
 	return check_done();
 }

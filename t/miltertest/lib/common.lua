@@ -12,10 +12,10 @@
 --       SMFIR_REPLYCODE reply, so the SMTP code (550 vs 451) is checked there.
 --
 -- Things about miltertest (OpenDKIM 2.11) that shape these helpers:
---   * relaymilter negotiates SMFIP_NR_CONN/HELO/MAIL.  miltertest honours the
---     flags: it does not wait for a reply after conninfo/helo/mailfrom and
---     mt.getreply() then returns SMFIR_CONTINUE, a value it made up.  Only
---     the RCPT reply is a real answer from the milter.
+--   * relaymilter negotiates SMFIP_NR_CONN/HELO.  miltertest honours the
+--     flags: it does not wait for a reply after conninfo/helo and
+--     mt.getreply() then returns SMFIR_CONTINUE, a value it made up.  The
+--     MAIL and RCPT replies are real answers from the milter.
 --   * SMFIP_NOHDRS/NOEOH/NOBODY/NODATA are negotiated away: mt.header(),
 --     mt.eoh(), mt.bodystring() and mt.data() raise a Lua error.
 --   * mt.macro() sends the macro packet at once and replaces that stage's
@@ -99,6 +99,7 @@ end
 
 -- T.mail(conn, opts) starts a message; returns the sender used.
 --   opts.auth: {auth_authen} value; opts.macros: replaces the default list
+--   opts.want: "continue" or "reject": check the MAIL reply (opts.name)
 function T.mail(conn, o)
 	o = o or {}
 	T.seq = T.seq + 1
@@ -114,6 +115,14 @@ function T.mail(conn, o)
 	step("macro mail", mt.macro(conn, SMFIC_MAIL, table.unpack(m)))
 	step("mailfrom", mt.mailfrom(conn, "<" .. from .. ">"))
 	T.from = from
+	if o.want then
+		local r = mt.getreply(conn)
+		local want = o.want == "continue" and SMFIR_CONTINUE or SMFIR_REPLYCODE
+		T.result(r == want, o.name or "mail", "reply " .. rname(r))
+		if r == want and o.code then
+			mt.echo(string.format("#expect-log\t%s\t<->\t%s\t%s", from, o.code, o.name or "mail"))
+		end
+	end
 	return from
 end
 
@@ -130,6 +139,7 @@ local want_code = { continue = "-", reject = "550", tempfail = "451" }
 --   rcpt is sent as given (put the angle brackets in yourself)
 --   opts.macros: rcpt-stage macros (default {rcpt_addr}, {rcpt_mailer})
 --   opts.nolog: do not ask run.sh to check the log line
+--   opts.code: the SMTP code the log line must show (default by want)
 function T.rcpt(conn, rcpt, want, name, o)
 	o = o or {}
 	local m = o.macros or { "{rcpt_addr}", rcpt:gsub("^<(.*)>$", "%1"), "{rcpt_mailer}", "smtp" }
@@ -146,7 +156,7 @@ function T.rcpt(conn, rcpt, want, name, o)
 	local ok = T.result(r == want_reply[want], name,
 	    "reply " .. rname(r) .. ", want " .. rname(want_reply[want]) .. " (" .. want .. ")")
 	if ok and not o.nolog and T.from then
-		mt.echo(string.format("#expect-log\t%s\t%s\t%s\t%s", T.from, rcpt, want_code[want], name))
+		mt.echo(string.format("#expect-log\t%s\t%s\t%s\t%s", T.from, rcpt, o.code or want_code[want], name))
 	end
 	return ok
 end

@@ -87,8 +87,7 @@ check_log_expect() {
 	local log=$1 from rcpt code name want
 	IFS=$'\t' read -r _ from rcpt code name <<<"$2"
 	if [ "$code" = "-" ]; then want='reply="-"'; else want="reply=\"$code "; fi
-	# the log shows the addresses as "from=<a@b>" (older builds: "<<a@b>>")
-	if grep -F -e "from=<$from>" -e "from=<<$from>>" "$log" |
+	if grep -F -e "from=<$from>" "$log" |
 		grep -F -e "rcpt=$rcpt" -e "rcpt=<$rcpt>" | grep -qF -- "$want"; then
 		ok "log: $name ($want)"
 	else
