@@ -165,16 +165,14 @@ rm_addrset_add(struct rm_addrset *as, const char *owner, const char *pattern,
 	if (at != NULL && at != p) {
 		/* a whole address: the parser knows every disguise */
 		if (rm_addr_parse(p, &a, why, sizeof(why)) != 0) {
-			snprintf(errbuf, errlen, "\"%.80s\": %s", p, why);
+			snprintf(errbuf, errlen, "%s", why);
 			return -1;
 		}
 		if (a.a_flags &
 		    (RM_ADDR_NULL | RM_ADDR_SOURCE_ROUTE | RM_ADDR_ROUTING |
 		     RM_ADDR_LITERAL | RM_ADDR_UNQUALIFIED)) {
 			snprintf(errbuf, errlen,
-			         "\"%.80s\": expected user@domain, domain "
-			         "or .domain",
-			         p);
+			         "expected user@domain, domain or .domain");
 			return -1;
 		}
 		n += lower_copy(key + n, a.a_local, sizeof(key) - n);
@@ -184,7 +182,7 @@ rm_addrset_add(struct rm_addrset *as, const char *owner, const char *pattern,
 		if (*p == '@')
 			p++;
 		if (rm_domain_check(p, why, sizeof(why)) != 0) {
-			snprintf(errbuf, errlen, "\"%.80s\": %s", pattern, why);
+			snprintf(errbuf, errlen, "%s", why);
 			return -1;
 		}
 		key[n++] = '@';

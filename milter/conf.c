@@ -40,6 +40,7 @@ struct conf_ctx {
 	size_t cx_errlen;
 	struct raw_profile cx_top;
 	struct raw_profile *cx_raw; /* one per rs_profiles[] */
+	const char *cx_listener;    /* inside listeners.NAME, or NULL */
 };
 
 #define CONF_GROUP_OR_LIST 100 /* a ck_type: a group or a list */
@@ -48,38 +49,52 @@ typedef int conf_handler(struct conf_ctx *, const config_setting_t *);
 
 struct conf_key {
 	const char *ck_name;
-	int ck_type; /* CONFIG_TYPE_*, or CONFIG_TYPE_ARRAY for any list */
+	int ck_type; /* CONFIG_TYPE_*, CONFIG_TYPE_ARRAY for any list, or
+	                CONF_GROUP_OR_LIST */
 	conf_handler *ck_fn;
 	const char *ck_what; /* for type errors */
+	int ck_list;         /* conf_list: the enum rm_list_id */
+	int ck_in_listener;  /* allowed inside listeners.NAME too */
 };
 
-static conf_handler conf_socket, conf_log_level, conf_hostnames,
-    conf_local_domains, conf_relay_domains, conf_trusted_networks, conf_replies,
-    conf_top_mode, conf_top_require_auth, conf_top_checks, conf_licensed,
-    conf_sender_logins, conf_exceptions, conf_deny, conf_listeners;
+static conf_handler conf_socket, conf_log_level, conf_replies, conf_mode_key,
+    conf_require_auth, conf_checks_key, conf_list, conf_sender_logins,
+    conf_exceptions, conf_deny, conf_listeners;
 
+#define LIST  "a list of strings"
+#define GROUP "a group { ... }"
 static const struct conf_key conf_keys[] = {
-    {"socket", CONFIG_TYPE_STRING, conf_socket, "a string"},
-    {"log_level", CONFIG_TYPE_STRING, conf_log_level, "a string"},
-    {"hostnames", CONFIG_TYPE_ARRAY, conf_hostnames, "a list of strings"},
-    {"local_domains", CONFIG_TYPE_ARRAY, conf_local_domains,
-     "a list of strings"},
-    {"relay_domains", CONFIG_TYPE_ARRAY, conf_relay_domains,
-     "a list of strings"},
-    {"trusted_networks", CONFIG_TYPE_ARRAY, conf_trusted_networks,
-     "a list of strings"},
-    {"replies", CONFIG_TYPE_GROUP, conf_replies, "a group { ... }"},
-    {"mode", CONFIG_TYPE_STRING, conf_top_mode, "\"enforce\" or \"monitor\""},
-    {"require_auth", CONFIG_TYPE_BOOL, conf_top_require_auth, "true or false"},
-    {"checks", CONFIG_TYPE_GROUP, conf_top_checks, "a group { ... }"},
-    {"licensed_senders", CONFIG_TYPE_ARRAY, conf_licensed, "a list of strings"},
+    {"socket", CONFIG_TYPE_STRING, conf_socket, "a string", -1, 0},
+    {"log_level", CONFIG_TYPE_STRING, conf_log_level, "a string", -1, 0},
+    {"hostnames", CONFIG_TYPE_ARRAY, conf_list, LIST, RM_L_HOSTNAMES, 1},
+    {"local_domains", CONFIG_TYPE_ARRAY, conf_list, LIST, RM_L_LOCAL_DOMAINS,
+     1},
+    {"relay_domains", CONFIG_TYPE_ARRAY, conf_list, LIST, RM_L_RELAY_DOMAINS,
+     1},
+    {"trusted_networks", CONFIG_TYPE_ARRAY, conf_list, LIST,
+     RM_L_TRUSTED_NETWORKS, 1},
+    {"licensed_senders", CONFIG_TYPE_ARRAY, conf_list, LIST,
+     RM_L_LICENSED_SENDERS, 1},
     {"sender_logins", CONF_GROUP_OR_LIST, conf_sender_logins,
      "a group { login = [ ... ]; } or a list ( { login = \"...\"; "
-     "senders = [ ... ]; } )"},
-    {"exceptions", CONFIG_TYPE_GROUP, conf_exceptions, "a group { ... }"},
-    {"deny", CONFIG_TYPE_GROUP, conf_deny, "a group { ... }"},
-    {"listeners", CONFIG_TYPE_GROUP, conf_listeners, "a group { ... }"},
+     "senders = [ ... ]; } )",
+     RM_L_SENDER_LOGINS, 1},
+    {"exceptions", CONFIG_TYPE_GROUP, conf_exceptions, GROUP, -1, 1},
+    {"deny", CONFIG_TYPE_GROUP, conf_deny, GROUP, -1, 1},
+    {"replies", CONFIG_TYPE_GROUP, conf_replies, GROUP, -1, 0},
+    {"mode", CONFIG_TYPE_STRING, conf_mode_key, "\"enforce\" or \"monitor\"",
+     -1, 1},
+    {"require_auth", CONFIG_TYPE_BOOL, conf_require_auth, "true or false", -1,
+     1},
+    {"checks", CONFIG_TYPE_GROUP, conf_checks_key, GROUP, -1, 1},
+    {"listeners", CONFIG_TYPE_GROUP, conf_listeners, GROUP, -1, 0},
 };
+#undef LIST
+#undef GROUP
+
+static int conf_lifts(struct conf_ctx *, const config_setting_t *, const char *,
+                      unsigned *);
+static int conf_type_ok(const struct conf_key *, const config_setting_t *);
 
 /* conf_error - format "file:line: message" into the caller's buffer. */
 static int RM_PRINTFLIKE(3, 4)
@@ -116,49 +131,6 @@ conf_where(const config_setting_t *s)
 	return s;
 }
 
-/* conf_entry - record an entry of a list with its file:line. */
-static struct rm_entry *
-conf_entry(struct conf_ctx *cx, const config_setting_t *s, const char *list,
-           const char *text)
-{
-	const config_setting_t *w = conf_where(s);
-	const char *file = w ? config_setting_source_file(w) : NULL;
-	struct rm_entry *e;
-
-	e = rm_ruleset_entry(cx->cx_rs, list, text, file ? file : cx->cx_path,
-	                     w ? (int)config_setting_source_line(w) : 0);
-	if (e == NULL)
-		conf_error(cx, s, "out of memory");
-	return e;
-}
-
-/*
- * conf_strings - call fn for each string of a list or array setting;
- * an element that is not a string is an error.
- */
-static int
-conf_strings(struct conf_ctx *cx, const config_setting_t *list,
-             int (*fn)(struct conf_ctx *, const config_setting_t *,
-                       const char *))
-{
-	const config_setting_t *el;
-	const char *v;
-	int i, n;
-
-	n = config_setting_length(list);
-	for (i = 0; i < n; i++) {
-		el = config_setting_get_elem(list, (unsigned)i);
-		if (config_setting_type(el) != CONFIG_TYPE_STRING)
-			return conf_error(cx, conf_where(el),
-			                  "%s: element %d is not a string",
-			                  config_setting_name(list), i + 1);
-		v = config_setting_get_string(el);
-		if (fn(cx, el, v) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int
 conf_socket(struct conf_ctx *cx, const config_setting_t *s)
 {
@@ -188,94 +160,6 @@ conf_log_level(struct conf_ctx *cx, const config_setting_t *s)
 	}
 	return conf_error(
 	    cx, s, "log_level \"%s\": expected err, warning, info or debug", v);
-}
-
-/* conf_domain - add one domain pattern to the set for the list. */
-static int
-conf_domain(struct conf_ctx *cx, const config_setting_t *el, const char *v,
-            const char *list, struct rm_domset *set)
-{
-	struct rm_entry *e;
-	char err[160];
-
-	if (rm_domain_check(v, err, sizeof(err)) != 0)
-		return conf_error(cx, conf_where(el), "%s: \"%s\": %s", list, v,
-		                  err);
-	if ((e = conf_entry(cx, el, list, v)) == NULL)
-		return -1;
-	if (rm_domset_add(set, v, e, err, sizeof(err)) != 0)
-		return conf_error(cx, conf_where(el), "%s: \"%s\": %s", list, v,
-		                  err);
-	return 0;
-}
-
-static int
-conf_hostname(struct conf_ctx *cx, const config_setting_t *el, const char *v)
-{
-	if (v[0] == '.')
-		return conf_error(
-		    cx, conf_where(el),
-		    "hostnames: \"%s\": a host name, not a subtree "
-		    "(put subtrees in local_domains)",
-		    v);
-	return conf_domain(cx, el, v, "hostnames", cx->cx_rs->rs_hostnames);
-}
-
-static int
-conf_local_domain(struct conf_ctx *cx, const config_setting_t *el,
-                  const char *v)
-{
-	return conf_domain(cx, el, v, "local_domains",
-	                   cx->cx_rs->rs_local_domains);
-}
-
-static int
-conf_relay_domain(struct conf_ctx *cx, const config_setting_t *el,
-                  const char *v)
-{
-	return conf_domain(cx, el, v, "relay_domains",
-	                   cx->cx_rs->rs_relay_domains);
-}
-
-static int
-conf_network(struct conf_ctx *cx, const config_setting_t *el, const char *v)
-{
-	struct rm_cidr c;
-	struct rm_entry *e;
-	char err[160];
-
-	if (rm_cidr_parse(v, &c, err, sizeof(err)) != 0)
-		return conf_error(cx, conf_where(el),
-		                  "trusted_networks: \"%s\": %s", v, err);
-	if ((e = conf_entry(cx, el, "trusted_networks", v)) == NULL)
-		return -1;
-	if (rm_ipset_add(cx->cx_rs->rs_trusted, &c, e) != 0)
-		return conf_error(cx, el, "out of memory");
-	return 0;
-}
-
-static int
-conf_hostnames(struct conf_ctx *cx, const config_setting_t *s)
-{
-	return conf_strings(cx, s, conf_hostname);
-}
-
-static int
-conf_local_domains(struct conf_ctx *cx, const config_setting_t *s)
-{
-	return conf_strings(cx, s, conf_local_domain);
-}
-
-static int
-conf_relay_domains(struct conf_ctx *cx, const config_setting_t *s)
-{
-	return conf_strings(cx, s, conf_relay_domain);
-}
-
-static int
-conf_trusted_networks(struct conf_ctx *cx, const config_setting_t *s)
-{
-	return conf_strings(cx, s, conf_network);
 }
 
 static int
@@ -318,6 +202,205 @@ conf_replies(struct conf_ctx *cx, const config_setting_t *s)
 			    rm_reply_defs[id].rd_action == RM_REJECT ? "5xx"
 			                                             : "4xx");
 	return 0;
+}
+
+/* ---- lists ---------------------------------------------------------- */
+
+/* conf_key_of - the table entry for a name, or NULL. */
+static const struct conf_key *
+conf_key_of(const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < sizeof(conf_keys) / sizeof(conf_keys[0]); j++)
+		if (strcmp(name, conf_keys[j].ck_name) == 0)
+			return &conf_keys[j];
+	return NULL;
+}
+
+/* conf_add - one entry through the ruleset builder; file:line errors. */
+static int
+conf_add(struct conf_ctx *cx, const config_setting_t *el, int list,
+         const char *value, const char *owner, unsigned lifts,
+         const char *reply)
+{
+	const config_setting_t *w = conf_where(el);
+	const char *file = w ? config_setting_source_file(w) : NULL;
+	struct rm_entry_spec sp;
+	char origin[600], err[200];
+
+	snprintf(origin, sizeof(origin), "%s:%u", file ? file : cx->cx_path,
+	         w ? config_setting_source_line(w) : 0);
+	memset(&sp, 0, sizeof(sp));
+	sp.es_list = (enum rm_list_id)list;
+	sp.es_value = value;
+	sp.es_owner = owner;
+	sp.es_listener = cx->cx_listener;
+	sp.es_lifts = lifts;
+	sp.es_reply = reply;
+	sp.es_origin = origin;
+	if (rm_ruleset_add(cx->cx_rs, &sp, err, sizeof(err)) == 0)
+		return 0;
+	if (cx->cx_listener != NULL)
+		return conf_error(cx, w, "listeners.%s.%s: \"%s\": %s",
+		                  cx->cx_listener, rm_list_names[list], value,
+		                  err);
+	return conf_error(cx, w, "%s: \"%s\": %s", rm_list_names[list], value,
+	                  err);
+}
+
+/*
+ * conf_elems - the elements of one list: strings, and for exceptions and
+ * deny also { match = "..."; lifts = [...]; } / { match; reply; }.
+ */
+static int
+conf_elems(struct conf_ctx *cx, const config_setting_t *s, int list,
+           const char *owner)
+{
+	int deny = list >= RM_L_DENY_CLIENTS,
+	    grouped = list >= RM_L_EXC_CLIENTS;
+	const char *extra = deny ? "reply" : "lifts",
+	           *name = rm_list_names[list];
+	const config_setting_t *el, *m, *x;
+	unsigned lifts;
+	int i, n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return conf_error(cx, s, "%s: expected a list", name);
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(el) == CONFIG_TYPE_STRING) {
+			if (conf_add(cx, el, list,
+			             config_setting_get_string(el), owner, 0,
+			             NULL) != 0)
+				return -1;
+			continue;
+		}
+		m = x = NULL;
+		if (!grouped || config_setting_type(el) != CONFIG_TYPE_GROUP ||
+		    (m = config_setting_get_member(el, "match")) == NULL ||
+		    config_setting_type(m) != CONFIG_TYPE_STRING ||
+		    config_setting_length(el) !=
+		        ((x = config_setting_get_member(el, extra)) ? 2 : 1)) {
+			if (!grouped)
+				return conf_error(
+				    cx, conf_where(el),
+				    "%s: element %d is not a string", name,
+				    i + 1);
+			return conf_error(
+			    cx, conf_where(el),
+			    "%s: element %d: expected a string or "
+			    "{ match = \"...\"; %s = ...; }",
+			    name, i + 1, extra);
+		}
+		lifts = 0;
+		if (x != NULL && !deny && conf_lifts(cx, x, name, &lifts) != 0)
+			return -1;
+		if (x != NULL && deny &&
+		    config_setting_type(x) != CONFIG_TYPE_STRING)
+			return conf_error(cx, x, "%s: reply: expected a string",
+			                  name);
+		if (conf_add(cx, el, list, config_setting_get_string(m), owner,
+		             lifts,
+		             x && deny ? config_setting_get_string(x) : NULL) !=
+		    0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+conf_list(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return conf_elems(cx, s, conf_key_of(config_setting_name(s))->ck_list,
+	                  NULL);
+}
+
+/* conf_owned - the sender patterns of one login. */
+static int
+conf_owned(struct conf_ctx *cx, const char *login, const config_setting_t *list)
+{
+	if (config_setting_type(list) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(list) != CONFIG_TYPE_LIST)
+		return conf_error(cx, conf_where(list),
+		                  "sender_logins: %s: expected a list of "
+		                  "sender addresses",
+		                  login);
+	return conf_elems(cx, list, RM_L_SENDER_LOGINS, login);
+}
+
+static int
+conf_sender_logins(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const config_setting_t *el, *login, *senders;
+	int i, n = config_setting_length(s);
+
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+			if (conf_owned(cx, config_setting_name(el), el) != 0)
+				return -1;
+			continue;
+		}
+		/* the list form, for logins that are not libconfig names */
+		login = config_setting_type(el) == CONFIG_TYPE_GROUP
+		            ? config_setting_get_member(el, "login")
+		            : NULL;
+		senders =
+		    login ? config_setting_get_member(el, "senders") : NULL;
+		if (login == NULL || senders == NULL ||
+		    config_setting_type(login) != CONFIG_TYPE_STRING ||
+		    config_setting_length(el) != 2)
+			return conf_error(
+			    cx, conf_where(el),
+			    "sender_logins: element %d: expected "
+			    "{ login = \"...\"; senders = [ ... ]; }",
+			    i + 1);
+		if (conf_owned(cx, config_setting_get_string(login), senders) !=
+		    0)
+			return -1;
+	}
+	return 0;
+}
+
+/* conf_factlists - exceptions = { ... } or deny = { ... }. */
+static int
+conf_factlists(struct conf_ctx *cx, const config_setting_t *s, const char *top,
+               int first)
+{
+	static const char *const facts[] = {"clients", "helo", "senders",
+	                                    "recipients"};
+	const config_setting_t *grp;
+	int g, fl;
+
+	for (g = 0; g < config_setting_length(s); g++) {
+		grp = config_setting_get_elem(s, (unsigned)g);
+		for (fl = 0; fl < 4; fl++)
+			if (strcmp(config_setting_name(grp), facts[fl]) == 0)
+				break;
+		if (fl == 4)
+			return conf_error(cx, grp,
+			                  "%s: unknown list \"%s\" (known: "
+			                  "clients, helo, senders, recipients)",
+			                  top, config_setting_name(grp));
+		if (conf_elems(cx, grp, first + fl, NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+conf_exceptions(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return conf_factlists(cx, s, "exceptions", RM_L_EXC_CLIENTS);
+}
+
+static int
+conf_deny(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return conf_factlists(cx, s, "deny", RM_L_DENY_CLIENTS);
 }
 
 /* ---- checks, modes and listener profiles ------------------------------ */
@@ -389,105 +472,108 @@ conf_checks(struct conf_ctx *cx, const config_setting_t *s,
 	return 0;
 }
 
-static int
-conf_top_mode(struct conf_ctx *cx, const config_setting_t *s)
+/* raw_of - the raw profile being read: a listener's, or the top level. */
+static struct raw_profile *
+raw_of(struct conf_ctx *cx)
 {
-	return conf_mode(cx, s, &cx->cx_top.rp_mode);
+	return cx->cx_listener ? &cx->cx_raw[cx->cx_rs->rs_nprofiles - 1]
+	                       : &cx->cx_top;
 }
 
 static int
-conf_top_require_auth(struct conf_ctx *cx, const config_setting_t *s)
+conf_mode_key(struct conf_ctx *cx, const config_setting_t *s)
 {
-	cx->cx_top.rp_require_auth = config_setting_get_bool(s);
+	return conf_mode(cx, s, &raw_of(cx)->rp_mode);
+}
+
+static int
+conf_require_auth(struct conf_ctx *cx, const config_setting_t *s)
+{
+	raw_of(cx)->rp_require_auth = config_setting_get_bool(s);
 	return 0;
 }
 
 static int
-conf_top_checks(struct conf_ctx *cx, const config_setting_t *s)
+conf_checks_key(struct conf_ctx *cx, const config_setting_t *s)
 {
-	return conf_checks(cx, s, &cx->cx_top);
+	return conf_checks(cx, s, raw_of(cx));
 }
 
-/* conf_listener - one listeners.NAME = { require_auth; mode; checks; } */
+/*
+ * conf_settings - the settings of the top level or of one listener, each
+ * checked against conf_keys[] for its name, its type and where it may be.
+ */
 static int
-conf_listener(struct conf_ctx *cx, const config_setting_t *s)
+conf_settings(struct conf_ctx *cx, const config_setting_t *grp)
 {
-	struct rm_ruleset *rs = cx->cx_rs;
-	const config_setting_t *el, *w = conf_where(s);
-	struct rm_profile *pf;
-	struct raw_profile *rp;
-	const char *name = config_setting_name(s), *key;
-	size_t n;
-	int i, cnt;
+	const config_setting_t *s;
+	const struct conf_key *k;
+	const char *name;
+	char where[200];
+	int i, n = config_setting_length(grp);
 
-	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
-		return conf_error(
-		    cx, s, "listeners.%s: expected a group { ... }", name);
-	if ((pf = realloc(rs->rs_profiles,
-	                  (rs->rs_nprofiles + 1) * sizeof(*pf))) == NULL)
-		return conf_error(cx, s, "out of memory");
-	rs->rs_profiles = pf;
-	if ((rp = realloc(cx->cx_raw, (rs->rs_nprofiles + 1) * sizeof(*rp))) ==
-	    NULL)
-		return conf_error(cx, s, "out of memory");
-	cx->cx_raw = rp;
-	pf = &rs->rs_profiles[rs->rs_nprofiles];
-	rp = &cx->cx_raw[rs->rs_nprofiles];
-	memset(pf, 0, sizeof(*pf));
-	raw_init(rp);
-	n = strlen(cx->cx_path) + 16;
-	pf->pf_name = strdup(name);
-	pf->pf_origin = malloc(n);
-	if (pf->pf_name == NULL || pf->pf_origin == NULL) {
-		free(pf->pf_name);
-		free(pf->pf_origin);
-		return conf_error(cx, s, "out of memory");
-	}
-	snprintf(pf->pf_origin, n, "%s:%u", cx->cx_path,
-	         w ? config_setting_source_line(w) : 0);
-	rs->rs_nprofiles++;
-	cnt = config_setting_length(s);
-	for (i = 0; i < cnt; i++) {
-		el = config_setting_get_elem(s, (unsigned)i);
-		key = config_setting_name(el);
-		if (strcmp(key, "require_auth") == 0 &&
-		    config_setting_type(el) == CONFIG_TYPE_BOOL)
-			rp->rp_require_auth = config_setting_get_bool(el);
-		else if (strcmp(key, "mode") == 0 &&
-		         config_setting_type(el) == CONFIG_TYPE_STRING) {
-			if (conf_mode(cx, el, &rp->rp_mode) != 0)
-				return -1;
-		} else if (strcmp(key, "checks") == 0 &&
-		           config_setting_type(el) == CONFIG_TYPE_GROUP) {
-			if (conf_checks(cx, el, rp) != 0)
-				return -1;
-		} else if (strcmp(key, "require_auth") == 0 ||
-		           strcmp(key, "mode") == 0 ||
-		           strcmp(key, "checks") == 0)
-			return conf_error(cx, el,
-			                  "listeners.%s.%s: wrong type "
-			                  "(require_auth = true|false; mode = "
-			                  "\"...\"; checks = { ... })",
-			                  name, key);
-		else
-			return conf_error(
-			    cx, el,
-			    "listeners.%s: unknown setting \"%s\" "
-			    "(known: require_auth, mode, checks)",
-			    name, key);
+	if (cx->cx_listener != NULL)
+		snprintf(where, sizeof(where), "listeners.%s", cx->cx_listener);
+	else
+		where[0] = '\0';
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(grp, (unsigned)i);
+		name = config_setting_name(s);
+		k = conf_key_of(name);
+		if (k == NULL ||
+		    (cx->cx_listener != NULL && !k->ck_in_listener))
+			return conf_error(cx, s, "%s%sunknown setting \"%s\"%s",
+			                  where, *where ? ": " : "", name,
+			                  k != NULL ? " (top level only)" : "");
+		if (!conf_type_ok(k, s))
+			return conf_error(cx, s, "%s%s%s: expected %s", where,
+			                  *where ? "." : "", name, k->ck_what);
+		if (k->ck_fn(cx, s) != 0)
+			return -1;
 	}
 	return 0;
 }
 
+/* conf_listeners - listeners = { NAME = { ...settings... }; ... } */
 static int
 conf_listeners(struct conf_ctx *cx, const config_setting_t *s)
 {
-	int i, n = config_setting_length(s);
+	const config_setting_t *el, *w;
+	struct raw_profile *rp;
+	char origin[600];
+	size_t before;
+	int i, n = config_setting_length(s), rc;
 
-	for (i = 0; i < n; i++)
-		if (conf_listener(cx,
-		                  config_setting_get_elem(s, (unsigned)i)) != 0)
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, (unsigned)i);
+		w = conf_where(el);
+		if (config_setting_type(el) != CONFIG_TYPE_GROUP)
+			return conf_error(
+			    cx, el, "listeners.%s: expected a group { ... }",
+			    config_setting_name(el));
+		snprintf(origin, sizeof(origin), "%s:%u", cx->cx_path,
+		         w ? config_setting_source_line(w) : 0);
+		before = cx->cx_rs->rs_nprofiles;
+		if (rm_ruleset_add_profile(cx->cx_rs, config_setting_name(el),
+		                           origin) == NULL)
+			return conf_error(cx, el, "out of memory");
+		if (cx->cx_rs->rs_nprofiles == before)
+			return conf_error(cx, el,
+			                  "listeners.%s: defined twice (names "
+			                  "match without regard to case)",
+			                  config_setting_name(el));
+		rp = realloc(cx->cx_raw,
+		             cx->cx_rs->rs_nprofiles * sizeof(*cx->cx_raw));
+		if (rp == NULL)
+			return conf_error(cx, el, "out of memory");
+		cx->cx_raw = rp;
+		raw_init(&cx->cx_raw[cx->cx_rs->rs_nprofiles - 1]);
+		cx->cx_listener = cx->cx_rs->rs_profiles[before]->pf_name;
+		rc = conf_settings(cx, el);
+		cx->cx_listener = NULL;
+		if (rc != 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -518,146 +604,6 @@ resolve(struct rm_profile *pf, const struct raw_profile *rp,
 		for (i = 0; i < RM_CK__COUNT; i++)
 			if (pf->pf_check[i] == RM_CM_REJECT)
 				pf->pf_check[i] = RM_CM_MONITOR;
-}
-
-/* ---- address lists -------------------------------------------------- */
-
-static int
-conf_addr_into(struct conf_ctx *cx, const config_setting_t *el,
-               const char *list, const char *owner, const char *v,
-               struct rm_addrset *set, struct rm_entry **out)
-{
-	struct rm_entry *e;
-	char err[200];
-
-	if ((e = conf_entry(cx, el, list, v)) == NULL)
-		return -1;
-	if (rm_addrset_add(set, owner, v, e, err, sizeof(err)) != 0)
-		return conf_error(cx, conf_where(el), "%s: %s", list, err);
-	if (out != NULL)
-		*out = e;
-	return 0;
-}
-
-static int
-conf_licensed_one(struct conf_ctx *cx, const config_setting_t *el,
-                  const char *v)
-{
-	return conf_addr_into(cx, el, "licensed_senders", NULL, v,
-	                      cx->cx_rs->rs_licensed, NULL);
-}
-
-static int
-conf_licensed(struct conf_ctx *cx, const config_setting_t *s)
-{
-	return conf_strings(cx, s, conf_licensed_one);
-}
-
-/* conf_owned - the sender patterns of one login. */
-static int
-conf_owned(struct conf_ctx *cx, const char *login, const config_setting_t *list)
-{
-	const config_setting_t *el;
-	int i, n;
-
-	if (config_setting_type(list) != CONFIG_TYPE_ARRAY &&
-	    config_setting_type(list) != CONFIG_TYPE_LIST)
-		return conf_error(cx, conf_where(list),
-		                  "sender_logins: %s: expected a list of "
-		                  "sender addresses",
-		                  login);
-	n = config_setting_length(list);
-	for (i = 0; i < n; i++) {
-		el = config_setting_get_elem(list, (unsigned)i);
-		if (config_setting_type(el) != CONFIG_TYPE_STRING)
-			return conf_error(
-			    cx, conf_where(el),
-			    "sender_logins: %s: element %d is not "
-			    "a string",
-			    login, i + 1);
-		if (conf_addr_into(cx, el, "sender_logins", login,
-		                   config_setting_get_string(el),
-		                   cx->cx_rs->rs_sender_logins, NULL) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-conf_sender_logins(struct conf_ctx *cx, const config_setting_t *s)
-{
-	const config_setting_t *el, *login, *senders;
-	int i, n = config_setting_length(s);
-
-	for (i = 0; i < n; i++) {
-		el = config_setting_get_elem(s, (unsigned)i);
-		if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
-			if (conf_owned(cx, config_setting_name(el), el) != 0)
-				return -1;
-			continue;
-		}
-		/* the list form, for logins that are not libconfig names */
-		login = config_setting_type(el) == CONFIG_TYPE_GROUP
-		            ? config_setting_get_member(el, "login")
-		            : NULL;
-		senders =
-		    login ? config_setting_get_member(el, "senders") : NULL;
-		if (login == NULL || senders == NULL ||
-		    config_setting_type(login) != CONFIG_TYPE_STRING ||
-		    config_setting_length(el) != 2)
-			return conf_error(
-			    cx, conf_where(el),
-			    "sender_logins: element %d: expected "
-			    "{ login = \"...\"; senders = [ ... ]; }",
-			    i + 1);
-		if (conf_owned(cx, config_setting_get_string(login), senders) !=
-		    0)
-			return -1;
-	}
-	return 0;
-}
-
-/* ---- exceptions and deny lists -------------------------------------- */
-
-enum fact_list { FL_CLIENTS, FL_HELO, FL_SENDERS, FL_RECIPIENTS };
-
-/* conf_fact_entry - one pattern into the set for its fact. */
-static int
-conf_fact_entry(struct conf_ctx *cx, const config_setting_t *el,
-                struct rm_factsets *fs, enum fact_list fl, const char *list,
-                const char *v, struct rm_entry **out)
-{
-	struct rm_cidr c;
-	char err[200];
-
-	switch (fl) {
-	case FL_CLIENTS:
-		if (rm_cidr_parse(v, &c, err, sizeof(err)) != 0)
-			return conf_error(cx, conf_where(el), "%s: \"%s\": %s",
-			                  list, v, err);
-		if ((*out = conf_entry(cx, el, list, v)) == NULL)
-			return -1;
-		if (rm_ipset_add(fs->fs_clients, &c, *out) != 0)
-			return conf_error(cx, el, "out of memory");
-		return 0;
-	case FL_HELO:
-		if (rm_domain_check(v, err, sizeof(err)) != 0)
-			return conf_error(cx, conf_where(el), "%s: \"%s\": %s",
-			                  list, v, err);
-		if ((*out = conf_entry(cx, el, list, v)) == NULL)
-			return -1;
-		if (rm_domset_add(fs->fs_helo, v, *out, err, sizeof(err)) != 0)
-			return conf_error(cx, conf_where(el), "%s: \"%s\": %s",
-			                  list, v, err);
-		return 0;
-	case FL_SENDERS:
-		return conf_addr_into(cx, el, list, NULL, v, fs->fs_senders,
-		                      out);
-	case FL_RECIPIENTS:
-		return conf_addr_into(cx, el, list, NULL, v, fs->fs_recipients,
-		                      out);
-	}
-	return -1;
 }
 
 /* conf_lifts - lifts = [ "helo_spoof", ... ] or [ "all" ]. */
@@ -696,113 +642,6 @@ conf_lifts(struct conf_ctx *cx, const config_setting_t *s, const char *list,
 	if (*out == 0)
 		return conf_error(cx, s, "%s: lifts: empty", list);
 	return 0;
-}
-
-/*
- * conf_factlists - exceptions = { ... } or deny = { ... }: per fact a list
- * of patterns, each a string or a group { match = "..."; KEY = ...; }
- * where KEY is "lifts" (exceptions) or "reply" (deny).
- */
-static int
-conf_factlists(struct conf_ctx *cx, const config_setting_t *s, const char *top,
-               struct rm_factsets *fs, int deny)
-{
-	static const char *const facts[] = {"clients", "helo", "senders",
-	                                    "recipients"};
-	static const char *const lists[2][4] = {
-	    {"exceptions.clients", "exceptions.helo", "exceptions.senders",
-	     "exceptions.recipients"},
-	    {"deny.clients", "deny.helo", "deny.senders", "deny.recipients"}};
-	const char *extra = deny ? "reply" : "lifts", *list, *v;
-	const config_setting_t *grp, *el, *m, *x;
-	struct rm_entry *e;
-	char err[200];
-	int g, i, n, fl;
-
-	for (g = 0; g < config_setting_length(s); g++) {
-		grp = config_setting_get_elem(s, (unsigned)g);
-		for (fl = 0; fl < 4; fl++)
-			if (strcmp(config_setting_name(grp), facts[fl]) == 0)
-				break;
-		if (fl == 4)
-			return conf_error(cx, grp,
-			                  "%s: unknown list \"%s\" (known: "
-			                  "clients, helo, senders, recipients)",
-			                  top, config_setting_name(grp));
-		list = lists[deny][fl];
-		if (config_setting_type(grp) != CONFIG_TYPE_ARRAY &&
-		    config_setting_type(grp) != CONFIG_TYPE_LIST)
-			return conf_error(cx, grp, "%s: expected a list", list);
-		n = config_setting_length(grp);
-		for (i = 0; i < n; i++) {
-			el = config_setting_get_elem(grp, (unsigned)i);
-			m = x = NULL;
-			if (config_setting_type(el) == CONFIG_TYPE_STRING)
-				v = config_setting_get_string(el);
-			else if (config_setting_type(el) == CONFIG_TYPE_GROUP &&
-			         (m = config_setting_get_member(el, "match")) !=
-			             NULL &&
-			         config_setting_type(m) == CONFIG_TYPE_STRING &&
-			         config_setting_length(el) ==
-			             ((x = config_setting_get_member(
-			                   el, extra)) != NULL
-			                  ? 2
-			                  : 1))
-				v = config_setting_get_string(m);
-			else
-				return conf_error(
-				    cx, conf_where(el),
-				    "%s: element %d: expected a "
-				    "string or { match = \"...\"; "
-				    "%s = ...; }",
-				    list, i + 1, extra);
-			if (conf_fact_entry(cx, el, fs, (enum fact_list)fl,
-			                    list, v, &e) != 0)
-				return -1;
-			if (!deny) {
-				e->e_lifts = RM_LIFT_ALL;
-				if (x != NULL &&
-				    conf_lifts(cx, x, list, &e->e_lifts) != 0)
-					return -1;
-			} else if (x != NULL) {
-				if (config_setting_type(x) !=
-				    CONFIG_TYPE_STRING)
-					return conf_error(
-					    cx, x,
-					    "%s: reply: expected a "
-					    "string",
-					    list);
-				if ((e->e_reply =
-				         malloc(sizeof(*e->e_reply))) == NULL)
-					return conf_error(cx, x,
-					                  "out of memory");
-				if (rm_reply_parse(config_setting_get_string(x),
-				                   e->e_reply, err,
-				                   sizeof(err)) != 0)
-					return conf_error(
-					    cx, x, "%s: reply: %s", list, err);
-				if (e->e_reply->r_action != RM_REJECT)
-					return conf_error(cx, x,
-					                  "%s: reply: a deny "
-					                  "reply must be 5xx",
-					                  list);
-			}
-		}
-	}
-	return 0;
-}
-
-static int
-conf_exceptions(struct conf_ctx *cx, const config_setting_t *s)
-{
-	return conf_factlists(cx, s, "exceptions", &cx->cx_rs->rs_exceptions,
-	                      0);
-}
-
-static int
-conf_deny(struct conf_ctx *cx, const config_setting_t *s)
-{
-	return conf_factlists(cx, s, "deny", &cx->cx_rs->rs_deny, 1);
 }
 
 /* conf_type_ok - the setting has the type the key wants. */
@@ -861,18 +700,38 @@ rm_conf_socket_check(const char *v, char *err, size_t errlen)
 	return -1;
 }
 
-struct rm_ruleset *
-rm_conf_load(const char *path, char *errbuf, size_t errlen)
+/* policy_empty - no destination we accept mail for, anywhere. */
+static int
+policy_empty(const struct rm_ruleset *rs)
 {
-	struct conf_ctx cx = {path, NULL, errbuf, errlen, {0, 0, {0}}, NULL};
-	const config_setting_t *root, *s;
-	const struct conf_key *k;
+	const struct rm_lists *l = &rs->rs_lists;
+	size_t i, n;
+
+	n = rm_domset_count(l->l_hostnames) +
+	    rm_domset_count(l->l_local_domains) +
+	    rm_domset_count(l->l_relay_domains);
+	for (i = 0; i < rs->rs_nprofiles; i++)
+		if ((l = rs->rs_profiles[i]->pf_lists) != NULL)
+			n += rm_domset_count(l->l_hostnames) +
+			     rm_domset_count(l->l_local_domains) +
+			     rm_domset_count(l->l_relay_domains);
+	return n == 0;
+}
+
+struct rm_ruleset *
+rm_conf_build(const char *path, rm_conf_extra *extra, void *arg, char *errbuf,
+              size_t errlen)
+{
+	struct conf_ctx cx;
 	config_t cfg;
-	const char *name;
 	size_t j;
-	int i, n, ok = 0;
+	int ok = 0;
 	FILE *fp;
 
+	memset(&cx, 0, sizeof(cx));
+	cx.cx_path = path;
+	cx.cx_err = errbuf;
+	cx.cx_errlen = errlen;
 	/* read it ourselves first: libconfig's I/O error says nothing */
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(errbuf, errlen, "%s: cannot open: %s", path,
@@ -895,47 +754,21 @@ rm_conf_load(const char *path, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	raw_init(&cx.cx_top);
-	root = config_root_setting(&cfg);
-	n = config_setting_length(root);
-	for (i = 0; i < n; i++) {
-		s = config_setting_get_elem(root, (unsigned)i);
-		name = config_setting_name(s);
-		k = NULL;
-		for (j = 0; j < sizeof(conf_keys) / sizeof(conf_keys[0]); j++)
-			if (strcmp(name, conf_keys[j].ck_name) == 0)
-				k = &conf_keys[j];
-		if (k == NULL) {
-			conf_error(&cx, s, "unknown setting \"%s\"", name);
-			goto out;
-		}
-		if (!conf_type_ok(k, s)) {
-			conf_error(&cx, s, "%s: expected %s", name, k->ck_what);
-			goto out;
-		}
-		if (k->ck_fn(&cx, s) != 0)
-			goto out;
-	}
-	if (rm_domset_count(cx.cx_rs->rs_hostnames) +
-	        rm_domset_count(cx.cx_rs->rs_local_domains) +
-	        rm_domset_count(cx.cx_rs->rs_relay_domains) ==
-	    0) {
+	if (conf_settings(&cx, config_root_setting(&cfg)) != 0)
+		goto out;
+	resolve(&cx.cx_rs->rs_top, &cx.cx_top, &cx.cx_top);
+	for (j = 0; j < cx.cx_rs->rs_nprofiles; j++)
+		resolve(cx.cx_rs->rs_profiles[j], &cx.cx_raw[j], &cx.cx_top);
+	if (extra != NULL && extra(arg, cx.cx_rs, errbuf, errlen) != 0)
+		goto out;
+	if (extra == NULL && policy_empty(cx.cx_rs)) {
 		conf_error(
 		    &cx, NULL,
 		    "empty policy: name the domains we accept mail for in "
 		    "hostnames, local_domains or relay_domains");
 		goto out;
 	}
-	resolve(&cx.cx_rs->rs_top, &cx.cx_top, &cx.cx_top);
-	for (j = 0; j < cx.cx_rs->rs_nprofiles; j++)
-		resolve(&cx.cx_rs->rs_profiles[j], &cx.cx_raw[j], &cx.cx_top);
-	if (rm_domset_finish(cx.cx_rs->rs_hostnames) != 0 ||
-	    rm_domset_finish(cx.cx_rs->rs_local_domains) != 0 ||
-	    rm_domset_finish(cx.cx_rs->rs_relay_domains) != 0 ||
-	    rm_ipset_finish(cx.cx_rs->rs_trusted) != 0 ||
-	    rm_ipset_finish(cx.cx_rs->rs_exceptions.fs_clients) != 0 ||
-	    rm_domset_finish(cx.cx_rs->rs_exceptions.fs_helo) != 0 ||
-	    rm_ipset_finish(cx.cx_rs->rs_deny.fs_clients) != 0 ||
-	    rm_domset_finish(cx.cx_rs->rs_deny.fs_helo) != 0) {
+	if (rm_ruleset_finish(cx.cx_rs) != 0) {
 		conf_error(&cx, NULL, "out of memory");
 		goto out;
 	}
@@ -948,4 +781,10 @@ out:
 		return NULL;
 	}
 	return cx.cx_rs;
+}
+
+struct rm_ruleset *
+rm_conf_load(const char *path, char *errbuf, size_t errlen)
+{
+	return rm_conf_build(path, NULL, NULL, errbuf, errlen);
 }

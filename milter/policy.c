@@ -27,6 +27,8 @@
  * relay needs proof that the client may relay.
  */
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -34,6 +36,72 @@
 #include "relaymilter/addr.h"
 #include "relaymilter/log.h"
 #include "relaymilter/policy.h"
+
+/*
+ * Where to look: the listener's own lists (entries scoped to it, may be
+ * NULL), then the global ones.  The sets are reached by their offset in
+ * struct rm_lists so that one helper serves every list of a kind.
+ */
+struct scope {
+	const struct rm_lists *sc_l[2];
+};
+#define L_OFF(member)       offsetof(struct rm_lists, member)
+#define L_SET(l, off, type) (*(type *const *)((const char *)(l) + (off)))
+
+static bool
+sc_dom(const struct scope *sc, size_t off, const char *name, const void **tag)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (sc->sc_l[i] != NULL &&
+		    rm_domset_lookup(L_SET(sc->sc_l[i], off, struct rm_domset),
+		                     name, tag))
+			return true;
+	return false;
+}
+
+static bool
+sc_ip(const struct scope *sc, size_t off, const struct rm_ip *ip,
+      const void **tag)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (sc->sc_l[i] != NULL &&
+		    rm_ipset_lookup(L_SET(sc->sc_l[i], off, struct rm_ipset),
+		                    ip, tag))
+			return true;
+	return false;
+}
+
+static bool
+sc_addr(const struct scope *sc, size_t off, const char *owner,
+        const struct rm_addr *a, const void **tag)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (sc->sc_l[i] != NULL &&
+		    rm_addrset_lookup(
+		        L_SET(sc->sc_l[i], off, struct rm_addrset), owner, a,
+		        tag))
+			return true;
+	return false;
+}
+
+static size_t
+sc_count(const struct scope *sc, size_t off)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (sc->sc_l[i] != NULL)
+			n += rm_addrset_count(
+			    L_SET(sc->sc_l[i], off, struct rm_addrset));
+	return n;
+}
 
 /* Where a recipient goes, as far as our lists can tell. */
 struct dest {
@@ -63,8 +131,11 @@ trace_match(const struct rm_trace *t, const char *what,
 	if (t == NULL)
 		return;
 	if (e != NULL)
-		trace(t, "%s is in %s (entry \"%s\" at %s)", what, e->e_list,
-		      e->e_text, e->e_origin);
+		trace(t, "%s is in %s%s%s%s (entry \"%s\" at %s)", what,
+		      e->e_listener ? "listeners." : "",
+		      e->e_listener ? e->e_listener : "",
+		      e->e_listener ? "." : "", e->e_list, e->e_text,
+		      e->e_origin);
 }
 
 /*
@@ -72,7 +143,7 @@ trace_match(const struct rm_trace *t, const char *what,
  * when it is; returns 0, with the reason traced, when it is not.
  */
 static int
-dest_ours(const struct rm_ruleset *rs, const struct rm_facts *f,
+dest_ours(const struct scope *sc, const struct rm_facts *f,
           const struct rm_addr *a, const char *shown, struct dest *d,
           const struct rm_trace *t)
 {
@@ -128,14 +199,14 @@ dest_ours(const struct rm_ruleset *rs, const struct rm_facts *f,
 	}
 	if (t != NULL)
 		rm_log_sanitize(a->a_domain, sbuf, sizeof(sbuf));
-	if (rm_domset_lookup(rs->rs_hostnames, a->a_domain, &tag) ||
-	    rm_domset_lookup(rs->rs_local_domains, a->a_domain, &tag)) {
+	if (sc_dom(sc, L_OFF(l_hostnames), a->a_domain, &tag) ||
+	    sc_dom(sc, L_OFF(l_local_domains), a->a_domain, &tag)) {
 		d->d_entry = tag;
 		trace_match(t, sbuf, d->d_entry);
 		d->d_rule = pm ? "postmaster" : d->d_entry->e_list;
 		return 1;
 	}
-	if (rm_domset_lookup(rs->rs_relay_domains, a->a_domain, &tag)) {
+	if (sc_dom(sc, L_OFF(l_relay_domains), a->a_domain, &tag)) {
 		d->d_entry = tag;
 		trace_match(t, sbuf, d->d_entry);
 		d->d_rule = d->d_entry->e_list;
@@ -150,9 +221,8 @@ dest_ours(const struct rm_ruleset *rs, const struct rm_facts *f,
 
 /* classify - parse one address and decide if it is ours. */
 static int
-classify(const struct rm_ruleset *rs, const struct rm_facts *f,
-         const char *what, const char *raw, struct dest *d,
-         const struct rm_trace *t)
+classify(const struct scope *sc, const struct rm_facts *f, const char *what,
+         const char *raw, struct dest *d, const struct rm_trace *t)
 {
 	struct rm_addr a;
 	char shown[160], err[96], bare[96];
@@ -171,7 +241,7 @@ classify(const struct rm_ruleset *rs, const struct rm_facts *f,
 		      shown, err);
 		return 0;
 	}
-	return dest_ours(rs, f, &a, shown, d, t);
+	return dest_ours(sc, f, &a, shown, d, t);
 }
 
 /* What the evaluation knows about one transaction. */
@@ -183,6 +253,7 @@ struct eval {
 	const struct rm_trace *t;
 	struct rm_verdict *v;
 	const struct rm_profile *pf;
+	struct scope sc;
 	int trusted; /* 1 yes, 0 no, -1 the client address is unknown */
 	const struct rm_entry *trusted_by;
 	int authed;
@@ -308,6 +379,8 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	e->t = t;
 	e->v = v;
 	e->pf = rm_ruleset_profile(rs, f->f_listener);
+	e->sc.sc_l[0] = e->pf->pf_lists;
+	e->sc.sc_l[1] = &rs->rs_lists;
 	if (t != NULL && f->f_listener != NULL) {
 		char lb[80];
 
@@ -322,7 +395,7 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	e->authed = f->f_auth != NULL && f->f_auth[0] != '\0';
 	if (f->f_client_ip == NULL)
 		e->trusted = -1;
-	else if (rm_ipset_lookup(rs->rs_trusted, f->f_client_ip, &tag)) {
+	else if (sc_ip(&e->sc, L_OFF(l_trusted), f->f_client_ip, &tag)) {
 		e->trusted = 1;
 		e->trusted_by = tag;
 	}
@@ -374,22 +447,31 @@ lift(struct eval *e, const char *what, const struct rm_entry *x)
 static void
 exceptions(struct eval *e)
 {
-	const struct rm_factsets *x = &e->rs->rs_exceptions;
+	const struct rm_factsets *x;
 	const void *tag;
 	char buf[160];
+	int i;
 
-	if (e->f->f_client_ip != NULL &&
-	    rm_ipset_lookup(x->fs_clients, e->f->f_client_ip, &tag))
-		lift(e, rm_ip_format(e->f->f_client_ip, buf, sizeof(buf)), tag);
-	if (e->f->f_helo != NULL &&
-	    rm_domset_lookup(x->fs_helo, e->f->f_helo, &tag))
-		lift(e, "HELO name", tag);
-	if (e->sst == S_OK &&
-	    rm_addrset_lookup(x->fs_senders, NULL, &e->sender, &tag))
-		lift(e, "sender", tag);
-	if (e->rcpt_ok &&
-	    rm_addrset_lookup(x->fs_recipients, NULL, &e->rcpt, &tag))
-		lift(e, "recipient", tag);
+	/* the listener's own exceptions add to the global ones */
+	for (i = 0; i < 2; i++) {
+		if (e->sc.sc_l[i] == NULL)
+			continue;
+		x = &e->sc.sc_l[i]->l_exceptions;
+		if (e->f->f_client_ip != NULL &&
+		    rm_ipset_lookup(x->fs_clients, e->f->f_client_ip, &tag))
+			lift(e,
+			     rm_ip_format(e->f->f_client_ip, buf, sizeof(buf)),
+			     tag);
+		if (e->f->f_helo != NULL &&
+		    rm_domset_lookup(x->fs_helo, e->f->f_helo, &tag))
+			lift(e, "HELO name", tag);
+		if (e->sst == S_OK &&
+		    rm_addrset_lookup(x->fs_senders, NULL, &e->sender, &tag))
+			lift(e, "sender", tag);
+		if (e->rcpt_ok &&
+		    rm_addrset_lookup(x->fs_recipients, NULL, &e->rcpt, &tag))
+			lift(e, "recipient", tag);
+	}
 }
 
 static int
@@ -418,27 +500,27 @@ deny_hit(struct eval *e, const char *what, const void *tag, enum rm_reply_id id,
 static int
 check_deny(struct eval *e)
 {
-	const struct rm_factsets *d = &e->rs->rs_deny;
+	const struct scope *sc = &e->sc;
 	const void *tag;
 	char buf[160];
 
 	if (!active(e, RM_CK_DENY))
 		return 0;
 	if (e->f->f_client_ip != NULL &&
-	    rm_ipset_lookup(d->fs_clients, e->f->f_client_ip, &tag) &&
+	    sc_ip(sc, L_OFF(l_deny.fs_clients), e->f->f_client_ip, &tag) &&
 	    deny_hit(e, rm_ip_format(e->f->f_client_ip, buf, sizeof(buf)), tag,
 	             RM_R_DENY_CLIENT, "deny_client"))
 		return 1;
 	if (e->f->f_helo != NULL &&
-	    rm_domset_lookup(d->fs_helo, e->f->f_helo, &tag) &&
+	    sc_dom(sc, L_OFF(l_deny.fs_helo), e->f->f_helo, &tag) &&
 	    deny_hit(e, "HELO name", tag, RM_R_DENY_HELO, "deny_helo"))
 		return 1;
 	if (e->sst == S_OK &&
-	    rm_addrset_lookup(d->fs_senders, NULL, &e->sender, &tag) &&
+	    sc_addr(sc, L_OFF(l_deny.fs_senders), NULL, &e->sender, &tag) &&
 	    deny_hit(e, "sender", tag, RM_R_DENY_SENDER, "deny_sender"))
 		return 1;
 	if (e->rcpt_ok &&
-	    rm_addrset_lookup(d->fs_recipients, NULL, &e->rcpt, &tag) &&
+	    sc_addr(sc, L_OFF(l_deny.fs_recipients), NULL, &e->rcpt, &tag) &&
 	    deny_hit(e, "recipient", tag, RM_R_DENY_RECIPIENT,
 	             "deny_recipient"))
 		return 1;
@@ -481,24 +563,28 @@ check_sender_login(struct eval *e)
 	char buf[80];
 	int stop;
 
-	if (!e->authed || rm_addrset_count(e->rs->rs_sender_logins) == 0 ||
+	if (!e->authed || sc_count(&e->sc, L_OFF(l_sender_logins)) == 0 ||
 	    !active(e, RM_CK_SENDER_LOGIN))
 		return 0;
 	if (!sender_usable(e, RM_CK_SENDER_LOGIN, "sender_login", &stop))
 		return stop;
-	if (rm_addrset_lookup(e->rs->rs_sender_logins, e->f->f_auth, &e->sender,
-	                      &tag)) {
+	if (sc_addr(&e->sc, L_OFF(l_sender_logins), e->f->f_auth, &e->sender,
+	            &tag)) {
 		trace_match(e->t, "the sender", tag);
 		return 0;
 	}
 	if (e->t != NULL)
-		trace(
-		    e->t, "login %s %s",
-		    rm_log_sanitize(e->f->f_auth, buf, sizeof(buf)),
-		    rm_addrset_has_owner(e->rs->rs_sender_logins, e->f->f_auth)
-		        ? "does not own this sender address"
-		        : "is not in sender_logins: it owns no sender "
-		          "address");
+		trace(e->t, "login %s %s",
+		      rm_log_sanitize(e->f->f_auth, buf, sizeof(buf)),
+		      rm_addrset_has_owner(e->rs->rs_lists.l_sender_logins,
+		                           e->f->f_auth) ||
+		              (e->pf->pf_lists != NULL &&
+		               rm_addrset_has_owner(
+		                   e->pf->pf_lists->l_sender_logins,
+		                   e->f->f_auth))
+		          ? "does not own this sender address"
+		          : "is not in sender_logins: it owns no sender "
+		            "address");
 	return fire(e, RM_CK_SENDER_LOGIN, reply(e, RM_R_SENDER_LOGIN),
 	            "sender_login", NULL);
 }
@@ -532,8 +618,8 @@ spoof(struct eval *e, enum rm_check ck, enum rm_reply_id id, const char *rule,
 static int
 name_ours(const struct eval *e, const char *name, const void **tag)
 {
-	return rm_domset_lookup(e->rs->rs_hostnames, name, tag) ||
-	       rm_domset_lookup(e->rs->rs_local_domains, name, tag);
+	return sc_dom(&e->sc, L_OFF(l_hostnames), name, tag) ||
+	       sc_dom(&e->sc, L_OFF(l_local_domains), name, tag);
 }
 
 static int
@@ -607,7 +693,7 @@ check_helo(struct eval *e)
 		    memcmp(&ip, e->f->f_daemon_ip, sizeof(ip)) == 0)
 			trace(e->t, "the HELO name is the address the client "
 			            "connected to");
-		else if (rm_ipset_lookup(e->rs->rs_trusted, &ip, &tag))
+		else if (sc_ip(&e->sc, L_OFF(l_trusted), &ip, &tag))
 			trace_match(e->t, "the HELO address", tag);
 		else
 			return 0;
@@ -630,13 +716,13 @@ check_licensed(struct eval *e)
 	const void *tag;
 	int stop;
 
-	if (rm_addrset_count(e->rs->rs_licensed) == 0 ||
+	if (sc_count(&e->sc, L_OFF(l_licensed)) == 0 ||
 	    !active(e, RM_CK_UNLICENSED_SENDER))
 		return 0;
 	if (!sender_usable(e, RM_CK_UNLICENSED_SENDER, "unlicensed_sender",
 	                   &stop))
 		return stop;
-	if (rm_addrset_lookup(e->rs->rs_licensed, NULL, &e->sender, &tag)) {
+	if (sc_addr(&e->sc, L_OFF(l_licensed), NULL, &e->sender, &tag)) {
 		trace_match(e->t, "the sender", tag);
 		return 0;
 	}
@@ -658,11 +744,11 @@ recipient_ours(struct eval *e, struct dest *d)
 	const struct rm_facts *f = e->f;
 	struct dest d2 = {NULL, NULL};
 
-	if (!classify(e->rs, f, "recipient", f->f_rcpt, d, e->t))
+	if (!classify(&e->sc, f, "recipient", f->f_rcpt, d, e->t))
 		return 0;
 	if (f->f_rcpt_addr == NULL || f->f_rcpt_addr[0] == '\0' ||
 	    strchr(f->f_rcpt_addr, '@') == NULL ||
-	    classify(e->rs, f, "{rcpt_addr}", f->f_rcpt_addr, &d2, e->t))
+	    classify(&e->sc, f, "{rcpt_addr}", f->f_rcpt_addr, &d2, e->t))
 		return 1;
 	trace(e->t, "the MTA routes the recipient elsewhere: counts as a "
 	            "relay");

@@ -81,6 +81,34 @@ const struct rm_reply_def rm_reply_defs[RM_R__COUNT] = {
                              RM_REJECT},
 };
 
+const char *const rm_list_names[RM_L__COUNT] = {
+    [RM_L_HOSTNAMES] = "hostnames",
+    [RM_L_LOCAL_DOMAINS] = "local_domains",
+    [RM_L_RELAY_DOMAINS] = "relay_domains",
+    [RM_L_TRUSTED_NETWORKS] = "trusted_networks",
+    [RM_L_LICENSED_SENDERS] = "licensed_senders",
+    [RM_L_SENDER_LOGINS] = "sender_logins",
+    [RM_L_EXC_CLIENTS] = "exceptions.clients",
+    [RM_L_EXC_HELO] = "exceptions.helo",
+    [RM_L_EXC_SENDERS] = "exceptions.senders",
+    [RM_L_EXC_RECIPIENTS] = "exceptions.recipients",
+    [RM_L_DENY_CLIENTS] = "deny.clients",
+    [RM_L_DENY_HELO] = "deny.helo",
+    [RM_L_DENY_SENDERS] = "deny.senders",
+    [RM_L_DENY_RECIPIENTS] = "deny.recipients",
+};
+
+int
+rm_list_lookup(const char *name)
+{
+	int i;
+
+	for (i = 0; i < RM_L__COUNT; i++)
+		if (strcmp(name, rm_list_names[i]) == 0)
+			return i;
+	return -1;
+}
+
 static int
 factsets_new(struct rm_factsets *fs)
 {
@@ -103,6 +131,55 @@ factsets_free(struct rm_factsets *fs)
 	rm_addrset_free(fs->fs_recipients);
 }
 
+static void
+lists_free(struct rm_lists *l)
+{
+	rm_domset_free(l->l_hostnames);
+	rm_domset_free(l->l_local_domains);
+	rm_domset_free(l->l_relay_domains);
+	rm_ipset_free(l->l_trusted);
+	rm_addrset_free(l->l_licensed);
+	rm_addrset_free(l->l_sender_logins);
+	factsets_free(&l->l_exceptions);
+	factsets_free(&l->l_deny);
+}
+
+static int
+lists_new(struct rm_lists *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->l_hostnames = rm_domset_new();
+	l->l_local_domains = rm_domset_new();
+	l->l_relay_domains = rm_domset_new();
+	l->l_trusted = rm_ipset_new();
+	l->l_licensed = rm_addrset_new();
+	l->l_sender_logins = rm_addrset_new();
+	if (l->l_hostnames == NULL || l->l_local_domains == NULL ||
+	    l->l_relay_domains == NULL || l->l_trusted == NULL ||
+	    l->l_licensed == NULL || l->l_sender_logins == NULL ||
+	    factsets_new(&l->l_exceptions) != 0 ||
+	    factsets_new(&l->l_deny) != 0) {
+		lists_free(l);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+lists_finish(struct rm_lists *l)
+{
+	return rm_domset_finish(l->l_hostnames) != 0 ||
+	               rm_domset_finish(l->l_local_domains) != 0 ||
+	               rm_domset_finish(l->l_relay_domains) != 0 ||
+	               rm_ipset_finish(l->l_trusted) != 0 ||
+	               rm_ipset_finish(l->l_exceptions.fs_clients) != 0 ||
+	               rm_domset_finish(l->l_exceptions.fs_helo) != 0 ||
+	               rm_ipset_finish(l->l_deny.fs_clients) != 0 ||
+	               rm_domset_finish(l->l_deny.fs_helo) != 0
+	           ? -1
+	           : 0;
+}
+
 int
 rm_check_lookup(const char *name)
 {
@@ -121,10 +198,238 @@ rm_ruleset_profile(const struct rm_ruleset *rs, const char *listener)
 
 	if (listener != NULL)
 		for (i = 0; i < rs->rs_nprofiles; i++)
-			if (strcasecmp(rs->rs_profiles[i].pf_name, listener) ==
+			if (strcasecmp(rs->rs_profiles[i]->pf_name, listener) ==
 			    0)
-				return &rs->rs_profiles[i];
+				return rs->rs_profiles[i];
 	return &rs->rs_top;
+}
+
+struct rm_profile *
+rm_ruleset_add_profile(struct rm_ruleset *rs, const char *name,
+                       const char *origin)
+{
+	struct rm_profile *pf, **v;
+	size_t i;
+
+	for (i = 0; i < rs->rs_nprofiles; i++)
+		if (strcasecmp(rs->rs_profiles[i]->pf_name, name) == 0)
+			return rs->rs_profiles[i];
+	if ((v = realloc(rs->rs_profiles,
+	                 (rs->rs_nprofiles + 1) * sizeof(*v))) == NULL)
+		return NULL;
+	rs->rs_profiles = v;
+	if ((pf = calloc(1, sizeof(*pf))) == NULL)
+		return NULL;
+	memcpy(pf->pf_check, rs->rs_top.pf_check, sizeof(pf->pf_check));
+	pf->pf_name = strdup(name);
+	pf->pf_origin = strdup(origin ? origin : "-");
+	if (pf->pf_name == NULL || pf->pf_origin == NULL) {
+		free(pf->pf_name);
+		free(pf->pf_origin);
+		free(pf);
+		return NULL;
+	}
+	v[rs->rs_nprofiles++] = pf;
+	return pf;
+}
+
+/* new_entry - record an entry (strings copied); NULL when out of memory. */
+static struct rm_entry *
+new_entry(struct rm_ruleset *rs, const struct rm_entry_spec *sp)
+{
+	struct rm_entry *e, **v;
+	size_t cap;
+
+	if (rs->rs_nentries == rs->rs_entries_cap) {
+		cap = rs->rs_entries_cap ? rs->rs_entries_cap * 2 : 64;
+		if ((v = realloc(rs->rs_entries, cap * sizeof(*v))) == NULL)
+			return NULL;
+		rs->rs_entries = v;
+		rs->rs_entries_cap = cap;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	e->e_list = rm_list_names[sp->es_list];
+	e->e_text = strdup(sp->es_value);
+	e->e_origin = strdup(sp->es_origin ? sp->es_origin : "-");
+	e->e_listener = sp->es_listener ? strdup(sp->es_listener) : NULL;
+	if (e->e_text == NULL || e->e_origin == NULL ||
+	    (sp->es_listener != NULL && e->e_listener == NULL)) {
+		free(e->e_text);
+		free(e->e_origin);
+		free(e->e_listener);
+		free(e);
+		return NULL;
+	}
+	rs->rs_entries[rs->rs_nentries++] = e;
+	return e;
+}
+
+/* validate - check the pattern for its list, before anything is added. */
+static int
+validate(const struct rm_entry_spec *sp, struct rm_cidr *cidr,
+         struct rm_reply *reply, char *err, size_t errlen)
+{
+	const char *v = sp->es_value;
+
+	if (v == NULL) {
+		snprintf(err, errlen, "no value");
+		return -1;
+	}
+	switch (sp->es_list) {
+	case RM_L_HOSTNAMES:
+		if (v[0] == '.') {
+			snprintf(err, errlen,
+			         "a host name, not a subtree (put subtrees in "
+			         "local_domains)");
+			return -1;
+		}
+		/* FALLTHROUGH */
+	case RM_L_LOCAL_DOMAINS:
+	case RM_L_RELAY_DOMAINS:
+	case RM_L_EXC_HELO:
+	case RM_L_DENY_HELO:
+		if (rm_domain_check(v, err, errlen) != 0)
+			return -1;
+		break;
+	case RM_L_TRUSTED_NETWORKS:
+	case RM_L_EXC_CLIENTS:
+	case RM_L_DENY_CLIENTS:
+		if (rm_cidr_parse(v, cidr, err, errlen) != 0)
+			return -1;
+		break;
+	case RM_L_SENDER_LOGINS:
+		if (sp->es_owner == NULL) {
+			snprintf(err, errlen, "no login");
+			return -1;
+		}
+		break;
+	default:
+		break;
+	}
+	if (sp->es_reply != NULL) {
+		if (sp->es_list < RM_L_DENY_CLIENTS) {
+			snprintf(err, errlen, "only deny entries have a reply");
+			return -1;
+		}
+		if (rm_reply_parse(sp->es_reply, reply, err, errlen) != 0)
+			return -1;
+		if (reply->r_action != RM_REJECT) {
+			snprintf(err, errlen, "a deny reply must be 5xx");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
+               size_t errlen)
+{
+	struct rm_lists *l = &rs->rs_lists;
+	struct rm_profile *pf;
+	struct rm_reply reply;
+	struct rm_cidr cidr;
+	struct rm_entry *e;
+	struct rm_addrset *as = NULL;
+	const char *owner = NULL;
+	int rc = 0;
+
+	if (validate(sp, &cidr, &reply, err, errlen) != 0)
+		return -1;
+	if (sp->es_listener != NULL) {
+		pf = rm_ruleset_add_profile(rs, sp->es_listener, sp->es_origin);
+		if (pf == NULL)
+			goto oom;
+		if (pf->pf_lists == NULL) {
+			if ((pf->pf_lists = malloc(sizeof(*pf->pf_lists))) ==
+			    NULL)
+				goto oom;
+			if (lists_new(pf->pf_lists) != 0) {
+				free(pf->pf_lists);
+				pf->pf_lists = NULL;
+				goto oom;
+			}
+		}
+		l = pf->pf_lists;
+	}
+	if ((e = new_entry(rs, sp)) == NULL)
+		goto oom;
+	if (sp->es_reply != NULL) {
+		if ((e->e_reply = malloc(sizeof(*e->e_reply))) == NULL)
+			goto oom;
+		*e->e_reply = reply;
+	}
+	e->e_lifts = sp->es_lifts ? sp->es_lifts : RM_LIFT_ALL;
+	switch (sp->es_list) {
+	case RM_L_HOSTNAMES:
+		return rm_domset_add(l->l_hostnames, sp->es_value, e, err,
+		                     errlen);
+	case RM_L_LOCAL_DOMAINS:
+		return rm_domset_add(l->l_local_domains, sp->es_value, e, err,
+		                     errlen);
+	case RM_L_RELAY_DOMAINS:
+		return rm_domset_add(l->l_relay_domains, sp->es_value, e, err,
+		                     errlen);
+	case RM_L_EXC_HELO:
+		return rm_domset_add(l->l_exceptions.fs_helo, sp->es_value, e,
+		                     err, errlen);
+	case RM_L_DENY_HELO:
+		return rm_domset_add(l->l_deny.fs_helo, sp->es_value, e, err,
+		                     errlen);
+	case RM_L_TRUSTED_NETWORKS:
+		rc = rm_ipset_add(l->l_trusted, &cidr, e);
+		break;
+	case RM_L_EXC_CLIENTS:
+		rc = rm_ipset_add(l->l_exceptions.fs_clients, &cidr, e);
+		break;
+	case RM_L_DENY_CLIENTS:
+		rc = rm_ipset_add(l->l_deny.fs_clients, &cidr, e);
+		break;
+	case RM_L_LICENSED_SENDERS:
+		as = l->l_licensed;
+		break;
+	case RM_L_SENDER_LOGINS:
+		as = l->l_sender_logins;
+		owner = sp->es_owner;
+		break;
+	case RM_L_EXC_SENDERS:
+		as = l->l_exceptions.fs_senders;
+		break;
+	case RM_L_EXC_RECIPIENTS:
+		as = l->l_exceptions.fs_recipients;
+		break;
+	case RM_L_DENY_SENDERS:
+		as = l->l_deny.fs_senders;
+		break;
+	case RM_L_DENY_RECIPIENTS:
+		as = l->l_deny.fs_recipients;
+		break;
+	case RM_L__COUNT:
+		break;
+	}
+	if (as != NULL)
+		return rm_addrset_add(as, owner, sp->es_value, e, err, errlen);
+	if (rc != 0)
+		goto oom;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int
+rm_ruleset_finish(struct rm_ruleset *rs)
+{
+	size_t i;
+
+	if (lists_finish(&rs->rs_lists) != 0)
+		return -1;
+	for (i = 0; i < rs->rs_nprofiles; i++)
+		if (rs->rs_profiles[i]->pf_lists != NULL &&
+		    lists_finish(rs->rs_profiles[i]->pf_lists) != 0)
+			return -1;
+	return 0;
 }
 
 struct rm_ruleset *
@@ -139,19 +444,9 @@ rm_ruleset_new(const char *source)
 	atomic_init(&rs->rs_refs, 1);
 	rs->rs_log_level = -1;
 	rs->rs_source = strdup(source ? source : "-");
-	rs->rs_hostnames = rm_domset_new();
-	rs->rs_local_domains = rm_domset_new();
-	rs->rs_relay_domains = rm_domset_new();
-	rs->rs_trusted = rm_ipset_new();
-	rs->rs_licensed = rm_addrset_new();
-	rs->rs_sender_logins = rm_addrset_new();
-	if (rs->rs_source == NULL || rs->rs_hostnames == NULL ||
-	    rs->rs_local_domains == NULL || rs->rs_relay_domains == NULL ||
-	    rs->rs_trusted == NULL || rs->rs_licensed == NULL ||
-	    rs->rs_sender_logins == NULL ||
-	    factsets_new(&rs->rs_exceptions) != 0 ||
-	    factsets_new(&rs->rs_deny) != 0) {
-		rm_ruleset_release(rs);
+	if (rs->rs_source == NULL || lists_new(&rs->rs_lists) != 0) {
+		free(rs->rs_source);
+		free(rs);
 		return NULL;
 	}
 	for (i = 0; i < RM_CK__COUNT; i++)
@@ -167,37 +462,6 @@ rm_ruleset_new(const char *source)
 		}
 	}
 	return rs;
-}
-
-struct rm_entry *
-rm_ruleset_entry(struct rm_ruleset *rs, const char *list, const char *text,
-                 const char *file, int line)
-{
-	struct rm_entry *e, **v;
-	size_t cap, n;
-
-	if (rs->rs_nentries == rs->rs_entries_cap) {
-		cap = rs->rs_entries_cap ? rs->rs_entries_cap * 2 : 64;
-		if ((v = realloc(rs->rs_entries, cap * sizeof(*v))) == NULL)
-			return NULL;
-		rs->rs_entries = v;
-		rs->rs_entries_cap = cap;
-	}
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return NULL;
-	n = strlen(file ? file : "-") + 16;
-	e->e_list = list;
-	e->e_text = strdup(text);
-	e->e_origin = malloc(n);
-	if (e->e_text == NULL || e->e_origin == NULL) {
-		free(e->e_text);
-		free(e->e_origin);
-		free(e);
-		return NULL;
-	}
-	snprintf(e->e_origin, n, "%s:%d", file ? file : "-", line);
-	rs->rs_entries[rs->rs_nentries++] = e;
-	return e;
 }
 
 struct rm_ruleset *
@@ -217,17 +481,15 @@ rm_ruleset_release(struct rm_ruleset *rs)
 	if (atomic_fetch_sub_explicit(&rs->rs_refs, 1, memory_order_acq_rel) !=
 	    1)
 		return;
-	rm_domset_free(rs->rs_hostnames);
-	rm_domset_free(rs->rs_local_domains);
-	rm_domset_free(rs->rs_relay_domains);
-	rm_ipset_free(rs->rs_trusted);
-	rm_addrset_free(rs->rs_licensed);
-	rm_addrset_free(rs->rs_sender_logins);
-	factsets_free(&rs->rs_exceptions);
-	factsets_free(&rs->rs_deny);
+	lists_free(&rs->rs_lists);
 	for (i = 0; i < rs->rs_nprofiles; i++) {
-		free(rs->rs_profiles[i].pf_name);
-		free(rs->rs_profiles[i].pf_origin);
+		if (rs->rs_profiles[i]->pf_lists != NULL) {
+			lists_free(rs->rs_profiles[i]->pf_lists);
+			free(rs->rs_profiles[i]->pf_lists);
+		}
+		free(rs->rs_profiles[i]->pf_name);
+		free(rs->rs_profiles[i]->pf_origin);
+		free(rs->rs_profiles[i]);
 	}
 	free(rs->rs_profiles);
 	free(rs->rs_top.pf_origin);
@@ -235,6 +497,7 @@ rm_ruleset_release(struct rm_ruleset *rs)
 		free(rs->rs_entries[i]->e_reply);
 		free(rs->rs_entries[i]->e_text);
 		free(rs->rs_entries[i]->e_origin);
+		free(rs->rs_entries[i]->e_listener);
 		free(rs->rs_entries[i]);
 	}
 	free(rs->rs_entries);

@@ -22,6 +22,18 @@
 struct rm_ruleset *rm_conf_load(const char *path, char *errbuf, size_t errlen);
 
 /*
+ * rm_conf_extra - called by rm_conf_build() once the file is read and the
+ * profiles resolved, before the sets are indexed: adds entries from
+ * elsewhere (LDAP) with rm_ruleset_add().  0, or -1 with errbuf set.
+ */
+typedef int rm_conf_extra(void *arg, struct rm_ruleset *, char *errbuf,
+                          size_t errlen);
+
+/* rm_conf_build - rm_conf_load() with extra entries (extra may be NULL). */
+struct rm_ruleset *rm_conf_build(const char *path, rm_conf_extra *extra,
+                                 void *arg, char *errbuf, size_t errlen);
+
+/*
  * rm_conf_socket_check - a libmilter socket spec we accept: "unix:/abs",
  * "local:/abs", "inet:PORT[@HOST]", "inet6:PORT[@HOST]".  Return 0, or -1
  * with the reason in err.

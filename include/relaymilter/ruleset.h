@@ -39,12 +39,35 @@ extern const char *const rm_check_names[RM_CK__COUNT];
 
 enum rm_check_mode { RM_CM_REJECT = 0, RM_CM_MONITOR, RM_CM_OFF };
 
+/* The lists a policy is made of, wherever they come from. */
+enum rm_list_id {
+	RM_L_HOSTNAMES = 0,
+	RM_L_LOCAL_DOMAINS,
+	RM_L_RELAY_DOMAINS,
+	RM_L_TRUSTED_NETWORKS,
+	RM_L_LICENSED_SENDERS,
+	RM_L_SENDER_LOGINS,
+	RM_L_EXC_CLIENTS,
+	RM_L_EXC_HELO,
+	RM_L_EXC_SENDERS,
+	RM_L_EXC_RECIPIENTS,
+	RM_L_DENY_CLIENTS,
+	RM_L_DENY_HELO,
+	RM_L_DENY_SENDERS,
+	RM_L_DENY_RECIPIENTS,
+	RM_L__COUNT
+};
+/* "local_domains", "exceptions.clients", ... as in the config file */
+extern const char *const rm_list_names[RM_L__COUNT];
+int rm_list_lookup(const char *name); /* an rm_list_id, or -1 */
+
 /* One configured entry, as the admin wrote it, for logs and --explain. */
 struct rm_entry {
-	const char *e_list; /* "local_domains", "trusted_networks", ... */
-	char *e_text;       /* the entry as written */
-	char *e_origin;     /* "file:line" */
-	unsigned e_lifts;   /* exceptions: RM_LIFT() bits of what it lifts */
+	const char *e_list;       /* rm_list_names[] */
+	char *e_text;             /* the entry as written */
+	char *e_origin;           /* "file:line" or "ldap:DN" */
+	char *e_listener;         /* only for this listener, or NULL */
+	unsigned e_lifts;         /* exceptions: RM_LIFT() bits it lifts */
 	struct rm_reply *e_reply; /* deny: its own reply, or NULL */
 };
 
@@ -72,6 +95,25 @@ struct rm_reply_def {
 };
 extern const struct rm_reply_def rm_reply_defs[RM_R__COUNT];
 
+/* The lists of exceptions and of deny, one set per fact. */
+struct rm_factsets {
+	struct rm_ipset *fs_clients;
+	struct rm_domset *fs_helo;
+	struct rm_addrset *fs_senders;
+	struct rm_addrset *fs_recipients;
+};
+
+/* The lists, compiled; a profile may have its own besides the global ones. */
+struct rm_lists {
+	struct rm_domset *l_hostnames;      /* our own host names */
+	struct rm_domset *l_local_domains;  /* we deliver for these */
+	struct rm_domset *l_relay_domains;  /* we accept and forward */
+	struct rm_ipset *l_trusted;         /* clients that may relay */
+	struct rm_addrset *l_licensed;      /* senders that may relay */
+	struct rm_addrset *l_sender_logins; /* login -> owned senders */
+	struct rm_factsets l_exceptions, l_deny;
+};
+
 /*
  * A policy profile: the checks in force for one listener ({daemon_name}),
  * fully resolved at load (a listener inherits what it does not set from
@@ -82,14 +124,7 @@ struct rm_profile {
 	char *pf_name;   /* NULL: the top level */
 	char *pf_origin; /* "file:line" of its definition */
 	unsigned char pf_check[RM_CK__COUNT]; /* enum rm_check_mode */
-};
-
-/* The lists of exceptions and of deny, one set per fact. */
-struct rm_factsets {
-	struct rm_ipset *fs_clients;
-	struct rm_domset *fs_helo;
-	struct rm_addrset *fs_senders;
-	struct rm_addrset *fs_recipients;
+	struct rm_lists *pf_lists; /* entries for this listener only, or NULL */
 };
 
 struct rm_ruleset {
@@ -98,16 +133,15 @@ struct rm_ruleset {
 	char *rs_socket;  /* "socket" setting, or NULL */
 	int rs_log_level; /* enum rm_log_level, or -1: not set */
 
-	struct rm_domset *rs_hostnames;      /* our own host names */
-	struct rm_domset *rs_local_domains;  /* we deliver for these */
-	struct rm_domset *rs_relay_domains;  /* we accept and forward */
-	struct rm_ipset *rs_trusted;         /* clients that may relay */
-	struct rm_addrset *rs_licensed;      /* senders that may relay */
-	struct rm_addrset *rs_sender_logins; /* login -> owned senders */
-	struct rm_factsets rs_exceptions, rs_deny;
+	struct rm_lists rs_lists; /* for every listener */
+	/*
+	 * The policy needs data that could not be loaded (LDAP down and no
+	 * cache): every decision tempfails.
+	 */
+	int rs_incomplete;
 
-	struct rm_profile rs_top;       /* the top-level profile */
-	struct rm_profile *rs_profiles; /* listeners = { ... } */
+	struct rm_profile rs_top;        /* the top-level profile */
+	struct rm_profile **rs_profiles; /* listeners: file or LDAP */
 	size_t rs_nprofiles;
 
 	struct rm_reply rs_replies[RM_R__COUNT];
@@ -120,12 +154,34 @@ struct rm_ruleset {
 /* rm_ruleset_new - an empty ruleset with the default replies, refs = 1. */
 struct rm_ruleset *rm_ruleset_new(const char *source);
 
+/* What to add to a ruleset: one entry of one list. */
+struct rm_entry_spec {
+	enum rm_list_id es_list;
+	const char *es_value;    /* the pattern, as written */
+	const char *es_owner;    /* sender_logins: the login */
+	const char *es_listener; /* only for this listener; NULL: all */
+	unsigned es_lifts;       /* exceptions: RM_LIFT() bits; 0 = all */
+	const char *es_reply;    /* deny: "5xx x.y.z text", or NULL */
+	const char *es_origin;   /* "file:line" or "ldap:DN" */
+};
+
 /*
- * rm_ruleset_entry - record an entry (text and origin are copied) and
- * return it, or NULL when out of memory.
+ * rm_ruleset_add - validate one entry and add it.  Return 0, or -1 with
+ * the reason (without the list's name or the origin) in errbuf; the
+ * ruleset is unchanged on a validation error.
  */
-struct rm_entry *rm_ruleset_entry(struct rm_ruleset *, const char *list,
-                                  const char *text, const char *file, int line);
+int rm_ruleset_add(struct rm_ruleset *, const struct rm_entry_spec *,
+                   char *errbuf, size_t errlen);
+
+/*
+ * rm_ruleset_add_profile - a listener profile with the top-level checks;
+ * the existing one if the name is known.  NULL when out of memory.
+ */
+struct rm_profile *rm_ruleset_add_profile(struct rm_ruleset *, const char *name,
+                                          const char *origin);
+
+/* rm_ruleset_finish - index every set; 0, or -1 when out of memory. */
+int rm_ruleset_finish(struct rm_ruleset *);
 
 /*
  * rm_ruleset_profile - the profile for a listener name ({daemon_name}),

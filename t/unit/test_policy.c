@@ -243,12 +243,14 @@ test_never_open(void)
 				    (a.a_flags &
 				     (RM_ADDR_ROUTING | RM_ADDR_SOURCE_ROUTE |
 				      RM_ADDR_LITERAL)) ||
-				    !(rm_domset_lookup(rs->rs_local_domains,
+				    !(rm_domset_lookup(
+				          rs->rs_lists.l_local_domains,
+				          a.a_domain, NULL) ||
+				      rm_domset_lookup(rs->rs_lists.l_hostnames,
 				                       a.a_domain, NULL) ||
-				      rm_domset_lookup(rs->rs_hostnames,
-				                       a.a_domain, NULL) ||
-				      rm_domset_lookup(rs->rs_relay_domains,
-				                       a.a_domain, NULL))) {
+				      rm_domset_lookup(
+				          rs->rs_lists.l_relay_domains,
+				          a.a_domain, NULL))) {
 					bad++;
 					fprintf(stderr, "open relay: %s\n",
 					        rcpt);
@@ -269,9 +271,11 @@ plainly_ours(const struct rm_ruleset *r, const char *rcpt)
 		return 1;
 	return !(a.a_flags & (RM_ADDR_ROUTING | RM_ADDR_SOURCE_ROUTE |
 	                      RM_ADDR_LITERAL | RM_ADDR_UNQUALIFIED)) &&
-	       (rm_domset_lookup(r->rs_local_domains, a.a_domain, NULL) ||
-	        rm_domset_lookup(r->rs_hostnames, a.a_domain, NULL) ||
-	        rm_domset_lookup(r->rs_relay_domains, a.a_domain, NULL));
+	       (rm_domset_lookup(r->rs_lists.l_local_domains, a.a_domain,
+	                         NULL) ||
+	        rm_domset_lookup(r->rs_lists.l_hostnames, a.a_domain, NULL) ||
+	        rm_domset_lookup(r->rs_lists.l_relay_domains, a.a_domain,
+	                         NULL));
 }
 
 /*
