@@ -16,6 +16,7 @@
 #include "relaymilter/conf.h"
 #include "relaymilter/log.h"
 #include "relaymilter/policy.h"
+#include "relaymilter/source.h"
 
 #define EX_USAGE_ 64
 
@@ -65,12 +66,14 @@ rm_check_main(int argc, char **argv)
 	struct rm_ip cip, dip;
 	struct rm_ruleset *rs;
 	struct rm_verdict v;
+	struct rm_source src;
 	struct rm_trace tr = {explain_line, stdout};
 	char err[1024], reply[RM_REPLY_TEXT_MAX + 32], buf[512], bare[512];
 	const char **rcpts;
 	int c, i, nrcpt = 0, explain = 0, worst = 0;
 
 	memset(&f, 0, sizeof(f));
+	memset(&src, 0, sizeof(src));
 	f.f_sender = "<>";
 	if ((rcpts = calloc((size_t)argc + 1, sizeof(*rcpts))) == NULL) {
 		fprintf(stderr, "relaymilter check: out of memory\n");
@@ -141,7 +144,11 @@ rm_check_main(int argc, char **argv)
 		}
 		f.f_client_ip = &cip;
 	}
-	if ((rs = rm_conf_load(config, err, sizeof(err))) == NULL) {
+	/* LDAP problems go to stderr; the answer goes to stdout */
+	rm_log_open("relaymilter check", true, RM_LOG_WARNING);
+	src.src_path = config;
+	if (rm_source_load(&src, false, &rs, err, sizeof(err)) != RM_SRC_NEW) {
+		rm_source_free(&src);
 		fprintf(stderr, "%s\n", err);
 		free(rcpts);
 		return 78;
@@ -193,6 +200,7 @@ rm_check_main(int argc, char **argv)
 			worst = 2;
 	}
 	rm_ruleset_release(rs);
+	rm_source_free(&src);
 	free(rcpts);
 	return worst;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,6 +25,8 @@
 
 #include "relaymilter/check.h"
 #include "relaymilter/conf.h"
+#include "relaymilter/ldapconf.h"
+#include "relaymilter/ldapsrc.h"
 #include "relaymilter/log.h"
 #include "relaymilter/rm.h"
 #include "relaymilter/runtime.h"
@@ -140,41 +143,74 @@ drop_privileges(const char *user, const char *sockpath)
 	return 0;
 }
 
-/* reload - build a new ruleset aside and swap it in, or keep the old. */
+/*
+ * reload - build a new ruleset aside and swap it in, or keep the old.
+ * refresh: the periodic LDAP check, quiet when nothing changed.
+ */
 static void
-reload(struct rm_runtime *rt)
+reload(struct rm_runtime *rt, bool refresh)
 {
 	struct rm_ruleset *rs;
 	char err[1024];
 
-	if ((rs = rm_conf_load(rt->rt_config_path, err, sizeof(err))) == NULL) {
+	switch (
+	    rm_source_load(&rt->rt_source, refresh, &rs, err, sizeof(err))) {
+	case RM_SRC_UNCHANGED:
+		return;
+	case RM_SRC_ERROR:
 		rm_log(RM_LOG_ERR,
 		       "reload failed, keeping the running "
 		       "policy: %s",
 		       err);
 		return;
+	case RM_SRC_NEW:
+		break;
 	}
 	rm_snapshot_swap(&rt->rt_snapshot, rs);
-	rm_log(RM_LOG_INFO, "reloaded %s (generation %lu)", rt->rt_config_path,
-	       rt->rt_snapshot.sn_generation);
+	rm_log(RM_LOG_INFO, "%s %s (generation %lu)",
+	       refresh ? "LDAP changed, rebuilt" : "reloaded",
+	       rt->rt_config_path, rt->rt_snapshot.sn_generation);
 }
 
-/* reload_thread - wait for SIGUSR1 (blocked in every thread) and reload. */
+/* refresh_interval - seconds between LDAP checks, or 0 without LDAP. */
+static int
+refresh_interval(struct rm_runtime *rt)
+{
+	struct rm_ruleset *rs = rm_snapshot_acquire(&rt->rt_snapshot);
+	int n = rs->rs_ldap != NULL ? rs->rs_ldap->lc_refresh : 0;
+
+	rm_ruleset_release(rs);
+	return n;
+}
+
+/*
+ * reload_thread - wait for SIGUSR1 (blocked in every thread) and reload;
+ * with LDAP, also check for changes every ldap.refresh seconds.
+ */
 static void *
 reload_thread(void *arg)
 {
 	struct rm_runtime *rt = arg;
+	struct timespec ts;
 	sigset_t set;
-	int sig;
+	int sig, every;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		every = refresh_interval(rt);
+		if (every > 0) {
+			ts.tv_sec = every;
+			ts.tv_nsec = 0;
+			sig = sigtimedwait(&set, NULL, &ts);
+		} else if (sigwait(&set, &sig) != 0)
 			continue;
 		if (atomic_load(&rt->rt_stopping))
 			break;
-		reload(rt);
+		if (sig == SIGUSR1)
+			reload(rt, false);
+		else if (sig < 0 && errno == EAGAIN)
+			reload(rt, true);
 	}
 	return NULL;
 }
@@ -226,16 +262,28 @@ run_daemon(const char *config, const char *sockopt, int foreground,
 	}
 	level = rs->rs_log_level >= 0 ? rs->rs_log_level : RM_LOG_INFO;
 	rm_log_open("relaymilter", foreground, (enum rm_log_level)level);
+	/* the spec lives in the ruleset, which is about to go */
+	spec = sockspec = strdup(spec);
+	rm_ruleset_release(rs);
+	if (spec == NULL) {
+		fprintf(stderr, "relaymilter: out of memory\n");
+		free(abspath);
+		return EX_OSERR_;
+	}
 
 	memset(&rt, 0, sizeof(rt));
 	rt.rt_config_path = config;
-	rm_snapshot_init(&rt.rt_snapshot, rs);
-	/* the spec may live in the ruleset, which a reload frees */
-	if ((spec = sockspec = strdup(spec)) == NULL) {
-		fprintf(stderr, "relaymilter: out of memory\n");
-		rc = EX_OSERR_;
-		goto out;
+	rt.rt_source.src_path = config;
+	/* with LDAP: fresh data, else the cache, else tempfail everything */
+	if (rm_source_load(&rt.rt_source, false, &rs, err, sizeof(err)) !=
+	    RM_SRC_NEW) {
+		fprintf(stderr, "%s\n", err);
+		rm_source_free(&rt.rt_source);
+		free(sockspec);
+		free(abspath);
+		return RM_EX_CONFIG;
 	}
+	rm_snapshot_init(&rt.rt_snapshot, rs);
 	rc = EX_OSERR_;
 	path = unix_path(spec);
 	if (path != NULL && socket_in_use(path)) {
@@ -281,6 +329,7 @@ run_daemon(const char *config, const char *sockopt, int foreground,
 		(void)unlink(path);
 out:
 	rm_snapshot_destroy(&rt.rt_snapshot);
+	rm_source_free(&rt.rt_source);
 	free(sockspec);
 	free(abspath);
 	return rc;
@@ -294,6 +343,7 @@ main(int argc, char **argv)
 	char err[1024];
 	int c, foreground = 0, check_only = 0;
 
+	rm_ldap_init();
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return rm_check_main(argc - 1, argv + 1);
 	while ((c = getopt(argc, argv, "c:p:fu:nVh")) != -1) {

@@ -755,6 +755,21 @@ recipient_ours(struct eval *e, struct dest *d)
 	return 0;
 }
 
+/*
+ * incomplete - the policy lacks data it was told to load (LDAP down, no
+ * cache): no decision can be trusted, so every one tempfails.
+ */
+static int
+incomplete(struct eval *e)
+{
+	if (!e->rs->rs_incomplete)
+		return 0;
+	trace(e->t, "the policy data from LDAP could not be loaded");
+	decide(e, RM_TEMPFAIL, reply(e, RM_R_TEMPFAIL), "policy_unavailable",
+	       NULL);
+	return 1;
+}
+
 void
 rm_policy_mail(const struct rm_ruleset *rs, const struct rm_facts *f,
                struct rm_verdict *v, const struct rm_trace *t)
@@ -762,6 +777,8 @@ rm_policy_mail(const struct rm_ruleset *rs, const struct rm_facts *f,
 	struct eval e;
 
 	eval_init(&e, rs, f, v, t);
+	if (incomplete(&e))
+		return;
 	exceptions(&e);
 	if (check_require_auth(&e))
 		return;
@@ -778,6 +795,8 @@ rm_policy_rcpt(const struct rm_ruleset *rs, const struct rm_facts *f,
 	int ours;
 
 	eval_init(&e, rs, f, v, t);
+	if (incomplete(&e))
+		return;
 	if (f->f_rcpt == NULL) {
 		trace(t, "no recipient was given");
 		decide(&e, RM_TEMPFAIL, reply(&e, RM_R_TEMPFAIL),

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "relaymilter/ldapconf.h"
 #include "relaymilter/ruleset.h"
 
 const char *const rm_check_names[RM_CK__COUNT] = {
@@ -501,7 +502,57 @@ rm_ruleset_release(struct rm_ruleset *rs)
 		free(rs->rs_entries[i]);
 	}
 	free(rs->rs_entries);
+	rm_ldap_conf_free(rs->rs_ldap);
 	free(rs->rs_socket);
 	free(rs->rs_source);
 	free(rs);
+}
+
+void
+rm_ldap_conf_free(struct rm_ldap_conf *lc)
+{
+	size_t i;
+	int l;
+
+	if (lc == NULL)
+		return;
+	for (i = 0; i < lc->lc_nuris; i++)
+		free(lc->lc_uris[i]);
+	free(lc->lc_uris);
+	free(lc->lc_base);
+	free(lc->lc_bind_dn);
+	free(lc->lc_bind_password_file);
+	if (lc->lc_bind_password != NULL) {
+		/* do not leave the secret in freed memory */
+		volatile char *p = lc->lc_bind_password;
+
+		while (*p != '\0')
+			*p++ = '\0';
+		free(lc->lc_bind_password);
+	}
+	free(lc->lc_ca_file);
+	free(lc->lc_cache_file);
+	free(lc->lc_origin);
+	for (l = 0; l < RM_L__COUNT; l++) {
+		struct rm_ldap_map *m = &lc->lc_maps[l];
+
+		free(m->lm_base);
+		free(m->lm_filter);
+		free(m->lm_attr);
+		free(m->lm_owner_attr);
+		free(m->lm_listener_attr);
+		free(m->lm_lifts_attr);
+		free(m->lm_reply_attr);
+	}
+	if (lc->lc_senders != NULL) {
+		for (i = 0; i < lc->lc_senders->ls_nattrs; i++)
+			free(lc->lc_senders->ls_attrs[i]);
+		free(lc->lc_senders->ls_attrs);
+		free(lc->lc_senders->ls_base);
+		free(lc->lc_senders->ls_filter);
+		free(lc->lc_senders->ls_group_filter);
+		free(lc->lc_senders->ls_group_attr);
+		free(lc->lc_senders);
+	}
+	free(lc);
 }

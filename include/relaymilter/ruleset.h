@@ -127,6 +127,8 @@ struct rm_profile {
 	struct rm_lists *pf_lists; /* entries for this listener only, or NULL */
 };
 
+struct rm_ldap_conf;
+
 struct rm_ruleset {
 	_Atomic unsigned rs_refs;
 	char *rs_source;  /* config file path */
@@ -139,6 +141,7 @@ struct rm_ruleset {
 	 * cache): every decision tempfails.
 	 */
 	int rs_incomplete;
+	struct rm_ldap_conf *rs_ldap; /* the "ldap" settings, or NULL */
 
 	struct rm_profile rs_top;        /* the top-level profile */
 	struct rm_profile **rs_profiles; /* listeners: file or LDAP */

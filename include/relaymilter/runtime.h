@@ -13,12 +13,14 @@
 #include <stdbool.h>
 
 #include "relaymilter/snapshot.h"
+#include "relaymilter/source.h"
 
 struct rm_runtime {
 	struct rm_snapshot rt_snapshot;
 	const char *rt_config_path;
-	atomic_ulong rt_sessions; /* session ids */
-	atomic_bool rt_stopping;  /* tells the reload thread to end */
+	struct rm_source rt_source; /* the reload thread's only */
+	atomic_ulong rt_sessions;   /* session ids */
+	atomic_bool rt_stopping;    /* tells the reload thread to end */
 };
 
 /*

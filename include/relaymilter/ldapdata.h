@@ -1,0 +1,59 @@
+/*
+ * ldapdata.h - policy entries read from LDAP, as plain records.
+ *
+ * A fetch (ldapsrc.c) fills a record set; the set is compared with the
+ * previous one to detect changes, written to the cache file as the last
+ * known good copy, read back from it when LDAP is down, and applied to a
+ * ruleset.  Nothing here talks to LDAP.
+ */
+#ifndef RM_LDAPDATA_H
+#define RM_LDAPDATA_H
+
+#include <stddef.h>
+
+#include "relaymilter/ruleset.h"
+
+struct rm_ldaprec {
+	int r_list;       /* enum rm_list_id */
+	char *r_value;    /* the pattern */
+	char *r_owner;    /* sender_logins: the login, or NULL */
+	char *r_listener; /* or NULL */
+	char *r_lifts;    /* exceptions: "helo_spoof deny", or NULL */
+	char *r_reply;    /* deny: own reply, or NULL */
+	char *r_dn;       /* where it came from */
+};
+
+struct rm_ldapdata {
+	struct rm_ldaprec *d_recs;
+	size_t d_n, d_cap;
+};
+
+/* rm_ldapdata_add - append a copy; 0, or -1 when out of memory. */
+int rm_ldapdata_add(struct rm_ldapdata *, const struct rm_ldaprec *);
+void rm_ldapdata_clear(struct rm_ldapdata *);
+
+/* rm_ldapdata_sort - a canonical order, so equal sets compare equal. */
+void rm_ldapdata_sort(struct rm_ldapdata *);
+/* rm_ldapdata_equal - the same records (both sorted). */
+int rm_ldapdata_equal(const struct rm_ldapdata *, const struct rm_ldapdata *);
+
+/*
+ * rm_ldapdata_save - write the set to path atomically (a temporary file in
+ * the same directory, fsync, rename).  rm_ldapdata_load - read it back.
+ * Both return 0, or -1 with the reason in err.
+ */
+int rm_ldapdata_save(const struct rm_ldapdata *, const char *path, char *err,
+                     size_t errlen);
+int rm_ldapdata_load(struct rm_ldapdata *, const char *path, char *err,
+                     size_t errlen);
+
+/*
+ * rm_ldapdata_apply - add every record to the ruleset.  A record the
+ * ruleset refuses (a malformed CIDR, a bad reply) is skipped and reported
+ * through warn with its DN; it never stops the others.  Returns the
+ * number skipped.
+ */
+size_t rm_ldapdata_apply(const struct rm_ldapdata *, struct rm_ruleset *,
+                         void (*warn)(void *arg, const char *msg), void *arg);
+
+#endif

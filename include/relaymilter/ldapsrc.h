@@ -1,0 +1,50 @@
+/*
+ * ldapsrc.h - reading policy data from LDAP (the only user of libldap).
+ *
+ * Every operation has a deadline (ldap.timeout, for the network and for
+ * each operation); TLS, when asked for, fails closed; URIs are tried in
+ * order until one works.  Nothing here keeps a connection between calls.
+ */
+#ifndef RM_LDAPSRC_H
+#define RM_LDAPSRC_H
+
+#include <stddef.h>
+
+#include "relaymilter/ldapconf.h"
+#include "relaymilter/ldapdata.h"
+#include "relaymilter/rm.h"
+
+/* rm_ldap_init - before any thread and any libldap call: no ldaprc. */
+void rm_ldap_init(void);
+
+/*
+ * rm_ldap_fetch - read every mapped list into out (sorted).  Values that
+ * cannot be used (a NUL byte inside) are skipped and reported through warn
+ * with their DN.  Return 0, or -1 with the reason (never the password) in
+ * err and out empty.
+ */
+int rm_ldap_fetch(const struct rm_ldap_conf *, struct rm_ldapdata *out,
+                  void (*warn)(void *arg, const char *msg), void *arg,
+                  char *err, size_t errlen);
+
+/* The sender addresses a login owns, from an on-demand lookup. */
+struct rm_owned {
+	enum rm_lookup o_state; /* found, not found, or error: tempfail */
+	char **o_addrs;         /* patterns: user@domain, @domain */
+	size_t o_n;
+};
+
+/*
+ * rm_ldap_senders - look up what login owns (ldap.senders): the address
+ * attributes of the user's entry, and of the groups it is a member of.
+ * Every value put into a filter is RFC 4515-escaped; an empty login is
+ * "not found" without a query.
+ */
+void rm_ldap_senders(const struct rm_ldap_conf *, const char *login,
+                     struct rm_owned *out, char *err, size_t errlen);
+void rm_owned_clear(struct rm_owned *);
+
+/* rm_ldap_escape - RFC 4515 filter value escaping into buf; NULL if long. */
+char *rm_ldap_escape(const char *v, size_t vlen, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,370 @@
+/*
+ * ldapdata.c - LDAP policy records: compare, cache file, apply.
+ *
+ * The cache file is text: a header line, then one record per line with
+ * tab-separated fields; a field's tab, newline, backslash and any byte
+ * outside 0x20-0x7e are written as \xHH, and an absent field as "\-".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "relaymilter/ldapdata.h"
+
+#define CACHE_MAGIC "relaymilter-ldap-cache 1"
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static void
+rec_free(struct rm_ldaprec *r)
+{
+	free(r->r_value);
+	free(r->r_owner);
+	free(r->r_listener);
+	free(r->r_lifts);
+	free(r->r_reply);
+	free(r->r_dn);
+}
+
+int
+rm_ldapdata_add(struct rm_ldapdata *d, const struct rm_ldaprec *r)
+{
+	struct rm_ldaprec *v, *n;
+	size_t cap;
+
+	if (d->d_n == d->d_cap) {
+		cap = d->d_cap ? d->d_cap * 2 : 64;
+		if ((v = realloc(d->d_recs, cap * sizeof(*v))) == NULL)
+			return -1;
+		d->d_recs = v;
+		d->d_cap = cap;
+	}
+	n = &d->d_recs[d->d_n];
+	memset(n, 0, sizeof(*n));
+	n->r_list = r->r_list;
+	n->r_value = dup_or_null(r->r_value);
+	n->r_owner = dup_or_null(r->r_owner);
+	n->r_listener = dup_or_null(r->r_listener);
+	n->r_lifts = dup_or_null(r->r_lifts);
+	n->r_reply = dup_or_null(r->r_reply);
+	n->r_dn = dup_or_null(r->r_dn);
+	if (n->r_value == NULL || (r->r_owner && !n->r_owner) ||
+	    (r->r_listener && !n->r_listener) || (r->r_lifts && !n->r_lifts) ||
+	    (r->r_reply && !n->r_reply) || (r->r_dn && !n->r_dn)) {
+		rec_free(n);
+		return -1;
+	}
+	d->d_n++;
+	return 0;
+}
+
+void
+rm_ldapdata_clear(struct rm_ldapdata *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->d_n; i++)
+		rec_free(&d->d_recs[i]);
+	free(d->d_recs);
+	memset(d, 0, sizeof(*d));
+}
+
+static int
+cmp_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int
+cmp_rec(const void *x, const void *y)
+{
+	const struct rm_ldaprec *a = x, *b = y;
+	int c;
+
+	if (a->r_list != b->r_list)
+		return a->r_list < b->r_list ? -1 : 1;
+	if ((c = cmp_str(a->r_value, b->r_value)) != 0 ||
+	    (c = cmp_str(a->r_owner, b->r_owner)) != 0 ||
+	    (c = cmp_str(a->r_listener, b->r_listener)) != 0 ||
+	    (c = cmp_str(a->r_lifts, b->r_lifts)) != 0 ||
+	    (c = cmp_str(a->r_reply, b->r_reply)) != 0)
+		return c;
+	return cmp_str(a->r_dn, b->r_dn);
+}
+
+void
+rm_ldapdata_sort(struct rm_ldapdata *d)
+{
+	if (d->d_n > 1)
+		qsort(d->d_recs, d->d_n, sizeof(*d->d_recs), cmp_rec);
+}
+
+int
+rm_ldapdata_equal(const struct rm_ldapdata *a, const struct rm_ldapdata *b)
+{
+	size_t i;
+
+	if (a->d_n != b->d_n)
+		return 0;
+	for (i = 0; i < a->d_n; i++)
+		if (cmp_rec(&a->d_recs[i], &b->d_recs[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static void
+put_field(FILE *fp, const char *s)
+{
+	fputc('\t', fp);
+	if (s == NULL) {
+		fputs("\\-", fp);
+		return;
+	}
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c > 0x7e || c == '\\')
+			fprintf(fp, "\\x%02x", c);
+		else
+			fputc(c, fp);
+	}
+}
+
+int
+rm_ldapdata_save(const struct rm_ldapdata *d, const char *path, char *err,
+                 size_t errlen)
+{
+	char tmp[4096], dirbuf[4096];
+	size_t i;
+	FILE *fp;
+	int fd, ok;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >=
+	    (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return -1;
+	}
+	fprintf(fp, "%s\n", CACHE_MAGIC);
+	for (i = 0; i < d->d_n; i++) {
+		const struct rm_ldaprec *r = &d->d_recs[i];
+
+		fputs(rm_list_names[r->r_list], fp);
+		put_field(fp, r->r_value);
+		put_field(fp, r->r_owner);
+		put_field(fp, r->r_listener);
+		put_field(fp, r->r_lifts);
+		put_field(fp, r->r_reply);
+		put_field(fp, r->r_dn);
+		fputc('\n', fp);
+	}
+	fprintf(fp, "end %zu\n", d->d_n);
+	ok = fflush(fp) == 0 && fsync(fileno(fp)) == 0;
+	ok = fclose(fp) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	/* make the rename itself durable */
+	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+	if ((fd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+/* get_field - unescape the next tab-separated field of *p (in place). */
+static int
+get_field(char **p, char **out)
+{
+	char *s = *p, *o, *end;
+
+	if (*s != '\t')
+		return -1;
+	s++;
+	end = s + strcspn(s, "\t\n");
+	if (end - s == 2 && s[0] == '\\' && s[1] == '-') {
+		*out = NULL;
+		*p = end;
+		return 0;
+	}
+	*out = o = s;
+	while (s < end) {
+		if (*s == '\\') {
+			unsigned v;
+
+			if (end - s < 4 || s[1] != 'x' ||
+			    sscanf(s + 2, "%2x", &v) != 1 || v == 0)
+				return -1;
+			*o++ = (char)v;
+			s += 4;
+		} else
+			*o++ = *s++;
+	}
+	*p = end;
+	if (o < end)
+		*o = '\0';
+	return 0;
+}
+
+int
+rm_ldapdata_load(struct rm_ldapdata *d, const char *path, char *err,
+                 size_t errlen)
+{
+	char line[16384], *p, *name, *f[6];
+	size_t lineno = 1, count;
+	struct rm_ldaprec r;
+	int done = 0, i, list;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL ||
+	    strcmp(line, CACHE_MAGIC "\n") != 0) {
+		snprintf(err, errlen, "%s: not a relaymilter LDAP cache", path);
+		fclose(fp);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL)
+			goto bad;
+		if (sscanf(line, "end %zu", &count) == 1) {
+			done = count == d->d_n;
+			break;
+		}
+		name = line;
+		p = line + strcspn(line, "\t");
+		if (*p != '\t')
+			goto bad;
+		for (i = 0; i < 6; i++) {
+			char *q = p;
+
+			if (get_field(&p, &f[i]) != 0)
+				goto bad;
+			if (i == 0)
+				*q = '\0'; /* end the list name */
+		}
+		if ((list = rm_list_lookup(name)) < 0 || f[0] == NULL)
+			goto bad;
+		r.r_list = list;
+		r.r_value = f[0];
+		r.r_owner = f[1];
+		r.r_listener = f[2];
+		r.r_lifts = f[3];
+		r.r_reply = f[4];
+		r.r_dn = f[5];
+		if (rm_ldapdata_add(d, &r) != 0) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			fclose(fp);
+			rm_ldapdata_clear(d);
+			return -1;
+		}
+	}
+	fclose(fp);
+	if (!done) {
+		snprintf(err, errlen, "%s: truncated (no end line)", path);
+		rm_ldapdata_clear(d);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "%s:%zu: malformed record", path, lineno);
+	fclose(fp);
+	rm_ldapdata_clear(d);
+	return -1;
+}
+
+/* parse_lifts - "helo_spoof deny" (spaces or commas) into RM_LIFT bits. */
+static int
+parse_lifts(const char *s, unsigned *out, char *err, size_t errlen)
+{
+	char word[64];
+	size_t n;
+	int ck;
+
+	*out = 0;
+	while (*s != '\0') {
+		s += strspn(s, " ,");
+		n = strcspn(s, " ,");
+		if (n == 0)
+			break;
+		if (n >= sizeof(word)) {
+			snprintf(err, errlen, "unknown check in lifts");
+			return -1;
+		}
+		memcpy(word, s, n);
+		word[n] = '\0';
+		s += n;
+		if (strcmp(word, "all") == 0)
+			*out |= RM_LIFT_ALL;
+		else if ((ck = rm_check_lookup(word)) >= 0)
+			*out |= RM_LIFT(ck);
+		else {
+			snprintf(err, errlen, "lifts: unknown check \"%s\"",
+			         word);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+size_t
+rm_ldapdata_apply(const struct rm_ldapdata *d, struct rm_ruleset *rs,
+                  void (*warn)(void *, const char *), void *arg)
+{
+	struct rm_entry_spec sp;
+	char err[300], msg[1400], origin[600];
+	size_t i, skipped = 0;
+
+	for (i = 0; i < d->d_n; i++) {
+		const struct rm_ldaprec *r = &d->d_recs[i];
+
+		memset(&sp, 0, sizeof(sp));
+		sp.es_list = (enum rm_list_id)r->r_list;
+		sp.es_value = r->r_value;
+		sp.es_owner = r->r_owner;
+		sp.es_listener = r->r_listener;
+		sp.es_reply =
+		    r->r_list >= RM_L_DENY_CLIENTS ? r->r_reply : NULL;
+		snprintf(origin, sizeof(origin), "ldap:%s",
+		         r->r_dn ? r->r_dn : "-");
+		sp.es_origin = origin;
+		if ((r->r_lifts != NULL && r->r_list >= RM_L_EXC_CLIENTS &&
+		     r->r_list < RM_L_DENY_CLIENTS &&
+		     parse_lifts(r->r_lifts, &sp.es_lifts, err, sizeof(err)) !=
+		         0) ||
+		    rm_ruleset_add(rs, &sp, err, sizeof(err)) != 0) {
+			skipped++;
+			if (warn != NULL) {
+				snprintf(msg, sizeof(msg),
+				         "%s: %s \"%.200s\": %s; entry skipped",
+				         origin, rm_list_names[r->r_list],
+				         r->r_value, err);
+				warn(arg, msg);
+			}
+		}
+	}
+	return skipped;
+}

@@ -1,0 +1,423 @@
+/*
+ * ldapsrc.c - the LDAP side: connect, bind, search, map entries to records.
+ *
+ * The only module that includes <ldap.h>.  Each call opens its own
+ * connection, so no handle is ever shared between threads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <ldap.h>
+
+#include "relaymilter/ldapsrc.h"
+
+void
+rm_ldap_init(void)
+{
+	/* a stray ~/.ldaprc or ldap.conf must not change TLS or servers */
+	setenv("LDAPNOINIT", "1", 1);
+}
+
+char *
+rm_ldap_escape(const char *v, size_t vlen, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < vlen; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (o + 4 >= len)
+			return NULL;
+		if (c == '*' || c == '(' || c == ')' || c == '\\' || c == 0 ||
+		    c >= 0x80) {
+			buf[o++] = '\\';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* connect_one - an initialised, (TLS-)secured, bound handle, or NULL. */
+static LDAP *
+connect_one(const struct rm_ldap_conf *lc, const char *uri, char *err,
+            size_t errlen)
+{
+	struct timeval tv = {lc->lc_timeout, 0};
+	struct berval cred;
+	int v3 = LDAP_VERSION3, rc, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
+	LDAP *ld;
+
+	if ((rc = ldap_initialize(&ld, uri)) != LDAP_SUCCESS) {
+		snprintf(err, errlen, "%s: %s", uri, ldap_err2string(rc));
+		return NULL;
+	}
+	/* both default to "wait forever" */
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
+	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	if (lc->lc_starttls || strncmp(uri, "ldaps://", 8) == 0) {
+		ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+		if (lc->lc_ca_file != NULL)
+			ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE,
+			                lc->lc_ca_file);
+		/* apply the options above to this handle's TLS context */
+		ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+	}
+	if (lc->lc_starttls && strncmp(uri, "ldaps://", 8) != 0 &&
+	    (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS) {
+		/* fail closed: never fall back to plain text */
+		snprintf(err, errlen, "%s: StartTLS failed: %s", uri,
+		         ldap_err2string(rc));
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return NULL;
+	}
+	cred.bv_val = lc->lc_bind_password ? lc->lc_bind_password : "";
+	cred.bv_len = strlen(cred.bv_val);
+	rc = ldap_sasl_bind_s(ld, lc->lc_bind_dn ? lc->lc_bind_dn : "",
+	                      LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	if (rc != LDAP_SUCCESS) {
+		snprintf(err, errlen, "%s: bind as %s: %s", uri,
+		         lc->lc_bind_dn ? lc->lc_bind_dn : "(anonymous)",
+		         ldap_err2string(rc));
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return NULL;
+	}
+	return ld;
+}
+
+/* connect_any - the first URI that works; err keeps the last failure. */
+static LDAP *
+connect_any(const struct rm_ldap_conf *lc, char *err, size_t errlen)
+{
+	size_t i;
+	LDAP *ld;
+
+	for (i = 0; i < lc->lc_nuris; i++)
+		if ((ld = connect_one(lc, lc->lc_uris[i], err, errlen)) != NULL)
+			return ld;
+	return NULL;
+}
+
+/* first_value - the first value of attr as a string, or NULL. */
+static char *
+first_value(LDAP *ld, LDAPMessage *m, const char *attr)
+{
+	struct berval **v;
+	char *s = NULL;
+
+	if (attr == NULL || (v = ldap_get_values_len(ld, m, attr)) == NULL)
+		return NULL;
+	if (v[0] != NULL && memchr(v[0]->bv_val, 0, v[0]->bv_len) == NULL &&
+	    (s = malloc(v[0]->bv_len + 1)) != NULL) {
+		memcpy(s, v[0]->bv_val, v[0]->bv_len);
+		s[v[0]->bv_len] = '\0';
+	}
+	ldap_value_free_len(v);
+	return s;
+}
+
+/* all_values - every value of attr joined by spaces, or NULL. */
+static char *
+all_values(LDAP *ld, LDAPMessage *m, const char *attr)
+{
+	struct berval **v;
+	size_t n = 0, i;
+	char *s;
+
+	if (attr == NULL || (v = ldap_get_values_len(ld, m, attr)) == NULL)
+		return NULL;
+	for (i = 0; v[i] != NULL; i++)
+		n += v[i]->bv_len + 1;
+	if ((s = malloc(n + 1)) != NULL) {
+		n = 0;
+		for (i = 0; v[i] != NULL; i++) {
+			if (memchr(v[i]->bv_val, 0, v[i]->bv_len) != NULL)
+				continue;
+			memcpy(s + n, v[i]->bv_val, v[i]->bv_len);
+			n += v[i]->bv_len;
+			s[n++] = ' ';
+		}
+		s[n ? n - 1 : 0] = '\0';
+	}
+	ldap_value_free_len(v);
+	return s;
+}
+
+/* fetch_list - one search; each value of the value attribute a record. */
+static int
+fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
+           struct rm_ldapdata *out, void (*warn)(void *, const char *),
+           void *arg, char *err, size_t errlen)
+{
+	const struct rm_ldap_map *m = &lc->lc_maps[list];
+	struct timeval tv = {lc->lc_timeout, 0};
+	char *attrs[6], msg[1200];
+	LDAPMessage *res = NULL, *e;
+	struct berval **vals;
+	struct rm_ldaprec r;
+	size_t na = 0, i;
+	int rc, ret = 0;
+
+	attrs[na++] = m->lm_attr;
+	if (m->lm_owner_attr)
+		attrs[na++] = m->lm_owner_attr;
+	if (m->lm_listener_attr)
+		attrs[na++] = m->lm_listener_attr;
+	if (m->lm_lifts_attr)
+		attrs[na++] = m->lm_lifts_attr;
+	if (m->lm_reply_attr)
+		attrs[na++] = m->lm_reply_attr;
+	attrs[na] = NULL;
+	rc = ldap_search_ext_s(ld, m->lm_base ? m->lm_base : lc->lc_base,
+	                       LDAP_SCOPE_SUBTREE, m->lm_filter, attrs, 0, NULL,
+	                       NULL, &tv, LDAP_NO_LIMIT, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
+		snprintf(err, errlen, "search %s: %s", rm_list_names[list],
+		         ldap_err2string(rc));
+		ldap_msgfree(res);
+		return -1;
+	}
+	for (e = ldap_first_entry(ld, res); e != NULL && ret == 0;
+	     e = ldap_next_entry(ld, e)) {
+		char *dn = ldap_get_dn(ld, e);
+
+		memset(&r, 0, sizeof(r));
+		r.r_list = list;
+		r.r_dn = dn;
+		r.r_owner = list == RM_L_SENDER_LOGINS
+		                ? first_value(ld, e, m->lm_owner_attr)
+		                : NULL;
+		r.r_listener = first_value(ld, e, m->lm_listener_attr);
+		r.r_lifts = list >= RM_L_EXC_CLIENTS && list < RM_L_DENY_CLIENTS
+		                ? all_values(ld, e, m->lm_lifts_attr)
+		                : NULL;
+		r.r_reply = list >= RM_L_DENY_CLIENTS
+		                ? first_value(ld, e, m->lm_reply_attr)
+		                : NULL;
+		vals = ldap_get_values_len(ld, e, m->lm_attr);
+		for (i = 0; vals != NULL && vals[i] != NULL; i++) {
+			char *v;
+
+			if (memchr(vals[i]->bv_val, 0, vals[i]->bv_len) !=
+			    NULL) {
+				snprintf(msg, sizeof(msg),
+				         "ldap:%s: %s: a value with a NUL "
+				         "byte; skipped",
+				         dn ? dn : "-", m->lm_attr);
+				if (warn)
+					warn(arg, msg);
+				continue;
+			}
+			if ((v = malloc(vals[i]->bv_len + 1)) == NULL) {
+				ret = -1;
+				break;
+			}
+			memcpy(v, vals[i]->bv_val, vals[i]->bv_len);
+			v[vals[i]->bv_len] = '\0';
+			r.r_value = v;
+			if (rm_ldapdata_add(out, &r) != 0)
+				ret = -1;
+			free(v);
+		}
+		if (ret != 0)
+			snprintf(err, errlen, "out of memory");
+		ldap_value_free_len(vals);
+		free(r.r_owner);
+		free(r.r_listener);
+		free(r.r_lifts);
+		free(r.r_reply);
+		ldap_memfree(dn);
+	}
+	ldap_msgfree(res);
+	return ret;
+}
+
+int
+rm_ldap_fetch(const struct rm_ldap_conf *lc, struct rm_ldapdata *out,
+              void (*warn)(void *, const char *), void *arg, char *err,
+              size_t errlen)
+{
+	LDAP *ld;
+	int l;
+
+	memset(out, 0, sizeof(*out));
+	if ((ld = connect_any(lc, err, errlen)) == NULL)
+		return -1;
+	for (l = 0; l < RM_L__COUNT; l++) {
+		if (lc->lc_maps[l].lm_filter == NULL)
+			continue;
+		if (fetch_list(ld, lc, l, out, warn, arg, err, errlen) != 0) {
+			ldap_unbind_ext_s(ld, NULL, NULL);
+			rm_ldapdata_clear(out);
+			return -1;
+		}
+	}
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	rm_ldapdata_sort(out);
+	return 0;
+}
+
+void
+rm_owned_clear(struct rm_owned *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->o_n; i++)
+		free(o->o_addrs[i]);
+	free(o->o_addrs);
+	memset(o, 0, sizeof(*o));
+}
+
+static int
+owned_add(struct rm_owned *o, const struct berval *bv)
+{
+	char **v, *s;
+
+	if (memchr(bv->bv_val, 0, bv->bv_len) != NULL || bv->bv_len == 0)
+		return 0;
+	if ((v = realloc(o->o_addrs, (o->o_n + 1) * sizeof(*v))) == NULL)
+		return -1;
+	o->o_addrs = v;
+	if ((s = malloc(bv->bv_len + 1)) == NULL)
+		return -1;
+	memcpy(s, bv->bv_val, bv->bv_len);
+	s[bv->bv_len] = '\0';
+	o->o_addrs[o->o_n++] = s;
+	return 0;
+}
+
+/* expand_filter - the template with "%c" replaced by the escaped value. */
+static int
+expand_filter(const char *tmpl, char c, const char *v, char *out, size_t len)
+{
+	char esc[2048];
+	size_t o = 0, n;
+	const char *p;
+
+	if (rm_ldap_escape(v, strlen(v), esc, sizeof(esc)) == NULL)
+		return -1;
+	for (p = tmpl; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == c) {
+			n = strlen(esc);
+			if (o + n >= len)
+				return -1;
+			memcpy(out + o, esc, n);
+			o += n;
+			p++;
+			continue;
+		}
+		if (o + 1 >= len)
+			return -1;
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* collect - search and add every value of the attributes to out. */
+static int
+collect(LDAP *ld, const struct rm_ldap_conf *lc, const char *filter,
+        char **attrs, struct rm_owned *out, char ***dns, size_t *ndn, char *err,
+        size_t errlen)
+{
+	const struct rm_ldap_senders *ls = lc->lc_senders;
+	struct timeval tv = {lc->lc_timeout, 0};
+	LDAPMessage *res = NULL, *e;
+	struct berval **v;
+	size_t a, i;
+	int rc;
+
+	rc = ldap_search_ext_s(ld, ls->ls_base ? ls->ls_base : lc->lc_base,
+	                       LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL,
+	                       &tv, 1000, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT &&
+	    rc != LDAP_SIZELIMIT_EXCEEDED) {
+		snprintf(err, errlen, "sender lookup: %s", ldap_err2string(rc));
+		ldap_msgfree(res);
+		return -1;
+	}
+	for (e = ldap_first_entry(ld, res); e != NULL;
+	     e = ldap_next_entry(ld, e)) {
+		if (dns != NULL) {
+			char *dn = ldap_get_dn(ld, e), **nv;
+
+			if (dn != NULL &&
+			    (nv = realloc(*dns, (*ndn + 1) * sizeof(*nv))) !=
+			        NULL) {
+				*dns = nv;
+				(*dns)[(*ndn)++] = strdup(dn);
+			}
+			ldap_memfree(dn);
+		}
+		for (a = 0; attrs[a] != NULL; a++) {
+			if ((v = ldap_get_values_len(ld, e, attrs[a])) == NULL)
+				continue;
+			for (i = 0; v[i] != NULL; i++)
+				if (owned_add(out, v[i]) != 0) {
+					ldap_value_free_len(v);
+					ldap_msgfree(res);
+					snprintf(err, errlen, "out of memory");
+					return -1;
+				}
+			ldap_value_free_len(v);
+		}
+	}
+	ldap_msgfree(res);
+	return 0;
+}
+
+void
+rm_ldap_senders(const struct rm_ldap_conf *lc, const char *login,
+                struct rm_owned *out, char *err, size_t errlen)
+{
+	const struct rm_ldap_senders *ls = lc->lc_senders;
+	char filter[4096], *gattrs[2], **dns = NULL, *none[] = {NULL};
+	size_t ndn = 0, i;
+	LDAP *ld;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ls == NULL || login == NULL || *login == '\0') {
+		out->o_state = RM_NOTFOUND;
+		return;
+	}
+	if (expand_filter(ls->ls_filter, 's', login, filter, sizeof(filter)) !=
+	    0) {
+		/* too long to be anybody's login */
+		out->o_state = RM_NOTFOUND;
+		return;
+	}
+	if ((ld = connect_any(lc, err, errlen)) == NULL) {
+		out->o_state = RM_LOOKUP_ERROR;
+		return;
+	}
+	rc = collect(ld, lc, filter, ls->ls_nattrs ? ls->ls_attrs : none, out,
+	             &dns, &ndn, err, errlen);
+	gattrs[0] = ls->ls_group_attr;
+	gattrs[1] = NULL;
+	for (i = 0; rc == 0 && ls->ls_group_filter != NULL && i < ndn; i++) {
+		if (dns[i] == NULL ||
+		    expand_filter(ls->ls_group_filter, 'd', dns[i], filter,
+		                  sizeof(filter)) != 0)
+			continue;
+		rc = collect(ld, lc, filter, gattrs, out, NULL, NULL, err,
+		             errlen);
+	}
+	for (i = 0; i < ndn; i++)
+		free(dns[i]);
+	free(dns);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	if (rc != 0) {
+		rm_owned_clear(out);
+		out->o_state = RM_LOOKUP_ERROR;
+		return;
+	}
+	out->o_state = ndn > 0 ? RM_FOUND : RM_NOTFOUND;
+}
