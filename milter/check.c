@@ -15,6 +15,9 @@
 #include "relaymilter/check.h"
 #include "relaymilter/conf.h"
 #include "relaymilter/log.h"
+#include "relaymilter/ldapconf.h"
+#include "relaymilter/ldapsrc.h"
+#include "relaymilter/ownercache.h"
 #include "relaymilter/policy.h"
 #include "relaymilter/source.h"
 
@@ -67,6 +70,7 @@ rm_check_main(int argc, char **argv)
 	struct rm_ruleset *rs;
 	struct rm_verdict v;
 	struct rm_source src;
+	struct rm_owned owned;
 	struct rm_trace tr = {explain_line, stdout};
 	char err[1024], reply[RM_REPLY_TEXT_MAX + 32], buf[512], bare[512];
 	const char **rcpts;
@@ -74,6 +78,7 @@ rm_check_main(int argc, char **argv)
 
 	memset(&f, 0, sizeof(f));
 	memset(&src, 0, sizeof(src));
+	memset(&owned, 0, sizeof(owned));
 	f.f_sender = "<>";
 	if ((rcpts = calloc((size_t)argc + 1, sizeof(*rcpts))) == NULL) {
 		fprintf(stderr, "relaymilter check: out of memory\n");
@@ -153,6 +158,15 @@ rm_check_main(int argc, char **argv)
 		free(rcpts);
 		return 78;
 	}
+	if (rs->rs_ldap != NULL && rs->rs_ldap->lc_senders != NULL &&
+	    f.f_auth != NULL && f.f_auth[0] != '\0') {
+		rm_ldap_senders(rs->rs_ldap, f.f_auth, &owned, err,
+		                sizeof(err));
+		if (owned.o_state == RM_LOOKUP_ERROR)
+			fprintf(stderr,
+			        "relaymilter check: sender lookup: %s\n", err);
+		f.f_owned = &owned;
+	}
 	if (explain) {
 		printf("config %s\n", config);
 		printf("facts: client=%s",
@@ -199,6 +213,7 @@ rm_check_main(int argc, char **argv)
 		if (v.v_action == RM_TEMPFAIL)
 			worst = 2;
 	}
+	rm_owned_clear(&owned);
 	rm_ruleset_release(rs);
 	rm_source_free(&src);
 	free(rcpts);

@@ -443,7 +443,7 @@ ldap_int(struct conf_ctx *cx, const config_setting_t *el, int lo, int hi,
 	return 0;
 }
 
-/* ldap_strs - a string or a list of strings into a new vector. */
+/* ldap_strs - a string or a list of strings into a new NULL-ended vector. */
 static int
 ldap_strs(struct conf_ctx *cx, const config_setting_t *el, char ***out,
           size_t *n)
@@ -461,7 +461,7 @@ ldap_strs(struct conf_ctx *cx, const config_setting_t *el, char ***out,
 		                  "ldap.%s: expected a string or a list of "
 		                  "strings",
 		                  config_setting_name(el));
-	if (cnt == 0 || (*out = calloc((size_t)cnt, sizeof(**out))) == NULL)
+	if (cnt == 0 || (*out = calloc((size_t)cnt + 1, sizeof(**out))) == NULL)
 		return conf_error(cx, el, "ldap.%s: %s",
 		                  config_setting_name(el),
 		                  cnt ? "out of memory" : "empty");
@@ -1116,7 +1116,8 @@ rm_conf_build(const char *path, rm_conf_extra *extra, void *arg, char *errbuf,
 		resolve(cx.cx_rs->rs_profiles[j], &cx.cx_raw[j], &cx.cx_top);
 	if (extra != NULL && extra(arg, cx.cx_rs, errbuf, errlen) != 0)
 		goto out;
-	if (extra == NULL && policy_empty(cx.cx_rs)) {
+	/* with LDAP, the domains may all come from the directory */
+	if (cx.cx_rs->rs_ldap == NULL && policy_empty(cx.cx_rs)) {
 		conf_error(
 		    &cx, NULL,
 		    "empty policy: name the domains we accept mail for in "

@@ -192,37 +192,30 @@ rm_ldapdata_save(const struct rm_ldapdata *d, const char *path, char *err,
 	return 0;
 }
 
-/* get_field - unescape the next tab-separated field of *p (in place). */
+/* unescape - a field in place: "\\-" is absent, \\xHH a byte. */
 static int
-get_field(char **p, char **out)
+unescape(char *s, char **out)
 {
-	char *s = *p, *o, *end;
+	char *o = s;
 
-	if (*s != '\t')
-		return -1;
-	s++;
-	end = s + strcspn(s, "\t\n");
-	if (end - s == 2 && s[0] == '\\' && s[1] == '-') {
+	if (strcmp(s, "\\-") == 0) {
 		*out = NULL;
-		*p = end;
 		return 0;
 	}
-	*out = o = s;
-	while (s < end) {
+	*out = s;
+	while (*s != '\0') {
 		if (*s == '\\') {
 			unsigned v;
 
-			if (end - s < 4 || s[1] != 'x' ||
-			    sscanf(s + 2, "%2x", &v) != 1 || v == 0)
+			if (s[1] != 'x' || sscanf(s + 2, "%2x", &v) != 1 ||
+			    v == 0 || s[2] == '\0' || s[3] == '\0')
 				return -1;
 			*o++ = (char)v;
 			s += 4;
 		} else
 			*o++ = *s++;
 	}
-	*p = end;
-	if (o < end)
-		*o = '\0';
+	*o = '\0';
 	return 0;
 }
 
@@ -254,18 +247,21 @@ rm_ldapdata_load(struct rm_ldapdata *d, const char *path, char *err,
 			done = count == d->d_n;
 			break;
 		}
+		/* the list name and six fields, tab-separated */
+		line[strcspn(line, "\n")] = '\0';
 		name = line;
-		p = line + strcspn(line, "\t");
-		if (*p != '\t')
-			goto bad;
+		p = line;
 		for (i = 0; i < 6; i++) {
-			char *q = p;
-
-			if (get_field(&p, &f[i]) != 0)
+			if ((p = strchr(p, '\t')) == NULL)
 				goto bad;
-			if (i == 0)
-				*q = '\0'; /* end the list name */
+			*p++ = '\0';
+			f[i] = p;
 		}
+		if (strchr(p, '\t') != NULL)
+			goto bad;
+		for (i = 0; i < 6; i++)
+			if (unescape(f[i], &f[i]) != 0)
+				goto bad;
 		if ((list = rm_list_lookup(name)) < 0 || f[0] == NULL)
 			goto bad;
 		r.r_list = list;

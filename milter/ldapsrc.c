@@ -12,6 +12,7 @@
 #include <ldap.h>
 
 #include "relaymilter/ldapsrc.h"
+#include "relaymilter/ownercache.h"
 
 void
 rm_ldap_init(void)
@@ -262,17 +263,6 @@ rm_ldap_fetch(const struct rm_ldap_conf *lc, struct rm_ldapdata *out,
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	rm_ldapdata_sort(out);
 	return 0;
-}
-
-void
-rm_owned_clear(struct rm_owned *o)
-{
-	size_t i;
-
-	for (i = 0; i < o->o_n; i++)
-		free(o->o_addrs[i]);
-	free(o->o_addrs);
-	memset(o, 0, sizeof(*o));
 }
 
 static int

@@ -274,6 +274,7 @@ run_daemon(const char *config, const char *sockopt, int foreground,
 	memset(&rt, 0, sizeof(rt));
 	rt.rt_config_path = config;
 	rt.rt_source.src_path = config;
+	rm_ownercache_init(&rt.rt_owners);
 	/* with LDAP: fresh data, else the cache, else tempfail everything */
 	if (rm_source_load(&rt.rt_source, false, &rs, err, sizeof(err)) !=
 	    RM_SRC_NEW) {
@@ -330,6 +331,7 @@ run_daemon(const char *config, const char *sockopt, int foreground,
 out:
 	rm_snapshot_destroy(&rt.rt_snapshot);
 	rm_source_free(&rt.rt_source);
+	rm_ownercache_destroy(&rt.rt_owners);
 	free(sockspec);
 	free(abspath);
 	return rc;

@@ -17,12 +17,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include <libmilter/mfapi.h>
 
 #include "relaymilter/addr.h"
 #include "relaymilter/ip.h"
+#include "relaymilter/ldapconf.h"
+#include "relaymilter/ldapsrc.h"
 #include "relaymilter/log.h"
 #include "relaymilter/policy.h"
 #include "relaymilter/reply.h"
@@ -49,6 +52,8 @@ struct rm_session {
 	/* per message, reset at MAIL and abort */
 	char *s_sender;
 	char *s_auth;
+	bool s_have_owned; /* s_owned holds the lookup for s_auth */
+	struct rm_owned s_owned;
 };
 
 static sfsistat mlfi_negotiate(SMFICTX *, unsigned long, unsigned long,
@@ -120,6 +125,43 @@ message_reset(struct rm_session *s)
 {
 	set_str(&s->s_sender, NULL);
 	set_str(&s->s_auth, NULL);
+	if (s->s_have_owned)
+		rm_owned_clear(&s->s_owned);
+	s->s_have_owned = false;
+}
+
+/*
+ * owned - what the login owns, when the policy looks it up in LDAP:
+ * from the cache, else from the directory (with its deadline), once per
+ * message.  NULL when there is no such lookup.
+ */
+static const struct rm_owned *
+owned(struct rm_session *s, const char *login)
+{
+	const struct rm_ldap_conf *lc = s->s_rs->rs_ldap;
+	time_t now = time(NULL);
+	char err[512];
+
+	if (login == NULL || lc == NULL || lc->lc_senders == NULL)
+		return NULL;
+	if (s->s_have_owned)
+		return &s->s_owned;
+	if (!rm_ownercache_get(&mlfi_runtime->rt_owners, login, now,
+	                       &s->s_owned)) {
+		rm_ldap_senders(lc, login, &s->s_owned, err, sizeof(err));
+		if (s->s_owned.o_state == RM_LOOKUP_ERROR)
+			rm_log(RM_LOG_ERR, "%s: sender lookup: %s", s->s_id,
+			       err);
+		else
+			rm_ownercache_put(
+			    &mlfi_runtime->rt_owners, login, &s->s_owned,
+			    now + (s->s_owned.o_state == RM_FOUND
+			               ? lc->lc_senders->ls_ttl
+			               : lc->lc_senders->ls_negative_ttl),
+			    lc->lc_senders->ls_cache_size);
+	}
+	s->s_have_owned = true;
+	return &s->s_owned;
 }
 
 static sfsistat
@@ -298,7 +340,7 @@ lost(SMFICTX *ctx, const struct rm_session *s)
 
 /* facts - what the session knows, for the engine. */
 static void
-facts(SMFICTX *ctx, const struct rm_session *s, struct rm_facts *f)
+facts(SMFICTX *ctx, struct rm_session *s, struct rm_facts *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->f_client_ip = s->s_have_client ? &s->s_client : NULL;
@@ -309,6 +351,7 @@ facts(SMFICTX *ctx, const struct rm_session *s, struct rm_facts *f)
 	/* {auth_authen} may come only with RCPT, depending on MTA config */
 	f->f_auth = s->s_auth != NULL ? s->s_auth : macro(ctx, "{auth_authen}");
 	f->f_sender = s->s_sender;
+	f->f_owned = owned(s, f->f_auth);
 }
 
 static sfsistat

@@ -556,14 +556,46 @@ sender_usable(struct eval *e, enum rm_check ck, const char *rule, int *stop)
 	return 0;
 }
 
+/* owned_match - the sender matches one of the looked-up patterns. */
+static int
+owned_match(const struct rm_owned *o, const struct rm_addr *a)
+{
+	size_t i, ll = strlen(a->a_local), dl = strlen(a->a_domain), n;
+	const char *p, *at;
+
+	for (i = 0; o != NULL && i < o->o_n; i++) {
+		p = o->o_addrs[i];
+		if (p[0] == '@') {
+			/* "@domain", "@.domain" */
+			if (p[1] == '.') {
+				n = strlen(p + 1);
+				if (dl > n && strcasecmp(a->a_domain + dl - n,
+				                         p + 1) == 0)
+					return 1;
+			} else if (strcasecmp(p + 1, a->a_domain) == 0)
+				return 1;
+			continue;
+		}
+		if ((at = strrchr(p, '@')) == NULL)
+			continue;
+		if ((size_t)(at - p) == ll &&
+		    strncasecmp(p, a->a_local, ll) == 0 &&
+		    strcasecmp(at + 1, a->a_domain) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 check_sender_login(struct eval *e)
 {
+	const struct rm_owned *o = e->f->f_owned;
 	const void *tag;
 	char buf[80];
 	int stop;
 
-	if (!e->authed || sc_count(&e->sc, L_OFF(l_sender_logins)) == 0 ||
+	if (!e->authed ||
+	    (sc_count(&e->sc, L_OFF(l_sender_logins)) == 0 && o == NULL) ||
 	    !active(e, RM_CK_SENDER_LOGIN))
 		return 0;
 	if (!sender_usable(e, RM_CK_SENDER_LOGIN, "sender_login", &stop))
@@ -573,18 +605,20 @@ check_sender_login(struct eval *e)
 		trace_match(e->t, "the sender", tag);
 		return 0;
 	}
+	if (o != NULL && o->o_state == RM_FOUND && owned_match(o, &e->sender)) {
+		trace(e->t,
+		      "the sender is one the login owns in the directory");
+		return 0;
+	}
+	if (o != NULL && o->o_state == RM_LOOKUP_ERROR) {
+		trace(e->t, "sender_login: the directory lookup of the login "
+		            "failed");
+		return fire(e, RM_CK_SENDER_LOGIN, reply(e, RM_R_TEMPFAIL),
+		            "sender_login", NULL);
+	}
 	if (e->t != NULL)
-		trace(e->t, "login %s %s",
-		      rm_log_sanitize(e->f->f_auth, buf, sizeof(buf)),
-		      rm_addrset_has_owner(e->rs->rs_lists.l_sender_logins,
-		                           e->f->f_auth) ||
-		              (e->pf->pf_lists != NULL &&
-		               rm_addrset_has_owner(
-		                   e->pf->pf_lists->l_sender_logins,
-		                   e->f->f_auth))
-		          ? "does not own this sender address"
-		          : "is not in sender_logins: it owns no sender "
-		            "address");
+		trace(e->t, "login %s does not own this sender address",
+		      rm_log_sanitize(e->f->f_auth, buf, sizeof(buf)));
 	return fire(e, RM_CK_SENDER_LOGIN, reply(e, RM_R_SENDER_LOGIN),
 	            "sender_login", NULL);
 }

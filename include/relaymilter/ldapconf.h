@@ -26,7 +26,7 @@ struct rm_ldap_map {
 struct rm_ldap_senders {
 	char *ls_base;   /* NULL: the ldap base */
 	char *ls_filter; /* "%s" = the login, RFC 4515-escaped */
-	char **ls_attrs; /* addresses on the user's entry */
+	char **ls_attrs; /* addresses on the user's entry; NULL-ended */
 	size_t ls_nattrs;
 	char *ls_group_filter; /* "%d" = the user's DN, escaped; or NULL */
 	char *ls_group_attr;   /* the group's address */

@@ -12,6 +12,7 @@
 
 #include "relaymilter/ldapconf.h"
 #include "relaymilter/ldapdata.h"
+#include "relaymilter/policy.h"
 #include "relaymilter/rm.h"
 
 /* rm_ldap_init - before any thread and any libldap call: no ldaprc. */
@@ -27,13 +28,6 @@ int rm_ldap_fetch(const struct rm_ldap_conf *, struct rm_ldapdata *out,
                   void (*warn)(void *arg, const char *msg), void *arg,
                   char *err, size_t errlen);
 
-/* The sender addresses a login owns, from an on-demand lookup. */
-struct rm_owned {
-	enum rm_lookup o_state; /* found, not found, or error: tempfail */
-	char **o_addrs;         /* patterns: user@domain, @domain */
-	size_t o_n;
-};
-
 /*
  * rm_ldap_senders - look up what login owns (ldap.senders): the address
  * attributes of the user's entry, and of the groups it is a member of.
@@ -42,7 +36,6 @@ struct rm_owned {
  */
 void rm_ldap_senders(const struct rm_ldap_conf *, const char *login,
                      struct rm_owned *out, char *err, size_t errlen);
-void rm_owned_clear(struct rm_owned *);
 
 /* rm_ldap_escape - RFC 4515 filter value escaping into buf; NULL if long. */
 char *rm_ldap_escape(const char *v, size_t vlen, char *buf, size_t len);

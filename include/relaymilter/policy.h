@@ -14,6 +14,17 @@
 #include "relaymilter/ruleset.h"
 
 /*
+ * The sender addresses a login owns, from an on-demand lookup (LDAP):
+ * "user@domain" or "@domain" patterns.  An error means the answer is not
+ * known: a check that needs it tempfails.
+ */
+struct rm_owned {
+	enum rm_lookup o_state;
+	char **o_addrs;
+	size_t o_n;
+};
+
+/*
  * What is known about one recipient of one SMTP transaction.  A NULL
  * pointer means the MTA did not tell us.
  */
@@ -29,6 +40,8 @@ struct rm_facts {
 	const char *f_rcpt;        /* RCPT TO argument */
 	const char *f_rcpt_addr;   /* {rcpt_addr}: MTA's resolution */
 	const char *f_rcpt_mailer; /* {rcpt_mailer} */
+	/* what f_auth owns, when looked up on demand; NULL: no such lookup */
+	const struct rm_owned *f_owned;
 };
 
 struct rm_verdict {

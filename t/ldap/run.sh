@@ -1,0 +1,318 @@
+#!/bin/bash
+# t/ldap/run.sh BIN - relaymilter with its policy in a real slapd.
+#
+# Runs as root in private namespaces (t/testbed/lib.sh): a throwaway slapd
+# on 127.0.0.1:3899 loaded with contrib/ldap/example.ldif (the list part of
+# t/golden/policy.conf), relaymilter check against it, then the daemon
+# behind a real Postfix while entries change.  Prints ok/not ok lines and
+# exits 1 on any failure; 77 (skipped) when not root.  TB_KEEP=1 keeps the
+# state directory.
+set -eu
+exec </dev/null
+BIN=${1:?usage: run.sh RELAYMILTER-BINARY}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+if [ "$(id -u)" -ne 0 ]; then
+	echo "# skipped: needs root (network namespace, slapd, Postfix)"
+	exit 77
+fi
+PATH=$PATH:/usr/sbin:/sbin
+for tool in slapd slapadd ldapmodify ldapsearch postfix swaks unshare; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "not ok - prerequisites ($tool missing: contrib/install-deps test)"
+		exit 1
+	fi
+done
+
+# shellcheck source-path=SCRIPTDIR source=../testbed/lib.sh
+. "$SRC/t/testbed/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+tb_enter_ns "$0" "$@"
+
+if ! tb_ns_setup; then
+	echo "not ok - namespace setup"
+	exit 1
+fi
+tb_state_init
+trap 'ld_stop; tb_cleanup' EXIT
+trap 'exit 130' INT TERM HUP
+
+NFAIL=0
+ok() { echo "ok - $1"; }
+not_ok() {
+	NFAIL=$((NFAIL + 1))
+	echo "not ok - $1 ($2)"
+}
+check() { # check NAME COMMAND...: the command succeeds
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
+}
+
+if ! ld_init || ! ld_start; then
+	echo "not ok - slapd starts"
+	exit 1
+fi
+ok "slapd starts with the example policy"
+
+SECRET=$TB_STATE/secret
+printf 's3cret-for-tests\n' >"$SECRET"
+chmod 600 "$SECRET"
+CACHE=$TB_STATE/ldap.cache
+LCONF=$TB_STATE/ldap.conf
+FCONF=$SRC/t/golden/policy.conf
+# write_conf URIS [EXTRA-LDAP-LINES]: the policy of policy.conf, lists in LDAP
+write_conf() {
+	cat >"$LCONF" <<CONF
+listeners = {
+	submission = { require_auth = true; };
+	mx = { checks = { helo_spoof = "monitor"; }; };
+	audit = { mode = "monitor"; };
+	lax = { checks = { local_sender_spoof = "off"; unlicensed_sender = "off"; }; };
+};
+replies = {
+	helo_spoof = "550 5.7.1 <{helo}>: Helo command rejected: client {client} is not us";
+};
+ldap = {
+	uri = [ $1 ];
+	base = "ou=relaymilter,dc=example,dc=com";
+	bind_dn = "cn=relaymilter,ou=services,dc=example,dc=com";
+	bind_password_file = "$SECRET";
+	timeout = 2;
+	refresh = 1;
+	cache_file = "$CACHE";
+	senders = {
+		base = "ou=people,dc=example,dc=com";
+		filter = "(&(objectClass=inetOrgPerson)(uid=%s))";
+		attrs = [ "mail", "relayMilterSenderAddress" ];
+		group_filter = "(&(objectClass=groupOfNames)(member=%d))";
+		group_attr = "mail";
+	};
+	${2:-}
+};
+CONF
+}
+GOOD_URI="\"$LD_URI\""
+write_conf "$GOOD_URI"
+check "relaymilter -n accepts the LDAP config" \
+	"$BIN" -n -c "$LCONF" >/dev/null
+
+# verdicts CONF ARGS...: the verdict lines and exit status, without origins
+verdicts() {
+	local conf=$1
+	shift
+	{
+		"$BIN" check -c "$conf" "$@" 2>"$TB_RUN/check.err"
+		echo "exit $?"
+	} | grep -E '^(<|exit )' | sed -E 's/ \((ldap:|\/)[^)]*\)//'
+}
+
+# ---- the same decisions as the same policy in a file --------------------------
+n=0 same=0
+while IFS= read -r line; do
+	case $line in '$ '*) ;; *) continue ;; esac
+	eval "args=(${line#\$ })"
+	n=$((n + 1))
+	a=$(verdicts "$FCONF" "${args[@]}")
+	b=$(verdicts "$LCONF" "${args[@]}")
+	if [ "$a" = "$b" ]; then
+		same=$((same + 1))
+	else
+		not_ok "LDAP = file: ${line#\$ }" "file: $a / ldap: $b"
+	fi
+done <"$SRC/t/golden/policy.golden"
+if [ "$n" -gt 50 ] && [ "$same" -eq "$n" ]; then
+	ok "LDAP = file: $same of $n golden decisions identical"
+else
+	not_ok "LDAP = file" "$same of $n identical"
+fi
+check "the fetch wrote the cache file" test -s "$CACHE"
+check "the cache file is not world-readable" \
+	bash -c "[ \$(( 0\$(stat -c %a '$CACHE') & 4 )) -eq 0 ]"
+out=$("$BIN" check -c "$LCONF" --client 203.0.113.9 --from a@remote.test \
+	--rcpt user@example.com 2>&1) || true
+case $out in
+*'entry="example.com" (ldap:cn=local,ou=relaymilter,dc=example,dc=com)'*)
+	ok "check names the DN of the matching entry" ;;
+*) not_ok "check names the DN of the matching entry" "$out" ;;
+esac
+
+# ---- on-demand sender lookups ---------------------------------------------------
+# want NAME EXIT ARGS...: relaymilter check exits EXIT
+want() {
+	local name=$1 code=$2 rc=0
+	shift 2
+	"$BIN" check -c "$LCONF" "$@" >"$TB_RUN/want.out" 2>&1 || rc=$?
+	if [ "$rc" -eq "$code" ]; then ok "$name"; else
+		not_ok "$name" "exit $rc: $(head -c 300 "$TB_RUN/want.out")"
+	fi
+}
+AUTH=(--client 203.0.113.9 --rcpt user@remote.test)
+want "carol owns her mail address (LDAP lookup)" 0 "${AUTH[@]}" --auth carol --from carol@example.com
+want "carol owns her relayMilterSenderAddress" 0 "${AUTH[@]}" --auth carol --from c.smith@example.com
+want "carol owns her group's address" 0 "${AUTH[@]}" --auth Carol --from sales@example.com
+want "carol does not own bob's address" 1 "${AUTH[@]}" --auth carol --from bob@example.com
+want "alice's static sender_logins still apply" 0 "${AUTH[@]}" --auth alice --from alice@example.com
+want "an unknown login owns nothing" 1 "${AUTH[@]}" --auth nobody --from carol@example.com
+want "login '*' matches nobody" 1 "${AUTH[@]}" --auth '*' --from carol@example.com
+want "login '*)(uid=*' matches nobody" 1 "${AUTH[@]}" --auth '*)(uid=*' --from carol@example.com
+want "login 'carol)(uid=*' matches nobody" 1 "${AUTH[@]}" --auth 'carol)(uid=*' --from carol@example.com
+want "an 8-bit login matches nobody" 1 "${AUTH[@]}" --auth $'car\xffol' --from carol@example.com
+want "a 64 KiB login matches nobody" 1 "${AUTH[@]}" --auth "$(head -c 65536 /dev/zero | tr '\0' c)" --from carol@example.com
+want "a 64 KiB HELO and sender: a safe answer" 1 --client 203.0.113.9 \
+	--helo "$(head -c 65536 /dev/zero | tr '\0' h)" \
+	--from "$(head -c 65536 /dev/zero | tr '\0' s)@example.com" --rcpt user@example.com
+
+# ---- a bad entry is skipped, with its DN -----------------------------------------
+ld_modify <<'LDIF'
+dn: cn=bad-cidr,ou=relaymilter,dc=example,dc=com
+changetype: add
+objectClass: relayMilterRule
+cn: bad-cidr
+relayMilterList: trusted_networks
+relayMilterValue: 10.0.0.0/33
+relayMilterValue: 203.0.113.77/32
+LDIF
+want "a malformed CIDR does not poison the policy" 1 --client 203.0.113.9 --from a@remote.test --rcpt user@remote.test
+if grep -q 'ldap:cn=bad-cidr,ou=relaymilter,dc=example,dc=com: trusted_networks "10.0.0.0/33"' "$TB_RUN/want.out"; then
+	ok "the bad entry is reported with its DN"
+else
+	not_ok "the bad entry is reported with its DN" "$(head -c 300 "$TB_RUN/want.out")"
+fi
+want "the good value of the same entry applies" 0 --client 203.0.113.77 --from a@example.com --rcpt user@remote.test
+
+# ---- faults ---------------------------------------------------------------------
+want "first URI dead, second alive" 0 --client 192.0.2.5 --from a@example.com --rcpt user@remote.test
+write_conf "\"ldap://127.0.0.1:3898\", $GOOD_URI"
+want "first URI dead, second alive: still the LDAP policy" 0 --client 203.0.113.77 --from a@example.com --rcpt user@remote.test
+
+write_conf "$GOOD_URI" "starttls = true;"
+rm -f "$CACHE"
+want "StartTLS refused by the server: fails closed (tempfail)" 2 --client 192.0.2.5 --from a@example.com --rcpt user@remote.test
+if grep -q "StartTLS failed" "$TB_RUN/want.out" && grep -q "rule=policy_unavailable" "$TB_RUN/want.out"; then
+	ok "StartTLS failure: says why, policy unavailable"
+else
+	not_ok "StartTLS failure: says why" "$(head -c 300 "$TB_RUN/want.out")"
+fi
+
+write_conf "$GOOD_URI"
+want "a good fetch writes the cache again" 0 --client 192.0.2.5 --from a@example.com --rcpt user@remote.test
+check "cache written" test -s "$CACHE"
+printf 'wrong\n' >"$SECRET"
+want "bad bind password: the cached policy answers" 0 --client 192.0.2.5 --from a@example.com --rcpt user@remote.test
+if grep -q "Invalid credentials" "$TB_RUN/want.out" && ! grep -q "wrong" "$TB_RUN/want.out"; then
+	ok "bad bind password: logged, the password is not"
+else
+	not_ok "bad bind password: logged, the password is not" "$(head -c 300 "$TB_RUN/want.out")"
+fi
+printf 's3cret-for-tests\n' >"$SECRET"
+chmod 644 "$SECRET"
+rc=0
+"$BIN" -n -c "$LCONF" >"$TB_RUN/n.out" 2>&1 || rc=$?
+if [ $rc -eq 78 ] && grep -q "readable by everyone" "$TB_RUN/n.out"; then
+	ok "a world-readable password file is a config error"
+else
+	not_ok "a world-readable password file is a config error" "exit $rc: $(cat "$TB_RUN/n.out")"
+fi
+chmod 600 "$SECRET"
+
+ld_stop
+want "slapd stopped: the cached policy answers" 0 --client 192.0.2.5 --from a@example.com --rcpt user@remote.test
+check "slapd stopped: says it uses the cache" grep -q "last known good" "$TB_RUN/want.out"
+want "slapd stopped: a relay is still refused" 1 --client 203.0.113.9 --from a@remote.test --rcpt user@remote.test
+want "slapd stopped: an on-demand lookup tempfails" 2 "${AUTH[@]}" --auth carol --from carol@example.com
+mv "$CACHE" "$CACHE.saved"
+want "slapd stopped, no cache: tempfail, never continue" 2 --client 192.0.2.5 --from a@example.com --rcpt user@example.com
+mv "$CACHE.saved" "$CACHE"
+
+ld_start
+kill -STOP "$LD_PID"
+t0=$(date +%s)
+want "slapd frozen: the cached policy answers" 0 --client 192.0.2.5 --from a@example.com --rcpt user@remote.test
+t1=$(date +%s)
+if [ $((t1 - t0)) -le 12 ]; then
+	ok "slapd frozen: the timeouts bound the wait ($((t1 - t0)) s)"
+else
+	not_ok "slapd frozen: the timeouts bound the wait" "$((t1 - t0)) s"
+fi
+kill -CONT "$LD_PID"
+
+# ---- the daemon behind Postfix while the directory changes -----------------------
+tb_pf_init
+tb_pf_apply "$SRC/contrib/postfix/main.cf.authority"
+tb_pf_conf 'mynetworks = 127.0.0.1/32'
+mapfile -t OPTS < <(awk '/^smtp[ \t]/ { on = 1; next } /^[^ \t]/ { on = 0 } on && /^[ \t]+-o / { print }' \
+	"$SRC/contrib/postfix/master.cf.authority")
+tb_pf_listen '127.0.0.1:2525 inet n - n - - smtpd' "${OPTS[@]}"
+# the test domain of the testbed is ours, via LDAP like the rest
+ld_modify <<'LDIF'
+dn: cn=testbed,ou=relaymilter,dc=example,dc=com
+changetype: add
+objectClass: relayMilterRule
+cn: testbed
+relayMilterList: local_domains
+relayMilterValue: testbed.test
+LDIF
+if ! tb_milter_start "$BIN" "$LCONF" || ! tb_pf_start 2525; then
+	not_ok "relaymilter and Postfix start" "$(tail -3 "$TB_MILTER_LOG")"
+	exit 1
+fi
+OUT=$TB_RUN/smtp
+relay_code() { # the RCPT reply code of a relay attempt from 127.0.0.9
+	tb_smtp "$OUT" --server 127.0.0.1 --port 2525 --local-interface 127.0.0.9 \
+		--helo client.example --from billing@partner.example --to user@remote.test
+	awk '$1 == "RCPT" { print $2; exit }' "$OUT"
+}
+# flips NAME CODE: the relay reply becomes CODE within 10 s (refresh = 1 s)
+flips() {
+	local _ code=
+	for _ in $(seq 40); do
+		code=$(relay_code)
+		[ "$code" = "$2" ] && { ok "$1 ($code)"; return 0; }
+		sleep 0.25
+	done
+	not_ok "$1" "still $code"
+}
+flips "untrusted client: relay refused" 550
+ld_modify <<'LDIF'
+dn: cn=client9,ou=relaymilter,dc=example,dc=com
+changetype: add
+objectClass: relayMilterRule
+cn: client9
+relayMilterList: trusted_networks
+relayMilterValue: 127.0.0.9
+LDIF
+flips "ldapadd trusted_networks 127.0.0.9: relays" 250
+ld_modify <<'LDIF'
+dn: cn=client9,ou=relaymilter,dc=example,dc=com
+changetype: modify
+replace: relayMilterEnabled
+relayMilterEnabled: FALSE
+LDIF
+flips "relayMilterEnabled FALSE: refused again" 550
+ld_modify <<'LDIF'
+dn: cn=client9,ou=relaymilter,dc=example,dc=com
+changetype: modify
+delete: relayMilterEnabled
+LDIF
+flips "enabled again: relays" 250
+ld_stop
+sleep 2
+code=$(relay_code)
+if [ "$code" = 250 ]; then ok "slapd down: the daemon keeps its data ($code)"; else
+	not_ok "slapd down: the daemon keeps its data" "$code"
+fi
+ld_start
+ld_modify <<'LDIF'
+dn: cn=client9,ou=relaymilter,dc=example,dc=com
+changetype: delete
+LDIF
+flips "slapd back, entry deleted: refused, no restart needed" 550
+check "the daemon logged that LDAP was down" grep -q "LDAP unavailable" "$TB_MILTER_LOG"
+check "the daemon logged that LDAP is back" grep -q "LDAP is back" "$TB_MILTER_LOG"
+tb_milter_stop TERM
+
+echo "# $NFAIL failed"
+[ "$NFAIL" -eq 0 ]

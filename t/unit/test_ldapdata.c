@@ -1,0 +1,110 @@
+/*
+ * test_ldapdata.c - LDAP record sets: order, equality, the cache file
+ * round trip with hostile values, a truncated or foreign file, and
+ * applying records with a bad one among them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "relaymilter/ldapdata.h"
+#include "relaymilter/policy.h"
+
+static int warnings;
+
+static void
+count_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+	warnings++;
+}
+
+static void
+add(struct rm_ldapdata *d, int list, const char *v, const char *owner,
+    const char *lifts, const char *reply, const char *dn)
+{
+	struct rm_ldaprec r = {list,      (char *)v,     (char *)owner,
+	                       NULL,      (char *)lifts, (char *)reply,
+	                       (char *)dn};
+
+	CHECK(rm_ldapdata_add(d, &r) == 0, "add %s", v);
+}
+
+int
+main(void)
+{
+	struct rm_ldapdata a = {0}, b = {0}, c = {0};
+	struct rm_ruleset *rs;
+	char path[] = "/tmp/rm-ldapdata.XXXXXX", err[300];
+	FILE *fp;
+	int fd;
+	size_t skipped;
+
+	add(&a, RM_L_TRUSTED_NETWORKS, "192.0.2.0/24", NULL, NULL, NULL,
+	    "cn=lan,dc=x");
+	add(&a, RM_L_LOCAL_DOMAINS, "example.com", NULL, NULL, NULL,
+	    "cn=tab\there,dc=x");
+	add(&a, RM_L_SENDER_LOGINS, "alice@example.com", "al\\ice", NULL, NULL,
+	    "cn=new\nline,dc=x");
+	add(&a, RM_L_EXC_CLIENTS, "198.51.100.7", NULL, "helo_spoof deny", NULL,
+	    "cn=caf\xc3\xa9,dc=x");
+	add(&a, RM_L_DENY_SENDERS, "@spam.example", NULL, NULL,
+	    "554 5.7.1 go \\ away", NULL);
+	add(&a, RM_L_TRUSTED_NETWORKS, "10.0.0.0/33", NULL, NULL, NULL,
+	    "cn=bad,dc=x");
+	rm_ldapdata_sort(&a);
+	CHECK(a.d_recs[0].r_list == RM_L_LOCAL_DOMAINS, "sorted by list");
+
+	fd = mkstemp(path);
+	CHECK(fd >= 0, "mkstemp");
+	close(fd);
+	CHECK(rm_ldapdata_save(&a, path, err, sizeof(err)) == 0, "save: %s",
+	      err);
+	CHECK(rm_ldapdata_load(&b, path, err, sizeof(err)) == 0, "load: %s",
+	      err);
+	rm_ldapdata_sort(&b);
+	CHECK(rm_ldapdata_equal(&a, &b), "round trip keeps every byte");
+	c = b;
+	c.d_n--;
+	CHECK(!rm_ldapdata_equal(&a, &c), "a missing record differs");
+	memset(&c, 0, sizeof(c)); /* it shared b's records */
+
+	/* a truncated file (no end line) and a foreign file are refused */
+	fp = fopen(path, "w");
+	fprintf(fp, "relaymilter-ldap-cache 1\nlocal_domains\texample.com"
+	            "\t\\-\t\\-\t\\-\t\\-\t\\-\n");
+	fclose(fp);
+	CHECK(rm_ldapdata_load(&c, path, err, sizeof(err)) != 0 &&
+	          strstr(err, "truncated") != NULL,
+	      "truncated: %s", err);
+	fp = fopen(path, "w");
+	fprintf(fp, "something else\n");
+	fclose(fp);
+	CHECK(rm_ldapdata_load(&c, path, err, sizeof(err)) != 0,
+	      "foreign file");
+	fp = fopen(path, "w");
+	fprintf(fp, "relaymilter-ldap-cache 1\nnot_a_list\tx\t\\-\t\\-\t\\-"
+	            "\t\\-\t\\-\nend 1\n");
+	fclose(fp);
+	CHECK(rm_ldapdata_load(&c, path, err, sizeof(err)) != 0,
+	      "unknown list");
+	unlink(path);
+
+	/* the bad CIDR is skipped and reported; the others apply */
+	rs = rm_ruleset_new("test");
+	warnings = 0;
+	skipped = rm_ldapdata_apply(&b, rs, count_warn, NULL);
+	CHECK(skipped == 1 && warnings == 1, "skipped %zu warnings %d", skipped,
+	      warnings);
+	CHECK(rm_ruleset_finish(rs) == 0, "finish");
+	CHECK(
+	    rm_domset_lookup(rs->rs_lists.l_local_domains, "example.com", NULL),
+	    "local domain applied");
+	rm_ruleset_release(rs);
+	rm_ldapdata_clear(&a);
+	rm_ldapdata_clear(&b);
+	return check_done();
+}
