@@ -239,13 +239,43 @@ else
 fi
 kill -CONT "$LD_PID"
 
+# ---- mapping onto an existing directory ---------------------------------------
+MCONF=$TB_STATE/mapped.conf
+cat >"$MCONF" <<CONF
+hostnames = [ "mx.example.com" ];
+ldap = {
+	uri = "$LD_URI";
+	base = "dc=example,dc=com";
+	bind_dn = "cn=relaymilter,ou=services,dc=example,dc=com";
+	bind_password_file = "$SECRET";
+	lists = {
+		local_domains = { base = "ou=domains,dc=example,dc=com";
+			filter = "(objectClass=domainRelatedObject)";
+			attr = "associatedDomain"; };
+	};
+	senders = { base = "ou=people,dc=example,dc=com";
+		filter = "(&(objectClass=inetOrgPerson)(uid=%s))"; attrs = "mail"; };
+};
+CONF
+rc=0
+out=$("$BIN" check -c "$MCONF" --client 203.0.113.9 --from a@remote.test \
+	--rcpt u@other.mapped.example --rcpt u@example.com 2>&1) || rc=$?
+case $out in
+*'<u@other.mapped.example> continue - rule=local_domains entry="other.mapped.example" (ldap:dc=mapped,ou=domains,dc=example,dc=com)'*'<u@example.com> reject'*)
+	ok "associatedDomain mapped onto local_domains; nothing else read" ;;
+*) not_ok "associatedDomain mapped onto local_domains" "exit $rc: $out" ;;
+esac
+
 # ---- the daemon behind Postfix while the directory changes -----------------------
 tb_pf_init
 tb_pf_apply "$SRC/contrib/postfix/main.cf.authority"
 tb_pf_conf 'mynetworks = 127.0.0.1/32'
 mapfile -t OPTS < <(awk '/^smtp[ \t]/ { on = 1; next } /^[^ \t]/ { on = 0 } on && /^[ \t]+-o / { print }' \
 	"$SRC/contrib/postfix/master.cf.authority")
-tb_pf_listen '127.0.0.1:2525 inet n - n - - smtpd' "${OPTS[@]}"
+tb_pf_listen '127.0.0.1:2525 inet n - n - - smtpd' "${OPTS[@]}" \
+	'  -o milter_macro_daemon_name=mx' \
+	'127.0.0.1:2587 inet n - n - - smtpd' "${OPTS[@]}" \
+	'  -o milter_macro_daemon_name=submission' 
 # the test domain of the testbed is ours, via LDAP like the rest
 ld_modify <<'LDIF'
 dn: cn=testbed,ou=relaymilter,dc=example,dc=com
@@ -310,6 +340,37 @@ dn: cn=client9,ou=relaymilter,dc=example,dc=com
 changetype: delete
 LDIF
 flips "slapd back, entry deleted: refused, no restart needed" 550
+
+# on-demand sender lookups from the daemon (SASL user alice@testbed.test)
+auth_code() { # auth_code SENDER: the RCPT reply of an authenticated relay
+	tb_smtp "$OUT" --server 127.0.0.1 --port 2587 --local-interface 127.0.0.9 \
+		--helo client.example -a PLAIN -au alice@testbed.test -ap secret \
+		--from "$1" --to user@remote.test
+	awk '$1 == "RCPT" { print $2; exit }' "$OUT"
+}
+ld_modify <<'LDIF'
+dn: cn=testbed-licensed,ou=relaymilter,dc=example,dc=com
+changetype: add
+objectClass: relayMilterRule
+cn: testbed-licensed
+relayMilterList: licensed_senders
+relayMilterValue: testbed.test
+LDIF
+sleep 2
+code=$(auth_code alice@testbed.test)
+if [ "$code" = 250 ]; then ok "daemon: AUTH alice, her own sender (looked up): relays"; else
+	not_ok "daemon: AUTH alice, her own sender (looked up): relays" "$code: $(cat "$OUT")"
+fi
+code=$(auth_code bob@testbed.test)
+if [ "$code" = 553 ]; then ok "daemon: AUTH alice, someone else's sender: 553"; else
+	not_ok "daemon: AUTH alice, someone else's sender: 553" "$code"
+fi
+kill -STOP "$LD_PID"
+code=$(auth_code alice@testbed.test)
+if [ "$code" = 250 ]; then ok "daemon: slapd frozen, the cached lookup answers"; else
+	not_ok "daemon: slapd frozen, the cached lookup answers" "$code"
+fi
+kill -CONT "$LD_PID"
 check "the daemon logged that LDAP was down" grep -q "LDAP unavailable" "$TB_MILTER_LOG"
 check "the daemon logged that LDAP is back" grep -q "LDAP is back" "$TB_MILTER_LOG"
 tb_milter_stop TERM
