@@ -661,7 +661,7 @@ conf_ldap(struct conf_ctx *cx, const config_setting_t *g)
 		return conf_error(cx, g, "out of memory");
 	rm_ldap_conf_free(cx->cx_rs->rs_ldap);
 	cx->cx_rs->rs_ldap = lc;
-	lc->lc_timeout = 5;
+	lc->lc_timeout = 3;
 	lc->lc_refresh = 60;
 	snprintf(origin, sizeof(origin), "%s:%u", cx->cx_path,
 	         w ? config_setting_source_line(w) : 0);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <ldap.h>
 
@@ -44,16 +45,53 @@ rm_ldap_escape(const char *v, size_t vlen, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * A deadline for a whole operation (on-demand lookups: the MTA is
+ * waiting), or none (a background fetch: each step gets ldap.timeout).
+ */
+struct deadline {
+	int dl_set;
+	struct timespec dl_at; /* CLOCK_MONOTONIC */
+};
+
+/* step_tv - the time one step may take: ldap.timeout, or what is left. */
+static int
+step_tv(const struct rm_ldap_conf *lc, const struct deadline *dl,
+        struct timeval *tv)
+{
+	struct timespec now;
+	long long ms;
+
+	tv->tv_sec = lc->lc_timeout;
+	tv->tv_usec = 0;
+	if (dl == NULL || !dl->dl_set)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(dl->dl_at.tv_sec - now.tv_sec) * 1000 +
+	     (dl->dl_at.tv_nsec - now.tv_nsec) / 1000000;
+	if (ms <= 0)
+		return -1;
+	if (ms < (long long)lc->lc_timeout * 1000) {
+		tv->tv_sec = (time_t)(ms / 1000);
+		tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	}
+	return 0;
+}
+
 /* connect_one - an initialised, (TLS-)secured, bound handle, or NULL. */
 static LDAP *
-connect_one(const struct rm_ldap_conf *lc, const char *uri, char *err,
-            size_t errlen)
+connect_one(const struct rm_ldap_conf *lc, const char *uri,
+            const struct deadline *dl, char *err, size_t errlen)
 {
-	struct timeval tv = {lc->lc_timeout, 0};
+	struct timeval tv;
 	struct berval cred;
 	int v3 = LDAP_VERSION3, rc, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
 	LDAP *ld;
 
+	if (step_tv(lc, dl, &tv) != 0) {
+		snprintf(err, errlen, "%s: deadline passed", uri);
+		return NULL;
+	}
 	if ((rc = ldap_initialize(&ld, uri)) != LDAP_SUCCESS) {
 		snprintf(err, errlen, "%s: %s", uri, ldap_err2string(rc));
 		return NULL;
@@ -79,6 +117,12 @@ connect_one(const struct rm_ldap_conf *lc, const char *uri, char *err,
 		ldap_unbind_ext_s(ld, NULL, NULL);
 		return NULL;
 	}
+	if (step_tv(lc, dl, &tv) != 0) {
+		snprintf(err, errlen, "%s: deadline passed", uri);
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return NULL;
+	}
+	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
 	cred.bv_val = lc->lc_bind_password ? lc->lc_bind_password : "";
 	cred.bv_len = strlen(cred.bv_val);
 	rc = ldap_sasl_bind_s(ld, lc->lc_bind_dn ? lc->lc_bind_dn : "",
@@ -95,13 +139,15 @@ connect_one(const struct rm_ldap_conf *lc, const char *uri, char *err,
 
 /* connect_any - the first URI that works; err keeps the last failure. */
 static LDAP *
-connect_any(const struct rm_ldap_conf *lc, char *err, size_t errlen)
+connect_any(const struct rm_ldap_conf *lc, const struct deadline *dl, char *err,
+            size_t errlen)
 {
 	size_t i;
 	LDAP *ld;
 
 	for (i = 0; i < lc->lc_nuris; i++)
-		if ((ld = connect_one(lc, lc->lc_uris[i], err, errlen)) != NULL)
+		if ((ld = connect_one(lc, lc->lc_uris[i], dl, err, errlen)) !=
+		    NULL)
 			return ld;
 	return NULL;
 }
@@ -249,7 +295,7 @@ rm_ldap_fetch(const struct rm_ldap_conf *lc, struct rm_ldapdata *out,
 	int l;
 
 	memset(out, 0, sizeof(*out));
-	if ((ld = connect_any(lc, err, errlen)) == NULL)
+	if ((ld = connect_any(lc, NULL, err, errlen)) == NULL)
 		return -1;
 	for (l = 0; l < RM_L__COUNT; l++) {
 		if (lc->lc_maps[l].lm_filter == NULL)
@@ -313,17 +359,21 @@ expand_filter(const char *tmpl, char c, const char *v, char *out, size_t len)
 
 /* collect - search and add every value of the attributes to out. */
 static int
-collect(LDAP *ld, const struct rm_ldap_conf *lc, const char *filter,
-        char **attrs, struct rm_owned *out, char ***dns, size_t *ndn, char *err,
-        size_t errlen)
+collect(LDAP *ld, const struct rm_ldap_conf *lc, const struct deadline *dl,
+        const char *filter, char **attrs, struct rm_owned *out, char ***dns,
+        size_t *ndn, char *err, size_t errlen)
 {
 	const struct rm_ldap_senders *ls = lc->lc_senders;
-	struct timeval tv = {lc->lc_timeout, 0};
+	struct timeval tv;
 	LDAPMessage *res = NULL, *e;
 	struct berval **v;
 	size_t a, i;
 	int rc;
 
+	if (step_tv(lc, dl, &tv) != 0) {
+		snprintf(err, errlen, "sender lookup: deadline passed");
+		return -1;
+	}
 	rc = ldap_search_ext_s(ld, ls->ls_base ? ls->ls_base : lc->lc_base,
 	                       LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL,
 	                       &tv, 1000, &res);
@@ -370,6 +420,7 @@ rm_ldap_senders(const struct rm_ldap_conf *lc, const char *login,
 	const struct rm_ldap_senders *ls = lc->lc_senders;
 	char filter[4096], *gattrs[2], **dns = NULL, *none[] = {NULL};
 	size_t ndn = 0, i;
+	struct deadline dl;
 	LDAP *ld;
 	int rc = 0;
 
@@ -384,12 +435,16 @@ rm_ldap_senders(const struct rm_ldap_conf *lc, const char *login,
 		out->o_state = RM_NOTFOUND;
 		return;
 	}
-	if ((ld = connect_any(lc, err, errlen)) == NULL) {
+	/* the MTA is waiting: the whole lookup gets ldap.timeout */
+	dl.dl_set = 1;
+	clock_gettime(CLOCK_MONOTONIC, &dl.dl_at);
+	dl.dl_at.tv_sec += lc->lc_timeout;
+	if ((ld = connect_any(lc, &dl, err, errlen)) == NULL) {
 		out->o_state = RM_LOOKUP_ERROR;
 		return;
 	}
-	rc = collect(ld, lc, filter, ls->ls_nattrs ? ls->ls_attrs : none, out,
-	             &dns, &ndn, err, errlen);
+	rc = collect(ld, lc, &dl, filter, ls->ls_nattrs ? ls->ls_attrs : none,
+	             out, &dns, &ndn, err, errlen);
 	gattrs[0] = ls->ls_group_attr;
 	gattrs[1] = NULL;
 	for (i = 0; rc == 0 && ls->ls_group_filter != NULL && i < ndn; i++) {
@@ -397,7 +452,7 @@ rm_ldap_senders(const struct rm_ldap_conf *lc, const char *login,
 		    expand_filter(ls->ls_group_filter, 'd', dns[i], filter,
 		                  sizeof(filter)) != 0)
 			continue;
-		rc = collect(ld, lc, filter, gattrs, out, NULL, NULL, err,
+		rc = collect(ld, lc, &dl, filter, gattrs, out, NULL, NULL, err,
 		             errlen);
 	}
 	for (i = 0; i < ndn; i++)
