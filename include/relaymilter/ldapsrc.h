@@ -2,8 +2,9 @@
  * ldapsrc.h - reading policy data from LDAP (the only user of libldap).
  *
  * Every step has a time limit (ldap.timeout, for the network and for each
- * operation), and an on-demand lookup as a whole too: the MTA is waiting; TLS, when asked for, fails closed; URIs are tried in
- * order until one works.  Nothing here keeps a connection between calls.
+ * operation), and an on-demand lookup as a whole too: the MTA is waiting; TLS,
+ * when asked for, fails closed; URIs are tried in order until one works.
+ * Nothing here keeps a connection between calls.
  */
 #ifndef RM_LDAPSRC_H
 #define RM_LDAPSRC_H
