@@ -44,6 +44,10 @@ for tool in swaks saslpasswd2 unshare ip ss; do
 		exit 1
 	fi
 done
+if ! perl -MIO::Socket::INET6 -e 1 2>/dev/null; then
+	echo "not ok - prerequisites (swaks needs IO::Socket::INET6 for IPv6: contrib/install-deps test)"
+	exit 1
+fi
 if [ ! -x "$BIN" ]; then
 	echo "not ok - prerequisites ($BIN is not an executable)"
 	exit 1

@@ -375,5 +375,26 @@ check "the daemon logged that LDAP was down" grep -q "LDAP unavailable" "$TB_MIL
 check "the daemon logged that LDAP is back" grep -q "LDAP is back" "$TB_MILTER_LOG"
 tb_milter_stop TERM
 
+# a restart while slapd is down: the daemon starts from its cache file
+ld_stop
+n0=$(wc -l <"$TB_MILTER_LOG")
+if tb_milter_start "$BIN" "$LCONF"; then
+	check "restart, slapd down: says it uses the last known good data" \
+		eval 'tail -n +$((n0 + 1)) "$TB_MILTER_LOG" | grep -q "using the last known good LDAP data"'
+	code=$(relay_code)
+	if [ "$code" = 550 ]; then ok "restart, slapd down: the cached policy refuses a relay ($code)"; else
+		not_ok "restart, slapd down: the cached policy refuses a relay" "$code"
+	fi
+	tb_smtp "$OUT" --server 127.0.0.1 --port 2525 --local-interface 127.0.0.9 \
+		--helo client.example --from a@remote.example --to user@testbed.test
+	code=$(awk '$1 == "RCPT" { print $2; exit }' "$OUT")
+	if [ "$code" = 250 ]; then ok "restart, slapd down: a cached local domain is accepted ($code)"; else
+		not_ok "restart, slapd down: a cached local domain is accepted" "$code: $(cat "$OUT")"
+	fi
+	tb_milter_stop TERM
+else
+	not_ok "restart, slapd down: the daemon starts" "$(tail -3 "$TB_MILTER_LOG")"
+fi
+
 echo "# $NFAIL failed"
 [ "$NFAIL" -eq 0 ]
