@@ -164,6 +164,29 @@ owned(struct rm_session *s, const char *login)
 	return &s->s_owned;
 }
 
+/*
+ * our_address - the address the client connected to.  Sendmail's
+ * {if_addr} is that address (Sendmail leaves it out for loopback); its
+ * {daemon_addr} is the daemon's Addr=, which for a wildcard listener is
+ * 0.0.0.0 or :: and says nothing.  Postfix sends no {if_addr} and gives
+ * the connection's own address as {daemon_addr}.
+ */
+static bool
+our_address(SMFICTX *ctx, struct rm_ip *ip)
+{
+	static const struct rm_ip any6,
+	    any4 = {.ip_b = {[10] = 0xff, [11] = 0xff}};
+	const char *v;
+
+	if ((v = macro(ctx, "{if_addr}")) != NULL && rm_ip_parse(v, ip) == 0)
+		return true;
+	if ((v = macro(ctx, "{daemon_addr}")) == NULL ||
+	    rm_ip_parse(v, ip) != 0)
+		return false;
+	return memcmp(ip, &any4, sizeof(*ip)) != 0 &&
+	       memcmp(ip, &any6, sizeof(*ip)) != 0;
+}
+
 static sfsistat
 mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -188,10 +211,9 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if (f0 & SMFIF_SETSYMLIST) {
 		/* everything the engine or the log line uses, per stage */
 		*pf0 |= SMFIF_SETSYMLIST;
-		if (smfi_setsymlist(
-		        ctx, SMFIM_CONNECT,
-		        "j _ {daemon_name} {daemon_addr} {client_addr} "
-		        "{client_name}") != MI_SUCCESS ||
+		if (smfi_setsymlist(ctx, SMFIM_CONNECT,
+		                    "j _ {daemon_name} {daemon_addr} {if_addr} "
+		                    "{client_name}") != MI_SUCCESS ||
 		    smfi_setsymlist(
 		        ctx, SMFIM_ENVFROM,
 		        "i {auth_authen} {auth_type} {mail_addr}") !=
@@ -210,7 +232,6 @@ static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct rm_session *s = smfi_getpriv(ctx);
-	const char *v;
 
 	/* a connection reused after QUIT_NC comes here again */
 	if (s != NULL)
@@ -231,14 +252,14 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 
 		memcpy(s->s_client.ip_b, &sin6->sin6_addr, 16);
 		s->s_have_client = true;
-	} else if ((v = macro(ctx, "{client_addr}")) != NULL &&
-	           rm_ip_parse(v, &s->s_client) == 0) {
-		/* no socket address (e.g. Sendmail -bs): the macro if sane */
-		s->s_have_client = true;
 	}
-	if ((v = macro(ctx, "{daemon_addr}")) != NULL &&
-	    rm_ip_parse(v, &s->s_daemon) == 0)
-		s->s_have_daemon = true;
+	/*
+	 * No socket address: the client address is unknown, whatever
+	 * {client_addr} says.  Sendmail -bs is such a session (it sends
+	 * {client_addr} "0"), and there a local user may set macros on the
+	 * command line (-oM): such a session is never trusted.
+	 */
+	s->s_have_daemon = our_address(ctx, &s->s_daemon);
 	if (!set_str(&s->s_client_name, host) ||
 	    !set_str(&s->s_listener, macro(ctx, "{daemon_name}")))
 		s->s_oom = true;

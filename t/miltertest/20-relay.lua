@@ -75,11 +75,26 @@ T.session({ ip = "unspec", host = "unknown",
 T.session({ ip = "unspec", host = "unknown", auth = "alice" }, {
 	{ "<user@remote.test>", "continue", "unknown address but authenticated: continues" },
 })
--- no socket address (Sendmail -bs style): the {client_addr} macro is used
+-- no socket address (Sendmail -bs): the client is unknown, whatever
+-- {client_addr} says (a local user can set it with -oM)
 T.session({ ip = "unspec", host = "localhost", macros = { "{client_addr}", "192.0.2.5" } }, {
-	{ "<user@remote.test>", "continue", "no sockaddr, {client_addr}=192.0.2.5: trusted" },
+	{ "<user@remote.test>", "tempfail", "no sockaddr, {client_addr}=192.0.2.5 (trusted): still 451" },
 })
-T.session({ ip = "unspec", host = "localhost", macros = { "{client_addr}", "203.0.113.9" } }, {
-	{ "<user@remote.test>", "reject", "no sockaddr, {client_addr}=203.0.113.9: rejected" },
+T.session({ ip = "unspec", host = "localhost", macros = { "{client_addr}", "0" } }, {
+	{ "<user@remote.test>", "tempfail", "Sendmail -bs, {client_addr}=0: remote 451" },
+})
+-- our address: Sendmail's {if_addr}, else {daemon_addr} unless a wildcard
+T.session({ ip = "203.0.113.9", macros = { "{if_addr}", "198.51.100.1", "{daemon_addr}", "0.0.0.0" } }, {
+	{ "<user@[198.51.100.1]>", "continue", "{if_addr}: our address literal is local" },
+	{ "<user@[0.0.0.0]>", "reject", "{daemon_addr}=0.0.0.0 is not our address" },
+})
+T.session({ ip = "203.0.113.9", macros = { "{daemon_addr}", "0.0.0.0" } }, {
+	{ "<user@[0.0.0.0]>", "reject", "wildcard {daemon_addr} alone: not our address" },
+})
+T.session({ ip = "203.0.113.9", macros = { "{daemon_addr}", "::" } }, {
+	{ "<user@[IPv6:::]>", "reject", "wildcard {daemon_addr} :: alone: not our address" },
+})
+T.session({ ip = "203.0.113.9", macros = { "{daemon_addr}", "198.51.100.2" } }, {
+	{ "<user@[198.51.100.2]>", "continue", "{daemon_addr} without {if_addr}: our address literal" },
 })
 T.done()

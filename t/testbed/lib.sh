@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# t/testbed/lib.sh - a throwaway Postfix (plus relaymilter) on loopback, for
-# the end-to-end tests.  Sourced by bash scripts; see t/testbed/README.
+# t/testbed/lib.sh - a throwaway Postfix or Sendmail (plus relaymilter) on
+# loopback, for the end-to-end tests.  Sourced by bash scripts; see t/testbed/README.
 #
 #   tb_enter_ns "$0" "$@"     re-run the calling script in fresh network, UTS,
 #                             PID and mount namespaces (root only); returns
@@ -13,6 +13,13 @@
 #   tb_pf_apply FILE          every "key = value" line of a main.cf snippet
 #   tb_pf_listen LINE ...     master.cf = internal services + these lines
 #   tb_pf_start / tb_pf_stop
+#   tb_sm_have                the unpacked Sendmail is there
+#   tb_sm_init SNIPPET ...    test.cf from sendmail/test.mc.in + these .mc
+#   tb_sm_sasl                Cyrus SASL for Sendmail (sasldb; needs the
+#                             private mount namespace)
+#   tb_sm ARGS / tb_sm_cmd    run the unpacked sendmail with test.cf / its
+#                             command line
+#   tb_sm_start PORT ... / tb_sm_stop   the daemon (-bd)
 #   tb_milter_start BIN CONF  relaymilter -f on $TB_MILTER_SOCK, log to
 #                             $TB_MILTER_LOG; tb_milter_stop [TERM|KILL]
 #   tb_smtp OUT SWAKS-ARGS    one SMTP session with swaks; OUT gets the
@@ -31,6 +38,10 @@ TB_MILTER_PID=
 # shellcheck disable=SC2034 # read by the sourcing script
 TB_MILTER_RC=
 TB_PF_STARTED=0
+# Sendmail is unpacked, not installed (it conflicts with postfix):
+# contrib/install-deps test puts it here.
+TB_SM_ROOT=${RM_TEST_CACHE:-/var/cache/relaymilter-test}/sendmail/root
+TB_SM_STARTED=0
 
 tb_log() { printf '# %s\n' "$*" >&2; }
 
@@ -42,6 +53,7 @@ tb_enter_ns() {
 	# PID namespace: nothing can be left behind.  --kill-child: if we are
 	# killed (ctest timeout), the kernel tears the namespace down too.
 	if unshare -n -u -p -m -f --kill-child --mount-proc true 2>/dev/null; then
+		export TB_NS_MOUNT=1 # a private mount namespace (tb_sm_sasl)
 		exec unshare -n -u -p -m -f --kill-child --mount-proc -- \
 			bash "$script" "$@" </dev/null
 	fi
@@ -78,12 +90,14 @@ tb_state_init() {
 	TB_PFC=$TB_PF/etc
 	TB_MAILLOG=$TB_PF/log/maillog
 	TB_MILTER_LOG=$TB_RUN/milter.log
+	TB_SM=$TB_STATE/sm
 	mkdir -p "$TB_RUN"
 	export TB_STATE
 }
 
 tb_cleanup() {
 	tb_pf_stop
+	tb_sm_stop
 	[ -n "$TB_MILTER_PID" ] && tb_milter_stop KILL
 	if [ -n "${TB_STATE:-}" ] && [ -d "$TB_STATE" ]; then
 		if [ "${TB_KEEP:-0}" = 1 ]; then
@@ -180,7 +194,89 @@ tb_pf_stop() {
 		tb_pf_running && postfix -c "$TB_PFC" abort >/dev/null 2>&1
 	fi
 	TB_PF_STARTED=0
+# Sendmail is unpacked, not installed (it conflicts with postfix):
+# contrib/install-deps test puts it here.
+TB_SM_ROOT=${RM_TEST_CACHE:-/var/cache/relaymilter-test}/sendmail/root
+TB_SM_STARTED=0
 	return 0
+}
+
+tb_sm_have() { [ -x "$TB_SM_ROOT/usr/libexec/sendmail/sendmail" ]; }
+
+# tb_sm_init SNIPPET...: $TB_SM/etc/test.cf from the template, with the
+# snippet files (.mc lines) in place of its @SITE@ line.  Queue, pid file
+# and aliases live in $TB_SM.
+tb_sm_init() {
+	local f
+	mkdir -p "$TB_SM/etc" "$TB_SM/run" "$TB_SM/mqueue"
+	chmod 700 "$TB_SM/mqueue"
+	cp "$TB_DIR/sendmail/aliases" "$TB_DIR/sendmail/service.switch" "$TB_SM/etc/"
+	for f in "$@"; do cat "$f"; done >"$TB_SM/etc/site.mc"
+	sed -e "s#@STATE@#$TB_STATE#g" -e "s#@ROOT@#$TB_SM_ROOT#g" \
+		-e "/^@SITE@\$/{r $TB_SM/etc/site.mc" -e 'd;}' \
+		"$TB_DIR/sendmail/test.mc.in" >"$TB_SM/etc/test.mc"
+	m4 -D_CF_DIR_="$TB_SM_ROOT/usr/share/sendmail/cf/" \
+		"$TB_SM_ROOT/usr/share/sendmail/cf/m4/cf.m4" "$TB_SM/etc/test.mc" \
+		>"$TB_SM/etc/test.cf" 2>"$TB_SM/etc/m4.err" || {
+		tb_log "m4 failed:"
+		cat "$TB_SM/etc/m4.err" >&2
+		return 1
+	}
+}
+
+# tb_sm_cmd: the command line that runs the unpacked sendmail with test.cf
+# (for swaks --pipe).  libwrap.so.0 comes from the unpacked libwrap0
+# (LD_LIBRARY_PATH works because install-deps cleared the setgid bit).
+tb_sm_cmd() {
+	local lib
+	lib=$(dirname "$(echo "$TB_SM_ROOT"/usr/lib/*/libwrap.so.0)")
+	echo "env LD_LIBRARY_PATH=$lib $TB_SM_ROOT/usr/libexec/sendmail/sendmail -C $TB_SM/etc/test.cf"
+}
+
+# tb_sm ARGS...: run it
+# shellcheck disable=SC2046 # the paths hold no blanks
+tb_sm() { $(tb_sm_cmd) "$@"; }
+
+# tb_sm_sasl: Cyrus SASL for Sendmail, sasldb with alice@testbed.test and
+# bob@testbed.test (password "secret").  Sendmail reads Sendmail.conf from
+# the SASL library's own directories only, so a copy of the plugin
+# directory with Sendmail.conf in it is mounted over the real one: only
+# inside the private mount namespace (tb_enter_ns), never on the host.
+tb_sm_sasl() {
+	local d=$TB_SM/sasl2 plugins u
+	[ "${TB_NS_MOUNT:-0}" = 1 ] || return 1
+	plugins=$(dirname "$(echo /usr/lib/*/sasl2/libsasldb.so)")
+	[ -d "$plugins" ] || return 1
+	mkdir -p "$d"
+	cp -a "$plugins/." "$d/"
+	printf '%s\n' 'pwcheck_method: auxprop' 'auxprop_plugin: sasldb' \
+		"sasldb_path: $d/sasldb2" 'mech_list: PLAIN LOGIN' >"$d/Sendmail.conf"
+	for u in alice bob; do
+		printf secret | saslpasswd2 -p -f "$d/sasldb2" -c -u testbed.test "$u" || return 1
+	done
+	mount --bind "$d" "$plugins"
+}
+
+# tb_sm_start PORT...: the daemon; waits for its listeners
+tb_sm_start() {
+	local p
+	tb_sm -bd -odq || return 1
+	TB_SM_STARTED=1
+	for p in "$@"; do tb_wait_port "$p" || return 1; done
+}
+
+tb_sm_stop() {
+	local pid _
+	[ "$TB_SM_STARTED" = 1 ] || return 0
+	TB_SM_STARTED=0
+	pid=$(head -1 "$TB_SM/run/sendmail.pid" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 100); do
+		tb_alive "$pid" || return 0
+		sleep 0.05
+	done
+	kill -s KILL "$pid" 2>/dev/null || true
 }
 
 # tb_milter_start BIN CONFIG: relaymilter in the foreground, stderr to the
