@@ -1,11 +1,24 @@
-# common.sh - shell helpers for t/miltertest/run.sh and t/daemon/run.sh.
+# common.sh - shell helpers for t/miltertest/run.sh and t/daemon/*.sh.
 # Sourced after "set -eu"; the caller sets BIN (the relaymilter binary) and
-# TMPD (its private temporary directory, short: unix socket paths are
-# limited to 107 bytes).
+# calls t_begin for TMPD (its private temporary directory, short: unix
+# socket paths are limited to 107 bytes).
 MT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T_PASS=0
 T_FAIL=0
 T_PIDS=""
+
+# t_begin PREFIX: no stdin; TMPD=/tmp/PREFIX.XXXXXX; at exit, stop every
+# process we started and remove TMPD
+t_begin() {
+	exec </dev/null
+	TMPD=$(mktemp -d "/tmp/$1.XXXXXX")
+	trap t_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+}
+t_cleanup() {
+	kill_all
+	rm -rf "$TMPD"
+}
 
 ok() { echo "ok - $1"; T_PASS=$((T_PASS + 1)); }
 notok() { echo "not ok - $1"; T_FAIL=$((T_FAIL + 1)); }
