@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <grp.h>
 #include <sys/stat.h>
 
 #include <libconfig.h>
@@ -60,7 +61,8 @@ struct conf_key {
 };
 
 static conf_handler conf_ldap;
-static conf_handler conf_socket, conf_log_level, conf_replies, conf_mode_key,
+static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
+    conf_pid_file, conf_log_level, conf_replies, conf_mode_key,
     conf_require_auth, conf_checks_key, conf_list, conf_sender_logins,
     conf_exceptions, conf_deny, conf_listeners;
 
@@ -68,6 +70,10 @@ static conf_handler conf_socket, conf_log_level, conf_replies, conf_mode_key,
 #define GROUP "a group { ... }"
 static const struct conf_key conf_keys[] = {
     {"socket", CONFIG_TYPE_STRING, conf_socket, "a string", -1, 0},
+    {"socket_mode", CONFIG_TYPE_STRING, conf_socket_mode,
+     "an octal string such as \"0660\"", -1, 0},
+    {"socket_group", CONFIG_TYPE_STRING, conf_socket_group, "a string", -1, 0},
+    {"pid_file", CONFIG_TYPE_STRING, conf_pid_file, "a string", -1, 0},
     {"log_level", CONFIG_TYPE_STRING, conf_log_level, "a string", -1, 0},
     {"hostnames", CONFIG_TYPE_ARRAY, conf_list, LIST, RM_L_HOSTNAMES, 1},
     {"local_domains", CONFIG_TYPE_ARRAY, conf_list, LIST, RM_L_LOCAL_DOMAINS,
@@ -135,6 +141,17 @@ conf_where(const config_setting_t *s)
 	return s;
 }
 
+/* conf_set_str - *dst becomes a copy of v (a later key wins). */
+static int
+conf_set_str(struct conf_ctx *cx, const config_setting_t *s, char **dst,
+             const char *v)
+{
+	free(*dst);
+	if ((*dst = strdup(v)) == NULL)
+		return conf_error(cx, s, "out of memory");
+	return 0;
+}
+
 static int
 conf_socket(struct conf_ctx *cx, const config_setting_t *s)
 {
@@ -143,10 +160,56 @@ conf_socket(struct conf_ctx *cx, const config_setting_t *s)
 
 	if (rm_conf_socket_check(v, err, sizeof(err)) != 0)
 		return conf_error(cx, s, "socket \"%s\": %s", v, err);
-	free(cx->cx_rs->rs_socket);
-	if ((cx->cx_rs->rs_socket = strdup(v)) == NULL)
-		return conf_error(cx, s, "out of memory");
+	return conf_set_str(cx, s, &cx->cx_rs->rs_socket, v);
+}
+
+/* conf_socket_mode - "0660": the permissions of a unix socket. */
+static int
+conf_socket_mode(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	char *end;
+	long m;
+
+	errno = 0;
+	m = strtol(v, &end, 8);
+	if (*v < '0' || *v > '7' || *end != '\0' || errno != 0 || m < 0 ||
+	    m > 0777)
+		return conf_error(cx, s,
+		                  "socket_mode \"%s\": expected octal "
+		                  "permissions such as \"0660\"",
+		                  v);
+	if ((m & 0600) != 0600)
+		return conf_error(cx, s,
+		                  "socket_mode \"%s\": the owner needs read "
+		                  "and write (0600)",
+		                  v);
+	cx->cx_rs->rs_socket_mode = (int)m;
 	return 0;
+}
+
+/* conf_socket_group - a group that exists: name or number. */
+static int
+conf_socket_group(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	gid_t gid;
+
+	if (rm_conf_group(v, &gid) != 0)
+		return conf_error(cx, s, "socket_group \"%s\": no such group",
+		                  v);
+	return conf_set_str(cx, s, &cx->cx_rs->rs_socket_group, v);
+}
+
+static int
+conf_pid_file(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (*v != '/')
+		return conf_error(cx, s, "pid_file \"%s\": must be absolute",
+		                  v);
+	return conf_set_str(cx, s, &cx->cx_rs->rs_pid_file, v);
 }
 
 static int
@@ -1010,6 +1073,26 @@ conf_type_ok(const struct conf_key *k, const config_setting_t *s)
 	if (k->ck_type == CONF_GROUP_OR_LIST)
 		return t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_LIST;
 	return t == k->ck_type;
+}
+
+int
+rm_conf_group(const char *name, gid_t *gid)
+{
+	struct group *gr;
+	char *end;
+	unsigned long n;
+
+	if ((gr = getgrnam(name)) != NULL) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	errno = 0;
+	n = strtoul(name, &end, 10);
+	if (*name < '0' || *name > '9' || *end != '\0' || errno != 0 ||
+	    n != (unsigned long)(gid_t)n)
+		return -1;
+	*gid = (gid_t)n;
+	return 0;
 }
 
 int

@@ -1,9 +1,11 @@
 /*
  * main.c - relaymilter(8): options, start-up, reload thread, shutdown.
  *
- * Start-up order matters: load and check the config, open the milter
- * socket (as root if need be), daemonize before any thread exists, drop
- * privileges, then start the reload thread and hand over to smfi_main().
+ * Start-up order matters: load and check the config (and read the LDAP
+ * bind password), open the milter socket (as root if need be) and set its
+ * group and mode, daemonize before any thread exists, write the pid file,
+ * drop privileges, then start the reload thread and hand over to
+ * smfi_main().
  * libmilter's own signal thread turns SIGTERM, SIGINT and SIGHUP into a
  * clean stop; SIGUSR1 is ours and means "reload the config".
  */
@@ -32,6 +34,7 @@
 #include "relaymilter/runtime.h"
 
 #define RM_SOCKET_DEFAULT "inet:8894@127.0.0.1"
+#define RM_SOCKET_MODE    0660
 #define EX_USAGE_         64
 #define EX_OSERR_         71
 
@@ -40,12 +43,13 @@ usage(FILE *fp)
 {
 	fprintf(
 	    fp,
-	    "usage: relaymilter [-c CONFIG] [-p SOCKET] [-f] [-u USER] [-n] "
-	    "[-V]\n"
+	    "usage: relaymilter [-c CONFIG] [-p SOCKET] [-P PIDFILE] [-f] "
+	    "[-u USER] [-n] [-V]\n"
 	    "       relaymilter check [-c CONFIG] --client ADDR --rcpt ADDR "
 	    "... [--explain]\n"
 	    "  -c CONFIG  config file (default %s)\n"
 	    "  -p SOCKET  unix:/path or inet:PORT@HOST (overrides \"socket\")\n"
+	    "  -P FILE    write the pid to FILE (overrides \"pid_file\")\n"
 	    "  -f         stay in the foreground, log to stderr\n"
 	    "  -u USER    run as USER after opening the socket\n"
 	    "  -n         check the config and exit (0 valid, 78 not)\n"
@@ -116,28 +120,106 @@ daemonize(void)
 	return 0;
 }
 
-/* drop_privileges - become user (and its groups) for good. */
+/*
+ * socket_perms - the group and mode of the unix socket we just bound.
+ * gid (socket_group) is (gid_t)-1 to keep ours.  Changing the group
+ * needs root or membership of the group.
+ */
 static int
-drop_privileges(const char *user, const char *sockpath)
+socket_perms(const char *path, gid_t gid, int mode)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		rm_log(RM_LOG_ERR, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (gid != (gid_t)-1 && st.st_gid != gid &&
+	    chown(path, (uid_t)-1, gid) != 0) {
+		rm_log(RM_LOG_ERR, "cannot give %s to group %lu: %s", path,
+		       (unsigned long)gid, strerror(errno));
+		return -1;
+	}
+	if (chmod(path, (mode_t)mode) != 0) {
+		rm_log(RM_LOG_ERR, "chmod %04o %s: %s", mode, path,
+		       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * pid_write - write our pid to path, mode 0644, replacing a stale file
+ * (the socket is ours, so no other instance runs).  O_EXCL and
+ * O_NOFOLLOW: never write through a link planted in the directory.
+ */
+static int
+pid_write(const char *path, struct stat *st)
+{
+	char buf[32];
+	int fd, n;
+
+	if (unlink(path) != 0 && errno != ENOENT) {
+		rm_log(RM_LOG_ERR, "pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	          0644);
+	if (fd < 0) {
+		rm_log(RM_LOG_ERR, "pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (fchmod(fd, 0644) != 0 || write(fd, buf, (size_t)n) != n ||
+	    fstat(fd, st) != 0) {
+		rm_log(RM_LOG_ERR, "pid file %s: %s", path, strerror(errno));
+		close(fd);
+		(void)unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* remove_ours - unlink path if it is still the file we made. */
+static void
+remove_ours(const char *path, const struct stat *ours)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && st.st_dev == ours->st_dev &&
+	    st.st_ino == ours->st_ino && unlink(path) != 0)
+		rm_log(RM_LOG_WARNING, "cannot remove %s: %s", path,
+		       strerror(errno));
+}
+
+/*
+ * drop_privileges - become user (and its groups) for good.  The socket
+ * becomes the user's, in group sockgid ((gid_t)-1: the user's group).
+ */
+static int
+drop_privileges(const char *user, const char *sockpath, gid_t sockgid)
 {
 	struct passwd *pw;
 
 	if ((pw = getpwnam(user)) == NULL) {
-		fprintf(stderr, "relaymilter: -u %s: no such user\n", user);
+		rm_log(RM_LOG_ERR, "-u %s: no such user", user);
 		return -1;
 	}
+	if (sockgid == (gid_t)-1)
+		sockgid = pw->pw_gid;
 	/* the socket must stay removable by us at exit */
-	if (sockpath != NULL && chown(sockpath, pw->pw_uid, pw->pw_gid) != 0)
-		fprintf(stderr, "relaymilter: chown %s: %s\n", sockpath,
-		        strerror(errno));
+	if (sockpath != NULL && chown(sockpath, pw->pw_uid, sockgid) != 0)
+		rm_log(RM_LOG_WARNING, "chown %s: %s", sockpath,
+		       strerror(errno));
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
 	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-		fprintf(stderr, "relaymilter: cannot become %s: %s\n", user,
-		        strerror(errno));
+		rm_log(RM_LOG_ERR, "cannot become %s: %s", user,
+		       strerror(errno));
 		return -1;
 	}
 	if (pw->pw_uid != 0 && setuid(0) == 0) {
-		fprintf(stderr, "relaymilter: could regain root after -u\n");
+		rm_log(RM_LOG_ERR, "could regain root after -u");
 		return -1;
 	}
 	return 0;
@@ -215,18 +297,67 @@ reload_thread(void *arg)
 	return NULL;
 }
 
+/* The start-up settings of the file, with -p and -P applied. */
+struct daemon_opts {
+	char *spec;    /* the socket */
+	char *pidfile; /* or NULL */
+	gid_t sockgid; /* socket_group, or (gid_t)-1 */
+	int sockmode;
+};
+
+static void
+daemon_opts_free(struct daemon_opts *o)
+{
+	free(o->spec);
+	free(o->pidfile);
+}
+
+/*
+ * daemon_opts_get - copy the settings out of rs, which is about to go.
+ * 0, or -1 when out of memory or the group has gone since the check.
+ */
 static int
-run_daemon(const char *config, const char *sockopt, int foreground,
-           const char *user)
+daemon_opts_get(struct daemon_opts *o, const struct rm_ruleset *rs,
+                const char *sockopt, const char *pidopt)
+{
+	const char *spec = sockopt         ? sockopt
+	                   : rs->rs_socket ? rs->rs_socket
+	                                   : RM_SOCKET_DEFAULT;
+	const char *pid = pidopt ? pidopt : rs->rs_pid_file;
+
+	memset(o, 0, sizeof(*o));
+	o->sockgid = (gid_t)-1;
+	o->sockmode =
+	    rs->rs_socket_mode >= 0 ? rs->rs_socket_mode : RM_SOCKET_MODE;
+	if (rs->rs_socket_group != NULL &&
+	    rm_conf_group(rs->rs_socket_group, &o->sockgid) != 0) {
+		fprintf(stderr, "relaymilter: socket_group %s: no such group\n",
+		        rs->rs_socket_group);
+		return -1;
+	}
+	if ((o->spec = strdup(spec)) == NULL ||
+	    (pid != NULL && (o->pidfile = strdup(pid)) == NULL)) {
+		fprintf(stderr, "relaymilter: out of memory\n");
+		daemon_opts_free(o);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_daemon(const char *config, const char *sockopt, const char *pidopt,
+           int foreground, const char *user)
 {
 	struct rm_runtime rt;
 	struct rm_ruleset *rs;
+	struct daemon_opts o;
 	const char *spec, *path;
-	char err[1024], *abspath, *sockspec = NULL;
+	char err[1024], *abspath;
 	pthread_t th;
-	struct stat sock_st, st;
+	struct stat sock_st, pid_st;
 	sigset_t set;
-	int rc, level, sock_ours = 0;
+	mode_t mask;
+	int rc, level, sock_ours = 0, pid_ours = 0;
 
 	/*
 	 * Block our signals before anything else, in every thread: SIGUSR1
@@ -251,9 +382,6 @@ run_daemon(const char *config, const char *sockopt, int foreground,
 		return RM_EX_CONFIG;
 	}
 	config = abspath;
-	spec = sockopt         ? sockopt
-	       : rs->rs_socket ? rs->rs_socket
-	                       : RM_SOCKET_DEFAULT;
 	if (sockopt != NULL &&
 	    rm_conf_socket_check(sockopt, err, sizeof(err)) != 0) {
 		fprintf(stderr, "relaymilter: -p %s: %s\n", sockopt, err);
@@ -262,14 +390,21 @@ run_daemon(const char *config, const char *sockopt, int foreground,
 	}
 	level = rs->rs_log_level >= 0 ? rs->rs_log_level : RM_LOG_INFO;
 	rm_log_open("relaymilter", foreground, (enum rm_log_level)level);
-	/* the spec lives in the ruleset, which is about to go */
-	spec = sockspec = strdup(spec);
+	if (pidopt != NULL && *pidopt != '/') {
+		fprintf(stderr, "relaymilter: -P %s: must be absolute\n",
+		        pidopt);
+		rm_ruleset_release(rs);
+		free(abspath);
+		return EX_USAGE_;
+	}
+	/* the settings live in the ruleset, which is about to go */
+	rc = daemon_opts_get(&o, rs, sockopt, pidopt);
 	rm_ruleset_release(rs);
-	if (spec == NULL) {
-		fprintf(stderr, "relaymilter: out of memory\n");
+	if (rc != 0) {
 		free(abspath);
 		return EX_OSERR_;
 	}
+	spec = o.spec;
 
 	memset(&rt, 0, sizeof(rt));
 	rt.rt_config_path = config;
@@ -280,7 +415,7 @@ run_daemon(const char *config, const char *sockopt, int foreground,
 	    RM_SRC_NEW) {
 		fprintf(stderr, "%s\n", err);
 		rm_source_free(&rt.rt_source);
-		free(sockspec);
+		daemon_opts_free(&o);
 		free(abspath);
 		return RM_EX_CONFIG;
 	}
@@ -294,21 +429,31 @@ run_daemon(const char *config, const char *sockopt, int foreground,
 		        spec);
 		goto out;
 	}
-	if (smfi_setconn(sockspec) != MI_SUCCESS ||
-	    rm_mlfi_register(&rt) != 0 || smfi_opensocket(1) != MI_SUCCESS) {
+	/* a unix socket is born 0600, until socket_perms() */
+	mask = umask(0177);
+	if (smfi_setconn(o.spec) != MI_SUCCESS || rm_mlfi_register(&rt) != 0 ||
+	    smfi_opensocket(1) != MI_SUCCESS) {
+		umask(mask);
 		fprintf(stderr, "relaymilter: cannot listen on %s: %s\n", spec,
 		        errno ? strerror(errno) : "libmilter error");
 		goto out;
 	}
+	umask(mask);
 	/* libmilter leaves the unix socket behind when run as root */
 	if (path != NULL && stat(path, &sock_st) == 0)
 		sock_ours = 1;
+	if (path != NULL && socket_perms(path, o.sockgid, o.sockmode) != 0)
+		goto out;
 	if (!foreground && daemonize() != 0) {
-		fprintf(stderr, "relaymilter: cannot daemonize: %s\n",
-		        strerror(errno));
+		rm_log(RM_LOG_ERR, "cannot daemonize: %s", strerror(errno));
 		goto out;
 	}
-	if (user != NULL && drop_privileges(user, path) != 0)
+	if (o.pidfile != NULL) {
+		if (pid_write(o.pidfile, &pid_st) != 0)
+			goto out;
+		pid_ours = 1;
+	}
+	if (user != NULL && drop_privileges(user, path, o.sockgid) != 0)
 		goto out;
 	if ((rc = pthread_create(&th, NULL, reload_thread, &rt)) != 0) {
 		rm_log(RM_LOG_ERR, "cannot start the reload thread: %s",
@@ -325,14 +470,15 @@ run_daemon(const char *config, const char *sockopt, int foreground,
 	atomic_store(&rt.rt_stopping, true);
 	pthread_kill(th, SIGUSR1);
 	pthread_join(th, NULL);
-	if (sock_ours && stat(path, &st) == 0 && st.st_dev == sock_st.st_dev &&
-	    st.st_ino == sock_st.st_ino)
-		(void)unlink(path);
 out:
+	if (sock_ours)
+		remove_ours(path, &sock_st);
+	if (pid_ours)
+		remove_ours(o.pidfile, &pid_st);
 	rm_snapshot_destroy(&rt.rt_snapshot);
 	rm_source_free(&rt.rt_source);
 	rm_ownercache_destroy(&rt.rt_owners);
-	free(sockspec);
+	daemon_opts_free(&o);
 	free(abspath);
 	return rc;
 }
@@ -341,6 +487,7 @@ int
 main(int argc, char **argv)
 {
 	const char *config = RM_CONF_DEFAULT, *sockopt = NULL, *user = NULL;
+	const char *pidopt = NULL;
 	struct rm_ruleset *rs;
 	char err[1024];
 	int c, foreground = 0, check_only = 0;
@@ -348,13 +495,16 @@ main(int argc, char **argv)
 	rm_ldap_init();
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return rm_check_main(argc - 1, argv + 1);
-	while ((c = getopt(argc, argv, "c:p:fu:nVh")) != -1) {
+	while ((c = getopt(argc, argv, "c:p:P:fu:nVh")) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
 			break;
 		case 'p':
 			sockopt = optarg;
+			break;
+		case 'P':
+			pidopt = optarg;
 			break;
 		case 'f':
 			foreground = 1;
@@ -389,5 +539,5 @@ main(int argc, char **argv)
 		printf("%s: OK\n", config);
 		return 0;
 	}
-	return run_daemon(config, sockopt, foreground, user);
+	return run_daemon(config, sockopt, pidopt, foreground, user);
 }

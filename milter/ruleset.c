@@ -444,6 +444,7 @@ rm_ruleset_new(const char *source)
 		return NULL;
 	atomic_init(&rs->rs_refs, 1);
 	rs->rs_log_level = -1;
+	rs->rs_socket_mode = -1;
 	rs->rs_source = strdup(source ? source : "-");
 	if (rs->rs_source == NULL || lists_new(&rs->rs_lists) != 0) {
 		free(rs->rs_source);
@@ -504,6 +505,8 @@ rm_ruleset_release(struct rm_ruleset *rs)
 	free(rs->rs_entries);
 	rm_ldap_conf_free(rs->rs_ldap);
 	free(rs->rs_socket);
+	free(rs->rs_socket_group);
+	free(rs->rs_pid_file);
 	free(rs->rs_source);
 	free(rs);
 }

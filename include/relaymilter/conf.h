@@ -10,10 +10,14 @@
 #define RM_CONF_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "relaymilter/ruleset.h"
 
+/* the build sets it from CMAKE_INSTALL_FULL_SYSCONFDIR */
+#ifndef RM_CONF_DEFAULT
 #define RM_CONF_DEFAULT "/etc/relaymilter/relaymilter.conf"
+#endif
 
 /*
  * rm_conf_load - read and compile path.  Return a ruleset with one
@@ -39,5 +43,11 @@ struct rm_ruleset *rm_conf_build(const char *path, rm_conf_extra *extra,
  * with the reason in err.
  */
 int rm_conf_socket_check(const char *spec, char *err, size_t errlen);
+
+/*
+ * rm_conf_group - a group by name, or by number (which need not exist in
+ * the group database).  0 with *gid set, or -1.
+ */
+int rm_conf_group(const char *name, gid_t *gid);
 
 #endif

@@ -131,9 +131,12 @@ struct rm_ldap_conf;
 
 struct rm_ruleset {
 	_Atomic unsigned rs_refs;
-	char *rs_source;  /* config file path */
-	char *rs_socket;  /* "socket" setting, or NULL */
-	int rs_log_level; /* enum rm_log_level, or -1: not set */
+	char *rs_source;       /* config file path */
+	char *rs_socket;       /* "socket" setting, or NULL */
+	int rs_log_level;      /* enum rm_log_level, or -1: not set */
+	int rs_socket_mode;    /* "socket_mode" (0-0777), or -1: not set */
+	char *rs_socket_group; /* "socket_group" (name or number), or NULL */
+	char *rs_pid_file;     /* "pid_file", or NULL */
 
 	struct rm_lists rs_lists; /* for every listener */
 	/*

@@ -13,15 +13,8 @@ if ! command -v miltertest >/dev/null 2>&1; then
 	echo "# SKIP: miltertest is not installed (apt-get install miltertest)"
 	exit 77
 fi
-exec </dev/null
-TMPD=$(mktemp -d /tmp/rmd.XXXXXX)
 . "$MT/lib/common.sh"
-cleanup() {
-	kill_all
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+t_begin rmd
 
 CONF=$TMPD/r.conf
 cp "$MT/relaymilter.conf" "$CONF"
@@ -115,16 +108,7 @@ check "still running after the burst" alive "$FIRST"
 probe "$LOG" "$SPEC" "after the burst: answers" 203.0.113.9 b5@remote.test continue
 
 # --- SIGTERM -------------------------------------------------------------
-kill -TERM "$FIRST" || true
-t0=$(date +%s)
-rc=0
-if wait_gone "$FIRST" 150; then
-	wait "$FIRST" || rc=$?
-	check "SIGTERM: exit status 0 (got $rc after $(($(date +%s) - t0)) s)" [ $rc -eq 0 ]
-else
-	notok "SIGTERM: still running after 15 s"
-fi
-T_PIDS=""
+stop_check "first instance" "$FIRST"
 check "SIGTERM: \"stopping\" logged" grep -q ": stopping$" "$LOG"
 check "SIGTERM: socket file removed" eval '[ ! -e "$SOCK" ]'
 
@@ -215,15 +199,7 @@ else
 		cp "$TMPD/trust.conf" "$UCONF"
 		kill -USR1 "$RM_PID" || true
 		check "-u nobody: reload as nobody works" wait_log "$ULOG" "reloaded" 100
-		kill -TERM "$RM_PID" || true
-		rc=0
-		if wait_gone "$RM_PID" 150; then
-			wait "$RM_PID" || rc=$?
-			check "-u nobody: SIGTERM exit 0 (got $rc)" [ $rc -eq 0 ]
-		else
-			notok "-u nobody: still running 15 s after SIGTERM"
-		fi
-		T_PIDS=""
+		stop_check "-u nobody" "$RM_PID"
 		check "-u nobody: socket removed at exit" eval '[ ! -e "$USOCK" ]'
 	else
 		notok "-u nobody: start"

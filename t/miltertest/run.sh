@@ -17,15 +17,8 @@ if ! command -v miltertest >/dev/null 2>&1; then
 	echo "# SKIP: miltertest is not installed (apt-get install miltertest)"
 	exit 77
 fi
-exec </dev/null
-TMPD=$(mktemp -d /tmp/rmt.XXXXXX)
 . "$HERE/lib/common.sh"
-cleanup() {
-	kill_all
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+t_begin rmt
 
 SOCK=$TMPD/sock
 SPEC=unix:$SOCK

@@ -1,11 +1,24 @@
-# common.sh - shell helpers for t/miltertest/run.sh and t/daemon/run.sh.
+# common.sh - shell helpers for t/miltertest/run.sh and t/daemon/*.sh.
 # Sourced after "set -eu"; the caller sets BIN (the relaymilter binary) and
-# TMPD (its private temporary directory, short: unix socket paths are
-# limited to 107 bytes).
+# calls t_begin for TMPD (its private temporary directory, short: unix
+# socket paths are limited to 107 bytes).
 MT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T_PASS=0
 T_FAIL=0
 T_PIDS=""
+
+# t_begin PREFIX: no stdin; TMPD=/tmp/PREFIX.XXXXXX; at exit, stop every
+# process we started and remove TMPD
+t_begin() {
+	exec </dev/null
+	TMPD=$(mktemp -d "/tmp/$1.XXXXXX")
+	trap t_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+}
+t_cleanup() {
+	kill_all
+	rm -rf "$TMPD"
+}
 
 ok() { echo "ok - $1"; T_PASS=$((T_PASS + 1)); }
 notok() { echo "not ok - $1"; T_FAIL=$((T_FAIL + 1)); }
@@ -55,15 +68,30 @@ wait_gone() {
 }
 
 # wait_log FILE FIXED-STRING TENTHS [NTH]: wait for the NTH line (default 1)
-# containing the string
+# containing the string.  A file not created yet has none.
 wait_log() {
-	local i=0 n=${4:-1}
-	while [ "$(grep -cF -- "$2" "$1" 2>/dev/null || true)" -lt "$n" ]; do
+	local i=0 n=${4:-1} got
+	for (( ; ; )); do
+		got=$(grep -cF -- "$2" "$1" 2>/dev/null || true)
+		[ "${got:-0}" -ge "$n" ] && return 0
 		[ "$i" -ge "$3" ] && return 1
 		sleep 0.1
 		i=$((i + 1))
 	done
-	return 0
+}
+
+# stop_check NAME PID: SIGTERM to our child PID; ok if it exits with
+# status 0 within 15 s
+stop_check() {
+	local rc=0
+	kill -TERM "$2" || true
+	if wait_gone "$2" 150; then
+		wait "$2" || rc=$?
+		check "$1: SIGTERM, exit 0 (got $rc)" [ $rc -eq 0 ]
+	else
+		notok "$1: still running 15 s after SIGTERM"
+	fi
+	T_PIDS=""
 }
 
 # rm_start LOG ARGS...: start "$BIN -f ARGS" in the background, logging to
