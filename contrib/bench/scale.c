@@ -140,7 +140,7 @@ gen(const char *path, unsigned ndom)
 		perror(path);
 		return -1;
 	}
-	fprintf(fp, "log_level = \"warning\";\nhostnames = [ "
+	fprintf(fp, "log_level = \"info\";\nhostnames = [ "
 	            "\"mx.scale.test\" ];\nlocal_domains = [\n");
 	for (i = 0; i < ndom; i++)
 		fprintf(fp, "  \"%sd%u.example\"%s\n", i % 2 ? "." : "", i,
