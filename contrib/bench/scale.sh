@@ -6,7 +6,7 @@
 #
 # Environment: BUILD (default build), SCALE_SIZES (default
 # "10 1000 100000 1000000"), SCALE_CALLS, SCALE_BATCHES, SCALE_CPU (see
-# scale.c), SCALE_SECONDS (length of the session run, default 12),
+# scale.c), SCALE_SECONDS (length of the session run, default 40),
 # SCALE_RELOAD_AT (seconds into it, default 5).
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
@@ -15,7 +15,7 @@ BUILD=${BUILD:-build}
 bin=$BUILD/contrib/bench/scale
 daemon=$BUILD/milter/relaymilter
 sizes=${SCALE_SIZES:-10 1000 100000 1000000}
-secs=${SCALE_SECONDS:-12}
+secs=${SCALE_SECONDS:-40}
 at=${SCALE_RELOAD_AT:-5}
 big=$(echo "$sizes" | tr ' ' '\n' | sort -n | tail -1)
 [ -x "$bin" ] || { echo "$0: no $bin (build with -DRM_BENCH=ON)" >&2; exit 1; }
@@ -60,6 +60,10 @@ grep -q 'reloaded' "$tmp/daemon.log" || {
 }
 sent=$(awk '$1 == "reload_sent_s" { print $2 }' "$tmp/window")
 logged=$(awk '$1 == "reload_logged_s" { print $2 }' "$tmp/window")
+case $logged in -*)
+	echo "$0: the reload did not finish within $secs s (SCALE_SECONDS)" >&2
+	exit 1 ;;
+esac
 failed=$(awk '$1 == "failed" { print $2 }' "$tmp/window")
 
 # ---- scale.tsv: every raw row, one table ---------------------------------
