@@ -14,6 +14,7 @@
 
 #include "relaymilter/addrset.h"
 #include "relaymilter/domset.h"
+#include "relaymilter/rm.h"
 
 #define OWNER_MAX 256
 #define KEY_MAX   (OWNER_MAX + 1 + RM_LOCAL_MAX + 2 + RM_DOMAIN_MAX + 1)
@@ -38,7 +39,7 @@ hash_key(const char *s)
 		h ^= (unsigned char)*s;
 		h *= 16777619u;
 	}
-	return h;
+	return rm_hash_mix(h); /* see domset.c */
 }
 
 static size_t

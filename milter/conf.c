@@ -18,6 +18,9 @@
 #include <sys/stat.h>
 
 #include <libconfig.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "relaymilter/conf.h"
 #include "relaymilter/domset.h"
@@ -1215,6 +1218,13 @@ rm_conf_build(const char *path, rm_conf_extra *extra, void *arg, char *errbuf,
 out:
 	config_destroy(&cfg);
 	free(cx.cx_raw);
+#ifdef __GLIBC__
+	/*
+	 * libconfig's tree of a big file lies below the new ruleset in the
+	 * heap, so freeing it shrinks nothing: hand those pages back.
+	 */
+	malloc_trim(0);
+#endif
 	if (!ok) {
 		rm_ruleset_release(cx.cx_rs);
 		return NULL;

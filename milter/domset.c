@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "relaymilter/domset.h"
+#include "relaymilter/rm.h"
 
 #define NAME_MAX_LEN 253
 
@@ -38,7 +39,11 @@ lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-/* FNV-1a over the lower-cased bytes. */
+/*
+ * FNV-1a over the lower-cased bytes, then mixed: FNV's low bits depend
+ * only on the low bits of each byte, and the table index is the low bits,
+ * so similar names ("d1.example", "d2.example") would cluster.
+ */
 static uint32_t
 hash_name(const char *s, size_t len)
 {
@@ -49,7 +54,7 @@ hash_name(const char *s, size_t len)
 		h ^= lower((unsigned char)s[i]);
 		h *= 16777619u;
 	}
-	return h;
+	return rm_hash_mix(h);
 }
 
 static int

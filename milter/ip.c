@@ -24,6 +24,7 @@
 #define IP_TEXT_MAX 64
 
 struct ipset_ent {
+	uint64_t ie_key[2]; /* the network address as two numbers */
 	struct rm_cidr ie_net;
 	const void *ie_tag;
 	size_t ie_seq;    /* insertion order: first of duplicates wins */
@@ -244,6 +245,36 @@ rm_cidr_contains(const struct rm_cidr *c, const struct rm_ip *ip)
 	return memcmp(&m, &c->c_addr, sizeof(m)) == 0;
 }
 
+/* ip_key - the address as two big-endian numbers, for compares. */
+static inline void
+ip_key(const struct rm_ip *ip, uint64_t k[2])
+{
+	int i;
+
+	k[0] = k[1] = 0;
+	for (i = 0; i < 8; i++) {
+		k[0] = k[0] << 8 | ip->ip_b[i];
+		k[1] = k[1] << 8 | ip->ip_b[i + 8];
+	}
+}
+
+/* key_contains - the network of e holds the address with key k. */
+static inline bool
+key_contains(const struct ipset_ent *e, const uint64_t k[2])
+{
+	unsigned len = e->ie_net.c_len;
+	uint64_t m0, m1;
+
+	if (len <= 64) {
+		m0 = len ? ~(uint64_t)0 << (64 - len) : 0;
+		m1 = 0;
+	} else {
+		m0 = ~(uint64_t)0;
+		m1 = ~(uint64_t)0 << (128 - len);
+	}
+	return (k[0] & m0) == e->ie_key[0] && (k[1] & m1) == e->ie_key[1];
+}
+
 struct rm_ipset *
 rm_ipset_new(void)
 {
@@ -272,6 +303,7 @@ rm_ipset_add(struct rm_ipset *set, const struct rm_cidr *c, const void *tag)
 	e->ie_net = *c;
 	/* the sort and the nesting rely on a clean network address */
 	mask_host(&e->ie_net.c_addr, c->c_len);
+	ip_key(&e->ie_net.c_addr, e->ie_key);
 	e->ie_tag = tag;
 	e->ie_seq = set->is_n;
 	e->ie_parent = NO_PARENT;
@@ -340,23 +372,26 @@ rm_ipset_lookup(const struct rm_ipset *set, const struct rm_ip *ip,
 {
 	const struct ipset_ent *e;
 	size_t lo, hi, mid, i;
+	uint64_t k[2];
 
 	if (set == NULL || ip == NULL || !set->is_finished || set->is_n == 0)
 		return false;
 	e = set->is_ent;
+	ip_key(ip, k);
 	/* lo ends as the count of entries starting at or before ip */
 	lo = 0;
 	hi = set->is_n;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (memcmp(e[mid].ie_net.c_addr.ip_b, ip->ip_b, 16) <= 0)
+		if (e[mid].ie_key[0] < k[0] ||
+		    (e[mid].ie_key[0] == k[0] && e[mid].ie_key[1] <= k[1]))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	for (i = lo > 0 ? lo - 1 : NO_PARENT; i != NO_PARENT;
 	     i = e[i].ie_parent) {
-		if (rm_cidr_contains(&e[i].ie_net, ip)) {
+		if (key_contains(&e[i], k)) {
 			if (tag != NULL)
 				*tag = e[i].ie_tag;
 			return true;

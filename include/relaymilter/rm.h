@@ -24,4 +24,19 @@ enum rm_lookup { RM_NOTFOUND = 0, RM_FOUND = 1, RM_LOOKUP_ERROR = -1 };
 
 const char *rm_action_name(enum rm_action);
 
+/*
+ * rm_hash_mix - spread every input bit over the whole word (the
+ * MurmurHash3 finalizer), so that the low bits can index a hash table.
+ */
+static inline unsigned
+rm_hash_mix(unsigned h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
 #endif

@@ -155,6 +155,9 @@ struct rm_ruleset {
 	/* every entry, owned here; the sets' tags point at them */
 	struct rm_entry **rs_entries;
 	size_t rs_nentries, rs_entries_cap;
+	/* where the entries and their strings live: big blocks, freed
+	   together, not one allocation each */
+	struct rm_arena *rs_arena;
 };
 
 /* rm_ruleset_new - an empty ruleset with the default replies, refs = 1. */

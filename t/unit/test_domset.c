@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "relaymilter/domset.h"
+#include "relaymilter/rm.h"
 
 static const char *
 look(const struct rm_domset *ds, const char *name)
@@ -155,11 +156,33 @@ test_large(void)
 	rm_domset_free(ds);
 }
 
+/*
+ * rm_hash_mix - the table index is the low bits: inputs that differ only
+ * in their high bits must still spread over them.
+ */
+static void
+test_hash_mix(void)
+{
+	static unsigned char seen[65536];
+	unsigned h, distinct = 0;
+
+	for (h = 0; h < 65536; h++) {
+		unsigned low = rm_hash_mix(h << 16) & 0xffff;
+
+		distinct += !seen[low];
+		seen[low] = 1;
+	}
+	/* a random function reaches about 63% of 65536 */
+	CHECK(distinct > 38000, "%u distinct low halves", distinct);
+	CHECK(rm_hash_mix(1) != rm_hash_mix(2), "mix is not constant");
+}
+
 int
 main(void)
 {
 	test_match();
 	test_check();
 	test_large();
+	test_hash_mix();
 	return check_done();
 }

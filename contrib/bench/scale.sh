@@ -1,0 +1,169 @@
+#!/bin/sh
+# scale.sh OUTDIR - rule scaling: load time, memory and RCPT decision cost
+# with 10, 1k, 100k and 1M local domains (plus 100k trusted networks and
+# 100k licensed senders), and session latency while the daemon reloads
+# the 1M-domain config.  Writes OUTDIR/scale.tsv and OUTDIR/scale.md.
+#
+# Environment: BUILD (default build), SCALE_SIZES (default
+# "10 1000 100000 1000000"), SCALE_CALLS, SCALE_BATCHES, SCALE_CPU (see
+# scale.c), SCALE_SECONDS (length of the session run, default 40),
+# SCALE_RELOAD_AT (seconds into it, default 5).
+set -eu
+[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+out=$1
+BUILD=${BUILD:-build}
+bin=$BUILD/contrib/bench/scale
+daemon=$BUILD/milter/relaymilter
+sizes=${SCALE_SIZES:-10 1000 100000 1000000}
+secs=${SCALE_SECONDS:-40}
+at=${SCALE_RELOAD_AT:-5}
+big=$(echo "$sizes" | tr ' ' '\n' | sort -n | tail -1)
+[ -x "$bin" ] || { echo "$0: no $bin (build with -DRM_BENCH=ON)" >&2; exit 1; }
+mkdir -p "$out"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/scale.XXXXXX")
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# ---- the engine, one process per size ------------------------------------
+printf 'domains\tmetric\trep\tvalue\n' >"$tmp/engine.tsv"
+# shellcheck disable=SC2086
+"$bin" engine "$tmp/engine.tsv" "$tmp" $sizes
+
+# ---- sessions across a reload of the largest config ----------------------
+"$bin" gen "$tmp/reload.conf" "$big"
+sock=$tmp/milter.sock
+"$daemon" -f -c "$tmp/reload.conf" -p "unix:$sock" 2>"$tmp/daemon.log" &
+pid=$!
+i=0
+while [ ! -S "$sock" ]; do
+	i=$((i + 1))
+	[ $i -lt 600 ] && kill -0 "$pid" 2>/dev/null || {
+		echo "$0: the daemon did not start:" >&2
+		cat "$tmp/daemon.log" >&2
+		exit 1
+	}
+	sleep 0.1
+done
+"$bin" sessions "unix:$sock" "$secs" "$tmp/sessions.tsv" "$pid" \
+	"$tmp/daemon.log" "$at" >"$tmp/window"
+kill "$pid"
+wait "$pid" || true
+pid=
+grep -q 'reloaded' "$tmp/daemon.log" || {
+	echo "$0: the daemon did not log its reload:" >&2
+	cat "$tmp/daemon.log" >&2
+	exit 1
+}
+sent=$(awk '$1 == "reload_sent_s" { print $2 }' "$tmp/window")
+logged=$(awk '$1 == "reload_logged_s" { print $2 }' "$tmp/window")
+case $logged in -*)
+	echo "$0: the reload did not finish within $secs s (SCALE_SECONDS)" >&2
+	exit 1 ;;
+esac
+failed=$(awk '$1 == "failed" { print $2 }' "$tmp/window")
+
+# ---- scale.tsv: every raw row, one table ---------------------------------
+{
+	printf 'part\tdomains\tmetric\trep\tvalue\n'
+	awk -F '\t' 'NR > 1 { print "engine\t" $0 }' "$tmp/engine.tsv"
+	# phase: idle (warmed up, before the signal), reload (overlaps the
+	# window from the signal to the log line), after (the second after)
+	awk -F '\t' -v s="$sent" -v l="$logged" -v big="$big" 'NR > 1 {
+		end = $1 + $2 / 1e6
+		if ($1 >= 1 && end < s) ph = "idle"
+		else if (end >= s && $1 <= l) ph = "reload"
+		else if ($1 > l && $1 <= l + 1) ph = "after"
+		else next
+		print "sessions\t" big "\tlatency_us_" ph "\t" NR - 1 "\t" $2
+	}' "$tmp/sessions.tsv"
+	printf 'sessions\t%s\treload_window_s\t1\t%s\n' "$big" \
+		"$(echo "$logged - $sent" | bc -l)"
+	printf 'sessions\t%s\tfailed_sessions\t1\t%s\n' "$big" "$failed"
+} >"$out/scale.tsv"
+
+# ---- scale.md ------------------------------------------------------------
+# stat FILTER: "median min max n p99" of the values of matching rows
+stat() {
+	awk -F '\t' "NR > 1 && $1 { print \$5 }" "$out/scale.tsv" | sort -g |
+		awk '{ v[NR] = $1 } END {
+			if (NR == 0) { print "- - - 0 -"; exit }
+			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			p = int(NR * 0.99 + 0.999999); if (p < 1) p = 1
+			print m, v[1], v[NR], NR, v[p]
+		}'
+}
+eng() { stat "\$1 == \"engine\" && \$2 == \"$1\" && \$3 == \"$2\""; }
+med() { eng "$1" "$2" | cut -d' ' -f1; }
+mark() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo met; else echo MISSED; fi; }
+
+small=$(echo "$sizes" | tr ' ' '\n' | sort -n | head -1)
+{
+	echo "## Rule scaling"
+	echo
+	echo "Local domains as listed, plus 100k trusted networks (IPv4 and IPv6"
+	echo "CIDRs) and 100k licensed senders.  Load: rm_conf_load() of the"
+	echo "generated file, median of 3.  Memory: VmRSS and VmHWM after the"
+	echo "first load, a fresh process per size.  RCPT: ns per rm_policy_rcpt()"
+	echo "call over a mix of local, subdomain, remote-miss, trusted IPv4/IPv6"
+	echo "and (un)licensed-sender facts, pinned to one CPU; median of the"
+	echo "batches, min-max spread."
+	echo
+	echo "| local domains | load s (min-max) | RSS MB | HWM MB | RCPT ns median (min-max) | free s |"
+	echo "|---:|---:|---:|---:|---:|---:|"
+	for n in $sizes; do
+		set -- $(eng "$n" load_s)
+		load="$1 ($2-$3)"
+		rss=$(echo "$(med "$n" rss_kb) / 1024" | bc)
+		hwm=$(echo "$(med "$n" hwm_kb) / 1024" | bc)
+		set -- $(eng "$n" rcpt_ns)
+		echo "| $n | $load | $rss | $hwm | $1 ($2-$3) | $(med "$n" free_s) |"
+	done
+	echo
+	echo "RCPT ns per kind of fact (one batch each):"
+	echo
+	echo "| local domains | local | subdomain | remote_miss | trusted_v4 | trusted_v6 | unlicensed |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|"
+	for n in $sizes; do
+		row="| $n |"
+		for k in local subdomain remote_miss trusted_v4 trusted_v6 unlicensed; do
+			row="$row $(med "$n" "rcpt_ns_$k") |"
+		done
+		echo "$row"
+	done
+	echo
+	set -- $(stat '$3 == "latency_us_idle"')
+	idle=$5
+	echo "Sessions (connect, HELO, MAIL, 3 RCPT, QUIT) back to back on the"
+	echo "daemon with $big local domains; SIGUSR1 at ${at} s; the reload"
+	echo "window runs from the signal to the \"reloaded\" log line"
+	echo "($(echo "$logged - $sent" | bc -l | cut -c1-6) s); failed sessions: $failed."
+	echo
+	echo "| phase | sessions | p50 us | p99 us | max us |"
+	echo "|---|---:|---:|---:|---:|"
+	for ph in idle reload after; do
+		set -- $(stat "\$3 == \"latency_us_$ph\"")
+		echo "| $ph | $4 | $1 | $5 | $3 |"
+	done
+	set -- $(stat '$3 == "latency_us_reload"')
+	rel=$5
+	echo
+	echo "Targets:"
+	echo
+	rcpt=$(med "$big" rcpt_ns)
+	rcpt0=$(med "$small" rcpt_ns)
+	rss=$(med "$big" rss_kb)
+	load=$(med "$big" load_s)
+	# logarithmic growth: from the smallest to the largest size the cost
+	# may grow at most by the ratio of their logarithms
+	lg=$(echo "l($big) / l($small)" | bc -l)
+	echo "- RCPT decision <= 1 us median with $big domains: $rcpt ns: $(mark "$rcpt <= 1000")"
+	echo "- growth no worse than logarithmic ($small -> $big: x$(echo "$rcpt / $rcpt0" | bc -l | cut -c1-5), log ratio x$(echo "$lg" | cut -c1-5)): $(mark "$rcpt / $rcpt0 <= $lg")"
+	echo "- RSS <= 200 MB at $big domains: $(echo "$rss / 1024" | bc) MB: $(mark "$rss <= 204800")"
+	echo "- $big entries load in <= 2 s: $load s: $(mark "$load <= 2")"
+	echo "- p99 during reload <= 2x idle p99: $rel us vs $idle us: $(mark "$rel <= 2 * $idle")"
+} >"$out/scale.md"
+cat "$out/scale.md"
