@@ -1,10 +1,14 @@
 # shellcheck shell=bash
 # contrib/bench/pflib.sh - what the Postfix benchmarks (postfix.sh, ldap.sh)
-# share.  Sourced after t/testbed/lib.sh, inside the namespaces.
+# share.  Sourced first; it sources t/testbed/lib.sh.
 #
+#   bl_prelude NAME OUTDIR TOOL...   SRC, OUTDIR (absolute, created), BUILD,
+#                          BIN; exits unless root with the tools and BIN
 #   bl_ns_setup            tb_ns_setup + 127.0.0.9 as a source address
 #   bl_pf_init             the testbed instance, authority main.cf, relayhost =
 #                          smtp-sink, real smtp delivery, inet_interfaces = all
+#   bl_authority_opts      the -o lines of master.cf.authority's smtp service
+#   bl_milter_sock         relaymilter_milters of the instance as a -p SOCKET
 #   bl_sink_start          smtp-sink on 127.0.0.1:$BL_SINK_PORT
 #   bl_sink_count          messages the sink has received so far
 #   bl_queue_len           files in the instance's queue
@@ -13,6 +17,9 @@
 #   bl_pf_cpu              CPU ticks of all of Postfix (master's session +
 #                          the children it has reaped)
 #   bl_busy                "busy total" CPU ticks of the machine (/proc/stat)
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=../../t/testbed/lib.sh
+. "$SRC/t/testbed/lib.sh"
 BL_SINK_PORT=${BL_SINK_PORT:-2600}
 BL_SINK_PID=
 BL_HZ=$(getconf CLK_TCK)
@@ -20,6 +27,34 @@ BL_HZ=$(getconf CLK_TCK)
 # (smtp-source cannot choose its source address).
 BL_UNTRUSTED=127.0.0.9
 BL_TRUSTED=127.0.0.1
+
+bl_prelude() {
+	local name=$1 tool
+	shift
+	OUTDIR=${1:?usage: $name OUTDIR}
+	shift
+	mkdir -p "$OUTDIR" || exit 1
+	OUTDIR=$(cd "$OUTDIR" && pwd)
+	BUILD=${BUILD:-build}
+	case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
+	export BUILD
+	BIN=$BUILD/milter/relaymilter
+	PATH=$PATH:/usr/sbin:/sbin
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "$name: needs root (Postfix master, namespaces)" >&2
+		exit 1
+	fi
+	for tool in python3 unshare ip ss postfix smtp-sink "$@"; do
+		command -v "$tool" >/dev/null 2>&1 || {
+			echo "$name: $tool missing (contrib/install-deps bench)" >&2
+			exit 1
+		}
+	done
+	[ -x "$BIN" ] || {
+		echo "$name: no $BIN (build first, or set BUILD)" >&2
+		exit 1
+	}
+}
 
 bl_ns_setup() {
 	tb_ns_setup || return 1
@@ -44,6 +79,20 @@ bl_pf_init() {
 	sed -i -E '/^(smtp|relay) +unix /s/discard$/smtp/' "$TB_PFC/master.cf"
 	tb_pf_cool
 	postfix -c "$TB_PFC" check
+}
+
+bl_authority_opts() {
+	awk '/^smtp[ \t]/ { on = 1; next } /^[^ \t]/ { on = 0 } on && /^[ \t]+-o / { print }' \
+		"$SRC/contrib/postfix/master.cf.authority"
+}
+
+# main.cf.authority's inet:HOST:PORT as relaymilter's inet:PORT@HOST
+bl_milter_sock() {
+	local h
+	h=$(postconf -c "$TB_PFC" -h relaymilter_milters)
+	case $h in inet:*:*) ;; *) return 1 ;; esac
+	h=${h#inet:}
+	echo "inet:${h##*:}@${h%:*}"
 }
 
 bl_sink_start() {

@@ -36,38 +36,13 @@
 set -u
 exec </dev/null
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-OUTDIR=${1:?usage: postfix.sh OUTDIR}
-mkdir -p "$OUTDIR" || exit 1
-OUTDIR=$(cd "$OUTDIR" && pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
-BIN=$BUILD/milter/relaymilter
+# shellcheck source-path=SCRIPTDIR source=pflib.sh
+. "$HERE/pflib.sh"
+bl_prelude postfix.sh "${1:-}" smtp-source
 N=${N:-2000} S=${S:-20} L=${L:-1024} REPS=${REPS:-3} TARGET=${TARGET:-0.90}
 CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet}
 WORKLOADS=${WORKLOADS:-deliver refuse}
-PATH=$PATH:/usr/sbin:/sbin
-export BUILD N S L REPS TARGET CONFIGS WORKLOADS
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "postfix.sh: needs root (Postfix master, namespaces)" >&2
-	exit 1
-fi
-for tool in postfix smtp-source smtp-sink python3 unshare ip ss; do
-	command -v "$tool" >/dev/null 2>&1 || {
-		echo "postfix.sh: $tool missing (contrib/install-deps bench)" >&2
-		exit 1
-	}
-done
-[ -x "$BIN" ] || {
-	echo "postfix.sh: no $BIN (build first, or set BUILD)" >&2
-	exit 1
-}
-
-# shellcheck source-path=SCRIPTDIR source=../../t/testbed/lib.sh
-. "$SRC/t/testbed/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=pflib.sh
-. "$HERE/pflib.sh"
+export N S L REPS TARGET CONFIGS WORKLOADS
 tb_enter_ns "$0" "$@"
 
 # ---- inside the namespaces ------------------------------------------------------
@@ -92,8 +67,7 @@ EOF
 UNIX_SOCK=$TB_RUN/rm.sock
 
 # the -o options of master.cf.authority's smtp service
-mapfile -t AUTH_OPTS < <(awk '/^smtp[ \t]/ { on = 1; next } /^[^ \t]/ { on = 0 }
-	on && /^[ \t]+-o / { print }' "$SRC/contrib/postfix/master.cf.authority")
+mapfile -t AUTH_OPTS < <(bl_authority_opts)
 [ "${#AUTH_OPTS[@]}" -ge 3 ] || {
 	log "no -o options in contrib/postfix/master.cf.authority"
 	exit 1
@@ -111,14 +85,10 @@ bl_pf_init '2525 inet n - n - - smtpd' \
 }
 # the inet socket of the authority options (main.cf.authority's
 # relaymilter_milters); the narrowing snippet names the same
-INET_SOCK=$(postconf -c "$TB_PFC" -h relaymilter_milters)
-case $INET_SOCK in inet:*:*) ;; *)
-	log "relaymilter_milters is not inet:HOST:PORT ($INET_SOCK)"
+TB_MILTER_SOCK=$(bl_milter_sock) || {
+	log "relaymilter_milters is not inet:HOST:PORT"
 	exit 1
-	;;
-esac
-h=${INET_SOCK#inet:}
-TB_MILTER_SOCK=inet:${h##*:}@${h%:*}
+}
 TB_MILTER_LOG=$TB_RUN/rm-inet.log
 tb_milter_start "$BIN" "$MCONF" || exit 1
 RM_INET_PID=$TB_MILTER_PID TB_MILTER_PID=
