@@ -1,0 +1,207 @@
+#!/bin/bash
+# contrib/bench/postfix.sh OUTDIR - Postfix end to end: Postfix alone vs
+# Postfix + relaymilter enforcing the same relay policy.
+#
+# smtp-source -> Postfix -> smtp-sink on loopback, in private namespaces
+# (t/testbed/lib.sh).  One Postfix instance, one smtpd listener per
+# configuration, all sharing the queue, qmgr and smtp delivery:
+#   pf              2525  Postfix alone: mynetworks, mydestination,
+#                         relay_domains and its default relay gate
+#                         (permit_mynetworks, permit_sasl_authenticated,
+#                         reject_unauth_destination)
+#   authority-inet  2527  contrib/postfix main.cf.authority +
+#                         master.cf.authority as shipped: the gate opened,
+#                         relaymilter decides; milter over inet (the
+#                         recommended socket)
+#   authority-unix  2528  the same, milter over a unix socket
+#   narrowing-inet  2529  contrib/postfix main.cf.narrowing: Postfix's gate
+#                         and relaymilter on top (the milter sees connect,
+#                         HELO and MAIL of refused sessions, not the RCPT)
+# Workloads:
+#   deliver  trusted client (127.0.0.1) -> remote domain, relayed to
+#            smtp-sink: msg/s until the sink has all N
+#   refuse   untrusted client (127.0.0.9) -> remote domain, refused at
+#            RCPT (554 5.7.1 from Postfix, 550 5.7.1 from relaymilter):
+#            sessions/s of smtp-source
+# Runs alternate: for each rep, each workload, every configuration in turn.
+# A run is valid only if its outcome is complete: all N at the sink and the
+# queue empty, or N refusals with the expected code in the maillog and
+# nothing delivered.
+#
+# Env: BUILD (build dir, default build), N (messages/sessions per run,
+# 2000), S (parallel sessions, 20), L (body bytes, 1024), REPS (3),
+# CONFIGS (default all four), WORKLOADS ("deliver refuse"), TARGET (0.90).
+# Writes OUTDIR/postfix.tsv (one row per run) and OUTDIR/postfix.md.
+# Needs root; contrib/install-deps bench.
+set -u
+exec </dev/null
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=pflib.sh
+. "$HERE/pflib.sh"
+bl_prelude postfix.sh "${1:-}" smtp-source
+N=${N:-2000} S=${S:-20} L=${L:-1024} REPS=${REPS:-3} TARGET=${TARGET:-0.90}
+CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet}
+WORKLOADS=${WORKLOADS:-deliver refuse}
+export N S L REPS TARGET CONFIGS WORKLOADS
+tb_enter_ns "$0" "$@"
+
+# ---- inside the namespaces ------------------------------------------------------
+bl_ns_setup || exit 1
+tb_state_init
+RM_INET_PID= RM_UNIX_PID=
+trap 'kill $RM_INET_PID $RM_UNIX_PID 2>/dev/null; bl_cleanup' EXIT
+trap 'exit 130' INT TERM HUP
+log() { printf 'postfix.sh: %s\n' "$*" >&2; }
+
+# the same policy for relaymilter as Postfix's own in bl_pf_init
+MCONF=$TB_STATE/relaymilter.conf
+cat >"$MCONF" <<EOF
+log_level = "info";
+hostnames = [ "mx.testbed.test" ];
+local_domains = [ "testbed.test" ];
+relay_domains = [ "backup.test" ];
+trusted_networks = [ "$BL_TRUSTED/32", "::1/128" ];
+# the unix socket: for smtpd (user postfix), as in the README
+socket_group = "postfix";
+EOF
+UNIX_SOCK=$TB_RUN/rm.sock
+
+# the -o options of master.cf.authority's smtp service
+mapfile -t AUTH_OPTS < <(bl_authority_opts)
+[ "${#AUTH_OPTS[@]}" -ge 3 ] || {
+	log "no -o options in contrib/postfix/master.cf.authority"
+	exit 1
+}
+UNIX_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$UNIX_SOCK}")
+# narrowing: Postfix's gate stays, the milter lines of main.cf.narrowing
+mapfile -t NARROW_OPTS < <(awk -F' *= *' '/^(smtpd_milters|milter_default_action) *=/ {
+	print "  -o " $1 "=" $2 }' "$SRC/contrib/postfix/main.cf.narrowing")
+bl_pf_init '2525 inet n - n - - smtpd' \
+	'2527 inet n - n - - smtpd' "${AUTH_OPTS[@]}" \
+	'2528 inet n - n - - smtpd' "${UNIX_OPTS[@]}" \
+	'2529 inet n - n - - smtpd' "${NARROW_OPTS[@]}" >"$TB_RUN/check.out" 2>&1 || {
+	log "Postfix set-up failed: $(head -3 "$TB_RUN/check.out")"
+	exit 1
+}
+# the inet socket of the authority options (main.cf.authority's
+# relaymilter_milters); the narrowing snippet names the same
+TB_MILTER_SOCK=$(bl_milter_sock) || {
+	log "relaymilter_milters is not inet:HOST:PORT"
+	exit 1
+}
+TB_MILTER_LOG=$TB_RUN/rm-inet.log
+tb_milter_start "$BIN" "$MCONF" || exit 1
+RM_INET_PID=$TB_MILTER_PID TB_MILTER_PID=
+TB_MILTER_SOCK=unix:$UNIX_SOCK TB_MILTER_LOG=$TB_RUN/rm-unix.log
+tb_milter_start "$BIN" "$MCONF" || exit 1
+RM_UNIX_PID=$TB_MILTER_PID TB_MILTER_PID=
+bl_sink_start || exit 1
+tb_pf_start 2525 2527 2528 2529 || exit 1
+
+port_of() {
+	case $1 in
+	pf) echo 2525 ;; authority-inet) echo 2527 ;; authority-unix) echo 2528 ;;
+	narrowing-inet) echo 2529 ;; *) return 1 ;;
+	esac
+}
+milter_pid_of() {
+	case $1 in
+	authority-unix) echo "$RM_UNIX_PID" ;; pf) echo "" ;; *) echo "$RM_INET_PID" ;;
+	esac
+}
+# the maillog line of a refusal with the code this configuration must give
+refusal_re() {
+	case $1 in
+	authority-*) echo 'milter-reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 550 5\.7\.1 ' ;;
+	*) echo 'reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 554 5\.7\.1 <b@y\.test>: Relay access denied' ;;
+	esac
+}
+maillog_lines() { wc -l <"$TB_MAILLOG" 2>/dev/null || echo 0; }
+# count_since LINE ERE: maillog lines after LINE that match
+count_since() { tail -n +$(($1 + 1)) "$TB_MAILLOG" | grep -c -- "$2"; }
+
+for c in $CONFIGS; do port_of "$c" >/dev/null || {
+	log "unknown configuration $c"
+	exit 1
+}; done
+
+TSV=$OUTDIR/postfix.tsv
+printf 'config\tworkload\trep\tN\tS\tL\tseconds\trate\tpostfix_cpu_s\trelaymilter_cpu_s\tsink_cpu_s\tsource_cpu_s\tcpu_busy_pct\toutcome\tvalid\n' >"$TSV"
+
+# run CONFIG WORKLOAD REP [N]: one measured run; REP 0 = warm-up, not recorded
+run() {
+	local cfg=$1 wl=$2 rep=$3 n=${4:-$N} port dst aopt=() mpid ml0 sk0 b0 t0 p0 m0 k0 s0 s1 \
+		b1 t1 p1 m1 k1 got ok outcome valid=1 rc=0 _
+	port=$(port_of "$cfg")
+	mpid=$(milter_pid_of "$cfg")
+	dst=$BL_TRUSTED
+	if [ "$wl" = refuse ]; then
+		dst=$BL_UNTRUSTED
+		aopt=(-A)
+	fi
+	bl_wait_idle 120 || log "queue not empty before $cfg/$wl"
+	ml0=$(maillog_lines)
+	sk0=$(bl_sink_count)
+	read -r b0 t0 < <(bl_busy)
+	p0=$(bl_pf_cpu)
+	m0=$(bl_proc_cpu "$mpid")
+	k0=$(bl_proc_cpu "$BL_SINK_PID")
+	s0=$(date +%s.%N)
+	/usr/bin/time -f '%U %S' -o "$TB_RUN/source.time" \
+		smtp-source "${aopt[@]}" -m "$n" -s "$S" -l "$L" -M client.test \
+		-f a@x.test -t b@y.test "$dst:$port" >"$TB_RUN/source.out" 2>&1 || rc=$?
+	if [ "$wl" = deliver ] && [ "$rc" -eq 0 ]; then
+		for _ in $(seq 6000); do
+			[ "$(bl_sink_count)" -ge $((sk0 + n)) ] && break
+			sleep 0.02
+		done
+	fi
+	s1=$(date +%s.%N)
+	read -r b1 t1 < <(bl_busy)
+	p1=$(bl_pf_cpu)
+	m1=$(bl_proc_cpu "$mpid")
+	k1=$(bl_proc_cpu "$BL_SINK_PID")
+	[ "$rc" -eq 0 ] || {
+		valid=0
+		outcome="smtp-source exit $rc: $(head -c 120 "$TB_RUN/source.out" | tr '\t\n' '  ')"
+	}
+	if [ "$wl" = deliver ]; then
+		bl_wait_idle 30
+		got=$(($(bl_sink_count) - sk0))
+		[ "$got" -eq "$n" ] && [ "$(bl_queue_len)" -eq 0 ] || valid=0
+		outcome=${outcome:-"delivered $got/$n, queue $(bl_queue_len)"}
+	else
+		# the maillog is written by postlogd: give it a moment
+		for _ in $(seq 100); do
+			[ "$(count_since "$ml0" ' RCPT from ')" -ge "$n" ] && break
+			sleep 0.05
+		done
+		ok=$(count_since "$ml0" "$(refusal_re "$cfg")")
+		got=$(($(bl_sink_count) - sk0))
+		[ "$ok" -eq "$n" ] && [ "$got" -eq 0 ] && [ "$(bl_queue_len)" -eq 0 ] || valid=0
+		outcome=${outcome:-"refused $ok/$n, delivered $got"}
+	fi
+	[ "$rep" = 0 ] && return 0
+	read -r su ss <"$TB_RUN/source.time"
+	awk -v OFS='\t' -v c="$cfg" -v w="$wl" -v r="$rep" -v n="$n" -v s="$S" -v l="$L" \
+		-v s0="$s0" -v s1="$s1" -v hz="$BL_HZ" -v p="$((p1 - p0))" -v m="$((m1 - m0))" \
+		-v k="$((k1 - k0))" -v su="$su" -v ss="$ss" -v b="$((b1 - b0))" -v t="$((t1 - t0))" \
+		-v o="$outcome" -v v="$valid" 'BEGIN {
+		d = s1 - s0; if (t < 1) t = 1
+		print c, w, r, n, s, l, sprintf("%.3f", d), sprintf("%.1f", n / d),
+			sprintf("%.2f", p / hz), sprintf("%.2f", m / hz), sprintf("%.2f", k / hz),
+			sprintf("%.2f", su + ss), sprintf("%.0f", 100 * b / t), o, v }' >>"$TSV"
+	log "$(tail -1 "$TSV")"
+}
+
+# warm-up: every listener and both milter connections once
+for c in $CONFIGS; do
+	for w in $WORKLOADS; do run "$c" "$w" 0 $((S * 5)); done
+done
+for rep in $(seq "$REPS"); do
+	for w in $WORKLOADS; do
+		for c in $CONFIGS; do run "$c" "$w" "$rep"; done
+	done
+done
+
+python3 "$HERE/postfix-report.py" "$TSV" >"$OUTDIR/postfix.md"
