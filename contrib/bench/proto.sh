@@ -384,14 +384,14 @@ libmilter=$(dpkg-query -W -f '${Version}' libmilter1.0.1 2>/dev/null || echo unk
 	echo
 	echo "## Sessions/s (target: relaymilter >= $TARGET x empty)"
 	echo
-	echo "| workload | conc | relaymilter median (min-max) | empty median (min-max) | ratio | per-run ratios | verdict | filter CPU us/session rm / empty |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| workload | conc | relaymilter median (min-max) | empty median (min-max) | ratio | per-run ratios | verdict | filter CPU us/session rm / empty | CPU ratio empty/rm |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	awk -F'\t' '
 		NR > 1 && $4 == "session" { k = $1 "|" $2; s[k, $3] = $6 " (" $7 "-" $8 ")"; c[k, $3] = $11
 			if ($3 == "relaymilter") { r[k] = $12; rr[k] = $13 "-" $14; v[k] = $16 }
 			if (!(k in seen)) { seen[k] = 1; o[++n] = k } }
 		END { for (i = 1; i <= n; i++) { k = o[i]; split(k, f, "|")
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s / %s |\n", f[1], f[2], s[k, "relaymilter"], s[k, "empty"], r[k], rr[k], v[k], c[k, "relaymilter"], c[k, "empty"] } }' "$OUT/proto.tsv"
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s / %s | %.3f |\n", f[1], f[2], s[k, "relaymilter"], s[k, "empty"], r[k], rr[k], v[k], c[k, "relaymilter"], c[k, "empty"], c[k, "relaymilter"] > 0 ? c[k, "empty"] / c[k, "relaymilter"] : 0 } }' "$OUT/proto.tsv"
 	echo
 	echo "## Latency per step, microseconds (median over runs of each run's p50 / p99)"
 	echo
@@ -428,8 +428,14 @@ libmilter=$(dpkg-query -W -f '${Version}' libmilter1.0.1 2>/dev/null || echo unk
 	echo
 	awk -F'\t' 'NR > 1 && $5 == "session" { n++; s += $24; if ($24 > m) m = $24; if ($18 > 0) e += $18 }
 		END { printf "CPU used by other processes during the measured runs: mean %.2f, max %.2f cores\n(of %d); sessions with errors: %d.\n", s / n, m, '"$(nproc)"', e }' "$runs"
-	echo "Ratios and filter CPU per session are the figures to trust when other"
-	echo "work shares the machine; sessions/s moves with it."
+	echo "Alternating runs cancel slow drifts only: when other work shares the"
+	echo "machine, sessions/s moves with it and the per-run ratios spread.  The"
+	echo "filter's CPU per session (from /proc/PID/stat, clock ticks) moves less;"
+	echo "the CPU ratio is what the filter alone would allow if it were the only"
+	echo "consumer (the load generator and the kernel's socket work on its side"
+	echo "dilute the sessions/s ratio towards 1).  For counts that do not move at"
+	echo "all, run contrib/bench/proto-profile.sh (instructions and system calls"
+	echo "per session)."
 	echo
 	echo "Raw runs: runs.tsv; summary: proto.tsv."
 } >"$OUT/proto.md"
