@@ -35,9 +35,9 @@
 #define NO_REPLY (SMFIP_NR_CONN | SMFIP_NR_HELO)
 
 static sfsistat
-e_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-            unsigned long f2, unsigned long f3, unsigned long *pf0,
-            unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+e_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+            unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+            unsigned long *pf2, unsigned long *pf3)
 {
 	(void)f2;
 	(void)f3;
@@ -52,8 +52,9 @@ e_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		(void)smfi_setsymlist(ctx, SMFIM_CONNECT,
 		                      "j _ {daemon_name} {daemon_addr} "
 		                      "{if_addr} {client_name}");
-		(void)smfi_setsymlist(ctx, SMFIM_ENVFROM,
-		                      "i {auth_authen} {auth_type} {mail_addr}");
+		(void)smfi_setsymlist(
+		    ctx, SMFIM_ENVFROM,
+		    "i {auth_authen} {auth_type} {mail_addr}");
 		(void)smfi_setsymlist(ctx, SMFIM_ENVRCPT,
 		                      "i {rcpt_addr} {rcpt_host} {rcpt_mailer} "
 		                      "{auth_authen}");

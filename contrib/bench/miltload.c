@@ -134,7 +134,7 @@
 
 /* macro stages (SMFIM_*) and the command each one precedes */
 enum { M_CONNECT, M_HELO, M_ENVFROM, M_ENVRCPT, M_DATA, M_EOM, M_EOH, M_N };
-static const char stage_cmd[M_N] = {C_CONNECT, C_HELO, C_MAIL, C_RCPT,
+static const char stage_cmd[M_N] = {C_CONNECT, C_HELO,    C_MAIL, C_RCPT,
                                     C_DATA,    C_BODYEOB, C_EOH};
 /* Postfix's default milter_*_macros, used when the milter sets no list */
 static const char *const postfix_macros[M_N] = {
@@ -171,7 +171,7 @@ enum step {
 	S_N
 };
 static const char *const step_name[S_N] = {
-    "negotiate", "connect", "helo", "mail", "rcpt",  "data",   "header",
+    "negotiate", "connect", "helo", "mail",  "rcpt", "data",   "header",
     "eoh",       "body",    "eom",  "abort", "quit", "session"};
 
 /* reply classes counted per step */
@@ -215,7 +215,7 @@ static char client_family; /* '4', '6' or 'U' */
 
 /* --- run state */
 static atomic_long next_warmup, next_session;
-static char body[BODY_CHUNK]; /* -e data: the body chunks' bytes */
+static char body[BODY_CHUNK];     /* -e data: the body chunks' bytes */
 static atomic_bool stop_starting; /* -L reached */
 static struct timespec run_start; /* for -L */
 static pthread_mutex_t err_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -265,6 +265,9 @@ struct worker {
 };
 
 /* ------------------------------------------------------------------ */
+
+static void die(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
 
 static void
 die(const char *fmt, ...)
@@ -429,9 +432,10 @@ parse_args(int argc, char **argv)
 	const char *p;
 	int c, pct = 0;
 
-	while ((c = getopt(argc, argv,
-	                   "s:n:c:k:m:w:e:b:a:N:p:H:f:r:A:D:d:j:R:t:L:l:o:Qvh")) !=
-	       -1) {
+	while (
+	    (c = getopt(argc, argv,
+	                "s:n:c:k:m:w:e:b:a:N:p:H:f:r:A:D:d:j:R:t:L:l:o:Qvh")) !=
+	    -1) {
 		switch (c) {
 		case 's':
 			o.socket = optarg;
@@ -531,8 +535,7 @@ parse_args(int argc, char **argv)
 	if (o.concurrency > o.sessions)
 		o.concurrency = o.sessions;
 	/* every latency sample is kept: bound the memory */
-	if ((double)o.sessions * o.messages * (o.rcpts > 0 ? o.rcpts : 1) >
-	    5e7)
+	if ((double)o.sessions * o.messages * (o.rcpts > 0 ? o.rcpts : 1) > 5e7)
 		die("-n x -m x -k: at most 50000000 recipients in one run");
 	if (inet_pton(AF_INET, o.client_addr, b) == 1)
 		client_family = '4';
@@ -595,8 +598,8 @@ sample_add(struct samples *s, uint64_t ns)
 	s->v[s->n++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 }
 
-static void
-fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* fail - remember why the session failed (the first reason wins). */
 static void
@@ -621,8 +624,7 @@ record_error(const struct conn *c)
 	else if (nerrmsgs < MAX_ERRMSGS) {
 		char buf[320];
 
-		snprintf(buf, sizeof(buf), "session %ld: %s", c->index,
-		         c->err);
+		snprintf(buf, sizeof(buf), "session %ld: %s", c->index, c->err);
 		errmsgs[nerrmsgs] = strdup(buf);
 		if (errmsgs[nerrmsgs] != NULL)
 			nerrmsgs++;
@@ -741,8 +743,7 @@ read_packet(struct conn *c, const char *what)
 		return -1;
 	len = ntohl(len);
 	if (len == 0 || len > PKT_MAX) {
-		fail(c, "%s: bad packet length %lu", what,
-		     (unsigned long)len);
+		fail(c, "%s: bad packet length %lu", what, (unsigned long)len);
 		return -1;
 	}
 	if (readn(c, c->in, len, what) != 0)
@@ -1049,9 +1050,9 @@ answer(struct conn *c, struct stats *st, enum step s)
 	case R_REPLYCODE:
 		/* "ddd text": 4xx or 5xx, NUL-terminated */
 		if (c->ilen < 4 || c->in[c->ilen] != '\0' ||
-		    (c->in[1] != '4' && c->in[1] != '5') ||
-		    c->in[2] < '0' || c->in[2] > '9' || c->in[3] < '0' ||
-		    c->in[3] > '9' || memchr(c->in + 1, '\0', c->ilen - 1)) {
+		    (c->in[1] != '4' && c->in[1] != '5') || c->in[2] < '0' ||
+		    c->in[2] > '9' || c->in[3] < '0' || c->in[3] > '9' ||
+		    memchr(c->in + 1, '\0', c->ilen - 1)) {
 			fail(c, "%s: malformed SMFIR_REPLYCODE", what);
 			return 0;
 		}
@@ -1273,9 +1274,8 @@ session(struct conn *c, struct stats *st)
 		}
 		if (c->proto & P_NORCPT)
 			any_rcpt = o.rcpts > 0;
-		for (int k = 1; !msg_done && !(c->proto & P_NORCPT) &&
-		                k <= o.rcpts;
-		     k++) {
+		for (int k = 1;
+		     !msg_done && !(c->proto & P_NORCPT) && k <= o.rcpts; k++) {
 			c->rcpt_no = k;
 			macros(c, M_ENVRCPT);
 			ob_begin(c, C_RCPT);
@@ -1470,8 +1470,7 @@ main(int argc, char **argv)
 		die("%s: %s", o.outfile, strerror(errno));
 	if ((w = calloc((size_t)o.concurrency, sizeof(*w))) == NULL)
 		die("out of memory");
-	if (pthread_barrier_init(&bar, NULL, (unsigned)o.concurrency + 1) !=
-	    0)
+	if (pthread_barrier_init(&bar, NULL, (unsigned)o.concurrency + 1) != 0)
 		die("pthread_barrier_init failed");
 	now(&run_start);
 	for (long i = 0; i < o.concurrency; i++) {
@@ -1523,8 +1522,9 @@ main(int argc, char **argv)
 	        "errors, client cpu %.3f s\n",
 	        all.ok, elapsed, rate, all.errors, cpu);
 	if (atomic_load(&stop_starting))
-		fprintf(stderr, "miltload: stopped starting sessions after "
-		                "-L %ld s\n",
+		fprintf(stderr,
+		        "miltload: stopped starting sessions after "
+		        "-L %ld s\n",
 		        o.limit);
 	for (int i = 0; i < nerrmsgs; i++)
 		fprintf(stderr, "miltload: %s\n", errmsgs[i]);
