@@ -159,7 +159,7 @@ fi
 
 # Ir per session: the "PROGRAM TOTALS" line / sessions
 ir() {
-	callgrind_annotate "$P/cg.$1.$2" 2>/dev/null |
+	callgrind_annotate --auto=no "$P/cg.$1.$2" 2>/dev/null |
 		awk -v n="$SESSIONS" '/PROGRAM TOTALS/ { gsub(",", "", $1); printf "%.0f", $1 / n }'
 }
 sys() { # total system calls per session
@@ -201,9 +201,10 @@ sys() { # total system calls per session
 		echo "## relaymilter's own functions, $w (inclusive Ir per session)"
 		echo
 		echo '```'
-		callgrind_annotate --inclusive=yes "$P/cg.$w.relaymilter" 2>/dev/null |
-			grep -E '/milter/[a-z]+\.c:' | grep -v -e '^ *\.' -e 'x)' | head -25 |
-			awk -v n="$SESSIONS" '{ x = $1; gsub(",", "", x); fn = $0; sub(/^.*\/milter\//, "", fn); sub(/ \[.*$/, "", fn)
+		# the object-qualified rows only (inlined code shows up twice)
+		callgrind_annotate --auto=no --inclusive=yes "$P/cg.$w.relaymilter" 2>/dev/null |
+			grep -E '[ /]milter/[a-z]+\.c:.*relaymilter\]$' | head -25 |
+			awk -v n="$SESSIONS" '{ x = $1; gsub(",", "", x); fn = $0; sub(/ \[.*$/, "", fn); sub(/^.*[ \/]milter\//, "", fn)
 				printf "%8.0f  %s\n", x / n, fn }'
 		echo '```'
 		echo
@@ -211,7 +212,7 @@ sys() { # total system calls per session
 	echo "## Top functions by self cost, accept, relaymilter (Ir per session)"
 	echo
 	echo '```'
-	callgrind_annotate --inclusive=no "$P/cg.accept.relaymilter" 2>/dev/null |
+	callgrind_annotate --auto=no --inclusive=no "$P/cg.accept.relaymilter" 2>/dev/null |
 		awk -v n="$SESSIONS" '/file:function/ { go = 1; getline; next }
 			go && NF >= 2 && $1 ~ /^[0-9,]+$/ && k < 30 { x = $1; gsub(",", "", x); fn = $0
 				sub(/^ *[0-9,]+ *\([^)]*\) */, "", fn); sub(/ \[.*$/, "", fn)
