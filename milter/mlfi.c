@@ -41,9 +41,11 @@ static struct rm_runtime *mlfi_runtime;
 #define MLFI_NO_REPLY (SMFIP_NR_CONN | SMFIP_NR_HELO)
 
 struct rm_session {
-	struct rm_ruleset *s_rs; /* pinned at connect */
+	struct rm_ruleset *s_rs; /* pinned at negotiation or connect */
 	char s_id[20];
-	bool s_oom; /* a fact could not be stored: tempfail */
+	bool s_oom;       /* a fact could not be stored: tempfail */
+	bool s_connected; /* connect seen: a second one is a reused link */
+	bool s_nr_mail;   /* the MTA does not wait for our answer to MAIL */
 	bool s_have_client, s_have_daemon;
 	struct rm_ip s_client, s_daemon;
 	char *s_client_name;
@@ -98,6 +100,24 @@ macro(SMFICTX *ctx, const char *name)
 	const char *v = smfi_getsymval(ctx, (char *)name);
 
 	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/*
+ * needs_mail_reply - does any profile of the ruleset answer MAIL itself?
+ * Only require_auth does; without it MAIL need not cost a round trip.
+ */
+static bool
+needs_mail_reply(const struct rm_ruleset *rs)
+{
+	size_t i;
+
+	if (rs->rs_top.pf_check[RM_CK_REQUIRE_AUTH] != RM_CM_OFF)
+		return true;
+	for (i = 0; i < rs->rs_nprofiles; i++)
+		if (rs->rs_profiles[i]->pf_check[RM_CK_REQUIRE_AUTH] !=
+		    RM_CM_OFF)
+			return true;
+	return false;
 }
 
 /* session_new - allocate the session and attach it to the context. */
@@ -192,6 +212,8 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                unsigned long f2, unsigned long f3, unsigned long *pf0,
                unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	struct rm_session *s;
+
 	/*
 	 * libmilter offers the no-reply flags even to MTAs that lack them
 	 * (it fakes them); one without them is too old to be worth a
@@ -208,6 +230,17 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = 0;
 	*pf1 = MLFI_NO_REPLY | (MLFI_NO_STEPS & f1);
 	*pf2 = *pf3 = 0;
+	/*
+	 * The session starts here, so that it knows whether MAIL is answered.
+	 * Should a reload add require_auth before MAIL, RCPT still enforces
+	 * it (the engine checks it at every RCPT).
+	 */
+	if ((s = smfi_getpriv(ctx)) == NULL)
+		s = session_new(ctx);
+	if (s != NULL && (f1 & SMFIP_NR_MAIL) && !needs_mail_reply(s->s_rs)) {
+		*pf1 |= SMFIP_NR_MAIL;
+		s->s_nr_mail = true;
+	}
 	if (f0 & SMFIF_SETSYMLIST) {
 		/* everything the engine or the log line uses, per stage */
 		*pf0 |= SMFIF_SETSYMLIST;
@@ -232,14 +265,19 @@ static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct rm_session *s = smfi_getpriv(ctx);
+	bool nr_mail = s != NULL && s->s_nr_mail;
 
 	/* a connection reused after QUIT_NC comes here again */
-	if (s != NULL)
+	if (s != NULL && s->s_connected) {
 		mlfi_close(ctx);
-	if ((s = session_new(ctx)) == NULL) {
+		s = NULL;
+	}
+	if (s == NULL && (s = session_new(ctx)) == NULL) {
 		rm_log(RM_LOG_ERR, "out of memory at connect");
 		return SMFIS_NOREPLY; /* RCPT will tempfail */
 	}
+	s->s_connected = true;
+	s->s_nr_mail = nr_mail;
 	if (sa != NULL && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const void *)sa;
 
@@ -389,6 +427,9 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (!set_str(&s->s_sender, argv != NULL ? argv[0] : NULL) ||
 	    !set_str(&s->s_auth, macro(ctx, "{auth_authen}")))
 		s->s_oom = true;
+	/* not answered: RCPT decides everything, a lost fact included */
+	if (s->s_nr_mail)
+		return SMFIS_NOREPLY;
 	if (s->s_oom)
 		return lost(ctx, s);
 	facts(ctx, s, &f);

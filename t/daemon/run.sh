@@ -107,6 +107,15 @@ check "five SIGUSR1 in a burst: reloaded again" wait_log "$LOG" "reloaded" 100 4
 check "still running after the burst" alive "$FIRST"
 probe "$LOG" "$SPEC" "after the burst: answers" 203.0.113.9 b5@remote.test continue
 
+# MAIL is answered only while a listener requires AUTH
+run_lua "$HERE/nrmail.lua" "$LOG" "$SPEC" -D want=no
+grep -v require_auth "$MT/relaymilter.conf" >"$CONF"
+check "reload without require_auth: logged" eval 'reload_wait'
+run_lua "$HERE/nrmail.lua" "$LOG" "$SPEC" -D want=yes
+cp "$TMPD/trust.conf" "$CONF"
+check "reload with require_auth again: logged" eval 'reload_wait'
+run_lua "$HERE/nrmail.lua" "$LOG" "$SPEC" -D want=no
+
 # --- SIGTERM -------------------------------------------------------------
 stop_check "first instance" "$FIRST"
 check "SIGTERM: \"stopping\" logged" grep -q ": stopping$" "$LOG"
