@@ -2,8 +2,10 @@
  * log.c - the log sink: stderr in the foreground, syslog (mail) otherwise.
  *
  * The sink is chosen once, before threads start; afterwards the state is
- * only read, so rm_log() needs no lock (stdio and syslog lock themselves).
+ * only read, so rm_log() needs no lock (a line is one write(2); syslog
+ * locks itself).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +19,8 @@ static struct rm_log_state {
 	const char *ls_ident;
 	bool ls_stderr;
 	enum rm_log_level ls_max;
-} rm_log_state = {"relaymilter", true, RM_LOG_INFO};
+	char ls_prefix[64]; /* "ident[pid]: ", for stderr */
+} rm_log_state = {"relaymilter", true, RM_LOG_INFO, ""};
 
 static const char *const level_name[] = {
     [RM_LOG_ERR] = "error",
@@ -39,6 +42,9 @@ rm_log_open(const char *ident, bool to_stderr, enum rm_log_level max)
 	rm_log_state.ls_ident = ident;
 	rm_log_state.ls_stderr = to_stderr;
 	rm_log_state.ls_max = max;
+	/* the foreground process never forks: its pid is known once */
+	snprintf(rm_log_state.ls_prefix, sizeof(rm_log_state.ls_prefix),
+	         "%s[%ld]: ", ident, (long)getpid());
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
@@ -49,23 +55,58 @@ rm_log_enabled(enum rm_log_level l)
 	return l <= rm_log_state.ls_max;
 }
 
+/* write_all - one write per line, so threads do not interleave. */
+static void
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* nowhere left to say so */
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
 void
 rm_log(enum rm_log_level l, const char *fmt, ...)
 {
 	char line[2048];
+	size_t n = 0;
 	va_list ap;
+	int k;
 
 	if (!rm_log_enabled(l))
 		return;
+	if (rm_log_state.ls_stderr) {
+		/* before rm_log_open (the check CLI): the bare ident */
+		if (rm_log_state.ls_prefix[0] != '\0')
+			k = snprintf(line, sizeof(line),
+			             "%s%s: ", rm_log_state.ls_prefix,
+			             level_name[l]);
+		else
+			k = snprintf(line, sizeof(line),
+			             "%s: %s: ", rm_log_state.ls_ident,
+			             level_name[l]);
+		n = k > 0 ? (size_t)k : 0;
+	}
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	/* room for the newline is kept: a long line is cut, never lost */
+	k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
-	if (rm_log_state.ls_stderr)
-		/* one write per line, so threads do not interleave */
-		fprintf(stderr, "%s[%ld]: %s: %s\n", rm_log_state.ls_ident,
-		        (long)getpid(), level_name[l], line);
-	else
+	if (!rm_log_state.ls_stderr) {
 		syslog(level_prio[l], "%s", line);
+		return;
+	}
+	if (k > 0)
+		n += (size_t)k < sizeof(line) - n - 1 ? (size_t)k
+		                                      : sizeof(line) - n - 2;
+	line[n++] = '\n';
+	write_all(STDERR_FILENO, line, n);
 }
 
 static size_t
