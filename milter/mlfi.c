@@ -51,6 +51,13 @@ struct rm_session {
 	char *s_client_name;
 	char *s_listener;
 	char *s_helo;
+	/*
+	 * The session's part of the decision line ("client=... helo=<...>"
+	 * and the listener), sanitized once; empty until the first decision,
+	 * emptied by a new HELO.
+	 */
+	char s_logwho[400];
+	char s_loglistener[64];
 	/* per message, reset at MAIL and abort */
 	char *s_sender;
 	char *s_auth;
@@ -312,20 +319,19 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	/* a repeated HELO (e.g. after STARTTLS) replaces the earlier one */
 	if (s != NULL && !set_str(&s->s_helo, helo))
 		s->s_oom = true;
+	if (s != NULL)
+		s->s_logwho[0] = '\0';
 	return SMFIS_NOREPLY;
 }
 
-/* log_decision - the one log line of a decision. */
+/* log_who - the session's fixed part of the decision line, once. */
 static void
-log_decision(const struct rm_session *s, const struct rm_facts *f,
-             const struct rm_verdict *v)
+log_who(struct rm_session *s, const struct rm_facts *f)
 {
-	char client[128], ip[64], helo[128], auth[128], from[256], rcpt[256],
-	    listener[64], entry[128], reply[RM_REPLY_TEXT_MAX + 32],
-	    would[RM_REPLY_TEXT_MAX + 64], bfrom[256], brcpt[256];
+	char client[128], ip[64], helo[128];
 	const char *name = f->f_client_name;
 
-	if (!rm_log_enabled(RM_LOG_INFO))
+	if (s->s_logwho[0] != '\0')
 		return;
 	if (f->f_client_ip != NULL)
 		rm_ip_format(f->f_client_ip, ip, sizeof(ip));
@@ -334,6 +340,25 @@ log_decision(const struct rm_session *s, const struct rm_facts *f,
 	/* the MTA passes "[addr]" when the client has no verified name */
 	if (name != NULL && name[0] == '[')
 		name = "unknown";
+	snprintf(s->s_logwho, sizeof(s->s_logwho), "client=%s[%s] helo=<%s>",
+	         rm_log_sanitize(name, client, sizeof(client)), ip,
+	         rm_log_sanitize(f->f_helo, helo, sizeof(helo)));
+	rm_log_sanitize(f->f_listener, s->s_loglistener,
+	                sizeof(s->s_loglistener));
+}
+
+/* log_decision - the one log line of a decision. */
+static void
+log_decision(struct rm_session *s, const struct rm_facts *f,
+             const struct rm_verdict *v)
+{
+	char auth[128], from[256], rcpt[256], entry[128],
+	    reply[RM_REPLY_TEXT_MAX + 32], would[RM_REPLY_TEXT_MAX + 64],
+	    bfrom[256], brcpt[256];
+
+	if (!rm_log_enabled(RM_LOG_INFO))
+		return;
+	log_who(s, f);
 	if (v->v_entry != NULL)
 		snprintf(entry, sizeof(entry), "[%s]", v->v_entry->e_text);
 	else
@@ -345,18 +370,16 @@ log_decision(const struct rm_session *s, const struct rm_facts *f,
 		         rm_reply_format(&v->v_would, reply, sizeof(reply)));
 	rm_log(
 	    RM_LOG_INFO,
-	    "%s: client=%s[%s] helo=<%s> auth=%s from=<%s> rcpt=<%s> "
+	    "%s: %s auth=%s from=<%s> rcpt=<%s> "
 	    "listener=%s rule=%s%s verdict=%s reply=\"%s\"%s",
-	    s->s_id, rm_log_sanitize(name, client, sizeof(client)), ip,
-	    rm_log_sanitize(f->f_helo, helo, sizeof(helo)),
+	    s->s_id, s->s_logwho,
 	    rm_log_sanitize(f->f_auth, auth, sizeof(auth)),
 	    rm_log_sanitize(
 	        rm_addr_unbracket(f->f_sender, bfrom, sizeof(bfrom)), from,
 	        sizeof(from)),
 	    rm_log_sanitize(rm_addr_unbracket(f->f_rcpt, brcpt, sizeof(brcpt)),
 	                    rcpt, sizeof(rcpt)),
-	    rm_log_sanitize(f->f_listener, listener, sizeof(listener)),
-	    v->v_rule, entry, rm_action_name(v->v_action),
+	    s->s_loglistener, v->v_rule, entry, rm_action_name(v->v_action),
 	    v->v_reply ? rm_reply_format(v->v_reply, reply, sizeof(reply))
 	               : "-",
 	    would);

@@ -107,6 +107,13 @@ check "five SIGUSR1 in a burst: reloaded again" wait_log "$LOG" "reloaded" 100 4
 check "still running after the burst" alive "$FIRST"
 probe "$LOG" "$SPEC" "after the burst: answers" 203.0.113.9 b5@remote.test continue
 
+# the decision line names the HELO in force
+run_lua "$HERE/helo2.lua" "$LOG" "$SPEC"
+check "log: the first HELO before a second one" \
+	grep -qE 'helo=<first\.helo\.test> .* rcpt=<h1@example\.com>' "$LOG"
+check "log: the second HELO after it" \
+	grep -qE 'helo=<second\.helo\.test> .* rcpt=<h2@example\.com>' "$LOG"
+
 # MAIL is answered only while a listener requires AUTH
 run_lua "$HERE/nrmail.lua" "$LOG" "$SPEC" -D want=no
 grep -v require_auth "$MT/relaymilter.conf" >"$CONF"
