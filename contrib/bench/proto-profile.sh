@@ -132,7 +132,7 @@ for w in accept refuse; do
 		tool_pid=$!
 		sleep 1 # strace attaches to every thread
 		load "$SESSIONS" "$w"
-		kill -INT "$tool_pid"
+		kill -INT "$tool_pid" 2>/dev/null || true
 		wait "$tool_pid" || true
 		tool_pid=
 		stop
@@ -150,7 +150,7 @@ if command -v perf >/dev/null && perf record -e cpu-clock -o "$sock/p" true >/de
 		tool_pid=$!
 		sleep 0.5
 		load "$PERF_SESSIONS" accept
-		kill -INT "$tool_pid"
+		kill -INT "$tool_pid" 2>/dev/null || true
 		wait "$tool_pid" || true
 		tool_pid=
 		stop
