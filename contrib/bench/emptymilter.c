@@ -18,7 +18,9 @@
  *     SMFIS_CONTINUE.
  * No session state, no macros read, no logging.
  *
- * usage: emptymilter -p unix:/path | inet:PORT@HOST
+ * usage: emptymilter [-r] -p unix:/path | inet:PORT@HOST
+ *   -r  refuse every RCPT with "550 5.7.1 Relaying denied" (set as a reply
+ *       text, as relaymilter does): the floor of sessions refused at RCPT
  * Build: cc -O2 -pthread -o emptymilter emptymilter.c -lmilter
  */
 #include <signal.h>
@@ -87,12 +89,17 @@ e_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/* -r: set once in main() before libmilter starts its threads */
+static int refuse_rcpt;
+
 static sfsistat
 e_envrcpt(SMFICTX *ctx, char **argv)
 {
-	(void)ctx;
 	(void)argv;
-	return SMFIS_CONTINUE;
+	if (!refuse_rcpt)
+		return SMFIS_CONTINUE;
+	smfi_setreply(ctx, "550", "5.7.1", "Relaying denied");
+	return SMFIS_REJECT;
 }
 
 static sfsistat
@@ -130,15 +137,19 @@ main(int argc, char **argv)
 	mode_t mask;
 	int c;
 
-	while ((c = getopt(argc, argv, "p:")) != -1) {
+	while ((c = getopt(argc, argv, "p:r")) != -1) {
+		if (c == 'r') {
+			refuse_rcpt = 1;
+			continue;
+		}
 		if (c != 'p') {
-			fprintf(stderr, "usage: emptymilter -p SOCKET\n");
+			fprintf(stderr, "usage: emptymilter [-r] -p SOCKET\n");
 			return 64;
 		}
 		spec = optarg;
 	}
 	if (spec == NULL || optind != argc) {
-		fprintf(stderr, "usage: emptymilter -p SOCKET\n");
+		fprintf(stderr, "usage: emptymilter [-r] -p SOCKET\n");
 		return 64;
 	}
 	/* as relaymilter's main.c: libmilter's signal thread takes these */

@@ -83,6 +83,20 @@ for w in workloads:
             f"- {w}, {c}/pf = {cur[0]:.0f}/{base[0]:.0f} = {ratio:.3f} "
             f"(target >= {target:.2f}): **{mark}**{note}"
         )
+if "floor-unix" in configs:
+    print(
+        "\nThe floor: Postfix + an empty filter with relaymilter's negotiation "
+        "(contrib/bench/emptymilter) costs this much by itself; relaymilter "
+        "against it:\n"
+    )
+    for w in workloads:
+        floor = medians.get(("floor-unix", w))
+        cur = medians.get(("authority-unix", w))
+        if floor and cur:
+            print(
+                f"- {w}, authority-unix/floor-unix = {cur[0]:.0f}/{floor[0]:.0f} "
+                f"= {cur[0] / floor[0]:.3f}"
+            )
 bad = [r for r in rows if r["valid"] != "1"]
 if bad:
     print("\nInvalid runs (left out of the medians):\n")

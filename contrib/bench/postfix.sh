@@ -17,6 +17,10 @@
 #   narrowing-inet  2529  contrib/postfix main.cf.narrowing: Postfix's gate
 #                         and relaymilter on top (the milter sees connect,
 #                         HELO and MAIL of refused sessions, not the RCPT)
+#   floor-unix      2530  authority-unix with contrib/bench/emptymilter in
+#                   2531  relaymilter's place: the same negotiation and no
+#                         work (2531: -r, every RCPT refused), the floor
+#                         any milter pays in Postfix
 # Workloads:
 #   deliver  trusted client (127.0.0.1) -> remote domain, relayed to
 #            smtp-sink: msg/s until the sink has all N
@@ -40,7 +44,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/pflib.sh"
 bl_prelude postfix.sh "${1:-}" smtp-source
 N=${N:-2000} S=${S:-20} L=${L:-1024} REPS=${REPS:-3} TARGET=${TARGET:-0.90}
-CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet}
+CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet floor-unix}
 WORKLOADS=${WORKLOADS:-deliver refuse}
 export N S L REPS TARGET CONFIGS WORKLOADS
 tb_enter_ns "$0" "$@"
@@ -49,7 +53,7 @@ tb_enter_ns "$0" "$@"
 bl_ns_setup || exit 1
 tb_state_init
 RM_INET_PID= RM_UNIX_PID=
-trap 'kill $RM_INET_PID $RM_UNIX_PID 2>/dev/null; bl_cleanup' EXIT
+trap 'kill $RM_INET_PID $RM_UNIX_PID $FLOOR_PID $FLOOR_REJ_PID 2>/dev/null; bl_cleanup' EXIT
 trap 'exit 130' INT TERM HUP
 log() { printf 'postfix.sh: %s\n' "$*" >&2; }
 
@@ -65,6 +69,9 @@ trusted_networks = [ "$BL_TRUSTED/32", "::1/128" ];
 socket_group = "postfix";
 EOF
 UNIX_SOCK=$TB_RUN/rm.sock
+EMPTY=$BUILD/contrib/bench/emptymilter
+FLOOR_SOCK=$TB_RUN/floor.sock FLOOR_REJ_SOCK=$TB_RUN/floor-rej.sock
+FLOOR_PID= FLOOR_REJ_PID=
 
 # the -o options of master.cf.authority's smtp service
 mapfile -t AUTH_OPTS < <(bl_authority_opts)
@@ -73,13 +80,17 @@ mapfile -t AUTH_OPTS < <(bl_authority_opts)
 	exit 1
 }
 UNIX_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$UNIX_SOCK}")
+FLOOR_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$FLOOR_SOCK}")
+FLOOR_REJ_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$FLOOR_REJ_SOCK}")
 # narrowing: Postfix's gate stays, the milter lines of main.cf.narrowing
 mapfile -t NARROW_OPTS < <(awk -F' *= *' '/^(smtpd_milters|milter_default_action) *=/ {
 	print "  -o " $1 "=" $2 }' "$SRC/contrib/postfix/main.cf.narrowing")
 bl_pf_init '2525 inet n - n - - smtpd' \
 	'2527 inet n - n - - smtpd' "${AUTH_OPTS[@]}" \
 	'2528 inet n - n - - smtpd' "${UNIX_OPTS[@]}" \
-	'2529 inet n - n - - smtpd' "${NARROW_OPTS[@]}" >"$TB_RUN/check.out" 2>&1 || {
+	'2529 inet n - n - - smtpd' "${NARROW_OPTS[@]}" \
+	'2530 inet n - n - - smtpd' "${FLOOR_OPTS[@]}" \
+	'2531 inet n - n - - smtpd' "${FLOOR_REJ_OPTS[@]}" >"$TB_RUN/check.out" 2>&1 || {
 	log "Postfix set-up failed: $(head -3 "$TB_RUN/check.out")"
 	exit 1
 }
@@ -95,24 +106,54 @@ RM_INET_PID=$TB_MILTER_PID TB_MILTER_PID=
 TB_MILTER_SOCK=unix:$UNIX_SOCK TB_MILTER_LOG=$TB_RUN/rm-unix.log
 tb_milter_start "$BIN" "$MCONF" || exit 1
 RM_UNIX_PID=$TB_MILTER_PID TB_MILTER_PID=
+# floor_start SOCK [-r]: the empty filter, its socket open to smtpd
+floor_start() {
+	local sock=$1 _
+	shift
+	"$EMPTY" "$@" -p "unix:$sock" >>"$TB_RUN/floor.log" 2>&1 &
+	for _ in $(seq 100); do
+		[ -S "$sock" ] && chmod 666 "$sock" && return 0
+		sleep 0.05
+	done
+	log "emptymilter did not start"
+	return 1
+}
+case " $CONFIGS " in *" floor-unix "*)
+	[ -x "$EMPTY" ] || {
+		log "no $EMPTY (cmake -DRM_BENCH=ON): floor-unix left out"
+		CONFIGS=${CONFIGS/floor-unix/}
+	} ;;
+esac
+case " $CONFIGS " in *" floor-unix "*)
+	floor_start "$FLOOR_SOCK" || exit 1
+	FLOOR_PID=$!
+	floor_start "$FLOOR_REJ_SOCK" -r || exit 1
+	FLOOR_REJ_PID=$!
+	;;
+esac
 bl_sink_start || exit 1
-tb_pf_start 2525 2527 2528 2529 || exit 1
+tb_pf_start 2525 2527 2528 2529 2530 2531 || exit 1
 
+# port_of CONFIG [WORKLOAD], milter_pid_of CONFIG WORKLOAD
 port_of() {
 	case $1 in
 	pf) echo 2525 ;; authority-inet) echo 2527 ;; authority-unix) echo 2528 ;;
-	narrowing-inet) echo 2529 ;; *) return 1 ;;
+	narrowing-inet) echo 2529 ;;
+	floor-unix) if [ "${2:-}" = refuse ]; then echo 2531; else echo 2530; fi ;;
+	*) return 1 ;;
 	esac
 }
 milter_pid_of() {
 	case $1 in
-	authority-unix) echo "$RM_UNIX_PID" ;; pf) echo "" ;; *) echo "$RM_INET_PID" ;;
+	authority-unix) echo "$RM_UNIX_PID" ;; pf) echo "" ;;
+	floor-unix) if [ "$2" = refuse ]; then echo "$FLOOR_REJ_PID"; else echo "$FLOOR_PID"; fi ;;
+	*) echo "$RM_INET_PID" ;;
 	esac
 }
 # the maillog line of a refusal with the code this configuration must give
 refusal_re() {
 	case $1 in
-	authority-*) echo 'milter-reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 550 5\.7\.1 ' ;;
+	authority-* | floor-*) echo 'milter-reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 550 5\.7\.1 ' ;;
 	*) echo 'reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 554 5\.7\.1 <b@y\.test>: Relay access denied' ;;
 	esac
 }
@@ -132,8 +173,8 @@ printf 'config\tworkload\trep\tN\tS\tL\tseconds\trate\tpostfix_cpu_s\trelaymilte
 run() {
 	local cfg=$1 wl=$2 rep=$3 n=${4:-$N} port dst aopt=() mpid ml0 sk0 b0 t0 p0 m0 k0 s0 s1 \
 		b1 t1 p1 m1 k1 got ok outcome valid=1 rc=0 _
-	port=$(port_of "$cfg")
-	mpid=$(milter_pid_of "$cfg")
+	port=$(port_of "$cfg" "$wl")
+	mpid=$(milter_pid_of "$cfg" "$wl")
 	dst=$BL_TRUSTED
 	if [ "$wl" = refuse ]; then
 		dst=$BL_UNTRUSTED
