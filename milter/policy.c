@@ -183,6 +183,19 @@ dest_ours(const struct scope *sc, const struct rm_facts *f,
 		return 0;
 	}
 	if (a->a_flags & RM_ADDR_LITERAL) {
+		/*
+		 * [IPv6:::ffff:a.b.c.d] names our IPv4 address only for us:
+		 * Postfix and Sendmail do not count it as local and hand it
+		 * to their SMTP client.
+		 */
+		if (strncmp(a->a_domain, "[ipv6:", 6) == 0 &&
+		    rm_ip_is_v4(&a->a_literal)) {
+			trace(t,
+			      "%s is an IPv4-mapped IPv6 literal: not one the "
+			      "MTA delivers locally, counts as a relay",
+			      shown);
+			return 0;
+		}
 		if (f->f_daemon_ip != NULL &&
 		    memcmp(&a->a_literal, f->f_daemon_ip,
 		           sizeof(a->a_literal)) == 0) {

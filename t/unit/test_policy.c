@@ -99,6 +99,15 @@ static const struct pcase cases[] = {
      "2001:db8::25", "continue", "postmaster"},
     {"203.0.113.9", NULL, "<user@[192.0.2.26]>", NULL, "192.0.2.25", "reject",
      "relay_denied"},
+    /* the MTAs route an IPv4-mapped IPv6 literal out: never ours */
+    {"203.0.113.9", NULL, "<user@[IPv6:::ffff:192.0.2.25]>", NULL, "192.0.2.25",
+     "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<postmaster@[IPv6:::ffff:192.0.2.25]>", NULL,
+     "192.0.2.25", "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<user@[IPv6:::ffff:192.0.2.25]>", NULL,
+     "::ffff:192.0.2.25", "reject", "relay_denied"},
+    {"203.0.113.9", NULL, "<user@[192.0.2.25]>", NULL, "::ffff:192.0.2.25",
+     "continue", "own_address_literal"},
     /* the MTA's resolution must agree */
     {"203.0.113.9", NULL, "<user@example.com>", "user@remote.example", NULL,
      "reject", "relay_denied"},

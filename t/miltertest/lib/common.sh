@@ -96,11 +96,13 @@ stop_check() {
 
 # rm_start LOG ARGS...: start "$BIN -f ARGS" in the background, logging to
 # LOG; sets RM_PID.  Returns 1 if it does not say "listening on" within
-# 10 s (the log is printed then).
+# 10 s (the log is printed then).  RM_WRAP, when set, is a command line
+# the daemon runs under (t/valgrind/run.sh: valgrind).
 rm_start() {
 	local log=$1
 	shift
-	"$BIN" -f "$@" </dev/null >>"$log" 2>&1 &
+	# shellcheck disable=SC2086 # RM_WRAP is a command line
+	${RM_WRAP:-} "$BIN" -f "$@" </dev/null >>"$log" 2>&1 &
 	RM_PID=$!
 	T_PIDS="$T_PIDS $RM_PID"
 	if ! wait_log "$log" "listening on" 100; then
