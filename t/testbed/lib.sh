@@ -194,10 +194,6 @@ tb_pf_stop() {
 		tb_pf_running && postfix -c "$TB_PFC" abort >/dev/null 2>&1
 	fi
 	TB_PF_STARTED=0
-# Sendmail is unpacked, not installed (it conflicts with postfix):
-# contrib/install-deps test puts it here.
-TB_SM_ROOT=${RM_TEST_CACHE:-/var/cache/relaymilter-test}/sendmail/root
-TB_SM_STARTED=0
 	return 0
 }
 
