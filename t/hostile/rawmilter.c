@@ -61,6 +61,8 @@ die(const char *what)
 static void
 put(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 
