@@ -413,8 +413,15 @@ answer(SMFICTX *ctx, const struct rm_reply *r, enum rm_action act)
 static sfsistat
 lost(SMFICTX *ctx, const struct rm_session *s)
 {
-	rm_log(RM_LOG_ERR, "%s: session state lost (out of memory?): tempfail",
-	       s != NULL ? s->s_id : "-");
+	/* libmilter runs MAIL even when no CONNECT came first */
+	if (s == NULL)
+		rm_log(RM_LOG_WARNING,
+		       "-: MAIL or RCPT without a CONNECT (a broken or "
+		       "hostile milter client): tempfail");
+	else
+		rm_log(RM_LOG_ERR,
+		       "%s: session state lost (out of memory?): tempfail",
+		       s->s_id);
 	smfi_setreply(ctx, "451", "4.3.0",
 	              "Temporary local problem, please try again later");
 	return SMFIS_TEMPFAIL;
@@ -501,9 +508,15 @@ mlfi_close(SMFICTX *ctx)
 {
 	struct rm_session *s = smfi_getpriv(ctx);
 
-	/* close may come without connect (e.g. a dropped negotiation) */
-	if (s == NULL)
+	/*
+	 * close may come without connect: a dropped negotiation, or a packet
+	 * libmilter refused (bad length, unknown command, malformed CONNECT)
+	 */
+	if (s == NULL) {
+		rm_log(RM_LOG_INFO, "-: connection closed before CONNECT "
+		                    "(dropped, or a malformed packet)");
 		return SMFIS_CONTINUE;
+	}
 	smfi_setpriv(ctx, NULL);
 	message_reset(s);
 	free(s->s_client_name);
