@@ -206,6 +206,9 @@ rm_reply_expand(const struct rm_reply *tmpl,
 			    c >= 0x20 && c <= 0x7e ? (char)c : '?';
 		}
 	}
+	/* only empty values ("{sender}" of <>): a reply needs a text */
+	if (o == 0)
+		out->r_text[o++] = '-';
 	out->r_text[o] = '\0';
 }
 

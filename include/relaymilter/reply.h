@@ -59,7 +59,8 @@ char *rm_reply_escape_text(const struct rm_reply *, char *dst, size_t len);
  * rm_reply_expand - copy tmpl to out with each placeholder replaced by
  * vals[var] (NULL: "unknown").  Values come from the network: every byte
  * outside 0x20-0x7e becomes '?', a value is cut at RM_REPLY_VAR_MAX bytes
- * and the text at RM_REPLY_TEXT_MAX, so the result is always a valid reply.
+ * and the text at RM_REPLY_TEXT_MAX, and a text left empty (nothing but
+ * empty values) becomes "-", so the result is always a valid reply.
  */
 void rm_reply_expand(const struct rm_reply *tmpl,
                      const char *const vals[RM_RV__COUNT],

@@ -22,6 +22,15 @@ count_warn(void *arg, const char *msg)
 	warnings++;
 }
 
+/* a warning is one log line */
+static void
+line_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	warnings++;
+	CHECK(strpbrk(msg, "\r\n") == NULL, "one line: %s", msg);
+}
+
 static void
 add(struct rm_ldapdata *d, int list, const char *v, const char *owner,
     const char *lifts, const char *reply, const char *dn)
@@ -104,6 +113,25 @@ main(void)
 	    rm_domset_lookup(rs->rs_lists.l_local_domains, "example.com", NULL),
 	    "local domain applied");
 	rm_ruleset_release(rs);
+
+	/* a DN or value with a line break cannot forge log lines (fuzz) */
+	rm_ldapdata_clear(&c);
+	add(&c, RM_L_TRUSTED_NETWORKS, "10.0.0.0/33\nforged", NULL, NULL, NULL,
+	    "cn=bad\n2");
+	add(&c, RM_L_EXC_CLIENTS, "192.0.2.9", NULL, "deny\rx", NULL, "cn=e");
+	add(&c, RM_L_LOCAL_DOMAINS, "example.org", NULL, NULL, NULL,
+	    "cn=dom\r\nx");
+	rs = rm_ruleset_new("test");
+	warnings = 0;
+	skipped = rm_ldapdata_apply(&c, rs, line_warn, NULL);
+	CHECK(skipped == 2 && warnings == 2, "skipped %zu warnings %d", skipped,
+	      warnings);
+	CHECK(rs->rs_nentries == 1 &&
+	          strcmp(rs->rs_entries[0]->e_origin, "ldap:cn=dom??x") == 0,
+	      "origin on one line: %s",
+	      rs->rs_nentries ? rs->rs_entries[0]->e_origin : "-");
+	rm_ruleset_release(rs);
+	rm_ldapdata_clear(&c);
 	rm_ldapdata_clear(&a);
 	rm_ldapdata_clear(&b);
 	return check_done();

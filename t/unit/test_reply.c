@@ -159,6 +159,14 @@ test_expand(void)
 	rm_reply_expand(&t, vals, &out);
 	CHECK(strlen(out.r_text) == RM_REPLY_TEXT_MAX, "text cut: %zu",
 	      strlen(out.r_text));
+	/* nothing but empty values (the null sender): never an empty text */
+	CHECK(rm_reply_parse("550 5.7.1 {sender}{login}", &t, err,
+	                     sizeof(err)) == 0,
+	      "%s", err);
+	vals[RM_RV_SENDER] = "";
+	vals[RM_RV_LOGIN] = "";
+	rm_reply_expand(&t, vals, &out);
+	CHECK_STR(out.r_text, "-");
 }
 
 int

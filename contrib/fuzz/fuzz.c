@@ -1,0 +1,324 @@
+/*
+ * fuzz.c - helpers and invariants shared by the fuzz targets.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "relaymilter/addr.h"
+
+void
+fz_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("fuzz invariant broken: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+char *
+fz_strdup(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+
+	if (s == NULL)
+		fz_fail("out of memory");
+	if (size > 0)
+		memcpy(s, data, size);
+	s[size] = '\0';
+	return s;
+}
+
+size_t
+fz_fields(const uint8_t *data, size_t size, char **field, size_t max,
+          char **copy)
+{
+	char *s = fz_strdup(data, size), *end = s + size;
+	size_t n = 0;
+
+	*copy = s;
+	while (n < max && s <= end) {
+		field[n++] = s;
+		s += strlen(s) + 1;
+	}
+	return n;
+}
+
+static char *tmpfiles[8];
+static size_t ntmpfiles;
+
+static void
+tmp_cleanup(void)
+{
+	while (ntmpfiles > 0) {
+		unlink(tmpfiles[--ntmpfiles]);
+		free(tmpfiles[ntmpfiles]);
+	}
+}
+
+const char *
+fz_tmpfile(const char *tag)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path;
+	int fd;
+
+	if (access("/dev/shm", W_OK) == 0)
+		dir = "/dev/shm";
+	else if (dir == NULL)
+		dir = "/tmp";
+	if ((path = malloc(strlen(dir) + strlen(tag) + 32)) == NULL)
+		fz_fail("out of memory");
+	sprintf(path, "%s/rm-fuzz-%s.XXXXXX", dir, tag);
+	if ((fd = mkstemp(path)) < 0)
+		fz_fail("mkstemp %s", path);
+	close(fd);
+	if (ntmpfiles == 0)
+		atexit(tmp_cleanup);
+	if (ntmpfiles == sizeof(tmpfiles) / sizeof(tmpfiles[0]))
+		fz_fail("too many temporary files");
+	tmpfiles[ntmpfiles++] = path;
+	return path;
+}
+
+void
+fz_write(const char *path, const void *data, size_t size)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+
+	if (fd < 0 || (size > 0 && write(fd, data, size) != (ssize_t)size) ||
+	    close(fd) != 0)
+		fz_fail("cannot write %s", path);
+}
+
+static int
+digits(const char *s, size_t *n)
+{
+	size_t i = 0;
+
+	while (s[i] >= '0' && s[i] <= '9')
+		i++;
+	*n = i;
+	return i >= 1 && i <= 3 && (i == 1 || s[0] != '0');
+}
+
+void
+fz_reply_ok(const struct rm_reply *r, const char *what)
+{
+	char esc[2 * RM_REPLY_TEXT_MAX + 1];
+	const char *x = r->r_xcode;
+	size_t i, n, tlen, pct = 0;
+
+	if (memchr(r->r_code, '\0', sizeof(r->r_code)) == NULL ||
+	    strlen(r->r_code) != 3 ||
+	    (r->r_code[0] != '4' && r->r_code[0] != '5') ||
+	    r->r_code[1] < '0' || r->r_code[1] > '9' || r->r_code[2] < '0' ||
+	    r->r_code[2] > '9')
+		fz_fail("%s: bad code", what);
+	if ((r->r_code[0] == '5') != (r->r_action == RM_REJECT) ||
+	    (r->r_code[0] == '4') != (r->r_action == RM_TEMPFAIL))
+		fz_fail("%s: code %s and action %d disagree", what, r->r_code,
+		        r->r_action);
+	if (memchr(x, '\0', sizeof(r->r_xcode)) == NULL ||
+	    x[0] != r->r_code[0] || x[1] != '.' || !digits(x + 2, &n) ||
+	    x[2 + n] != '.' || !digits(x + 3 + n, &i) || x[3 + n + i] != '\0')
+		fz_fail("%s: enhanced code \"%.12s\" does not match %s", what,
+		        x, r->r_code);
+	if (memchr(r->r_text, '\0', sizeof(r->r_text)) == NULL)
+		fz_fail("%s: text not terminated", what);
+	tlen = strlen(r->r_text);
+	if (tlen == 0)
+		fz_fail("%s: empty text", what);
+	for (i = 0; i < tlen; i++) {
+		unsigned char c = (unsigned char)r->r_text[i];
+
+		if (c < 0x20 || c > 0x7e)
+			fz_fail("%s: byte 0x%02x in the text", what, c);
+		pct += c == '%';
+	}
+	rm_reply_escape_text(r, esc, sizeof(esc));
+	if (strlen(esc) != tlen + pct)
+		fz_fail("%s: escaped text has %zu bytes, want %zu", what,
+		        strlen(esc), tlen + pct);
+	for (i = 0; esc[i] != '\0'; i++)
+		if (esc[i] == '%' && esc[++i] != '%')
+			fz_fail("%s: a lone %% in the escaped text", what);
+}
+
+/* the listener's own lists, then the global ones */
+static void
+scopes(const struct rm_ruleset *rs, const char *listener,
+       const struct rm_lists *l[2])
+{
+	l[0] = rm_ruleset_profile(rs, listener)->pf_lists;
+	l[1] = &rs->rs_lists;
+}
+
+int
+fz_trusted(const struct rm_ruleset *rs, const char *listener,
+           const struct rm_ip *client)
+{
+	const struct rm_lists *l[2];
+	const void *tag;
+	int i;
+
+	if (client == NULL)
+		return 0;
+	scopes(rs, listener, l);
+	for (i = 0; i < 2; i++)
+		if (l[i] != NULL &&
+		    rm_ipset_lookup(l[i]->l_trusted, client, &tag))
+			return 1;
+	return 0;
+}
+
+int
+fz_ours(const struct rm_ruleset *rs, const char *listener,
+        const struct rm_ip *daemon, const char *addr)
+{
+	const struct rm_lists *l[2];
+	struct rm_addr a;
+	const void *tag;
+	int i;
+
+	if (addr == NULL || rm_addr_parse(addr, &a, NULL, 0) != 0)
+		return 0;
+	if (a.a_flags & (RM_ADDR_NULL | RM_ADDR_SOURCE_ROUTE | RM_ADDR_ROUTING))
+		return 0;
+	if (a.a_flags & RM_ADDR_UNQUALIFIED)
+		return rm_addr_is_postmaster(&a);
+	if (a.a_flags & RM_ADDR_LITERAL)
+		return daemon != NULL &&
+		       memcmp(&a.a_literal, daemon, sizeof(*daemon)) == 0;
+	scopes(rs, listener, l);
+	for (i = 0; i < 2; i++)
+		if (l[i] != NULL &&
+		    (rm_domset_lookup(l[i]->l_hostnames, a.a_domain, &tag) ||
+		     rm_domset_lookup(l[i]->l_local_domains, a.a_domain,
+		                      &tag) ||
+		     rm_domset_lookup(l[i]->l_relay_domains, a.a_domain, &tag)))
+			return 1;
+	return 0;
+}
+
+void
+fz_check_verdict(const struct rm_ruleset *rs, const struct rm_facts *f,
+                 const struct rm_verdict *v, int rcpt)
+{
+	const char *ra = f->f_rcpt_addr;
+	int authed = f->f_auth != NULL && f->f_auth[0] != '\0';
+
+	switch (v->v_action) {
+	case RM_CONTINUE:
+		if (v->v_reply != NULL)
+			fz_fail("continue with a reply");
+		break;
+	case RM_REJECT:
+	case RM_TEMPFAIL:
+		if (v->v_reply == NULL)
+			fz_fail("%s without a reply",
+			        rm_action_name(v->v_action));
+		fz_reply_ok(v->v_reply, v->v_rule ? v->v_rule : "verdict");
+		if (v->v_reply->r_action != v->v_action)
+			fz_fail("verdict %s with a %s reply",
+			        rm_action_name(v->v_action),
+			        v->v_reply->r_code);
+		break;
+	default:
+		fz_fail("unknown action %d", (int)v->v_action);
+	}
+	if (v->v_rule == NULL)
+		fz_fail("verdict without a rule");
+	if (v->v_would_rule != NULL)
+		fz_reply_ok(&v->v_would, v->v_would_rule);
+	if (rs->rs_incomplete && v->v_action != RM_TEMPFAIL)
+		fz_fail("an incomplete policy decided %s",
+		        rm_action_name(v->v_action));
+	if (!rcpt || v->v_action != RM_CONTINUE)
+		return;
+	if (f->f_rcpt == NULL)
+		fz_fail("continue without a recipient");
+	if (authed || fz_trusted(rs, f->f_listener, f->f_client_ip))
+		return;
+	if (!fz_ours(rs, f->f_listener, f->f_daemon_ip, f->f_rcpt))
+		fz_fail("relay: continue (rule %s) for recipient \"%s\" that "
+		        "is not ours, client neither trusted nor authenticated",
+		        v->v_rule, f->f_rcpt);
+	if (ra != NULL && strchr(ra, '@') != NULL &&
+	    !fz_ours(rs, f->f_listener, f->f_daemon_ip, ra))
+		fz_fail("relay: continue (rule %s) for \"%s\", which the MTA "
+		        "routes to \"%s\", not ours",
+		        v->v_rule, f->f_rcpt, ra);
+}
+
+void
+fz_one_line(const char *what, const char *line, int ascii)
+{
+	size_t i;
+
+	for (i = 0; line[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c < 0x20 || c == 0x7f || (ascii && c > 0x7e))
+			fz_fail("%s with byte 0x%02x at %zu: %s", what, c, i,
+			        line);
+	}
+}
+
+static void
+trace_line(void *arg, const char *line)
+{
+	(void)arg;
+	fz_one_line("trace line", line, 1);
+	if (strlen(line) >= 600)
+		fz_fail("trace line of %zu bytes", strlen(line));
+}
+
+const struct rm_trace fz_trace = {trace_line, NULL};
+
+void
+fz_probe(const struct rm_ruleset *rs)
+{
+	static const char *const clients[] = {NULL, "203.0.113.9", "192.0.2.5",
+	                                      "::1", "2001:db8:1::5"};
+	static const char *const rcpts[] = {
+	    "<user@remote.invalid>",   "postmaster",
+	    "<user@example.com>",      "a%b@example.com",
+	    "<@x.test:y@example.com>", "x@[192.0.2.1]"};
+	static const char *const listeners[] = {NULL, "submission", "mx"};
+	struct rm_ip ips[5], daemon;
+	struct rm_verdict v;
+	struct rm_facts f;
+	size_t c, r, k;
+
+	rm_ip_parse("192.0.2.1", &daemon);
+	for (c = 0; c < 5; c++)
+		if (clients[c] != NULL && rm_ip_parse(clients[c], &ips[c]) != 0)
+			fz_fail("probe address %s", clients[c]);
+	for (c = 0; c < 5; c++)
+		for (r = 0; r < 6; r++)
+			for (k = 0; k < 2; k++) {
+				memset(&f, 0, sizeof(f));
+				f.f_client_ip = clients[c] ? &ips[c] : NULL;
+				f.f_daemon_ip = &daemon;
+				f.f_listener = listeners[(c + r) % 3];
+				f.f_helo = "mail.remote.invalid";
+				f.f_auth = k ? "alice" : NULL;
+				f.f_sender = "<a@remote.invalid>";
+				f.f_rcpt = rcpts[r];
+				rm_policy_rcpt(rs, &f, &v, NULL);
+				fz_check_verdict(rs, &f, &v, 1);
+				if (r == 0) {
+					rm_policy_mail(rs, &f, &v, NULL);
+					fz_check_verdict(rs, &f, &v, 0);
+				}
+			}
+}

@@ -1,0 +1,77 @@
+/*
+ * fuzz.h - what the libFuzzer targets share: input helpers, temporary
+ * files, and the invariants every verdict and reply must keep.  A broken
+ * invariant prints why and aborts, so libFuzzer keeps the input.
+ */
+#ifndef RM_FUZZ_H
+#define RM_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "relaymilter/policy.h"
+#include "relaymilter/reply.h"
+#include "relaymilter/ruleset.h"
+
+/* the libFuzzer entry points */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* fz_fail - print the broken invariant and abort. */
+_Noreturn void fz_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* fz_strdup - data as a NUL-terminated string (cut at its first NUL). */
+char *fz_strdup(const uint8_t *data, size_t size);
+
+/*
+ * fz_fields - split data at NUL bytes into at most max fields; returns how
+ * many.  The fields point into *copy, which the caller frees.
+ */
+size_t fz_fields(const uint8_t *data, size_t size, char **field, size_t max,
+                 char **copy);
+
+/* fz_tmpfile - a private file (in memory where possible), made once. */
+const char *fz_tmpfile(const char *tag);
+/* fz_write - replace the file's contents; aborts on an I/O error. */
+void fz_write(const char *path, const void *data, size_t size);
+
+/* fz_reply_ok - a reply as it would go on the wire: well formed. */
+void fz_reply_ok(const struct rm_reply *r, const char *what);
+
+/*
+ * fz_trusted - the client may relay by address: in trusted_networks of the
+ * listener or the top level.  fz_ours - the address is one we accept mail
+ * for: bare postmaster, a domain in hostnames, local_domains or
+ * relay_domains, or the literal of daemon; no routing trick.
+ */
+int fz_trusted(const struct rm_ruleset *, const char *listener,
+               const struct rm_ip *client);
+int fz_ours(const struct rm_ruleset *, const char *listener,
+            const struct rm_ip *daemon, const char *addr);
+
+/*
+ * fz_check_verdict - the invariants of a decision: a known action; a
+ * well-formed reply of the action's class (none for continue); and never
+ * continue for a recipient that is not ours unless the client is trusted
+ * or authenticated.
+ */
+void fz_check_verdict(const struct rm_ruleset *, const struct rm_facts *,
+                      const struct rm_verdict *, int rcpt);
+
+/*
+ * fz_one_line - a line for a log: no control byte (and, with ascii, no
+ * 8-bit byte) that could break it or forge another.
+ */
+void fz_one_line(const char *what, const char *line, int ascii);
+
+/* fz_trace - a trace that aborts on a line a log reader could misread. */
+extern const struct rm_trace fz_trace;
+
+/*
+ * fz_probe - decide a fixed set of facts against a ruleset of unknown
+ * content (a fuzzed config or cache) and check every verdict.
+ */
+void fz_probe(const struct rm_ruleset *);
+
+#endif
