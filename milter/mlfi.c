@@ -414,7 +414,7 @@ static sfsistat
 lost(SMFICTX *ctx, const struct rm_session *s)
 {
 	/* libmilter runs MAIL even when no CONNECT came first */
-	if (s == NULL)
+	if (s == NULL || !s->s_connected)
 		rm_log(RM_LOG_WARNING,
 		       "-: MAIL or RCPT without a CONNECT (a broken or "
 		       "hostile milter client): tempfail");
@@ -451,7 +451,10 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	struct rm_facts f;
 	struct rm_verdict v;
 
-	if (s == NULL || s->s_rs == NULL)
+	/* unanswered MAIL: RCPT reports the missing CONNECT */
+	if (s != NULL && s->s_nr_mail && !s->s_connected)
+		return SMFIS_NOREPLY;
+	if (s == NULL || !s->s_connected || s->s_rs == NULL)
 		return lost(ctx, s);
 	message_reset(s);
 	if (!set_str(&s->s_sender, argv != NULL ? argv[0] : NULL) ||
@@ -480,7 +483,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	struct rm_facts f;
 	struct rm_verdict v;
 
-	if (s == NULL || s->s_rs == NULL || s->s_oom)
+	if (s == NULL || !s->s_connected || s->s_rs == NULL || s->s_oom)
 		return lost(ctx, s);
 	facts(ctx, s, &f);
 	f.f_rcpt = argv != NULL ? argv[0] : NULL;
@@ -512,11 +515,11 @@ mlfi_close(SMFICTX *ctx)
 	 * close may come without connect: a dropped negotiation, or a packet
 	 * libmilter refused (bad length, unknown command, malformed CONNECT)
 	 */
-	if (s == NULL) {
+	if (s == NULL || !s->s_connected)
 		rm_log(RM_LOG_INFO, "-: connection closed before CONNECT "
 		                    "(dropped, or a malformed packet)");
+	if (s == NULL)
 		return SMFIS_CONTINUE;
-	}
 	smfi_setpriv(ctx, NULL);
 	message_reset(s);
 	free(s->s_client_name);
