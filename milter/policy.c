@@ -128,14 +128,16 @@ static void
 trace_match(const struct rm_trace *t, const char *what,
             const struct rm_entry *e)
 {
+	char lb[RM_LINE_BUF];
+
 	if (t == NULL)
 		return;
 	if (e != NULL)
-		trace(t, "%s is in %s%s%s%s (entry \"%s\" at %s)", what,
+		trace(t, "%s is in %s%s%s%s (entry \"%s\" at %s%s)", what,
 		      e->e_listener ? "listeners." : "",
 		      e->e_listener ? e->e_listener : "",
 		      e->e_listener ? "." : "", e->e_list, e->e_text,
-		      e->e_origin);
+		      e->e_where, rm_entry_line(e, lb));
 }
 
 /*
@@ -427,7 +429,7 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 static void
 lift(struct eval *e, const char *what, const struct rm_entry *x)
 {
-	char names[160] = "";
+	char names[160] = "", lb[RM_LINE_BUF];
 	size_t n = 0;
 	int ck;
 
@@ -439,8 +441,8 @@ lift(struct eval *e, const char *what, const struct rm_entry *x)
 			n += (size_t)snprintf(names + n, sizeof(names) - n,
 			                      "%s%s", n ? "," : "",
 			                      rm_check_names[ck]);
-	trace(e->t, "%s is in %s (entry \"%s\" at %s): lifts %s", what,
-	      x->e_list, x->e_text, x->e_origin, names);
+	trace(e->t, "%s is in %s (entry \"%s\" at %s%s): lifts %s", what,
+	      x->e_list, x->e_text, x->e_where, rm_entry_line(x, lb), names);
 }
 
 /* exceptions - OR together the lifts of every matching exception. */
