@@ -9,8 +9,12 @@
  * with one tag per pattern kind it has: exact, subtree, or both.
  *
  * The hash runs over the name from its right end, so one pass gives the
- * hash of the whole name and of every parent: a lookup hashes each byte
- * once and probes once per label, whatever the size of the set.
+ * hash of the whole name and of every parent.  Every parent of a stored
+ * name has a node too, marked HAS_PARENT (without tags if it is no
+ * pattern itself), so a lookup walks from the last label leftwards and
+ * stops at the first suffix that leads to nothing: a foreign name costs
+ * one probe, of its top-level domain, whose slot stays in the cache.
+ * At most one probe per label, whatever the size of the set.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +26,7 @@
 #define NAME_MAX_LEN 253
 #define HAS_EXACT    1u
 #define HAS_SUB      2u
+#define HAS_PARENT   4u /* some longer name in the set ends with ".name" */
 
 /*
  * A node, in 8-byte words: byte 0 the length, byte 1 the HAS_ bits, the
@@ -303,6 +308,39 @@ node_put(struct rm_domset *ds, const char *name, size_t len, unsigned has,
 	return w;
 }
 
+/*
+ * mark_parents - the parents of k's name, shortest first, get
+ * HAS_PARENT (a node without tags when they have none).
+ */
+static int
+mark_parents(struct rm_domset *ds, const struct rm_domkey *k)
+{
+	uint64_t *sl;
+	size_t w;
+	unsigned i;
+
+	for (i = 0; i + 1 < k->k_n; i++) {
+		if ((ds->ds_used + 1) * 4 > (ds->ds_mask + 1) * 3 &&
+		    grow_index(ds) != 0)
+			return -1;
+		sl = find(ds, k->k_name + k->k_at[i], k->k_len - k->k_at[i],
+		          k->k_hash[i]);
+		if (*sl == 0) {
+			w = node_put(ds, k->k_name + k->k_at[i],
+			             k->k_len - k->k_at[i], HAS_PARENT, NULL,
+			             NULL);
+			if (w == (size_t)-1)
+				return -1;
+			*sl = (k->k_hash[i] >> 32 << 32) | (uint64_t)(w + 1);
+			ds->ds_used++;
+		} else {
+			w = (size_t)(*sl & 0xffffffffu) - 1;
+			((unsigned char *)&ds->ds_nodes[w])[1] |= HAS_PARENT;
+		}
+	}
+	return 0;
+}
+
 int
 rm_domset_add(struct rm_domset *ds, const char *pattern, const void *tag,
               char *errbuf, size_t errlen)
@@ -333,7 +371,7 @@ rm_domset_add(struct rm_domset *ds, const char *pattern, const void *tag,
 		   one --explain points at */
 		if (old & has)
 			return 0;
-		/* the other kind too: a bigger node, rarely needed */
+		/* another kind: a bigger node, rarely needed */
 		exact = old & HAS_EXACT ? node_tag(ds, w, HAS_EXACT) : tag;
 		sub = old & HAS_SUB ? node_tag(ds, w, HAS_SUB) : tag;
 	} else if (has == HAS_EXACT)
@@ -347,6 +385,8 @@ rm_domset_add(struct rm_domset *ds, const char *pattern, const void *tag,
 		ds->ds_used++;
 	*sl = (h >> 32 << 32) | (uint64_t)(w + 1);
 	ds->ds_count++;
+	if (mark_parents(ds, &k) != 0)
+		goto oom;
 	return 0;
 oom:
 	snprintf(errbuf, errlen, "out of memory");
@@ -372,29 +412,33 @@ rm_domset_lookup_key(const struct rm_domset *ds, const struct rm_domkey *k,
                      const void **tag)
 {
 	const uint64_t *sl;
-	size_t w;
-	unsigned i;
+	size_t w, best = 0;
+	unsigned i, has, want, best_want = 0;
 
 	if (ds == NULL || ds->ds_count == 0 || k->k_n == 0)
 		return false;
-	/* the whole name for an exact pattern, then each parent, closest
-	   first, for a subtree pattern */
-	for (i = k->k_n; i-- > 0;) {
-		unsigned want =
-		    i == k->k_n - 1 && k->k_whole ? HAS_EXACT : HAS_SUB;
-
+	/* the last match on the way left is the most specific: the whole
+	   name for an exact pattern, else the closest subtree */
+	for (i = 0; i < k->k_n; i++) {
 		sl = find(ds, k->k_name + k->k_at[i], k->k_len - k->k_at[i],
 		          k->k_hash[i]);
 		if (*sl == 0)
-			continue;
+			break;
 		w = (size_t)(*sl & 0xffffffffu) - 1;
-		if (node_bytes(ds, w)[1] & want) {
-			if (tag != NULL)
-				*tag = node_tag(ds, w, want);
-			return true;
+		has = node_bytes(ds, w)[1];
+		want = i == k->k_n - 1 && k->k_whole ? HAS_EXACT : HAS_SUB;
+		if (has & want) {
+			best = w;
+			best_want = want;
 		}
+		if (!(has & HAS_PARENT))
+			break;
 	}
-	return false;
+	if (best_want == 0)
+		return false;
+	if (tag != NULL)
+		*tag = node_tag(ds, best, best_want);
+	return true;
 }
 
 bool

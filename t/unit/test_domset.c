@@ -236,6 +236,41 @@ test_key(void)
 	rm_domset_free(b);
 }
 
+/* parents that are no pattern must not match, nor hide a wider subtree */
+static void
+test_parents(void)
+{
+	/* pattern and tag; a name that was only a parent becomes a pattern */
+	static const char *const pats[][2] = {
+	    {"a.b.c.example", "abc"},
+	    {".c.example", "sub"},
+	    {".z.example", "zsub"},
+	    {"deep.y.z.example", "deep"},
+	};
+	/* name and what it finds */
+	static const char *const names[][2] = {
+	    {"a.b.c.example", "abc"}, {"b.c.example", "sub"},
+	    {"c.example", "-"},       {"example", "-"},
+	    {"x.b.c.example", "sub"}, {"x.a.b.c.example", "sub"},
+	    {"y.z.example", "zsub"},  {"z.example", "-"},
+	    {"b.z.example", "zsub"},  {"other", "-"},
+	};
+	struct rm_domset *ds = rm_domset_new();
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+		CHECK(rm_domset_add(ds, pats[i][0], pats[i][1], err,
+		                    sizeof(err)) == 0,
+		      "%s: %s", pats[i][0], err);
+	CHECK(rm_domset_count(ds) == 4, "count %zu", rm_domset_count(ds));
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		CHECK(strcmp(look(ds, names[i][0]), names[i][1]) == 0,
+		      "%s: got %s want %s", names[i][0], look(ds, names[i][0]),
+		      names[i][1]);
+	rm_domset_free(ds);
+}
+
 /*
  * rm_hash_mix - the table index is the low bits: inputs that differ only
  * in their high bits must still spread over them.
@@ -265,6 +300,7 @@ main(void)
 	test_large();
 	test_both_kinds();
 	test_key();
+	test_parents();
 	test_hash_mix();
 	return check_done();
 }
