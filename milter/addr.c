@@ -254,7 +254,11 @@ rm_addr_parse(const char *in, struct rm_addr *out, char *errbuf, size_t errlen)
 	const char *p, *at, *colon, *why = NULL;
 	size_t len;
 
-	memset(out, 0, sizeof(*out));
+	/* not the whole struct: its buffers are big and filled as parsed */
+	out->a_local[0] = '\0';
+	out->a_domain[0] = '\0';
+	out->a_flags = 0;
+	memset(&out->a_literal, 0, sizeof(out->a_literal));
 	if (errbuf != NULL && errlen > 0)
 		errbuf[0] = '\0';
 	if (in == NULL)

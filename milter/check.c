@@ -72,7 +72,8 @@ rm_check_main(int argc, char **argv)
 	struct rm_source src;
 	struct rm_owned owned;
 	struct rm_trace tr = {explain_line, stdout};
-	char err[1024], reply[RM_REPLY_TEXT_MAX + 32], buf[512], bare[512];
+	char err[1024], reply[RM_REPLY_TEXT_MAX + 32], buf[512], bare[512],
+	    lb[RM_LINE_BUF];
 	const char **rcpts;
 	int c, i, nrcpt = 0, explain = 0, worst = 0;
 
@@ -201,8 +202,9 @@ rm_check_main(int argc, char **argv)
 		           : "-",
 		       v.v_reply ? "\"" : "", v.v_rule);
 		if (v.v_entry != NULL)
-			printf(" entry=\"%s\" (%s)", v.v_entry->e_text,
-			       v.v_entry->e_origin);
+			printf(" entry=\"%s\" (%s%s)", v.v_entry->e_text,
+			       v.v_entry->e_where,
+			       rm_entry_line(v.v_entry, lb));
 		if (v.v_would_rule != NULL)
 			printf(
 			    " monitor=%s would=\"%s\"", v.v_would_rule,

@@ -1,11 +1,20 @@
 /*
- * domset.c - domain sets as an open-addressing hash table.
+ * domset.c - domain sets: a compact open-addressing index over a dense
+ * array of nodes.
  *
- * Each slot holds one name (lower-cased, without the leading dot of a
- * subtree pattern) and up to two tags: one for the exact pattern, one for
- * the subtree pattern.  A lookup probes the full name for an exact entry,
- * then each parent name for a subtree entry, closest first, so its cost is
- * one probe per label and does not grow with the size of the set.
+ * The index holds 64-bit slots: the high half of the name's hash and the
+ * place of its node, so a probe that misses (most do: parents, foreign
+ * names) touches one cache line of the index and never a name.  A node
+ * is the lower-cased name (without the leading dot of a subtree pattern)
+ * with one tag per pattern kind it has: exact, subtree, or both.
+ *
+ * The hash runs over the name from its right end, so one pass gives the
+ * hash of the whole name and of every parent.  Every parent of a stored
+ * name has a node too, marked HAS_PARENT (without tags if it is no
+ * pattern itself), so a lookup walks from the last label leftwards and
+ * stops at the first suffix that leads to nothing: a foreign name costs
+ * one probe, of its top-level domain, whose slot stays in the cache.
+ * At most one probe per label, whatever the size of the set.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,24 +22,26 @@
 #include <string.h>
 
 #include "relaymilter/domset.h"
-#include "relaymilter/rm.h"
 
 #define NAME_MAX_LEN 253
+#define HAS_EXACT    1u
+#define HAS_SUB      2u
+#define HAS_PARENT   4u /* some longer name in the set ends with ".name" */
 
-struct slot {
-	char *s_name; /* NULL: empty slot */
-	uint32_t s_hash;
-	uint32_t s_len;
-	const void *s_exact; /* tag of "name", when has_exact */
-	const void *s_sub;   /* tag of ".name", when has_sub */
-	unsigned char s_has_exact, s_has_sub;
-};
+/*
+ * A node, in 8-byte words: byte 0 the length, byte 1 the HAS_ bits, the
+ * name from byte 2, then, word-aligned, the exact tag if any and the
+ * subtree tag if any.
+ */
+typedef uint64_t word;
 
 struct rm_domset {
-	struct slot *ds_slots;
-	size_t ds_mask;  /* table size - 1 (size is a power of two) */
-	size_t ds_used;  /* occupied slots */
-	size_t ds_count; /* patterns (exact + subtree) */
+	uint64_t *ds_index; /* 0: empty; hash >> 32 << 32 | (node word + 1) */
+	size_t ds_mask;     /* index size - 1 (size is a power of two) */
+	size_t ds_used;     /* names */
+	size_t ds_count;    /* patterns (exact + subtree) */
+	word *ds_nodes;
+	size_t ds_nwords, ds_ncap;
 };
 
 static inline unsigned char
@@ -40,52 +51,110 @@ lower(unsigned char c)
 }
 
 /*
- * FNV-1a over the lower-cased bytes, then mixed: FNV's low bits depend
- * only on the low bits of each byte, and the table index is the low bits,
- * so similar names ("d1.example", "d2.example") would cluster.
+ * FNV's low bits depend only on the low bits of each byte and the index
+ * is the low bits: fold the high bits down before the multiply spreads
+ * them up again.
  */
-static uint32_t
-hash_name(const char *s, size_t len)
+static inline uint64_t
+mix64(uint64_t h)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	h = (h ^ (h >> 31)) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
 
-	for (i = 0; i < len; i++) {
-		h ^= lower((unsigned char)s[i]);
-		h *= 16777619u;
+#define FNV_BASIS 14695981039346656037ull
+#define FNV_PRIME 1099511628211ull
+
+/*
+ * rm_domkey_init - hash the name (one trailing dot ignored) and every
+ * parent, right to left: k_hash[0] is its last label, k_hash[k_n - 1]
+ * the longest suffix that could be in a set.  An empty label ends the
+ * scan: no stored name has one, so nothing that holds it can match.
+ * False when the name cannot be in any set.
+ */
+bool
+rm_domkey_init(struct rm_domkey *k, const char *name)
+{
+	uint64_t h = FNV_BASIS;
+	size_t len, i;
+
+	k->k_n = 0;
+	k->k_whole = 0;
+	if (name == NULL)
+		return false;
+	len = strlen(name);
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > NAME_MAX_LEN)
+		return false;
+	k->k_name = name;
+	k->k_len = (unsigned)len;
+	for (i = len; i-- > 0;) {
+		h = (h ^ lower((unsigned char)name[i])) * FNV_PRIME;
+		if (i > 0 && name[i - 1] != '.')
+			continue;
+		if (name[i] == '.')
+			return k->k_n > 0;
+		/* at most 127: each label is 1 byte and a dot at least */
+		k->k_at[k->k_n] = (unsigned char)i;
+		k->k_hash[k->k_n++] = mix64(h);
 	}
-	return rm_hash_mix(h);
+	k->k_whole = 1;
+	return true;
 }
 
-static int
-same_name(const struct slot *sl, const char *s, size_t len)
+static inline const unsigned char *
+node_bytes(const struct rm_domset *ds, size_t w)
 {
-	size_t i;
-
-	if (sl->s_len != len)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (sl->s_name[i] != (char)lower((unsigned char)s[i]))
-			return 0;
-	return 1;
+	return (const unsigned char *)&ds->ds_nodes[w];
 }
 
-static const struct slot *
-find(const struct rm_domset *ds, const char *s, size_t len)
+/* node_words - the size of a node with len bytes of name and ntags tags */
+static size_t
+node_words(size_t len, unsigned ntags)
 {
-	uint32_t h;
-	size_t i;
+	return (2 + len + sizeof(word) - 1) / sizeof(word) + ntags;
+}
 
-	if (ds->ds_slots == NULL)
-		return NULL;
-	h = hash_name(s, len);
-	for (i = h & ds->ds_mask;; i = (i + 1) & ds->ds_mask) {
-		const struct slot *sl = &ds->ds_slots[i];
+static const void *
+node_tag(const struct rm_domset *ds, size_t w, unsigned which)
+{
+	const unsigned char *b = node_bytes(ds, w);
+	size_t t = w + node_words(b[0], 0);
+	const void *tag;
 
-		if (sl->s_name == NULL)
-			return NULL;
-		if (sl->s_hash == h && same_name(sl, s, len))
+	if (which == HAS_SUB && (b[1] & HAS_EXACT))
+		t++;
+	memcpy(&tag, &ds->ds_nodes[t], sizeof(tag));
+	return tag;
+}
+
+/*
+ * find - the index slot of name[0, len) with hash h: its node, or the
+ * empty slot where it would go.
+ */
+static uint64_t *
+find(const struct rm_domset *ds, const char *name, size_t len, uint64_t h)
+{
+	uint64_t want = h >> 32, *sl;
+	size_t i, j;
+
+	for (i = (size_t)h & ds->ds_mask;; i = (i + 1) & ds->ds_mask) {
+		sl = &ds->ds_index[i];
+		if (*sl == 0)
 			return sl;
+		if (*sl >> 32 == want) {
+			const unsigned char *b =
+			    node_bytes(ds, (size_t)(*sl & 0xffffffffu) - 1);
+
+			if (b[0] != len)
+				continue;
+			for (j = 0; j < len; j++)
+				if (b[2 + j] != lower((unsigned char)name[j]))
+					break;
+			if (j == len)
+				return sl;
+		}
 	}
 }
 
@@ -161,27 +230,114 @@ rm_domain_check(const char *p, char *errbuf, size_t errlen)
 }
 
 static int
-grow(struct rm_domset *ds)
+grow_index(struct rm_domset *ds)
 {
-	size_t nsize = ds->ds_slots ? (ds->ds_mask + 1) * 2 : 16, i;
-	struct slot *ns;
+	size_t nsize = ds->ds_index ? (ds->ds_mask + 1) * 2 : 16, i, j;
+	uint64_t *ni;
 
-	if ((ns = calloc(nsize, sizeof(*ns))) == NULL)
+	if ((ni = calloc(nsize, sizeof(*ni))) == NULL)
 		return -1;
-	for (i = 0; ds->ds_slots && i <= ds->ds_mask; i++) {
-		struct slot *o = &ds->ds_slots[i];
-		size_t j;
+	/* the slot keeps the high half of the hash; the low half is gone,
+	   so rehash the node's name */
+	for (i = 0; ds->ds_index != NULL && i <= ds->ds_mask; i++) {
+		uint64_t s = ds->ds_index[i], h = FNV_BASIS;
+		const unsigned char *b;
+		size_t n;
 
-		if (o->s_name == NULL)
+		if (s == 0)
 			continue;
-		for (j = o->s_hash & (nsize - 1); ns[j].s_name != NULL;
+		b = node_bytes(ds, (size_t)(s & 0xffffffffu) - 1);
+		for (n = b[0]; n-- > 0;)
+			h = (h ^ b[2 + n]) * FNV_PRIME;
+		for (j = (size_t)mix64(h) & (nsize - 1); ni[j] != 0;
 		     j = (j + 1) & (nsize - 1))
 			;
-		ns[j] = *o;
+		ni[j] = s;
 	}
-	free(ds->ds_slots);
-	ds->ds_slots = ns;
+	free(ds->ds_index);
+	ds->ds_index = ni;
 	ds->ds_mask = nsize - 1;
+	return 0;
+}
+
+/* node_room - n more words at the end of the node array */
+static int
+node_room(struct rm_domset *ds, size_t n)
+{
+	size_t cap = ds->ds_ncap ? ds->ds_ncap : 1024;
+	word *nw;
+
+	while (cap - ds->ds_nwords < n)
+		cap *= 2;
+	if (cap == ds->ds_ncap)
+		return 0;
+	/* the index keeps word + 1 in 32 bits */
+	if (cap > UINT32_MAX ||
+	    (nw = realloc(ds->ds_nodes, cap * sizeof(*nw))) == NULL)
+		return -1;
+	ds->ds_nodes = nw;
+	ds->ds_ncap = cap;
+	return 0;
+}
+
+/*
+ * node_put - write a node for name with the tags of has at the end of
+ * the array; its word.  (size_t)-1 when out of memory.
+ */
+static size_t
+node_put(struct rm_domset *ds, const char *name, size_t len, unsigned has,
+         const void *exact, const void *sub)
+{
+	size_t w = ds->ds_nwords, nt = (has & HAS_EXACT) + !!(has & HAS_SUB),
+	       t = w + node_words(len, 0), i;
+	unsigned char *b;
+
+	if (node_room(ds, node_words(len, (unsigned)nt)) != 0)
+		return (size_t)-1;
+	ds->ds_nodes[t - 1] = 0; /* the name's padding */
+	b = (unsigned char *)&ds->ds_nodes[w];
+	b[0] = (unsigned char)len;
+	b[1] = (unsigned char)has;
+	for (i = 0; i < len; i++)
+		b[2 + i] = lower((unsigned char)name[i]);
+	if (has & HAS_EXACT)
+		memcpy(&ds->ds_nodes[t++], &exact, sizeof(exact));
+	if (has & HAS_SUB)
+		memcpy(&ds->ds_nodes[t++], &sub, sizeof(sub));
+	ds->ds_nwords = t;
+	return w;
+}
+
+/*
+ * mark_parents - the parents of k's name, shortest first, get
+ * HAS_PARENT (a node without tags when they have none).
+ */
+static int
+mark_parents(struct rm_domset *ds, const struct rm_domkey *k)
+{
+	uint64_t *sl;
+	size_t w;
+	unsigned i;
+
+	for (i = 0; i + 1 < k->k_n; i++) {
+		if ((ds->ds_used + 1) * 4 > (ds->ds_mask + 1) * 3 &&
+		    grow_index(ds) != 0)
+			return -1;
+		sl = find(ds, k->k_name + k->k_at[i], k->k_len - k->k_at[i],
+		          k->k_hash[i]);
+		if (*sl == 0) {
+			w = node_put(ds, k->k_name + k->k_at[i],
+			             k->k_len - k->k_at[i], HAS_PARENT, NULL,
+			             NULL);
+			if (w == (size_t)-1)
+				return -1;
+			*sl = (k->k_hash[i] >> 32 << 32) | (uint64_t)(w + 1);
+			ds->ds_used++;
+		} else {
+			w = (size_t)(*sl & 0xffffffffu) - 1;
+			((unsigned char *)&ds->ds_nodes[w])[1] |= HAS_PARENT;
+		}
+	}
 	return 0;
 }
 
@@ -189,101 +345,110 @@ int
 rm_domset_add(struct rm_domset *ds, const char *pattern, const void *tag,
               char *errbuf, size_t errlen)
 {
+	struct rm_domkey k;
 	const char *name = pattern;
-	size_t len, i;
-	uint32_t h;
-	struct slot *sl;
-	int sub;
+	unsigned has, old = 0;
+	const void *exact = NULL, *sub = NULL;
+	uint64_t *sl, h;
+	size_t w;
 
 	if (rm_domain_check(pattern, errbuf, errlen) != 0)
 		return -1;
-	sub = name[0] == '.';
-	if (sub)
+	has = name[0] == '.' ? HAS_SUB : HAS_EXACT;
+	if (has == HAS_SUB)
 		name++;
-	len = strlen(name);
-	if (name[len - 1] == '.')
-		len--;
-	/* keep the load factor at or below 1/2 */
-	if ((ds->ds_used + 1) * 2 > (ds->ds_slots ? ds->ds_mask + 1 : 0) &&
-	    grow(ds) != 0) {
-		snprintf(errbuf, errlen, "out of memory");
-		return -1;
-	}
-	h = hash_name(name, len);
-	for (i = h & ds->ds_mask;; i = (i + 1) & ds->ds_mask) {
-		sl = &ds->ds_slots[i];
-		if (sl->s_name == NULL ||
-		    (sl->s_hash == h && same_name(sl, name, len)))
-			break;
-	}
-	if (sl->s_name == NULL) {
-		if ((sl->s_name = malloc(len + 1)) == NULL) {
-			snprintf(errbuf, errlen, "out of memory");
-			return -1;
-		}
-		for (i = 0; i < len; i++)
-			sl->s_name[i] = (char)lower((unsigned char)name[i]);
-		sl->s_name[len] = '\0';
-		sl->s_len = (uint32_t)len;
-		sl->s_hash = h;
+	rm_domkey_init(&k, name);
+	h = k.k_hash[k.k_n - 1];
+	/* keep the load factor at or below 3/4 */
+	if ((ds->ds_used + 1) * 4 > (ds->ds_index ? ds->ds_mask + 1 : 0) * 3 &&
+	    grow_index(ds) != 0)
+		goto oom;
+	sl = find(ds, name, k.k_len, h);
+	if (*sl != 0) {
+		w = (size_t)(*sl & 0xffffffffu) - 1;
+		old = node_bytes(ds, w)[1];
+		/* a duplicate keeps the first tag: the first entry is the
+		   one --explain points at */
+		if (old & has)
+			return 0;
+		/* another kind: a bigger node, rarely needed */
+		exact = old & HAS_EXACT ? node_tag(ds, w, HAS_EXACT) : tag;
+		sub = old & HAS_SUB ? node_tag(ds, w, HAS_SUB) : tag;
+	} else if (has == HAS_EXACT)
+		exact = tag;
+	else
+		sub = tag;
+	if ((w = node_put(ds, name, k.k_len, old | has, exact, sub)) ==
+	    (size_t)-1)
+		goto oom;
+	if (*sl == 0)
 		ds->ds_used++;
-	}
-	/* a duplicate keeps the first tag: the first entry is the one
-	 * --explain points at */
-	if (sub && !sl->s_has_sub) {
-		sl->s_has_sub = 1;
-		sl->s_sub = tag;
-		ds->ds_count++;
-	} else if (!sub && !sl->s_has_exact) {
-		sl->s_has_exact = 1;
-		sl->s_exact = tag;
-		ds->ds_count++;
-	}
+	*sl = (h >> 32 << 32) | (uint64_t)(w + 1);
+	ds->ds_count++;
+	if (mark_parents(ds, &k) != 0)
+		goto oom;
 	return 0;
+oom:
+	snprintf(errbuf, errlen, "out of memory");
+	return -1;
 }
 
 int
 rm_domset_finish(struct rm_domset *ds)
 {
-	(void)ds; /* the table is always ready; kept for a future layout */
+	word *nw;
+
+	/* give back what doubling left unused */
+	if (ds->ds_nwords > 0 && ds->ds_nwords < ds->ds_ncap &&
+	    (nw = realloc(ds->ds_nodes, ds->ds_nwords * sizeof(*nw))) != NULL) {
+		ds->ds_nodes = nw;
+		ds->ds_ncap = ds->ds_nwords;
+	}
 	return 0;
+}
+
+bool
+rm_domset_lookup_key(const struct rm_domset *ds, const struct rm_domkey *k,
+                     const void **tag)
+{
+	const uint64_t *sl;
+	size_t w, best = 0;
+	unsigned i, has, want, best_want = 0;
+
+	if (ds == NULL || ds->ds_count == 0 || k->k_n == 0)
+		return false;
+	/* the last match on the way left is the most specific: the whole
+	   name for an exact pattern, else the closest subtree */
+	for (i = 0; i < k->k_n; i++) {
+		sl = find(ds, k->k_name + k->k_at[i], k->k_len - k->k_at[i],
+		          k->k_hash[i]);
+		if (*sl == 0)
+			break;
+		w = (size_t)(*sl & 0xffffffffu) - 1;
+		has = node_bytes(ds, w)[1];
+		want = i == k->k_n - 1 && k->k_whole ? HAS_EXACT : HAS_SUB;
+		if (has & want) {
+			best = w;
+			best_want = want;
+		}
+		if (!(has & HAS_PARENT))
+			break;
+	}
+	if (best_want == 0)
+		return false;
+	if (tag != NULL)
+		*tag = node_tag(ds, best, best_want);
+	return true;
 }
 
 bool
 rm_domset_lookup(const struct rm_domset *ds, const char *name, const void **tag)
 {
-	const struct slot *sl;
-	size_t len;
-	const char *p;
+	struct rm_domkey k;
 
-	if (ds == NULL || name == NULL || ds->ds_count == 0)
+	if (ds == NULL || ds->ds_count == 0 || !rm_domkey_init(&k, name))
 		return false;
-	len = strlen(name);
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > NAME_MAX_LEN)
-		return false;
-	sl = find(ds, name, len);
-	if (sl != NULL && sl->s_has_exact) {
-		if (tag != NULL)
-			*tag = sl->s_exact;
-		return true;
-	}
-	/* each parent, closest first */
-	for (p = memchr(name, '.', len); p != NULL;
-	     p = memchr(p + 1, '.', len - (size_t)(p + 1 - name))) {
-		size_t plen = len - (size_t)(p + 1 - name);
-
-		if (plen == 0)
-			break;
-		sl = find(ds, p + 1, plen);
-		if (sl != NULL && sl->s_has_sub) {
-			if (tag != NULL)
-				*tag = sl->s_sub;
-			return true;
-		}
-	}
-	return false;
+	return rm_domset_lookup_key(ds, &k, tag);
 }
 
 size_t
@@ -295,12 +460,9 @@ rm_domset_count(const struct rm_domset *ds)
 void
 rm_domset_free(struct rm_domset *ds)
 {
-	size_t i;
-
 	if (ds == NULL)
 		return;
-	for (i = 0; ds->ds_slots && i <= ds->ds_mask; i++)
-		free(ds->ds_slots[i].s_name);
-	free(ds->ds_slots);
+	free(ds->ds_index);
+	free(ds->ds_nodes);
 	free(ds);
 }

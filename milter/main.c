@@ -267,17 +267,37 @@ refresh_interval(struct rm_runtime *rt)
 	return n;
 }
 
+/* ms_until - milliseconds from now to the monotonic deadline, >= 0 */
+static long
+ms_until(const struct timespec *when)
+{
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long)(when->tv_sec - now.tv_sec) * 1000 +
+	     (when->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? ms : 0;
+}
+
+/* how often to look for retired rulesets the sessions have let go */
+#define REAP_MS 100
+
 /*
  * reload_thread - wait for SIGUSR1 (blocked in every thread) and reload;
- * with LDAP, also check for changes every ldap.refresh seconds.
+ * with LDAP, also check for changes every ldap.refresh seconds; free
+ * the retired rulesets once their sessions are done.
  */
 static void *
 reload_thread(void *arg)
 {
 	struct rm_runtime *rt = arg;
-	struct timespec ts;
+	struct timespec ts, next = {0, 0};
 	sigset_t set;
 	int sig, every;
+	bool timed = false;
+	size_t held;
+	long ms;
 
 #ifdef __linux__
 	/*
@@ -292,18 +312,33 @@ reload_thread(void *arg)
 	sigaddset(&set, SIGUSR1);
 	for (;;) {
 		every = refresh_interval(rt);
-		if (every > 0) {
-			ts.tv_sec = every;
-			ts.tv_nsec = 0;
+		/* freeing an old policy is this thread's work, not a
+		   session's */
+		held = rm_snapshot_reap(&rt->rt_snapshot);
+		if (every > 0 && !timed) {
+			clock_gettime(CLOCK_MONOTONIC, &next);
+			next.tv_sec += every;
+		}
+		timed = every > 0;
+		if (timed || held > 0) {
+			ms = timed ? ms_until(&next) : REAP_MS;
+			if (held > 0 && ms > REAP_MS)
+				ms = REAP_MS;
+			ts.tv_sec = ms / 1000;
+			ts.tv_nsec = ms % 1000 * 1000000;
 			sig = sigtimedwait(&set, NULL, &ts);
 		} else if (sigwait(&set, &sig) != 0)
 			continue;
 		if (atomic_load(&rt->rt_stopping))
 			break;
-		if (sig == SIGUSR1)
+		if (sig == SIGUSR1) {
 			reload(rt, false);
-		else if (sig < 0 && errno == EAGAIN)
+			timed = false; /* the LDAP check restarts its wait */
+		} else if (sig < 0 && errno == EAGAIN && timed &&
+		           ms_until(&next) == 0) {
 			reload(rt, true);
+			timed = false;
+		}
 	}
 	return NULL;
 }

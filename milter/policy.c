@@ -48,16 +48,35 @@ struct scope {
 #define L_OFF(member)       offsetof(struct rm_lists, member)
 #define L_SET(l, off, type) (*(type *const *)((const char *)(l) + (off)))
 
+/* sc_dom - a name, hashed once (rm_domkey_init), in one kind of list */
 static bool
-sc_dom(const struct scope *sc, size_t off, const char *name, const void **tag)
+sc_dom(const struct scope *sc, size_t off, const struct rm_domkey *k,
+       const void **tag)
 {
 	int i;
 
 	for (i = 0; i < 2; i++)
 		if (sc->sc_l[i] != NULL &&
-		    rm_domset_lookup(L_SET(sc->sc_l[i], off, struct rm_domset),
-		                     name, tag))
+		    rm_domset_lookup_key(
+		        L_SET(sc->sc_l[i], off, struct rm_domset), k, tag))
 			return true;
+	return false;
+}
+
+/* sc_dom_name - sc_dom() of a name not hashed yet; nothing to do when
+   the lists are empty */
+static bool
+sc_dom_name(const struct scope *sc, size_t off, const char *name,
+            const void **tag)
+{
+	struct rm_domkey k;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (sc->sc_l[i] != NULL &&
+		    rm_domset_count(L_SET(sc->sc_l[i], off, struct rm_domset)))
+			return rm_domkey_init(&k, name) &&
+			       sc_dom(sc, off, &k, tag);
 	return false;
 }
 
@@ -128,14 +147,16 @@ static void
 trace_match(const struct rm_trace *t, const char *what,
             const struct rm_entry *e)
 {
+	char lb[RM_LINE_BUF];
+
 	if (t == NULL)
 		return;
 	if (e != NULL)
-		trace(t, "%s is in %s%s%s%s (entry \"%s\" at %s)", what,
+		trace(t, "%s is in %s%s%s%s (entry \"%s\" at %s%s)", what,
 		      e->e_listener ? "listeners." : "",
 		      e->e_listener ? e->e_listener : "",
 		      e->e_listener ? "." : "", e->e_list, e->e_text,
-		      e->e_origin);
+		      e->e_where, rm_entry_line(e, lb));
 }
 
 /*
@@ -148,6 +169,7 @@ dest_ours(const struct scope *sc, const struct rm_facts *f,
           const struct rm_trace *t)
 {
 	char sbuf[RM_DOMAIN_MAX * 4 + 8];
+	struct rm_domkey k;
 	const void *tag;
 	int pm = rm_addr_is_postmaster(a);
 
@@ -212,14 +234,15 @@ dest_ours(const struct scope *sc, const struct rm_facts *f,
 	}
 	if (t != NULL)
 		rm_log_sanitize(a->a_domain, sbuf, sizeof(sbuf));
-	if (sc_dom(sc, L_OFF(l_hostnames), a->a_domain, &tag) ||
-	    sc_dom(sc, L_OFF(l_local_domains), a->a_domain, &tag)) {
+	rm_domkey_init(&k, a->a_domain);
+	if (sc_dom(sc, L_OFF(l_hostnames), &k, &tag) ||
+	    sc_dom(sc, L_OFF(l_local_domains), &k, &tag)) {
 		d->d_entry = tag;
 		trace_match(t, sbuf, d->d_entry);
 		d->d_rule = pm ? "postmaster" : d->d_entry->e_list;
 		return 1;
 	}
-	if (sc_dom(sc, L_OFF(l_relay_domains), a->a_domain, &tag)) {
+	if (sc_dom(sc, L_OFF(l_relay_domains), &k, &tag)) {
 		d->d_entry = tag;
 		trace_match(t, sbuf, d->d_entry);
 		d->d_rule = d->d_entry->e_list;
@@ -232,10 +255,14 @@ dest_ours(const struct scope *sc, const struct rm_facts *f,
 	return 0;
 }
 
-/* classify - parse one address and decide if it is ours. */
+/*
+ * classify - parse one address (unless parsed already: pre) and decide
+ * if it is ours.
+ */
 static int
 classify(const struct scope *sc, const struct rm_facts *f, const char *what,
-         const char *raw, struct dest *d, const struct rm_trace *t)
+         const char *raw, const struct rm_addr *pre, struct dest *d,
+         const struct rm_trace *t)
 {
 	struct rm_addr a;
 	char shown[160], err[96], bare[96];
@@ -247,6 +274,8 @@ classify(const struct scope *sc, const struct rm_facts *f, const char *what,
 		                    err, sizeof(err)));
 	else
 		shown[0] = '\0';
+	if (pre != NULL)
+		return dest_ours(sc, f, pre, shown, d, t);
 	if (rm_addr_parse(raw, &a, err, sizeof(err)) != 0) {
 		trace(t,
 		      "%s does not parse (%s): not provably ours, counts "
@@ -279,6 +308,22 @@ struct eval {
 	char bare_sender[RM_REPLY_VAR_MAX + 8], bare_rcpt[RM_REPLY_VAR_MAX + 8];
 };
 
+/* bare_copy - the address without its <>, cut to fit, for replies. */
+static void
+bare_copy(char *dst, size_t len, const char *a)
+{
+	size_t n = strlen(a);
+
+	if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
+		a++;
+		n -= 2;
+	}
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, a, n);
+	dst[n] = '\0';
+}
+
 /* expand - the reply with its placeholders filled in from the facts. */
 static const struct rm_reply *
 expand(struct eval *e, const struct rm_reply *r, struct rm_reply *dst)
@@ -288,6 +333,12 @@ expand(struct eval *e, const struct rm_reply *r, struct rm_reply *dst)
 
 	if (!r->r_has_vars)
 		return r;
+	/* only a reply with placeholders needs them */
+	if (e->f->f_sender != NULL)
+		bare_copy(e->bare_sender, sizeof(e->bare_sender),
+		          e->f->f_sender);
+	if (e->f->f_rcpt != NULL)
+		bare_copy(e->bare_rcpt, sizeof(e->bare_rcpt), e->f->f_rcpt);
 	vals[RM_RV_SENDER] = e->f->f_sender == NULL ? NULL
 	                     : e->sst == S_NULL     ? ""
 	                                            : e->bare_sender;
@@ -362,22 +413,6 @@ reply(const struct eval *e, enum rm_reply_id id)
 	return &e->rs->rs_replies[id];
 }
 
-/* bare_copy - the address without its <>, cut to fit, for replies. */
-static void
-bare_copy(char *dst, size_t len, const char *a)
-{
-	size_t n = strlen(a);
-
-	if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
-		a++;
-		n -= 2;
-	}
-	if (n >= len)
-		n = len - 1;
-	memcpy(dst, a, n);
-	dst[n] = '\0';
-}
-
 static void
 eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
           struct rm_verdict *v, const struct rm_trace *t)
@@ -385,8 +420,18 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	const void *tag = NULL;
 	char buf[64];
 
-	memset(e, 0, sizeof(*e));
-	memset(v, 0, sizeof(*v));
+	/* field by field: the address buffers and the reply buffers are
+	   big, and whoever reads them fills them first */
+	v->v_action = RM_CONTINUE;
+	v->v_reply = NULL;
+	v->v_rule = NULL;
+	v->v_entry = NULL;
+	v->v_would_rule = NULL;
+	e->trusted = 0;
+	e->trusted_by = NULL;
+	e->lifted = 0;
+	e->rcpt_ok = 0;
+	e->sender_err[0] = '\0';
 	e->rs = rs;
 	e->f = f;
 	e->t = t;
@@ -428,19 +473,15 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 		e->sst = S_BAD;
 	else
 		e->sst = e->sender.a_flags & RM_ADDR_NULL ? S_NULL : S_OK;
-	if (f->f_sender != NULL)
-		bare_copy(e->bare_sender, sizeof(e->bare_sender), f->f_sender);
-	if (f->f_rcpt != NULL) {
-		bare_copy(e->bare_rcpt, sizeof(e->bare_rcpt), f->f_rcpt);
+	if (f->f_rcpt != NULL)
 		e->rcpt_ok = rm_addr_parse(f->f_rcpt, &e->rcpt, NULL, 0) == 0;
-	}
 }
 
 /* lift - record what a matching exception lifts. */
 static void
 lift(struct eval *e, const char *what, const struct rm_entry *x)
 {
-	char names[160] = "";
+	char names[160] = "", lb[RM_LINE_BUF];
 	size_t n = 0;
 	int ck;
 
@@ -452,8 +493,8 @@ lift(struct eval *e, const char *what, const struct rm_entry *x)
 			n += (size_t)snprintf(names + n, sizeof(names) - n,
 			                      "%s%s", n ? "," : "",
 			                      rm_check_names[ck]);
-	trace(e->t, "%s is in %s (entry \"%s\" at %s): lifts %s", what,
-	      x->e_list, x->e_text, x->e_origin, names);
+	trace(e->t, "%s is in %s (entry \"%s\" at %s%s): lifts %s", what,
+	      x->e_list, x->e_text, x->e_where, rm_entry_line(x, lb), names);
 }
 
 /* exceptions - OR together the lifts of every matching exception. */
@@ -525,7 +566,7 @@ check_deny(struct eval *e)
 	             RM_R_DENY_CLIENT, "deny_client"))
 		return 1;
 	if (e->f->f_helo != NULL &&
-	    sc_dom(sc, L_OFF(l_deny.fs_helo), e->f->f_helo, &tag) &&
+	    sc_dom_name(sc, L_OFF(l_deny.fs_helo), e->f->f_helo, &tag) &&
 	    deny_hit(e, "HELO name", tag, RM_R_DENY_HELO, "deny_helo"))
 		return 1;
 	if (e->sst == S_OK &&
@@ -665,8 +706,11 @@ spoof(struct eval *e, enum rm_check ck, enum rm_reply_id id, const char *rule,
 static int
 name_ours(const struct eval *e, const char *name, const void **tag)
 {
-	return sc_dom(&e->sc, L_OFF(l_hostnames), name, tag) ||
-	       sc_dom(&e->sc, L_OFF(l_local_domains), name, tag);
+	struct rm_domkey k;
+
+	return rm_domkey_init(&k, name) &&
+	       (sc_dom(&e->sc, L_OFF(l_hostnames), &k, tag) ||
+	        sc_dom(&e->sc, L_OFF(l_local_domains), &k, tag));
 }
 
 static int
@@ -791,11 +835,12 @@ recipient_ours(struct eval *e, struct dest *d)
 	const struct rm_facts *f = e->f;
 	struct dest d2 = {NULL, NULL};
 
-	if (!classify(&e->sc, f, "recipient", f->f_rcpt, d, e->t))
+	if (!classify(&e->sc, f, "recipient", f->f_rcpt,
+	              e->rcpt_ok ? &e->rcpt : NULL, d, e->t))
 		return 0;
 	if (f->f_rcpt_addr == NULL || f->f_rcpt_addr[0] == '\0' ||
 	    strchr(f->f_rcpt_addr, '@') == NULL ||
-	    classify(&e->sc, f, "{rcpt_addr}", f->f_rcpt_addr, &d2, e->t))
+	    classify(&e->sc, f, "{rcpt_addr}", f->f_rcpt_addr, NULL, &d2, e->t))
 		return 1;
 	trace(e->t, "the MTA routes the recipient elsewhere: counts as a "
 	            "relay");

@@ -249,13 +249,12 @@ struct rm_arena {
 };
 
 static void *
-arena_alloc(struct rm_arena **ap, size_t n)
+arena_alloc(struct rm_arena **ap, size_t n, size_t al)
 {
 	struct rm_arena *a = *ap, *b;
-	size_t al = sizeof(max_align_t), size;
+	size_t size, at = a != NULL ? (a->ar_used + al - 1) / al * al : 0;
 
-	n = (n + al - 1) / al * al;
-	if (a == NULL || a->ar_size - a->ar_used < n) {
+	if (a == NULL || a->ar_size < at || a->ar_size - at < n) {
 		size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
 		if ((b = malloc(sizeof(*b) + size)) == NULL)
 			return NULL;
@@ -270,18 +269,23 @@ arena_alloc(struct rm_arena **ap, size_t n)
 		}
 		b->ar_next = a;
 		*ap = a = b;
+		at = 0;
 	}
-	a->ar_used += n;
-	return (char *)a->ar_data + a->ar_used - n;
+	a->ar_used = at + n;
+	return (char *)a->ar_data + at;
 }
 
+/* strings need no alignment: packed, they take half the room */
 static char *
-arena_strdup(struct rm_arena **ap, const char *s)
+arena_strndup(struct rm_arena **ap, const char *s, size_t n)
 {
-	size_t n = strlen(s) + 1;
-	char *p = arena_alloc(ap, n);
+	char *p = arena_alloc(ap, n + 1, 1);
 
-	return p != NULL ? memcpy(p, s, n) : NULL;
+	if (p != NULL) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
 }
 
 static void
@@ -295,35 +299,77 @@ arena_free(struct rm_arena *a)
 	}
 }
 
+/*
+ * origin_line - the line of "file:LINE", or 0 when the origin does not
+ * end in one (an LDAP DN).  Only digits that print back the same count,
+ * so that where + ":" + line is always the origin as given.
+ */
+static unsigned
+origin_line(const char *o, size_t *wlen)
+{
+	const char *c = strrchr(o, ':');
+	size_t n;
+	unsigned line = 0;
+
+	if (c == NULL || c[1] < '1' || c[1] > '9')
+		return 0;
+	for (n = 1; c[n] != '\0'; n++) {
+		if (c[n] < '0' || c[n] > '9' || n > 9)
+			return 0;
+		line = line * 10 + (unsigned)(c[n] - '0');
+	}
+	*wlen = (size_t)(c - o);
+	return line;
+}
+
+const char *
+rm_entry_line(const struct rm_entry *e, char buf[RM_LINE_BUF])
+{
+	if (e->e_line == 0)
+		return "";
+	snprintf(buf, RM_LINE_BUF, ":%u", e->e_line);
+	return buf;
+}
+
+/* set_origin - split "file:line"; entries of one file share its name. */
+static int
+set_origin(struct rm_ruleset *rs, struct rm_entry *e, const char *o)
+{
+	size_t wlen = strlen(o);
+	const char *last = rs->rs_last_where;
+
+	e->e_line = origin_line(o, &wlen);
+	if (last != NULL && strncmp(last, o, wlen) == 0 && last[wlen] == '\0')
+		e->e_where = last;
+	else if ((e->e_where = arena_strndup(&rs->rs_arena, o, wlen)) == NULL)
+		return -1;
+	rs->rs_last_where = e->e_where;
+	return 0;
+}
+
 /* new_entry - record an entry (strings copied); NULL when out of memory. */
 static struct rm_entry *
 new_entry(struct rm_ruleset *rs, const struct rm_entry_spec *sp)
 {
-	struct rm_entry *e, **v;
-	size_t cap;
+	struct rm_entry *e;
 
-	if (rs->rs_nentries == rs->rs_entries_cap) {
-		cap = rs->rs_entries_cap ? rs->rs_entries_cap * 2 : 64;
-		if ((v = realloc(rs->rs_entries, cap * sizeof(*v))) == NULL)
-			return NULL;
-		rs->rs_entries = v;
-		rs->rs_entries_cap = cap;
-	}
 	/* a failure wastes what it carved; the arena goes with the rs */
-	if ((e = arena_alloc(&rs->rs_arena, sizeof(*e))) == NULL)
+	if ((e = arena_alloc(&rs->rs_arena, sizeof(*e),
+	                     _Alignof(struct rm_entry))) == NULL)
 		return NULL;
 	memset(e, 0, sizeof(*e));
 	e->e_list = rm_list_names[sp->es_list];
-	e->e_text = arena_strdup(&rs->rs_arena, sp->es_value);
-	e->e_origin =
-	    arena_strdup(&rs->rs_arena, sp->es_origin ? sp->es_origin : "-");
+	e->e_text =
+	    arena_strndup(&rs->rs_arena, sp->es_value, strlen(sp->es_value));
 	e->e_listener = sp->es_listener
-	                    ? arena_strdup(&rs->rs_arena, sp->es_listener)
+	                    ? arena_strndup(&rs->rs_arena, sp->es_listener,
+	                                    strlen(sp->es_listener))
 	                    : NULL;
-	if (e->e_text == NULL || e->e_origin == NULL ||
+	if (e->e_text == NULL ||
+	    set_origin(rs, e, sp->es_origin ? sp->es_origin : "-") != 0 ||
 	    (sp->es_listener != NULL && e->e_listener == NULL))
 		return NULL;
-	rs->rs_entries[rs->rs_nentries++] = e;
+	rs->rs_nentries++;
 	return e;
 }
 
@@ -418,7 +464,9 @@ rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
 	if ((e = new_entry(rs, sp)) == NULL)
 		goto oom;
 	if (sp->es_reply != NULL) {
-		if ((e->e_reply = malloc(sizeof(*e->e_reply))) == NULL)
+		if ((e->e_reply = arena_alloc(&rs->rs_arena, sizeof(reply),
+		                              _Alignof(struct rm_reply))) ==
+		    NULL)
 			goto oom;
 		*e->e_reply = reply;
 	}
@@ -556,9 +604,6 @@ rm_ruleset_release(struct rm_ruleset *rs)
 	}
 	free(rs->rs_profiles);
 	free(rs->rs_top.pf_origin);
-	for (i = 0; i < rs->rs_nentries; i++)
-		free(rs->rs_entries[i]->e_reply);
-	free(rs->rs_entries);
 	arena_free(rs->rs_arena);
 	rm_ldap_conf_free(rs->rs_ldap);
 	free(rs->rs_socket);

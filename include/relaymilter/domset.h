@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct rm_domset;
 
@@ -40,6 +41,24 @@ int rm_domset_finish(struct rm_domset *);
  */
 bool rm_domset_lookup(const struct rm_domset *, const char *name,
                       const void **tag);
+
+/*
+ * A name hashed once for lookups in several sets: the hash of the whole
+ * name and of each parent (a name has at most 127 labels).
+ */
+struct rm_domkey {
+	const char *k_name; /* not copied: must outlive the key */
+	unsigned k_len, k_n;
+	unsigned k_whole;        /* the last suffix is the whole name */
+	unsigned char k_at[127]; /* where each suffix starts */
+	uint64_t k_hash[127];
+};
+/* rm_domkey_init - false when the name cannot be in any set. */
+bool rm_domkey_init(struct rm_domkey *, const char *name);
+/* rm_domset_lookup_key - rm_domset_lookup() of a hashed name. */
+bool rm_domset_lookup_key(const struct rm_domset *, const struct rm_domkey *,
+                          const void **tag);
+
 size_t rm_domset_count(const struct rm_domset *);
 void rm_domset_free(struct rm_domset *);
 

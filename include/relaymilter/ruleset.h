@@ -63,11 +63,12 @@ int rm_list_lookup(const char *name); /* an rm_list_id, or -1 */
 
 /* One configured entry, as the admin wrote it, for logs and --explain. */
 struct rm_entry {
-	const char *e_list;       /* rm_list_names[] */
-	char *e_text;             /* the entry as written */
-	char *e_origin;           /* "file:line" or "ldap:DN" */
-	char *e_listener;         /* only for this listener, or NULL */
-	unsigned e_lifts;         /* exceptions: RM_LIFT() bits it lifts */
+	const char *e_list;  /* rm_list_names[] */
+	char *e_text;        /* the entry as written */
+	const char *e_where; /* "file" (shared by its entries), "ldap:DN" */
+	unsigned e_line;     /* its line in e_where; 0: none */
+	char *e_listener;    /* only for this listener, or NULL */
+	unsigned e_lifts;    /* exceptions: RM_LIFT() bits it lifts */
 	struct rm_reply *e_reply; /* deny: its own reply, or NULL */
 };
 
@@ -152,13 +153,20 @@ struct rm_ruleset {
 
 	struct rm_reply rs_replies[RM_R__COUNT];
 
-	/* every entry, owned here; the sets' tags point at them */
-	struct rm_entry **rs_entries;
-	size_t rs_nentries, rs_entries_cap;
+	/* how many entries; the sets' tags point at them */
+	size_t rs_nentries;
 	/* where the entries and their strings live: big blocks, freed
 	   together, not one allocation each */
 	struct rm_arena *rs_arena;
+	const char *rs_last_where; /* the last entry's e_where, to share */
 };
+
+/*
+ * rm_entry_line - ":LINE" when the entry has a line, else "", so that
+ * e_where and this print as the origin "file:line" or "ldap:DN".
+ */
+#define RM_LINE_BUF 16
+const char *rm_entry_line(const struct rm_entry *, char buf[RM_LINE_BUF]);
 
 /* rm_ruleset_new - an empty ruleset with the default replies, refs = 1. */
 struct rm_ruleset *rm_ruleset_new(const char *source);

@@ -3,8 +3,11 @@
  *
  * Readers (sessions) take a reference with rm_snapshot_acquire(); the
  * reloader installs a fully built ruleset with rm_snapshot_swap().  The old
- * ruleset is freed when its last session lets go.  The pointer is guarded by
- * a mutex held only for the pointer copy and the reference count change.
+ * ruleset is retired: the snapshot keeps a reference until
+ * rm_snapshot_reap(), on the reloader's thread, finds no session holding
+ * it and frees it there, so no session pays for freeing a big policy.
+ * The pointer is guarded by a mutex held only for the pointer copy and
+ * the reference count change.
  */
 #ifndef RM_SNAPSHOT_H
 #define RM_SNAPSHOT_H
@@ -16,15 +19,22 @@
 struct rm_snapshot {
 	pthread_mutex_t sn_lock;
 	struct rm_ruleset *sn_current;
-	unsigned long sn_generation; /* bumped by every swap */
+	unsigned long sn_generation;    /* bumped by every swap */
+	struct rm_ruleset **sn_retired; /* swapped out, maybe still held */
+	size_t sn_nretired;
 };
 
 /* rm_snapshot_init - start with rs (its reference is taken over). */
 void rm_snapshot_init(struct rm_snapshot *, struct rm_ruleset *rs);
 /* rm_snapshot_acquire - the current ruleset with a new reference. */
 struct rm_ruleset *rm_snapshot_acquire(struct rm_snapshot *);
-/* rm_snapshot_swap - install rs (reference taken over), drop the old one. */
+/* rm_snapshot_swap - install rs (reference taken over), retire the old. */
 void rm_snapshot_swap(struct rm_snapshot *, struct rm_ruleset *rs);
+/*
+ * rm_snapshot_reap - free the retired rulesets that no session holds;
+ * return how many are still held.
+ */
+size_t rm_snapshot_reap(struct rm_snapshot *);
 void rm_snapshot_destroy(struct rm_snapshot *);
 
 #endif

@@ -156,6 +156,121 @@ test_large(void)
 	rm_domset_free(ds);
 }
 
+/* both kinds on one name, in either order, each keeping its own tag */
+static void
+test_both_kinds(void)
+{
+	struct rm_domset *ds = rm_domset_new();
+	char name[64], err[128];
+	static const char *const tags[] = {"e", "s"};
+	const void *tag;
+	int i, bad = 0;
+
+	/* enough names that the index and the node array grow in between */
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "%sn%d.test", i % 2 ? "." : "", i);
+		bad += rm_domset_add(ds, name, tags[i % 2], err, sizeof(err));
+	}
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "%sn%d.test", i % 2 ? "" : ".", i);
+		bad +=
+		    rm_domset_add(ds, name, tags[!(i % 2)], err, sizeof(err));
+		/* a third add of either kind changes nothing */
+		bad += rm_domset_add(ds, name, "dup", err, sizeof(err));
+	}
+	rm_domset_finish(ds);
+	CHECK(bad == 0, "%d adds failed", bad);
+	CHECK(rm_domset_count(ds) == 6000, "count %zu", rm_domset_count(ds));
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "N%d.test.", i);
+		tag = NULL;
+		if (!rm_domset_lookup(ds, name, &tag) || strcmp(tag, "e") != 0)
+			bad++;
+		snprintf(name, sizeof(name), "a.b.n%d.test", i);
+		tag = NULL;
+		if (!rm_domset_lookup(ds, name, &tag) || strcmp(tag, "s") != 0)
+			bad++;
+	}
+	CHECK(bad == 0, "%d wrong lookups", bad);
+	rm_domset_free(ds);
+}
+
+/* one hashed name, looked up in several sets; odd names */
+static void
+test_key(void)
+{
+	struct rm_domset *a = rm_domset_new(), *b = rm_domset_new();
+	struct rm_domkey k;
+	char err[128], big[300];
+	const void *tag = NULL;
+	int i;
+
+	rm_domset_add(a, "host.example.org", "a", err, sizeof(err));
+	rm_domset_add(b, ".example.org", "b", err, sizeof(err));
+	CHECK(rm_domkey_init(&k, "HOST.example.org."), "key");
+	CHECK(rm_domset_lookup_key(a, &k, &tag) && strcmp(tag, "a") == 0,
+	      "exact in a");
+	CHECK(rm_domset_lookup_key(b, &k, &tag) && strcmp(tag, "b") == 0,
+	      "subtree in b");
+	CHECK(!rm_domkey_init(&k, ""), "empty");
+	CHECK(!rm_domkey_init(&k, NULL), "NULL");
+	CHECK(!rm_domkey_init(&k, "."), "root");
+	/* an empty label hides the names that hold it, not its parents */
+	CHECK_STR(look(b, "x..example.org"), "b");
+	CHECK_STR(look(b, "..example.org"), "b");
+	CHECK_STR(look(b, "x.example..org"), "-");
+	CHECK_STR(look(a, ".host.example.org"), "-");
+	CHECK_STR(look(a, "host.example.org.."), "-");
+	/* the most labels a name can have, and a name of only dots */
+	for (i = 0; i < 126; i++) {
+		big[2 * i] = 'x';
+		big[2 * i + 1] = '.';
+	}
+	strcpy(big + 252, "x");
+	CHECK(rm_domkey_init(&k, big) && k.k_n == 127, "127 labels: %u", k.k_n);
+	memset(big, '.', 253);
+	big[253] = '\0';
+	CHECK(!rm_domkey_init(&k, big) || k.k_n == 0, "dots");
+	CHECK_STR(look(b, big), "-");
+	rm_domset_free(a);
+	rm_domset_free(b);
+}
+
+/* parents that are no pattern must not match, nor hide a wider subtree */
+static void
+test_parents(void)
+{
+	/* pattern and tag; a name that was only a parent becomes a pattern */
+	static const char *const pats[][2] = {
+	    {"a.b.c.example", "abc"},
+	    {".c.example", "sub"},
+	    {".z.example", "zsub"},
+	    {"deep.y.z.example", "deep"},
+	};
+	/* name and what it finds */
+	static const char *const names[][2] = {
+	    {"a.b.c.example", "abc"}, {"b.c.example", "sub"},
+	    {"c.example", "-"},       {"example", "-"},
+	    {"x.b.c.example", "sub"}, {"x.a.b.c.example", "sub"},
+	    {"y.z.example", "zsub"},  {"z.example", "-"},
+	    {"b.z.example", "zsub"},  {"other", "-"},
+	};
+	struct rm_domset *ds = rm_domset_new();
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+		CHECK(rm_domset_add(ds, pats[i][0], pats[i][1], err,
+		                    sizeof(err)) == 0,
+		      "%s: %s", pats[i][0], err);
+	CHECK(rm_domset_count(ds) == 4, "count %zu", rm_domset_count(ds));
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		CHECK(strcmp(look(ds, names[i][0]), names[i][1]) == 0,
+		      "%s: got %s want %s", names[i][0], look(ds, names[i][0]),
+		      names[i][1]);
+	rm_domset_free(ds);
+}
+
 /*
  * rm_hash_mix - the table index is the low bits: inputs that differ only
  * in their high bits must still spread over them.
@@ -183,6 +298,9 @@ main(void)
 	test_match();
 	test_check();
 	test_large();
+	test_both_kinds();
+	test_key();
+	test_parents();
 	test_hash_mix();
 	return check_done();
 }

@@ -582,6 +582,52 @@ mask(struct rm_ip *ip, unsigned len)
 	}
 }
 
+/*
+ * test_ipset_sizes - every size around the blocks of the two-level
+ * search: each network found by its first and last address, the gaps
+ * between them not.
+ */
+static void
+test_ipset_sizes(void)
+{
+	struct rm_cidr c;
+	struct rm_ip ip;
+	const void *tag;
+	size_t n, i, bad = 0;
+	char txt[64], err[128];
+
+	for (n = 1; n <= 70; n++) {
+		struct rm_ipset *s = rm_ipset_new();
+
+		for (i = 0; i < n; i++) {
+			/* added out of order */
+			snprintf(txt, sizeof(txt), "10.%zu.%zu.0/24", n - 1 - i,
+			         n);
+			if (rm_cidr_parse(txt, &c, err, sizeof(err)) != 0 ||
+			    rm_ipset_add(s, &c, NULL) != 0)
+				bad++;
+		}
+		rm_ipset_finish(s);
+		for (i = 0; i < n; i++) {
+			snprintf(txt, sizeof(txt), "10.%zu.%zu.0", i, n);
+			rm_ip_parse(txt, &ip);
+			bad += !rm_ipset_lookup(s, &ip, &tag);
+			snprintf(txt, sizeof(txt), "10.%zu.%zu.255", i, n);
+			rm_ip_parse(txt, &ip);
+			bad += !rm_ipset_lookup(s, &ip, &tag);
+			snprintf(txt, sizeof(txt), "10.%zu.%zu.0", i, n + 1);
+			rm_ip_parse(txt, &ip);
+			bad += rm_ipset_lookup(s, &ip, &tag);
+		}
+		rm_ip_parse("9.255.255.255", &ip);
+		bad += rm_ipset_lookup(s, &ip, &tag);
+		rm_ip_parse("11.0.0.0", &ip);
+		bad += rm_ipset_lookup(s, &ip, &tag);
+		rm_ipset_free(s);
+	}
+	CHECK(bad == 0, "%zu wrong lookups", bad);
+}
+
 #define NRAND 10000
 
 static void
@@ -672,6 +718,7 @@ main(void)
 	test_ipset_default_routes();
 	test_ipset_dups();
 	test_ipset_edge();
+	test_ipset_sizes();
 	test_ipset_random();
 	return check_done();
 }
