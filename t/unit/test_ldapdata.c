@@ -51,6 +51,7 @@ main(void)
 	FILE *fp;
 	int fd;
 	size_t skipped;
+	const void *tag;
 
 	add(&a, RM_L_TRUSTED_NETWORKS, "192.0.2.0/24", NULL, NULL, NULL,
 	    "cn=lan,dc=x");
@@ -126,10 +127,15 @@ main(void)
 	skipped = rm_ldapdata_apply(&c, rs, line_warn, NULL);
 	CHECK(skipped == 2 && warnings == 2, "skipped %zu warnings %d", skipped,
 	      warnings);
+	CHECK(rm_ruleset_finish(rs) == 0, "finish");
+	tag = NULL;
 	CHECK(rs->rs_nentries == 1 &&
-	          strcmp(rs->rs_entries[0]->e_origin, "ldap:cn=dom??x") == 0,
+	          rm_domset_lookup(rs->rs_lists.l_local_domains, "example.org",
+	                           &tag) &&
+	          strcmp(((const struct rm_entry *)tag)->e_where,
+	                 "ldap:cn=dom??x") == 0,
 	      "origin on one line: %s",
-	      rs->rs_nentries ? rs->rs_entries[0]->e_origin : "-");
+	      tag ? ((const struct rm_entry *)tag)->e_where : "-");
 	rm_ruleset_release(rs);
 	rm_ldapdata_clear(&c);
 	rm_ldapdata_clear(&a);
