@@ -13,11 +13,12 @@ FL_PORT=2525
 FL_CLIENT=127.0.0.9
 SC_SUB_NAME=submission
 FL_PF_EXTRA=() # more main.cf lines for fl_start
+FL_SUB_PORT=   # when set, fl_postfix adds the submission listener there
 
 # fl_postfix [MAIN.CF-LINE...]: Postfix in the authority deployment, with
 # milter timeouts short enough for a frozen milter to show within seconds
 fl_postfix() {
-	local -a opts
+	local -a opts sub=()
 	tb_pf_init
 	tb_pf_apply "$SRC/contrib/postfix/main.cf.authority"
 	tb_pf_conf 'milter_connect_timeout = 3s' 'milter_command_timeout = 3s' \
@@ -25,9 +26,11 @@ fl_postfix() {
 	[ $# -eq 0 ] || tb_pf_conf "$@"
 	mapfile -t opts < <(awk '/^smtp[ \t]/ { on = 1; next } /^[^ \t]/ { on = 0 } on && /^[ \t]+-o / { print }' \
 		"$SRC/contrib/postfix/master.cf.authority")
+	[ -z "$FL_SUB_PORT" ] || sub=("127.0.0.1:$FL_SUB_PORT inet n - n - - smtpd"
+		"${opts[@]}" "  -o milter_macro_daemon_name=$SC_SUB_NAME")
 	tb_pf_listen "127.0.0.1:$FL_PORT inet n - n - - smtpd" "${opts[@]}" \
-		'  -o milter_macro_daemon_name=mx'
-	tb_pf_start "$FL_PORT"
+		'  -o milter_macro_daemon_name=mx' "${sub[@]}"
+	tb_pf_start "$FL_PORT" ${FL_SUB_PORT:+"$FL_SUB_PORT"}
 }
 
 # fl_start: the policy (sc_write_conf), relaymilter, Postfix, a first

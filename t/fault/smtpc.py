@@ -15,16 +15,23 @@
       hung up, ERR on a connection error.  With SMTPC_HOLD=FILE in the
       environment each session waits after EHLO until FILE exists.
 
+  In the environment SMTPC_FROM, SMTPC_LOCAL and SMTPC_REMOTE replace the
+  sender and the two recipients, and SMTPC_AUTH=LOGIN:PASSWORD makes each
+  session authenticate (AUTH PLAIN) after EHLO; when that fails, load's
+  MAIL field is "A" and the AUTH reply code.
+
 Nothing here interprets the answers: the shell tests do.
 """
 import asyncio
+import base64
 import os
 import sys
 import time
 
-LOCAL = "user@testbed.test"
-REMOTE = "user@remote.test"
-SENDER = "friend@remote.test"
+LOCAL = os.environ.get("SMTPC_LOCAL", "user@testbed.test")
+REMOTE = os.environ.get("SMTPC_REMOTE", "user@remote.test")
+SENDER = os.environ.get("SMTPC_FROM", "friend@remote.test")
+AUTH = os.environ.get("SMTPC_AUTH")
 TIMEOUT = 60
 
 
@@ -56,8 +63,13 @@ async def dialogue(port, src, pause=None):
         asyncio.open_connection("127.0.0.1", port, local_addr=(src, 0)),
         TIMEOUT)
     try:
-        steps = [("connect", None), ("helo", "EHLO client.example"),
-                 ("mail", "MAIL FROM:<%s>" % SENDER),
+        steps = [("connect", None), ("helo", "EHLO client.example")]
+        if AUTH is not None:
+            login, _, password = AUTH.partition(":")
+            token = base64.b64encode(("\0%s\0%s" % (login, password))
+                                     .encode()).decode()
+            steps.append(("auth", "AUTH PLAIN " + token))
+        steps += [("mail", "MAIL FROM:<%s>" % SENDER),
                  ("rcpt1", "RCPT TO:<%s>" % LOCAL),
                  ("rcpt2", "RCPT TO:<%s>" % REMOTE)]
         for step, text in steps:
@@ -69,6 +81,7 @@ async def dialogue(port, src, pause=None):
                 await pause(step, got[step])
             if not got[step][0].startswith("2") and step in ("connect",
                                                              "helo",
+                                                             "auth",
                                                              "mail"):
                 break
         if "250" in (got.get("rcpt1", ("",))[0], got.get("rcpt2", ("",))[0]):
@@ -121,6 +134,8 @@ async def load_main(port, src, n, conc):
             except (OSError, asyncio.TimeoutError) as e:
                 return "%d ERR - - - - | %s" % (i, type(e).__name__)
         hung = "eof" in got
+        if "auth" in got and got["auth"][0] != "235":
+            got["mail"] = ("A" + got["auth"][0], got["auth"][1])
         fields = []
         for k in ("connect", "mail", "rcpt1", "rcpt2", "data"):
             if k in got:

@@ -277,14 +277,7 @@ tb_pf_listen '127.0.0.1:2525 inet n - n - - smtpd' "${OPTS[@]}" \
 	'127.0.0.1:2587 inet n - n - - smtpd' "${OPTS[@]}" \
 	'  -o milter_macro_daemon_name=submission' 
 # the test domain of the testbed is ours, via LDAP like the rest
-ld_modify <<'LDIF'
-dn: cn=testbed,ou=relaymilter,dc=example,dc=com
-changetype: add
-objectClass: relayMilterRule
-cn: testbed
-relayMilterList: local_domains
-relayMilterValue: testbed.test
-LDIF
+ld_modify <"$HERE/testbed.ldif"
 if ! tb_milter_start "$BIN" "$LCONF" || ! tb_pf_start 2525; then
 	not_ok "relaymilter and Postfix start" "$(tail -3 "$TB_MILTER_LOG")"
 	exit 1
@@ -348,15 +341,6 @@ auth_code() { # auth_code SENDER: the RCPT reply of an authenticated relay
 		--from "$1" --to user@remote.test
 	awk '$1 == "RCPT" { print $2; exit }' "$OUT"
 }
-ld_modify <<'LDIF'
-dn: cn=testbed-licensed,ou=relaymilter,dc=example,dc=com
-changetype: add
-objectClass: relayMilterRule
-cn: testbed-licensed
-relayMilterList: licensed_senders
-relayMilterValue: testbed.test
-LDIF
-sleep 2
 code=$(auth_code alice@testbed.test)
 if [ "$code" = 250 ]; then ok "daemon: AUTH alice, her own sender (looked up): relays"; else
 	not_ok "daemon: AUTH alice, her own sender (looked up): relays" "$code: $(cat "$OUT")"
