@@ -326,12 +326,8 @@ parse_lifts(const char *s, unsigned *out, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * one_line - control bytes of a DN or value become '?', so that what is
- * logged about an entry stays one line whatever the directory holds.
- */
-static char *
-one_line(char *s)
+char *
+rm_ldap_one_line(char *s)
 {
 	char *p;
 
@@ -361,7 +357,7 @@ rm_ldapdata_apply(const struct rm_ldapdata *d, struct rm_ruleset *rs,
 		    r->r_list >= RM_L_DENY_CLIENTS ? r->r_reply : NULL;
 		snprintf(origin, sizeof(origin), "ldap:%s",
 		         r->r_dn ? r->r_dn : "-");
-		sp.es_origin = one_line(origin);
+		sp.es_origin = rm_ldap_one_line(origin);
 		if ((r->r_lifts != NULL && r->r_list >= RM_L_EXC_CLIENTS &&
 		     r->r_list < RM_L_DENY_CLIENTS &&
 		     parse_lifts(r->r_lifts, &sp.es_lifts, err, sizeof(err)) !=
@@ -373,7 +369,7 @@ rm_ldapdata_apply(const struct rm_ldapdata *d, struct rm_ruleset *rs,
 				         "%s: %s \"%.200s\": %s; entry skipped",
 				         origin, rm_list_names[r->r_list],
 				         r->r_value, err);
-				warn(arg, one_line(msg));
+				warn(arg, rm_ldap_one_line(msg));
 			}
 		}
 	}

@@ -12,6 +12,7 @@
 
 #include <ldap.h>
 
+#include "relaymilter/ldapdata.h"
 #include "relaymilter/ldapsrc.h"
 #include "relaymilter/ownercache.h"
 
@@ -259,7 +260,7 @@ fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
 				         "byte; skipped",
 				         dn ? dn : "-", m->lm_attr);
 				if (warn)
-					warn(arg, msg);
+					warn(arg, rm_ldap_one_line(msg));
 				continue;
 			}
 			if ((v = malloc(vals[i]->bv_len + 1)) == NULL) {

@@ -56,4 +56,11 @@ int rm_ldapdata_load(struct rm_ldapdata *, const char *path, char *err,
 size_t rm_ldapdata_apply(const struct rm_ldapdata *, struct rm_ruleset *,
                          void (*warn)(void *arg, const char *msg), void *arg);
 
+/*
+ * rm_ldap_one_line - control bytes of a DN or value become '?' in place, so
+ * that what is logged about an entry stays one line whatever the directory
+ * holds.  Returns s.
+ */
+char *rm_ldap_one_line(char *s);
+
 #endif
