@@ -46,11 +46,14 @@ if pf:
         "set ylabel 'per second'\nunset logscale x\nset xlabel 'workload'\n"
         f"plot {cols}\n"
     )
-if sc and "domains" in sc[0] and "ns_per_decision" in sc[0]:
+# scale.tsv is long: part, domains, metric, rep, value (metric rcpt_ns)
+if sc and {"domains", "metric", "value"} <= set(sc[0]):
     by = {}
     for r in sc:
+        if r["metric"] != "rcpt_ns":
+            continue
         try:
-            by.setdefault(float(r["domains"]), []).append(float(r["ns_per_decision"]))
+            by.setdefault(float(r["domains"]), []).append(float(r["value"]))
         except ValueError:
             continue
     with open(os.path.join(out, "plot-scale.dat"), "w") as f:
