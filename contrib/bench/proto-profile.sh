@@ -13,17 +13,18 @@
 #
 # Environment: BUILD (default ./build of the source tree), SESSIONS
 # (default 2000; callgrind runs ~50x slower), WARMUP (default 200),
-# PERF_SESSIONS (default 20000), CC (default cc).
+# PERF_SESSIONS (default 20000).
 set -eu
 
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 64; }
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
+# shellcheck source=protolib.sh
+. "$here/protolib.sh"
 BUILD=${BUILD:-$src/build}
 SESSIONS=${SESSIONS:-2000}
 WARMUP=${WARMUP:-200}
 PERF_SESSIONS=${PERF_SESSIONS:-20000}
-CC=${CC:-cc}
 for v in "$SESSIONS" "$WARMUP" "$PERF_SESSIONS"; do
 	case $v in '' | *[!0-9]*) echo "$0: not a number: $v" >&2; exit 64 ;; esac
 done
@@ -31,7 +32,7 @@ done
 command -v valgrind >/dev/null || { echo "$0: needs valgrind" >&2; exit 69; }
 command -v strace >/dev/null || { echo "$0: needs strace" >&2; exit 69; }
 
-mkdir -p "$1/profile" "$1/bin"
+mkdir -p "$1/profile"
 OUT=$(cd "$1" && pwd)
 P=$OUT/profile
 sock=$(mktemp -d /tmp/proto-profile.XXXXXX)
@@ -44,32 +45,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-rm_bin=$BUILD/milter/relaymilter
-if [ ! -x "$rm_bin" ]; then
-	cmake -S "$src" -B "$BUILD" -DBUILD_TESTING=OFF >/dev/null
-	cmake --build "$BUILD" --target relaymilter >/dev/null
-fi
-$CC -O2 -g -Wall -Wextra -pthread -o "$OUT/bin/miltload" "$here/miltload.c"
-$CC -O2 -g -Wall -Wextra -pthread -o "$OUT/bin/emptymilter" \
-	"$here/emptymilter.c" -lmilter
-LOAD=$OUT/bin/miltload
-# the policy proto.sh uses (written by it when it ran into the same OUTDIR)
-conf=$OUT/relaymilter.conf
-if [ ! -f "$conf" ]; then
-	cat >"$conf" <<'EOF'
-log_level = "info";
-hostnames = [ "mx.example.com", "mx2.example.com" ];
-local_domains = [ "example.com", ".example.com", "example.org.test",
-	"sales.example.net", "lists.example.net" ];
-relay_domains = [ "backup.example.net" ];
-trusted_networks = [ "127.0.0.0/8", "::1/128", "192.0.2.0/24",
-	"198.51.100.0/24", "2001:db8:1::/48" ];
-sender_logins = { alice = [ "alice@example.com", "@sales.example.com" ]; };
-exceptions = { recipients = [ "abuse@example.com" ]; };
-deny = { clients = [ "198.18.0.0/15" ]; senders = [ "spammer@bad.example" ]; };
-listeners = { submission = { require_auth = true; }; };
-EOF
-fi
+proto_build
+conf=$here/proto.conf
 
 args() {
 	case $1 in
@@ -85,7 +62,7 @@ start() {
 	rm -f "$sock/m.sock"
 	case $f in
 	relaymilter) "$@" "$rm_bin" -f -c "$conf" -p "unix:$sock/m.sock" 2>"$P/relaymilter.log" & ;;
-	empty) "$@" "$OUT/bin/emptymilter" -p "unix:$sock/m.sock" & ;;
+	empty) "$@" "$EMPTY" -p "unix:$sock/m.sock" & ;;
 	esac
 	pid=$!
 	i=0
