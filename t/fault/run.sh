@@ -5,7 +5,7 @@
 # Postfix's milter timeouts, reloaded (good and broken config) under load.
 # Each fault asserts what the SMTP client saw: never a 250 for a relay, a
 # 4xx (not a 5xx) where relaymilter could not decide, and a normal answer
-# once the fault is gone.  t/RELIABILITY.fault.md has the table; limits.sh
+# once the fault is gone.  t/RELIABILITY.md has the table; limits.sh
 # and load.sh have the other faults.
 #
 # Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
