@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -184,10 +185,8 @@ int
 fz_ours(const struct rm_ruleset *rs, const char *listener,
         const struct rm_ip *daemon, const char *addr)
 {
-	const struct rm_lists *l[2];
 	struct rm_addr a;
 	const void *tag;
-	int i;
 
 	if (addr == NULL || rm_addr_parse(addr, &a, NULL, 0) != 0)
 		return 0;
@@ -196,15 +195,41 @@ fz_ours(const struct rm_ruleset *rs, const char *listener,
 	if (a.a_flags & RM_ADDR_UNQUALIFIED)
 		return rm_addr_is_postmaster(&a);
 	if (a.a_flags & RM_ADDR_LITERAL)
-		return daemon != NULL &&
-		       memcmp(&a.a_literal, daemon, sizeof(*daemon)) == 0;
+		return !(a.a_flags & RM_ADDR_LITERAL_ODD) &&
+		       ((daemon != NULL &&
+		         memcmp(&a.a_literal, daemon, sizeof(*daemon)) == 0) ||
+		        rm_ipset_lookup(rs->rs_our_addrs, &a.a_literal, &tag));
+	return fz_name_ours(rs, listener, a.a_domain);
+}
+
+int
+fz_name_ours(const struct rm_ruleset *rs, const char *listener,
+             const char *name)
+{
+	const struct rm_lists *l[2];
+	const void *tag;
+	int i;
+
 	scopes(rs, listener, l);
 	for (i = 0; i < 2; i++)
 		if (l[i] != NULL &&
-		    (rm_domset_lookup(l[i]->l_hostnames, a.a_domain, &tag) ||
-		     rm_domset_lookup(l[i]->l_local_domains, a.a_domain,
-		                      &tag) ||
-		     rm_domset_lookup(l[i]->l_relay_domains, a.a_domain, &tag)))
+		    (rm_domset_lookup(l[i]->l_hostnames, name, &tag) ||
+		     rm_domset_lookup(l[i]->l_local_domains, name, &tag) ||
+		     rm_domset_lookup(l[i]->l_relay_domains, name, &tag)))
+			return 1;
+	return 0;
+}
+
+/* smtp_mailer - a mailer that hands mail to another host by SMTP */
+static int
+smtp_mailer(const char *m)
+{
+	static const char *const names[] = {"smtp", "esmtp", "smtp8", "dsmtp",
+	                                    "relay"};
+	size_t i;
+
+	for (i = 0; m != NULL && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(m, names[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -214,6 +239,7 @@ fz_check_verdict(const struct rm_ruleset *rs, const struct rm_facts *f,
                  const struct rm_verdict *v, int rcpt)
 {
 	const char *ra = f->f_rcpt_addr;
+	struct rm_addr a;
 	int authed = f->f_auth != NULL && f->f_auth[0] != '\0';
 
 	switch (v->v_action) {
@@ -257,6 +283,15 @@ fz_check_verdict(const struct rm_ruleset *rs, const struct rm_facts *f,
 		fz_fail("relay: continue (rule %s) for \"%s\", which the MTA "
 		        "routes to \"%s\", not ours",
 		        v->v_rule, f->f_rcpt, ra);
+	if (smtp_mailer(f->f_rcpt_mailer) &&
+	    rm_addr_parse(f->f_rcpt, &a, NULL, 0) == 0 &&
+	    (a.a_flags & RM_ADDR_LITERAL) &&
+	    (f->f_rcpt_host == NULL ||
+	     !fz_name_ours(rs, f->f_listener, f->f_rcpt_host)))
+		fz_fail("relay: continue (rule %s) for \"%s\", which the MTA "
+		        "hands to its %s mailer for host \"%s\"",
+		        v->v_rule, f->f_rcpt, f->f_rcpt_mailer,
+		        f->f_rcpt_host ? f->f_rcpt_host : "(none)");
 }
 
 void

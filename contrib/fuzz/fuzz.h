@@ -43,18 +43,24 @@ void fz_reply_ok(const struct rm_reply *r, const char *what);
  * fz_trusted - the client may relay by address: in trusted_networks of the
  * listener or the top level.  fz_ours - the address is one we accept mail
  * for: bare postmaster, a domain in hostnames, local_domains or
- * relay_domains, or the literal of daemon; no routing trick.
+ * relay_domains, or the literal of daemon or of our_addresses in the form
+ * MTAs deliver locally; no routing trick.  fz_name_ours - a domain in
+ * hostnames, local_domains or relay_domains.
  */
 int fz_trusted(const struct rm_ruleset *, const char *listener,
                const struct rm_ip *client);
 int fz_ours(const struct rm_ruleset *, const char *listener,
             const struct rm_ip *daemon, const char *addr);
+int fz_name_ours(const struct rm_ruleset *, const char *listener,
+                 const char *name);
 
 /*
  * fz_check_verdict - the invariants of a decision: a known action; a
  * well-formed reply of the action's class (none for continue); and never
  * continue for a recipient that is not ours unless the client is trusted
- * or authenticated.
+ * or authenticated: neither the RCPT argument, nor {rcpt_addr} when it has
+ * an '@', nor a literal that the MTA hands to an SMTP mailer
+ * ({rcpt_mailer}) for a host ({rcpt_host}) that is not one of our names.
  */
 void fz_check_verdict(const struct rm_ruleset *, const struct rm_facts *,
                       const struct rm_verdict *, int rcpt);
