@@ -66,6 +66,24 @@ void fz_check_verdict(const struct rm_ruleset *, const struct rm_facts *,
                       const struct rm_verdict *, int rcpt);
 
 /*
+ * fz_route_ours - a reference classification of an envelope address as the
+ * MTA hands it over, independent of addr.c and policy.c: 1 when the
+ * address surely leads into our domains, 0 when it does not or the answer
+ * is not sure.  The domains it can lead to are the hops of a source route
+ * ("@a,@b:"), the final domain, and in the local part (quotes dropped) the
+ * hosts of a bang path ("h1!h2!user") and then what follows '%' or '@'
+ * after the user ("user%d1@d2"); an address with no '@' outside quotes is
+ * unqualified, and the MTA makes it one of ours.  A domain is ours when it
+ * is in ours[] (NULL-terminated, exact names and ".suffix" patterns, any
+ * case, one trailing dot), localhost, localhost.localdomain, *.localhost,
+ * a single label, or a literal of a loopback address in its plain form
+ * ([127.a.b.c], [IPv6:::1]); only names of letters, digits and hyphens
+ * count.  An address with other characters (space, backslash, 8-bit) or
+ * an unbalanced quote is "not sure": 0.
+ */
+int fz_route_ours(const char *addr, const char *const *ours);
+
+/*
  * fz_one_line - a line for a log: no control byte (and, with ascii, no
  * 8-bit byte) that could break it or forge another.
  */
