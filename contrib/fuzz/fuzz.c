@@ -12,6 +12,7 @@
 
 #include "fuzz.h"
 #include "relaymilter/addr.h"
+#include "relaymilter/conf.h"
 
 void
 fz_fail(const char *fmt, ...)
@@ -465,6 +466,34 @@ fz_route_ours(const char *addr, const char *const *ours)
 	}
 	/* ... then what follows '%' or '@' after the user */
 	return ref_pieces(local, k, "%@", 1, ours);
+}
+
+const char *const fz_fixed_ours[] = {"mx.example.com", "example.com",
+                                     ".example.org", NULL};
+
+static const char fixed_conf[] =
+    "hostnames = [ \"mx.example.com\" ];\n"
+    "local_domains = [ \"example.com\", \".example.org\" ];\n"
+    "relay_domains = [ \"backup.example.net\" ];\n"
+    "trusted_networks = [ \"192.0.2.0/24\", \"2001:db8:1::/48\" ];\n"
+    "our_addresses = [ \"198.51.100.25\" ];\n"
+    "our_interface_addresses = false;\n"
+    "listeners = {\n"
+    "\tlax = { checks = { local_sender_spoof = \"off\"; }; };\n"
+    "\twatch = { mode = \"monitor\"; };\n"
+    "\tbranch = { local_domains = [ \"branch.example.net\" ]; };\n"
+    "};\n";
+
+const struct rm_ruleset *
+fz_fixed(void)
+{
+	static struct rm_ruleset *rs;
+	char err[512];
+
+	if (rs == NULL && (rs = rm_conf_load_string(fixed_conf, "fixed", err,
+	                                            sizeof(err))) == NULL)
+		fz_fail("the fixed ruleset: %s", err);
+	return rs;
 }
 
 void

@@ -84,6 +84,19 @@ void fz_check_verdict(const struct rm_ruleset *, const struct rm_facts *,
 int fz_route_ours(const char *addr, const char *const *ours);
 
 /*
+ * The ruleset of the sender and recipient targets, from memory: our
+ * domains in fz_fixed_ours (what fz_route_ours needs: hostnames and
+ * local_domains), relay_domains backup.example.net, trusted 192.0.2.0/24
+ * and 2001:db8:1::/48, our_addresses 198.51.100.25 (and not the
+ * machine's interface addresses), and the listeners "lax"
+ * (local_sender_spoof off),
+ * "watch" (mode monitor) and "branch" (its own local domain
+ * branch.example.net).  No exceptions, no deny lists.
+ */
+extern const char *const fz_fixed_ours[];
+const struct rm_ruleset *fz_fixed(void);
+
+/*
  * fz_one_line - a line for a log: no control byte (and, with ascii, no
  * 8-bit byte) that could break it or forge another.
  */
