@@ -46,7 +46,8 @@ decide(const struct rm_facts *f, struct rm_verdict *v, int traced)
 }
 
 /* final_domain - where the domain after the last '@' outside quotes
-   starts, and its length; -1 when there is none */
+   starts, and its length; -1 when there is none or it is no plain name
+   or literal */
 static int
 final_domain(const char *s, size_t *start, size_t *len)
 {
@@ -67,6 +68,16 @@ final_domain(const char *s, size_t *start, size_t *len)
 		return -1;
 	*start = at + 1;
 	*len = strcspn(s + at + 1, ">");
+	/* a name, or a literal; not a hop of a source route ("<@a:b>") */
+	if (*len > 1 && s[at + 1] == '[')
+		return s[at + *len] == ']' &&
+		               strcspn(s + at + 2, "[]") == *len - 2
+		           ? 0
+		           : -1;
+	for (i = at + 1; i < at + 1 + *len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != '-' && s[i] != '_' && (unsigned char)s[i] < 0x80)
+			return -1;
 	return 0;
 }
 
