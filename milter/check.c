@@ -7,17 +7,18 @@
  * verdict is rm_policy_rcpt()'s, so the CLI cannot drift from the daemon.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "relaymilter/addr.h"
 #include "relaymilter/check.h"
 #include "relaymilter/conf.h"
 #include "relaymilter/log.h"
 #include "relaymilter/ldapconf.h"
-#include "relaymilter/ldapsrc.h"
-#include "relaymilter/ownercache.h"
+#include "relaymilter/owners.h"
 #include "relaymilter/policy.h"
 #include "relaymilter/source.h"
 
@@ -53,6 +54,31 @@ explain_line(void *arg, const char *line)
 	fprintf((FILE *)arg, "    %s\n", line);
 }
 
+/* One on-demand owner lookup for the whole command: every --rcpt shares it. */
+struct check_lookup {
+	struct rm_owners *lk_owners;
+	struct rm_owned *lk_out;
+	bool lk_done;
+};
+
+/* check_port - the engine's owner port: the directory, asked once */
+static const struct rm_owned *
+check_port(void *arg, const char *login)
+{
+	struct check_lookup *lk = arg;
+	char err[512];
+
+	if (!lk->lk_done) {
+		rm_owners_lookup(lk->lk_owners, login, time(NULL), lk->lk_out,
+		                 err, sizeof(err));
+		if (lk->lk_out->o_state == RM_LOOKUP_ERROR)
+			fprintf(stderr,
+			        "relaymilter check: sender lookup: %s\n", err);
+		lk->lk_done = true;
+	}
+	return lk->lk_out;
+}
+
 int
 rm_check_main(int argc, char **argv)
 {
@@ -80,6 +106,9 @@ rm_check_main(int argc, char **argv)
 	struct rm_verdict v;
 	struct rm_source src;
 	struct rm_owned owned;
+	struct rm_owners owners;
+	struct check_lookup lk = {NULL, NULL, false};
+	struct rm_owner_port port = {check_port, NULL};
 	struct rm_trace tr = {explain_line, stdout};
 	char err[1024], reply[RM_REPLY_TEXT_MAX + 32], buf[512], bare[512],
 	    lb[RM_LINE_BUF];
@@ -180,15 +209,13 @@ rm_check_main(int argc, char **argv)
 		free(rcpts);
 		return 78;
 	}
-	if (rs->rs_ldap != NULL && rs->rs_ldap->lc_senders != NULL &&
-	    f.f_auth != NULL && f.f_auth[0] != '\0') {
-		rm_ldap_senders(rs->rs_ldap, f.f_auth, &owned, err,
-		                sizeof(err));
-		if (owned.o_state == RM_LOOKUP_ERROR)
-			fprintf(stderr,
-			        "relaymilter check: sender lookup: %s\n", err);
-		f.f_owned = &owned;
-	}
+	rm_owners_init(&owners);
+	rm_owners_set(&owners, rs->rs_ldap);
+	lk.lk_owners = &owners;
+	lk.lk_out = &owned;
+	port.op_arg = &lk;
+	if (rm_owners_enabled(&owners))
+		f.f_owners = &port;
 	if (explain) {
 		printf("config %s\n", config);
 		for (i = 0; i < (int)rs->rs_nwarnings; i++)
@@ -239,6 +266,7 @@ rm_check_main(int argc, char **argv)
 			worst = 2;
 	}
 	rm_owned_clear(&owned);
+	rm_owners_destroy(&owners);
 	rm_ruleset_release(rs);
 	rm_source_free(&src);
 	free(rcpts);

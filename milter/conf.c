@@ -815,7 +815,7 @@ conf_ldap(struct conf_ctx *cx, const config_setting_t *g)
 	int i, n = config_setting_length(g), l, have_lists = 0;
 	size_t u;
 
-	if ((lc = calloc(1, sizeof(*lc))) == NULL)
+	if ((lc = rm_ldap_conf_new()) == NULL)
 		return conf_error(cx, g, "out of memory");
 	rm_ldap_conf_free(cx->cx_rs->rs_ldap);
 	cx->cx_rs->rs_ldap = lc;

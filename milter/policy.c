@@ -325,6 +325,9 @@ struct eval {
 	   or unusable, 1 parsed */
 	int mail_ok;
 	struct rm_addr mail;
+	/* the owner port's answer, asked at most once */
+	bool owned_asked;
+	const struct rm_owned *owned;
 	int rcpt_ok; /* rcpt parsed */
 	struct rm_addr rcpt;
 	char bare_sender[RM_REPLY_VAR_MAX + 8], bare_rcpt[RM_REPLY_VAR_MAX + 8];
@@ -454,6 +457,8 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	e->lifted = 0;
 	e->rcpt_ok = 0;
 	e->mail_ok = -1;
+	e->owned_asked = false;
+	e->owned = NULL;
 	e->sender_err[0] = '\0';
 	e->rs = rs;
 	e->f = f;
@@ -698,6 +703,31 @@ owned_match(const struct rm_owned *o, const struct rm_addr *a)
 }
 
 /*
+ * looked_up - what the login owns in the directory, asked through the
+ * owner port once per decision; NULL when no lookup is configured.
+ */
+static const struct rm_owned *
+looked_up(struct eval *e)
+{
+	const struct rm_owner_port *p = e->f->f_owners;
+
+	if (p == NULL)
+		return NULL;
+	if (!e->owned_asked) {
+		e->owned = p->op_lookup(p->op_arg, e->f->f_auth);
+		e->owned_asked = true;
+		if (e->owned != NULL && e->owned->o_state == RM_FOUND)
+			trace(e->t,
+			      "the directory lists %zu address(es) for the "
+			      "login",
+			      e->owned->o_n);
+		else if (e->owned != NULL && e->owned->o_state == RM_NOTFOUND)
+			trace(e->t, "the directory knows nothing of the login");
+	}
+	return e->owned;
+}
+
+/*
  * login_owns - does the login own the address: in sender_logins (an
  * entry for the exact address when it is routed), else in what the
  * directory said.  RM_LOOKUP_ERROR when the directory could not tell.
@@ -705,7 +735,7 @@ owned_match(const struct rm_owned *o, const struct rm_addr *a)
 static enum rm_lookup
 login_owns(struct eval *e, const struct rm_addr *a, const char *what)
 {
-	const struct rm_owned *o = e->f->f_owned;
+	const struct rm_owned *o;
 	const void *tag;
 	char buf[600];
 
@@ -714,6 +744,7 @@ login_owns(struct eval *e, const struct rm_addr *a, const char *what)
 		trace_match(e->t, what, tag);
 		return RM_FOUND;
 	}
+	o = looked_up(e);
 	if (o != NULL && o->o_state == RM_FOUND && owned_match(o, a)) {
 		if (e->t != NULL)
 			trace(e->t, "%s is one the login owns in the directory",
@@ -758,13 +789,13 @@ mail_addr(struct eval *e)
 static int
 check_sender_login(struct eval *e)
 {
-	const struct rm_owned *o = e->f->f_owned;
 	const struct rm_addr *m;
 	enum rm_lookup r;
 	int stop;
 
 	if (!e->authed ||
-	    (sc_count(&e->sc, L_OFF(l_sender_logins)) == 0 && o == NULL) ||
+	    (sc_count(&e->sc, L_OFF(l_sender_logins)) == 0 &&
+	     e->f->f_owners == NULL) ||
 	    !active(e, RM_CK_SENDER_LOGIN))
 		return 0;
 	if (!sender_usable(e, RM_CK_SENDER_LOGIN, "sender_login", &stop))

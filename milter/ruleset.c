@@ -780,13 +780,31 @@ rm_ruleset_release(struct rm_ruleset *rs)
 	free(rs);
 }
 
+struct rm_ldap_conf *
+rm_ldap_conf_new(void)
+{
+	struct rm_ldap_conf *lc = calloc(1, sizeof(*lc));
+
+	if (lc != NULL)
+		atomic_init(&lc->lc_refs, 1);
+	return lc;
+}
+
+struct rm_ldap_conf *
+rm_ldap_conf_hold(struct rm_ldap_conf *lc)
+{
+	atomic_fetch_add_explicit(&lc->lc_refs, 1, memory_order_relaxed);
+	return lc;
+}
+
 void
 rm_ldap_conf_free(struct rm_ldap_conf *lc)
 {
 	size_t i;
 	int l;
 
-	if (lc == NULL)
+	if (lc == NULL || atomic_fetch_sub_explicit(&lc->lc_refs, 1,
+	                                            memory_order_acq_rel) != 1)
 		return;
 	for (i = 0; i < lc->lc_nuris; i++)
 		free(lc->lc_uris[i]);
