@@ -60,6 +60,7 @@ struct rm_session {
 	char s_loglistener[64];
 	/* per message, reset at MAIL and abort */
 	char *s_sender;
+	char *s_mail_addr; /* {mail_addr} */
 	char *s_auth;
 	bool s_have_owned; /* s_owned holds the lookup for s_auth */
 	struct rm_owned s_owned;
@@ -151,6 +152,7 @@ static void
 message_reset(struct rm_session *s)
 {
 	set_str(&s->s_sender, NULL);
+	set_str(&s->s_mail_addr, NULL);
 	set_str(&s->s_auth, NULL);
 	if (s->s_have_owned)
 		rm_owned_clear(&s->s_owned);
@@ -440,6 +442,7 @@ facts(SMFICTX *ctx, struct rm_session *s, struct rm_facts *f)
 	/* {auth_authen} may come only with RCPT, depending on MTA config */
 	f->f_auth = s->s_auth != NULL ? s->s_auth : macro(ctx, "{auth_authen}");
 	f->f_sender = s->s_sender;
+	f->f_mail_addr = s->s_mail_addr;
 	f->f_owned = owned(s, f->f_auth);
 }
 
@@ -458,6 +461,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		return lost(ctx, s);
 	message_reset(s);
 	if (!set_str(&s->s_sender, argv != NULL ? argv[0] : NULL) ||
+	    !set_str(&s->s_mail_addr, macro(ctx, "{mail_addr}")) ||
 	    !set_str(&s->s_auth, macro(ctx, "{auth_authen}")))
 		s->s_oom = true;
 	/* not answered: RCPT decides everything, a lost fact included */
@@ -489,6 +493,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	f.f_rcpt = argv != NULL ? argv[0] : NULL;
 	f.f_rcpt_addr = macro(ctx, "{rcpt_addr}");
 	f.f_rcpt_mailer = macro(ctx, "{rcpt_mailer}");
+	f.f_rcpt_host = macro(ctx, "{rcpt_host}");
 	tr.t_arg = s->s_id;
 	rm_policy_rcpt(s->s_rs, &f, &v,
 	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);
