@@ -37,10 +37,12 @@
 # 5.7.0 at MAIL FROM without AUTH (after STARTTLS, which it demands), and
 # listener=submission in relaymilter's log.
 #
-# The server's other addresses 192.0.2.25 and 2001:db8::25 are on lo in
-# the namespace (our_addresses names them too, when this relaymilter has
-# the key); Postfix runs with inet_interfaces = all, so it calls their
-# literals local as well.
+# The server's other addresses: 192.0.2.25 and 2001:db8::25 on lo in the
+# namespace and in our_addresses, 192.0.2.26 on lo only (relaymilter's
+# our_interface_addresses), 198.51.100.25 the address a NAT shows the
+# world, in our_addresses only (Sendmail: in class w by LOCAL_DOMAIN,
+# Postfix: proxy_interfaces).  Postfix runs with inet_interfaces = all,
+# so it calls the literals of the interface addresses local as well.
 #
 # Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
 # Prints ok/not ok lines and a table (form | reply | what left); exits 1
@@ -52,9 +54,14 @@ case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 SC_TOOLS="postfix postqueue smtp-sink m4 perl python3 openssl saslpasswd2 unshare ip ss"
+# the server's other addresses: LAN4 and LAN6 on an interface and in
+# our_addresses, IFONLY on an interface only, NAT (the address the world
+# sees) in our_addresses only
 LAN4=192.0.2.25
 LAN6=2001:db8::25
-TB_NS_ADDRS="fd00::9 $LAN4 $LAN6"
+IFONLY=192.0.2.26
+NAT=198.51.100.25
+TB_NS_ADDRS="fd00::9 $LAN4 $LAN6 $IFONLY"
 # shellcheck source-path=SCRIPTDIR source=scenarios.inc
 . "$HERE/scenarios.inc"
 sc_prologue "$0" "$@"
@@ -84,6 +91,8 @@ spoof|% at [127.0.0.1]|<ceo%testbed.test@[127.0.0.1]>|<user@testbed.test>
 spoof|% at LAN literal|<ceo%testbed.test@[$LAN4]>|<user@testbed.test>
 spoof|% at [IPv6:::1]|<ceo%testbed.test@[IPv6:::1]>|<user@testbed.test>
 spoof|% at IPv6 LAN literal|<ceo%testbed.test@[IPv6:$LAN6]>|<user@testbed.test>
+spoof|% at interface-only literal|<ceo%testbed.test@[$IFONLY]>|<user@testbed.test>
+spoof|% at NAT literal|<ceo%testbed.test@[$NAT]>|<user@testbed.test>
 spoof|% at [IPv6:::ffff:127.0.0.1]|<ceo%testbed.test@[IPv6:::ffff:127.0.0.1]>|<user@testbed.test>
 spoof|% at [::ffff:127.0.0.1]|<ceo%testbed.test@[::ffff:127.0.0.1]>|<user@testbed.test>
 spoof|localhost|<ceo@localhost>|<user@testbed.test>
@@ -96,6 +105,9 @@ spoof|[127.0.0.1]|<ceo@[127.0.0.1]>|<user@testbed.test>
 spoof|LAN literal|<ceo@[$LAN4]>|<user@testbed.test>
 spoof|[IPv6:::1]|<ceo@[IPv6:::1]>|<user@testbed.test>
 spoof|IPv6 LAN literal|<ceo@[IPv6:$LAN6]>|<user@testbed.test>
+spoof|IPv4-mapped LAN literal|<ceo@[IPv6:::ffff:$LAN4]>|<user@testbed.test>
+spoof|interface-only literal|<ceo@[$IFONLY]>|<user@testbed.test>
+spoof|NAT literal|<ceo@[$NAT]>|<user@testbed.test>
 spoof|[::ffff:127.0.0.1]|<ceo@[::ffff:127.0.0.1]>|<user@testbed.test>
 spoof|quoted @ at localhost|<"ceo@testbed.test"@localhost>|<user@testbed.test>
 spoof|quoted % at localhost|<"ceo%testbed.test"@localhost>|<user@testbed.test>
@@ -117,8 +129,7 @@ relay|login, an address of its domain|<anyone@sales.testbed.test>|<user@remote.t
 EOF
 }
 
-# spoof_conf LISTENER: the policy; our_addresses only when this relaymilter
-# knows the key (it came with the fix for issue 12)
+# spoof_conf LISTENER: the policy
 spoof_conf() {
 	cat >"$MCONF" <<CONF
 log_level = "${SPOOF_LOG_LEVEL:-info}";
@@ -129,13 +140,8 @@ sender_logins = (
 	{ login = "$LOGIN"; senders = [ "alice@testbed.test", "@sales.testbed.test" ]; }
 );
 listeners = { $1 = { require_auth = true; }; };
+our_addresses = [ "$LAN4", "$LAN6", "$NAT" ];
 CONF
-	printf 'our_addresses = [ "%s", "%s" ];\n' "$LAN4" "$LAN6" >>"$MCONF"
-	if ! "$BIN" -n -c "$MCONF" >/dev/null 2>&1; then
-		sed -i '$d' "$MCONF"
-		[ -n "${SPOOF_NOTED:-}" ] || tb_log "this relaymilter has no our_addresses: interface addresses only"
-		SPOOF_NOTED=1
-	fi
 }
 
 # ours ADDR: the sender names one of our domains, localhost, an address
@@ -243,14 +249,15 @@ sendmail_run() {
 		-e 's/Port=submission,/Port=2587, Addr=127.0.0.1,/' \
 		"$SRC/contrib/sendmail/daemons.mc" >"$TB_STATE/daemons.mc"
 	# as in production: class w = $j, localhost and the names and literals
-	# of every interface address (the testbed switches probing off), and
-	# our domains.  Local mail goes on to a mail hub (MAIL_HUB), remote
+	# of every interface address (the testbed switches probing off), our
+	# domains and the NAT address.  Local mail goes on to a mail hub (MAIL_HUB), remote
 	# mail to SMART_HOST: both relay:[127.0.0.1], smtp-sink after the
 	# queue run.
 	printf '%s\n' "define(\`confDONT_PROBE_INTERFACES', \`False')dnl" \
 		"define(\`MAIL_HUB', \`relay:[127.0.0.1]')dnl" \
 		"LOCAL_DOMAIN(\`testbed.test')dnl" "LOCAL_DOMAIN(\`mx.testbed.test')dnl" \
-		"LOCAL_DOMAIN(\`sales.testbed.test')dnl" >"$TB_STATE/site.mc"
+		"LOCAL_DOMAIN(\`sales.testbed.test')dnl" "LOCAL_DOMAIN(\`[$NAT]')dnl" \
+		>"$TB_STATE/site.mc"
 	if ! tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
 		"$SRC/contrib/sendmail/authority.mc" "$TB_STATE/site.mc"; then
 		not_ok "Sendmail" "sendmail.cf from contrib/sendmail/*.mc"
@@ -309,7 +316,7 @@ postfix_run() {
 	}
 	tb_pf_apply "$SRC/contrib/postfix/main.cf.authority"
 	# shellcheck disable=SC2016 # Postfix expands $myhostname
-	tb_pf_conf 'mynetworks = 127.0.0.1/32' 'inet_interfaces = all' \
+	tb_pf_conf 'mynetworks = 127.0.0.1/32' 'inet_interfaces = all' "proxy_interfaces = $NAT" \
 		'mydestination = $myhostname, testbed.test, sales.testbed.test, localhost, localhost.localdomain' \
 		"smtpd_tls_cert_file = $TB_STATE/tls.pem" "smtpd_tls_key_file = $TB_STATE/tls.pem" "$@"
 	# the services of master.cf.authority as shipped, the submission block
