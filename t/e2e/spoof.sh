@@ -195,7 +195,7 @@ send_all() {
 # judge MTA LEFT-FILE: LEFT-FILE has "TAG SENDER" for every message that
 # left (or was queued to leave); one ok/not ok per form and check
 judge() {
-	local mta=$1 left=$2 kind name from line layer tag out
+	local mta=$1 left=$2 m kind name from line layer tag out rule
 	while IFS='|' read -r m kind name from line layer tag; do
 		[ "$m" = "$mta" ] || continue
 		out=$(awk -v t="$tag" '$1 == t { print $2; exit }' "$left")
@@ -210,7 +210,7 @@ judge() {
 			else
 				ok "$mta: $name $from: left as $out, not a sender of ours"
 			fi
-			local rule=local_sender_spoof
+			rule=local_sender_spoof
 			[ "$kind" = login ] && rule=sender_login
 			case $line in
 			"553 5.7.1 "*)
@@ -306,7 +306,7 @@ sendmail_run() {
 # ==== Postfix =====================================================================
 # postfix_run NAME TAGPREFIX MAIN.CF-LINES...: one run of every form
 postfix_run() {
-	local name=$1 pfx=$2 qid tag
+	local name=$1 pfx=$2 qid tag from
 	shift 2
 	echo "# Postfix ($name): contrib/postfix/main.cf.authority + master.cf.authority (smtp and submission)"
 	rm -rf "$TB_PF"
@@ -347,11 +347,12 @@ postfix_run() {
 	tb_pf_stop
 	tb_milter_stop TERM
 	# the queued sender: cleanup's message-id line gives the queue id,
-	# qmgr's from= the sender
+	# qmgr's from= the sender (a message queued without one counts as
+	# a spoof: ours() calls a sender without '@' ours)
 	: >"$TB_RUN/left.postfix"
 	while read -r qid tag; do
-		echo "$tag $(sed -nE "s/.*qmgr\[[0-9]+\]: $qid: from=(<[^>]*>).*/\1/p" "$TB_MAILLOG" | head -1)" \
-			>>"$TB_RUN/left.postfix"
+		from=$(sed -nE "s/.*qmgr\[[0-9]+\]: $qid: from=(<[^>]*>).*/\1/p" "$TB_MAILLOG" | head -1)
+		echo "$tag ${from:-queued-but-qmgr-never-saw-it}" >>"$TB_RUN/left.postfix"
 	done < <(sed -nE 's/.*cleanup\[[0-9]+\]: ([0-9A-F]+): message-id=<([^@]*)@audit>.*/\1 \2/p' "$TB_MAILLOG")
 	judge "Postfix ($name)" "$TB_RUN/left.postfix"
 }
