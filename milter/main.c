@@ -480,6 +480,7 @@ run_daemon(const char *config, const char *sockopt, const char *pidopt,
 	rt.rt_config_path = config;
 	rt.rt_source.src_path = config;
 	rm_ownercache_init(&rt.rt_owners);
+	rm_watch_init(&rt.rt_watch);
 	/* with LDAP: fresh data, else the cache, else tempfail everything */
 	if (rm_source_load(&rt.rt_source, false, &rs, err, sizeof(err)) !=
 	    RM_SRC_NEW) {
@@ -549,6 +550,7 @@ out:
 	rm_snapshot_destroy(&rt.rt_snapshot);
 	rm_source_free(&rt.rt_source);
 	rm_ownercache_destroy(&rt.rt_owners);
+	rm_watch_destroy(&rt.rt_watch);
 	daemon_opts_free(&o);
 	free(abspath);
 	return rc;

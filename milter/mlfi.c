@@ -270,6 +270,14 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return SMFIS_CONTINUE;
 }
 
+/* watch_warn - a listener profile that no session reaches */
+static void
+watch_warn(void *arg, const char *line)
+{
+	(void)arg;
+	rm_log(RM_LOG_WARNING, "%s", line);
+}
+
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
@@ -310,6 +318,8 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	if (!set_str(&s->s_client_name, host) ||
 	    !set_str(&s->s_listener, macro(ctx, "{daemon_name}")))
 		s->s_oom = true;
+	rm_watch_session(&mlfi_runtime->rt_watch, s->s_rs, s->s_listener,
+	                 watch_warn, NULL);
 	return SMFIS_NOREPLY;
 }
 

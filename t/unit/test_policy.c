@@ -491,6 +491,110 @@ test_hostile_facts(void)
 	rm_ruleset_release(full);
 }
 
+/* put - form with its '#' replaced by d */
+static void
+put(char *out, size_t len, const char *form, const char *d)
+{
+	const char *h = strchr(form, '#');
+
+	snprintf(out, len, "%.*s%s%s", (int)(h - form), form, d, h + 1);
+}
+
+/*
+ * test_sender_forms - every disguise of a sender the MTA could rewrite
+ * into ours is refused to an outsider; the same disguises of a foreign
+ * name are not (t/golden/rewrite.conf: example.com and .example.com are
+ * ours, our_addresses 198.51.100.25 and 2001:db8::25).
+ */
+static void
+test_sender_forms(void)
+{
+	static const char *const ours[] = {
+	    "example.com",
+	    "Sub.Example.COM",
+	    "mx.example.com",
+	    "localhost",
+	    "LOCALHOST",
+	    "x.localhost",
+	    "localhost.localdomain",
+	    "mx",
+	    "[127.0.0.1]",
+	    "[127.0.0.9]",
+	    "[IPv6:::1]",
+	    "[::ffff:127.0.0.1]",
+	    "[198.51.100.25]",
+	    "[IPv6:2001:db8::25]",
+	    "[::ffff:198.51.100.25]",
+	    "[0:0:0:0:0:ffff:c633:6419]",
+	};
+	static const char *const foreign[] = {
+	    "other.test",    "example.com.other.test", "xexample.com",
+	    "[203.0.113.5]", "[IPv6:2001:db8::26]",    "localhost.other.test",
+	};
+	/* #: the domain under test; the other domains are foreign */
+	static const char *const forms[] = {
+	    "<u@#>",
+	    "<u@#.>",
+	    "<\"u\"@#>",
+	    "<u%#@r.test>",
+	    "<u%#.@r.test>",
+	    "<\"u@#\"@r.test>",
+	    "<\"u%#\"@r.test>",
+	    "<#!u@r.test>",
+	    "<r.test!#!u@r.test>",
+	    "<@#:u@r.test>",
+	    "<@r.test,@#:u@r.test>",
+	    "<u%r.test%#@r.test>",
+	    "<u@r.test@#>",
+	};
+	struct rm_ruleset *rw;
+	struct rm_facts f;
+	struct rm_verdict v;
+	struct rm_addr a;
+	struct rm_ip ip;
+	char from[600], err[512];
+	size_t i, j;
+	int bad = 0, n = 0;
+
+	rw = rm_conf_load(RM_TEST_DIR "/golden/rewrite.conf", err, sizeof(err));
+	CHECK(rw != NULL, "load rewrite.conf: %s", err);
+	if (rw == NULL)
+		return;
+	memset(&f, 0, sizeof(f));
+	rm_ip_parse("203.0.113.9", &ip);
+	f.f_client_ip = &ip;
+	f.f_rcpt = "<user@example.com>";
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		for (j = 0; j < sizeof(ours) / sizeof(ours[0]); j++) {
+			put(from, sizeof(from), forms[i], ours[j]);
+			f.f_sender = from;
+			rm_policy_rcpt(rw, &f, &v, NULL);
+			n++;
+			if (v.v_action == RM_CONTINUE ||
+			    strcmp(v.v_rule, "local_sender_spoof") != 0) {
+				bad++;
+				fprintf(stderr, "not refused: %s (%s)\n", from,
+				        v.v_rule);
+			}
+		}
+		for (j = 0; j < sizeof(foreign) / sizeof(foreign[0]); j++) {
+			put(from, sizeof(from), forms[i], foreign[j]);
+			if (rm_addr_parse(from, &a, NULL, 0) != 0)
+				continue;
+			f.f_sender = from;
+			rm_policy_rcpt(rw, &f, &v, NULL);
+			n++;
+			if (v.v_action != RM_CONTINUE) {
+				bad++;
+				fprintf(stderr, "refused: %s (%s)\n", from,
+				        v.v_rule);
+			}
+		}
+	}
+	CHECK(bad == 0, "%d of %d sender forms misjudged", bad, n);
+	rm_ruleset_release(rw);
+}
+
 int
 main(void)
 {
@@ -506,6 +610,7 @@ main(void)
 	test_never_open();
 	test_never_open_full();
 	test_hostile_facts();
+	test_sender_forms();
 	rm_ruleset_release(rs);
 	return check_done();
 }
