@@ -34,8 +34,9 @@
 # services of contrib/postfix/master.cf.authority run as shipped (the
 # submission block uncommented, only the addresses and the chroot column
 # changed); the submission service must apply listeners.submission: 530
-# 5.7.0 at MAIL FROM without AUTH (after STARTTLS, which it demands), and
-# listener=submission in relaymilter's log.
+# 5.7.0 at MAIL FROM without AUTH (after STARTTLS, which it demands),
+# listener=submission in relaymilter's log, and no warning that the
+# profile matched no session.
 #
 # The server's other addresses: 192.0.2.25 and 2001:db8::25 on lo in the
 # namespace and in our_addresses, 192.0.2.26 on lo only (relaymilter's
@@ -340,6 +341,14 @@ postfix_run() {
 	fi
 	submission_check "$name"
 	send_all "Postfix ($name)" "$pfx" 2525 2525
+	# more than 50 sessions, one of them on submission: no warning that a
+	# profile matched nothing
+	if grep -q 'listener profile "submission" .*has matched none' "$TB_MILTER_LOG"; then
+		not_ok "Postfix ($name): listeners.submission reached" \
+			"$(grep -m1 'listener profile "submission" .*has matched none' "$TB_MILTER_LOG")"
+	else
+		ok "Postfix ($name): listeners.submission reached (no \"has matched none\" warning)"
+	fi
 	for _ in $(seq 200); do
 		postqueue -c "$TB_PFC" -p 2>/dev/null | grep -q 'Mail queue is empty' && break
 		sleep 0.05
