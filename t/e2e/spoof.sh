@@ -251,9 +251,9 @@ sendmail_run() {
 		"$SRC/contrib/sendmail/daemons.mc" >"$TB_STATE/daemons.mc"
 	# as in production: class w = $j, localhost and the names and literals
 	# of every interface address (the testbed switches probing off), our
-	# domains and the NAT address.  Local mail goes on to a mail hub (MAIL_HUB), remote
-	# mail to SMART_HOST: both relay:[127.0.0.1], smtp-sink after the
-	# queue run.
+	# domains and the NAT address.  Local mail goes on to a mail hub
+	# (MAIL_HUB), remote mail to SMART_HOST: both relay:[127.0.0.1], where
+	# smtp-sink listens during the queue run.
 	printf '%s\n' "define(\`confDONT_PROBE_INTERFACES', \`False')dnl" \
 		"define(\`MAIL_HUB', \`relay:[127.0.0.1]')dnl" \
 		"LOCAL_DOMAIN(\`testbed.test')dnl" "LOCAL_DOMAIN(\`mx.testbed.test')dnl" \
@@ -290,7 +290,7 @@ sendmail_run() {
 	tb_sm -q -v >"$TB_RUN/qrun.out" 2>&1 || true
 	kill "$SINK_PID" 2>/dev/null || true
 	wait "$SINK_PID" 2>/dev/null || true
-	# dump: X-Mail-Args: FROM:<sender> ..., then the message
+	# the dump: "X-Mail-Args: <sender>" per transaction, then the message
 	awk '/^X-Mail-Args: / { s = $2; sub(/^[Ff][Rr][Oo][Mm]:/, "", s) }
 		/^Message-ID: </ { t = $2; gsub(/[<>]/, "", t); sub(/@audit$/, "", t); print t, s }' \
 		"$sink/dump" 2>/dev/null >"$TB_RUN/left.sendmail" || true
