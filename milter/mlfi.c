@@ -41,6 +41,7 @@ static struct rm_runtime *mlfi_runtime;
 
 struct rm_session {
 	struct rm_ruleset *s_rs; /* pinned at negotiation or connect */
+	unsigned long s_gen;     /* its snapshot generation */
 	char s_id[20];
 	bool s_oom;       /* a fact could not be stored: tempfail */
 	bool s_connected; /* connect seen: a second one is a reused link */
@@ -138,7 +139,8 @@ session_new(SMFICTX *ctx)
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	s->s_rs = rm_snapshot_acquire(&mlfi_runtime->rt_snapshot);
+	s->s_rs =
+	    rm_snapshot_acquire_gen(&mlfi_runtime->rt_snapshot, &s->s_gen);
 	id = atomic_fetch_add(&mlfi_runtime->rt_sessions, 1) + 1;
 	snprintf(s->s_id, sizeof(s->s_id), "S%08lX", id);
 	if (smfi_setpriv(ctx, s) != MI_SUCCESS) {
@@ -305,8 +307,8 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	if (!set_str(&s->s_client_name, host) ||
 	    !set_str(&s->s_listener, macro(ctx, "{daemon_name}")))
 		s->s_oom = true;
-	rm_watch_session(&mlfi_runtime->rt_watch, s->s_rs, s->s_listener,
-	                 watch_warn, NULL);
+	rm_watch_session(&mlfi_runtime->rt_watch, s->s_rs, s->s_gen,
+	                 s->s_listener, watch_warn, NULL);
 	return SMFIS_NOREPLY;
 }
 

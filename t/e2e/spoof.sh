@@ -406,6 +406,57 @@ PY
 	fi
 }
 
+# oldsnippet_run: the submission service without milter_macro_daemon_name
+# (the snippet before it named itself): its sessions arrive as
+# $myhostname, listeners.submission matches none of them, and relaymilter
+# says so in its log, naming the setting
+oldsnippet_run() {
+	local i r
+	rm -rf "$TB_PF"
+	tb_pf_init >"$TB_RUN/init.out" 2>&1 || {
+		not_ok "Postfix (old snippet) set up" "$(tail -3 "$TB_RUN/init.out")"
+		return
+	}
+	tb_pf_apply "$SRC/contrib/postfix/main.cf.authority"
+	tb_pf_conf 'mynetworks = 127.0.0.1/32' 'mydestination = $myhostname, testbed.test' \
+		"smtpd_tls_cert_file = $TB_STATE/tls.pem" "smtpd_tls_key_file = $TB_STATE/tls.pem"
+	sed -E -e 's/^#(submission|  -o)/\1/' \
+		-e 's/^smtp( +inet +n +- +)y/127.0.0.1:2525\1n/' \
+		-e 's/^submission( +inet +n +- +)y/127.0.0.1:2587\1n/' \
+		"$SRC/contrib/postfix/master.cf.authority" |
+		grep -v -e '^#' -e 'milter_macro_daemon_name=submission' >"$TB_STATE/master.add"
+	mapfile -t LINES <"$TB_STATE/master.add"
+	tb_pf_listen "${LINES[@]}" 'tlsmgr unix - - n 1000? 1 tlsmgr'
+	spoof_conf submission
+	: >"$TB_MILTER_LOG"
+	if ! tb_milter_start "$BIN" "$MCONF" || ! tb_pf_start 2525 2587; then
+		not_ok "Postfix (old snippet) starts" "$(tail -3 "$TB_MILTER_LOG")"
+		return
+	fi
+	for i in 1 2 3 4 5; do
+		r=$(python3 - <<'PY' 2>&1
+import smtplib, ssl
+s = smtplib.SMTP("127.0.0.1", 2587, local_hostname="client.example",
+                 source_address=("127.0.0.9", 0), timeout=20)
+s.ehlo()
+s.starttls(context=ssl._create_unverified_context())
+s.ehlo()
+code, text = s.docmd("MAIL FROM:<friend@remote.test>")
+print(code)
+s.quit()
+PY
+		) || true
+	done
+	if grep -q 'warning: listener profile "submission" .*has matched none of the 5 sessions.*milter_macro_daemon_name=submission' "$TB_MILTER_LOG"; then
+		ok "Postfix (old snippet): relaymilter warns that listeners.submission matched no session (last MAIL: $r)"
+	else
+		not_ok "Postfix (old snippet): relaymilter warns that listeners.submission matched no session" \
+			"$(grep -c 'listener=' "$TB_MILTER_LOG") decisions; $(grep 'listener profile' "$TB_MILTER_LOG" | head -1)"
+	fi
+	tb_pf_stop
+	tb_milter_stop TERM
+}
+
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-subj /CN=mx.testbed.test -keyout "$TB_STATE/tls.pem" -out "$TB_STATE/tls.crt" \
 	>/dev/null 2>&1 && cat "$TB_STATE/tls.crt" >>"$TB_STATE/tls.pem"
@@ -419,6 +470,7 @@ postfix_run "testbed" pf
 # shellcheck disable=SC2016 # Postfix expands $mydomain
 postfix_run "compatibility_level 0" pf0 'compatibility_level = 0' \
 	'append_dot_mydomain = yes' 'mydomain = testbed.test' 'myorigin = $mydomain'
+oldsnippet_run
 
 # ==== the table ===================================================================
 echo "# --- MTA | MAIL FROM | reply | layer | sender that left"
