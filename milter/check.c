@@ -35,6 +35,7 @@ check_usage(FILE *fp)
 	    "[--rcpt-addr ADDR]\n"
 	    "           [--rcpt-mailer NAME] [--rcpt-host HOST]\n"
 	    "           --rcpt ADDR [--rcpt ADDR ...] [--explain]\n"
+	    "       relaymilter check --steps   (the evaluation order)\n"
 	    "  --client ADDR   client IP address, or \"unknown\"\n"
 	    "  --from ADDR     envelope sender (default <>, a bounce)\n"
 	    "  --listener NAME the MTA's {daemon_name} (selects a profile)\n"
@@ -45,6 +46,20 @@ check_usage(FILE *fp)
 	    "every --rcpt)\n"
 	    "exit: 0 all continue, 1 a reject, 2 a tempfail, 78 config "
 	    "error\n");
+}
+
+/* print_steps - the evaluation order at RCPT TO, from the engine's table */
+static void
+print_steps(void)
+{
+	const struct rm_step *st;
+	size_t i, n;
+
+	st = rm_policy_steps(&n);
+	for (i = 0; i < n; i++)
+		if (st[i].st_num != 0)
+			printf("%2u  %-18s  %s\n", st[i].st_num, st[i].st_name,
+			       st[i].st_what);
 }
 
 /* explain_line - print one engine step, indented under the verdict. */
@@ -96,6 +111,7 @@ rm_check_main(int argc, char **argv)
 	    {"rcpt-mailer", required_argument, NULL, 'm'},
 	    {"rcpt-host", required_argument, NULL, 'o'},
 	    {"explain", no_argument, NULL, 'x'},
+	    {"steps", no_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -176,6 +192,10 @@ rm_check_main(int argc, char **argv)
 			break;
 		case 'h':
 			check_usage(stdout);
+			free(rcpts);
+			return 0;
+		case 's':
+			print_steps();
 			free(rcpts);
 			return 0;
 		default:

@@ -100,4 +100,17 @@ void rm_policy_mail(const struct rm_ruleset *, const struct rm_facts *,
 void rm_policy_rcpt(const struct rm_ruleset *, const struct rm_facts *,
                     struct rm_verdict *, const struct rm_trace *);
 
+/*
+ * The steps of rm_policy_rcpt(), in order: st_num is the step's number in
+ * relaymilter.conf(5) (0: bookkeeping that decides nothing of its own).
+ */
+struct eval;
+struct rm_step {
+	unsigned st_num;
+	const char *st_name;
+	const char *st_what;
+	int (*st_fn)(struct eval *);
+};
+const struct rm_step *rm_policy_steps(size_t *n);
+
 #endif
