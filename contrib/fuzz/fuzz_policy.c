@@ -35,7 +35,6 @@ static const char extra_replies[] =
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *path = fz_tmpfile("policy");
 	char *text, *conf, *at, err[1024];
 	size_t n;
 	FILE *fp;
@@ -51,11 +50,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    (conf = malloc(n + sizeof(extra_replies) + 256)) == NULL)
 		fz_fail("%s: no replies group", RM_FUZZ_POLICY_CONF);
 	/* our replies first, then the file's, which name other replies */
-	n = (size_t)sprintf(conf, "%.*s%s%s\n%s", (int)(at - text), text,
-	                    extra_replies, at + strlen("replies = {\n"),
-	                    "relay_domains = [ \"backup.example.net\" ];");
-	fz_write(path, conf, n);
-	if ((rs = rm_conf_load(path, err, sizeof(err))) == NULL)
+	sprintf(conf, "%.*s%s%s\n%s", (int)(at - text), text, extra_replies,
+	        at + strlen("replies = {\n"),
+	        "relay_domains = [ \"backup.example.net\" ];");
+	if ((rs = rm_conf_load_string(conf, RM_FUZZ_POLICY_CONF, err,
+	                              sizeof(err))) == NULL)
 		fz_fail("%s", err);
 	free(conf);
 	free(text);
