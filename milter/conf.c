@@ -1256,29 +1256,37 @@ policy_empty(const struct rm_ruleset *rs)
 	return n == 0;
 }
 
-struct rm_ruleset *
-rm_conf_build(const char *path, rm_conf_extra *extra, void *arg, char *errbuf,
-              size_t errlen)
+/*
+ * conf_build - compile text, or the file path when text is NULL.  path
+ * names the text in errors and origins.
+ */
+static struct rm_ruleset *
+conf_build(const char *path, const char *text, rm_conf_extra *extra, void *arg,
+           char *errbuf, size_t errlen)
 {
 	struct conf_ctx cx;
 	config_t cfg;
 	size_t j;
-	int ok = 0;
+	int ok = 0, rc;
 	FILE *fp;
 
 	memset(&cx, 0, sizeof(cx));
 	cx.cx_path = path;
 	cx.cx_err = errbuf;
 	cx.cx_errlen = errlen;
-	/* read it ourselves first: libconfig's I/O error says nothing */
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(errbuf, errlen, "%s: cannot open: %s", path,
-		         strerror(errno));
-		return NULL;
+	if (text == NULL) {
+		/* open it first: libconfig's I/O error says nothing */
+		if ((fp = fopen(path, "r")) == NULL) {
+			snprintf(errbuf, errlen, "%s: cannot open: %s", path,
+			         strerror(errno));
+			return NULL;
+		}
+		fclose(fp);
 	}
-	fclose(fp);
 	config_init(&cfg);
-	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+	rc = text == NULL ? config_read_file(&cfg, path)
+	                  : config_read_string(&cfg, text);
+	if (rc != CONFIG_TRUE) {
 		snprintf(errbuf, errlen, "%s:%d: %s",
 		         config_error_file(&cfg) ? config_error_file(&cfg)
 		                                 : path,
@@ -1332,7 +1340,22 @@ out:
 }
 
 struct rm_ruleset *
+rm_conf_build(const char *path, rm_conf_extra *extra, void *arg, char *errbuf,
+              size_t errlen)
+{
+	return conf_build(path, NULL, extra, arg, errbuf, errlen);
+}
+
+struct rm_ruleset *
 rm_conf_load(const char *path, char *errbuf, size_t errlen)
 {
-	return rm_conf_build(path, NULL, NULL, errbuf, errlen);
+	return conf_build(path, NULL, NULL, NULL, errbuf, errlen);
+}
+
+struct rm_ruleset *
+rm_conf_load_string(const char *text, const char *name, char *errbuf,
+                    size_t errlen)
+{
+	return conf_build(name != NULL ? name : "-", text, NULL, NULL, errbuf,
+	                  errlen);
 }
