@@ -230,7 +230,7 @@ rm_check_main(int argc, char **argv)
 		return 78;
 	}
 	rm_owners_init(&owners);
-	rm_owners_set(&owners, rs->rs_ldap);
+	rm_owners_set(&owners, rm_source_settings(&src)->st_ldap);
 	lk.lk_owners = &owners;
 	lk.lk_out = &owned;
 	port.op_arg = &lk;

@@ -274,22 +274,24 @@ reload(struct rm_runtime *rt, bool refresh)
 		break;
 	}
 	warn_all(rs, rt);
-	rm_owners_set(&rt->rt_owners, rs->rs_ldap);
+	rm_owners_set(&rt->rt_owners,
+	              rm_source_settings(&rt->rt_source)->st_ldap);
 	rm_snapshot_swap(&rt->rt_snapshot, rs);
 	rm_log(RM_LOG_INFO, "%s %s (generation %lu)",
 	       refresh ? "LDAP changed, rebuilt" : "reloaded",
 	       rt->rt_config_path, rt->rt_snapshot.sn_generation);
 }
 
-/* refresh_interval - seconds between LDAP checks, or 0 without LDAP. */
+/*
+ * refresh_interval - seconds between LDAP checks, or 0 without LDAP.  The
+ * source is the reload thread's own: no lock.
+ */
 static int
 refresh_interval(struct rm_runtime *rt)
 {
-	struct rm_ruleset *rs = rm_snapshot_acquire(&rt->rt_snapshot);
-	int n = rs->rs_ldap != NULL ? rs->rs_ldap->lc_refresh : 0;
+	const struct rm_settings *st = rm_source_settings(&rt->rt_source);
 
-	rm_ruleset_release(rs);
-	return n;
+	return st != NULL && st->st_ldap != NULL ? st->st_ldap->lc_refresh : 0;
 }
 
 /* ms_until - milliseconds from now to the monotonic deadline, >= 0 */
@@ -384,26 +386,26 @@ daemon_opts_free(struct daemon_opts *o)
 }
 
 /*
- * daemon_opts_get - copy the settings out of rs, which is about to go.
+ * daemon_opts_get - the settings, with the command line's overrides.
  * 0, or -1 when out of memory or the group has gone since the check.
  */
 static int
-daemon_opts_get(struct daemon_opts *o, const struct rm_ruleset *rs,
+daemon_opts_get(struct daemon_opts *o, const struct rm_settings *st,
                 const char *sockopt, const char *pidopt)
 {
 	const char *spec = sockopt         ? sockopt
-	                   : rs->rs_socket ? rs->rs_socket
+	                   : st->st_socket ? st->st_socket
 	                                   : RM_SOCKET_DEFAULT;
-	const char *pid = pidopt ? pidopt : rs->rs_pid_file;
+	const char *pid = pidopt ? pidopt : st->st_pid_file;
 
 	memset(o, 0, sizeof(*o));
 	o->sockgid = (gid_t)-1;
 	o->sockmode =
-	    rs->rs_socket_mode >= 0 ? rs->rs_socket_mode : RM_SOCKET_MODE;
-	if (rs->rs_socket_group != NULL &&
-	    rm_conf_group(rs->rs_socket_group, &o->sockgid) != 0) {
+	    st->st_socket_mode >= 0 ? st->st_socket_mode : RM_SOCKET_MODE;
+	if (st->st_socket_group != NULL &&
+	    rm_conf_group(st->st_socket_group, &o->sockgid) != 0) {
 		fprintf(stderr, "relaymilter: socket_group %s: no such group\n",
-		        rs->rs_socket_group);
+		        st->st_socket_group);
 		return -1;
 	}
 	if ((o->spec = strdup(spec)) == NULL ||
@@ -415,10 +417,37 @@ daemon_opts_get(struct daemon_opts *o, const struct rm_ruleset *rs,
 	return 0;
 }
 
+/*
+ * daemon_start_checks - the command line against the settings, the log
+ * opened at its level, the daemon options made.  0, or the exit status.
+ */
+static int
+daemon_start_checks(const struct rm_settings *st, const char *sockopt,
+                    const char *pidopt, int foreground, struct daemon_opts *o)
+{
+	char err[256];
+
+	if (sockopt != NULL &&
+	    rm_conf_socket_check(sockopt, err, sizeof(err)) != 0) {
+		fprintf(stderr, "relaymilter: -p %s: %s\n", sockopt, err);
+		return EX_USAGE_;
+	}
+	rm_log_open("relaymilter", foreground,
+	            (enum rm_log_level)(st->st_log_level >= 0 ? st->st_log_level
+	                                                      : RM_LOG_INFO));
+	if (pidopt != NULL && *pidopt != '/') {
+		fprintf(stderr, "relaymilter: -P %s: must be absolute\n",
+		        pidopt);
+		return EX_USAGE_;
+	}
+	return daemon_opts_get(o, st, sockopt, pidopt) != 0 ? EX_OSERR_ : 0;
+}
+
 static int
 run_daemon(const char *config, const char *sockopt, const char *pidopt,
            int foreground, const char *user)
 {
+	const struct rm_settings *st;
 	struct rm_runtime rt;
 	struct rm_ruleset *rs;
 	struct daemon_opts o;
@@ -428,7 +457,7 @@ run_daemon(const char *config, const char *sockopt, const char *pidopt,
 	struct stat sock_st, pid_st;
 	sigset_t set;
 	mode_t mask;
-	int rc, level, sock_ours = 0, pid_ours = 0;
+	int rc, sock_ours = 0, pid_ours = 0;
 
 	/*
 	 * Block our signals before anything else, in every thread: SIGUSR1
@@ -441,45 +470,31 @@ run_daemon(const char *config, const char *sockopt, const char *pidopt,
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if ((rs = rm_conf_load(config, err, sizeof(err))) == NULL) {
+	/* the file once, for the settings; the first build uses this read */
+	memset(&rt, 0, sizeof(rt));
+	rt.rt_source.src_path = config;
+	if (rm_source_read(&rt.rt_source, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return RM_EX_CONFIG;
 	}
+	st = rm_source_settings(&rt.rt_source);
 	/* reloads happen after the chdir("/") of daemon mode */
 	if ((abspath = realpath(config, NULL)) == NULL) {
 		fprintf(stderr, "relaymilter: %s: %s\n", config,
 		        strerror(errno));
-		rm_ruleset_release(rs);
+		rm_source_free(&rt.rt_source);
 		return RM_EX_CONFIG;
 	}
 	config = abspath;
-	if (sockopt != NULL &&
-	    rm_conf_socket_check(sockopt, err, sizeof(err)) != 0) {
-		fprintf(stderr, "relaymilter: -p %s: %s\n", sockopt, err);
-		rm_ruleset_release(rs);
-		return EX_USAGE_;
-	}
-	level = rs->rs_log_level >= 0 ? rs->rs_log_level : RM_LOG_INFO;
-	rm_log_open("relaymilter", foreground, (enum rm_log_level)level);
-	if (pidopt != NULL && *pidopt != '/') {
-		fprintf(stderr, "relaymilter: -P %s: must be absolute\n",
-		        pidopt);
-		rm_ruleset_release(rs);
-		free(abspath);
-		return EX_USAGE_;
-	}
-	/* the settings live in the ruleset, which is about to go */
-	rc = daemon_opts_get(&o, rs, sockopt, pidopt);
-	rm_ruleset_release(rs);
-	if (rc != 0) {
-		free(abspath);
-		return EX_OSERR_;
-	}
-	spec = o.spec;
-
-	memset(&rt, 0, sizeof(rt));
 	rt.rt_config_path = config;
 	rt.rt_source.src_path = config;
+	rc = daemon_start_checks(st, sockopt, pidopt, foreground, &o);
+	if (rc != 0) {
+		rm_source_free(&rt.rt_source);
+		free(abspath);
+		return rc;
+	}
+	spec = o.spec;
 	rm_owners_init(&rt.rt_owners);
 	rm_watch_init(&rt.rt_watch);
 	/* with LDAP: fresh data, else the cache, else tempfail everything */
@@ -492,7 +507,7 @@ run_daemon(const char *config, const char *sockopt, const char *pidopt,
 		return RM_EX_CONFIG;
 	}
 	warn_all(rs, NULL);
-	rm_owners_set(&rt.rt_owners, rs->rs_ldap);
+	rm_owners_set(&rt.rt_owners, st->st_ldap);
 	rm_snapshot_init(&rt.rt_snapshot, rs);
 	rc = EX_OSERR_;
 	path = unix_path(spec);
