@@ -1,0 +1,456 @@
+/*
+ * daemon.c - relaymilter's start-up and life as a daemon.
+ *
+ * Start-up order matters: read and check the config (and the LDAP bind
+ * password), open the milter socket (as root if need be) and set its
+ * group and mode, daemonize before any thread exists, write the pid file,
+ * drop privileges, then start the reload thread and hand over to
+ * smfi_main().  libmilter's own signal thread turns SIGTERM, SIGINT and
+ * SIGHUP into a clean stop; SIGUSR1 is ours and means "reload the config".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "relaymilter/conf.h"
+#include "relaymilter/daemon.h"
+#include "relaymilter/log.h"
+#include "relaymilter/rm.h"
+
+#define RM_SOCKET_DEFAULT "inet:8894@127.0.0.1"
+#define RM_SOCKET_MODE    0660
+
+/* unix_path - the path of a unix-domain socket spec, or NULL. */
+static const char *
+unix_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return NULL;
+}
+
+/*
+ * socket_in_use - is another process listening on this unix socket?
+ * libmilter removes an existing socket file before binding, which would
+ * silently steal a live instance's socket: refuse that instead.
+ */
+static int
+socket_in_use(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return 0;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return rc == 0;
+}
+
+/* daemonize - detach from the terminal; before any thread exists. */
+static int
+daemonize(void)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") != 0)
+		return -1;
+	if ((fd = open("/dev/null", O_RDWR)) < 0)
+		return -1;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+/*
+ * socket_perms - the group and mode of the unix socket we just bound.
+ * gid (socket_group) is (gid_t)-1 to keep ours.  Changing the group
+ * needs root or membership of the group.
+ */
+static int
+socket_perms(const char *path, gid_t gid, int mode)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		rm_log(RM_LOG_ERR, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (gid != (gid_t)-1 && st.st_gid != gid &&
+	    chown(path, (uid_t)-1, gid) != 0) {
+		rm_log(RM_LOG_ERR, "cannot give %s to group %lu: %s", path,
+		       (unsigned long)gid, strerror(errno));
+		return -1;
+	}
+	if (chmod(path, (mode_t)mode) != 0) {
+		rm_log(RM_LOG_ERR, "chmod %04o %s: %s", mode, path,
+		       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * pid_write - write our pid to path, mode 0644, replacing a stale file
+ * (the socket is ours, so no other instance runs).  O_EXCL and
+ * O_NOFOLLOW: never write through a link planted in the directory.
+ */
+static int
+pid_write(const char *path, struct stat *st)
+{
+	char buf[32];
+	int fd, n;
+
+	if (unlink(path) != 0 && errno != ENOENT) {
+		rm_log(RM_LOG_ERR, "pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	          0644);
+	if (fd < 0) {
+		rm_log(RM_LOG_ERR, "pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (fchmod(fd, 0644) != 0 || write(fd, buf, (size_t)n) != n ||
+	    fstat(fd, st) != 0) {
+		rm_log(RM_LOG_ERR, "pid file %s: %s", path, strerror(errno));
+		close(fd);
+		(void)unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* remove_ours - unlink path if it is still the file we made. */
+static void
+remove_ours(const char *path, const struct stat *ours)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && st.st_dev == ours->st_dev &&
+	    st.st_ino == ours->st_ino && unlink(path) != 0)
+		rm_log(RM_LOG_WARNING, "cannot remove %s: %s", path,
+		       strerror(errno));
+}
+
+/*
+ * drop_privileges - become user (and its groups) for good.  The socket
+ * becomes the user's, in group sockgid ((gid_t)-1: the user's group).
+ */
+static int
+drop_privileges(const char *user, const char *sockpath, gid_t sockgid)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwnam(user)) == NULL) {
+		rm_log(RM_LOG_ERR, "-u %s: no such user", user);
+		return -1;
+	}
+	if (sockgid == (gid_t)-1)
+		sockgid = pw->pw_gid;
+	/* the socket must stay removable by us at exit */
+	if (sockpath != NULL && chown(sockpath, pw->pw_uid, sockgid) != 0)
+		rm_log(RM_LOG_WARNING, "chown %s: %s", sockpath,
+		       strerror(errno));
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		rm_log(RM_LOG_ERR, "cannot become %s: %s", user,
+		       strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		rm_log(RM_LOG_ERR, "could regain root after -u");
+		return -1;
+	}
+	return 0;
+}
+
+/* The start-up settings of the file, with -p and -P applied. */
+struct daemon_opts {
+	char *spec;    /* the socket */
+	char *pidfile; /* or NULL */
+	gid_t sockgid; /* socket_group, or (gid_t)-1 */
+	int sockmode;
+};
+
+static void
+daemon_opts_free(struct daemon_opts *o)
+{
+	free(o->spec);
+	free(o->pidfile);
+}
+
+/*
+ * daemon_opts_get - the settings, with the command line's overrides.
+ * 0, or -1 when out of memory or the group has gone since the check.
+ */
+static int
+daemon_opts_get(struct daemon_opts *o, const struct rm_settings *st,
+                const char *sockopt, const char *pidopt)
+{
+	const char *spec = sockopt         ? sockopt
+	                   : st->st_socket ? st->st_socket
+	                                   : RM_SOCKET_DEFAULT;
+	const char *pid = pidopt ? pidopt : st->st_pid_file;
+
+	memset(o, 0, sizeof(*o));
+	o->sockgid = (gid_t)-1;
+	o->sockmode =
+	    st->st_socket_mode >= 0 ? st->st_socket_mode : RM_SOCKET_MODE;
+	if (st->st_socket_group != NULL &&
+	    rm_conf_group(st->st_socket_group, &o->sockgid) != 0) {
+		fprintf(stderr, "relaymilter: socket_group %s: no such group\n",
+		        st->st_socket_group);
+		return -1;
+	}
+	if ((o->spec = strdup(spec)) == NULL ||
+	    (pid != NULL && (o->pidfile = strdup(pid)) == NULL)) {
+		fprintf(stderr, "relaymilter: out of memory\n");
+		daemon_opts_free(o);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * daemon_start_checks - the command line against the settings, the log
+ * opened at its level, the daemon options made.  0, or the exit status.
+ */
+static int
+daemon_start_checks(const struct rm_settings *st, const char *sockopt,
+                    const char *pidopt, int foreground, struct daemon_opts *o)
+{
+	char err[256];
+
+	if (sockopt != NULL &&
+	    rm_conf_socket_check(sockopt, err, sizeof(err)) != 0) {
+		fprintf(stderr, "relaymilter: -p %s: %s\n", sockopt, err);
+		return RM_EX_USAGE;
+	}
+	rm_log_open("relaymilter", foreground,
+	            (enum rm_log_level)(st->st_log_level >= 0 ? st->st_log_level
+	                                                      : RM_LOG_INFO));
+	if (pidopt != NULL && *pidopt != '/') {
+		fprintf(stderr, "relaymilter: -P %s: must be absolute\n",
+		        pidopt);
+		return RM_EX_USAGE;
+	}
+	return daemon_opts_get(o, st, sockopt, pidopt) != 0 ? RM_EX_OSERR : 0;
+}
+
+/* What start-up made, for the shutdown to undo. */
+struct daemon_state {
+	struct rm_runtime ds_rt;
+	struct daemon_opts ds_opts;
+	char *ds_config;     /* the absolute path */
+	const char *ds_path; /* the unix socket's path, or NULL */
+	struct stat ds_sock_st, ds_pid_st;
+	int ds_sock_ours, ds_pid_ours;
+};
+
+/* block_signals - ours are waited for, never delivered, in every thread */
+static void
+block_signals(void)
+{
+	sigset_t set;
+
+	/*
+	 * SIGUSR1 is for the reload thread, and libmilter's signal thread
+	 * sigwait()s for SIGHUP, SIGINT and SIGTERM, which must not kill us
+	 * elsewhere.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/*
+ * daemon_load - the config once, for the settings, and the first policy
+ * from that read.  0, or the exit status (reported on stderr).
+ */
+static int
+daemon_load(struct daemon_state *ds, const char *config, const char *sockopt,
+            const char *pidopt, int foreground)
+{
+	struct rm_runtime *rt = &ds->ds_rt;
+	const struct rm_settings *st;
+	struct rm_ruleset *rs;
+	char err[1024];
+	int rc;
+
+	rt->rt_source.src_path = config;
+	if (rm_source_read(&rt->rt_source, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return RM_EX_CONFIG;
+	}
+	st = rm_source_settings(&rt->rt_source);
+	/* reloads happen after the chdir("/") of daemon mode */
+	if ((ds->ds_config = realpath(config, NULL)) == NULL) {
+		fprintf(stderr, "relaymilter: %s: %s\n", config,
+		        strerror(errno));
+		return RM_EX_CONFIG;
+	}
+	rt->rt_config_path = rt->rt_source.src_path = ds->ds_config;
+	if ((rc = daemon_start_checks(st, sockopt, pidopt, foreground,
+	                              &ds->ds_opts)) != 0)
+		return rc;
+	/* with LDAP: fresh data, else the cache, else tempfail everything */
+	if (rm_source_load(&rt->rt_source, false, &rs, err, sizeof(err)) !=
+	    RM_SRC_NEW) {
+		fprintf(stderr, "%s\n", err);
+		return RM_EX_CONFIG;
+	}
+	rm_reload_warnings(rs, NULL);
+	rm_owners_set(&rt->rt_owners, st->st_ldap);
+	rm_snapshot_init(&rt->rt_snapshot, rs);
+	return 0;
+}
+
+/*
+ * daemon_listen - the milter socket, with its group and mode; a unix
+ * socket another process listens on is left alone.  0, or -1 (reported).
+ */
+static int
+daemon_listen(struct daemon_state *ds)
+{
+	const char *spec = ds->ds_opts.spec;
+	mode_t mask;
+
+	ds->ds_path = unix_path(spec);
+	if (ds->ds_path != NULL && socket_in_use(ds->ds_path)) {
+		fprintf(stderr,
+		        "relaymilter: %s: another process is listening on "
+		        "this socket\n",
+		        spec);
+		return -1;
+	}
+	/* a unix socket is born 0600, until socket_perms() */
+	mask = umask(0177);
+	if (smfi_setconn(ds->ds_opts.spec) != MI_SUCCESS ||
+	    rm_mlfi_register(&ds->ds_rt) != 0 ||
+	    smfi_opensocket(1) != MI_SUCCESS) {
+		umask(mask);
+		fprintf(stderr, "relaymilter: cannot listen on %s: %s\n", spec,
+		        errno ? strerror(errno) : "libmilter error");
+		return -1;
+	}
+	umask(mask);
+	/* libmilter leaves the unix socket behind when run as root */
+	if (ds->ds_path != NULL && stat(ds->ds_path, &ds->ds_sock_st) == 0)
+		ds->ds_sock_ours = 1;
+	if (ds->ds_path != NULL &&
+	    socket_perms(ds->ds_path, ds->ds_opts.sockgid,
+	                 ds->ds_opts.sockmode) != 0)
+		return -1;
+	return 0;
+}
+
+/* daemon_detach - background, pid file, user.  0, or -1 (logged). */
+static int
+daemon_detach(struct daemon_state *ds, int foreground, const char *user)
+{
+	if (!foreground && daemonize() != 0) {
+		rm_log(RM_LOG_ERR, "cannot daemonize: %s", strerror(errno));
+		return -1;
+	}
+	if (ds->ds_opts.pidfile != NULL) {
+		if (pid_write(ds->ds_opts.pidfile, &ds->ds_pid_st) != 0)
+			return -1;
+		ds->ds_pid_ours = 1;
+	}
+	if (user != NULL &&
+	    drop_privileges(user, ds->ds_path, ds->ds_opts.sockgid) != 0)
+		return -1;
+	return 0;
+}
+
+/* daemon_serve - the reload thread and libmilter, until it stops */
+static int
+daemon_serve(struct daemon_state *ds)
+{
+	struct rm_runtime *rt = &ds->ds_rt;
+	pthread_t th;
+	int rc;
+
+	if ((rc = pthread_create(&th, NULL, rm_reload_thread, rt)) != 0) {
+		rm_log(RM_LOG_ERR, "cannot start the reload thread: %s",
+		       strerror(rc));
+		return RM_EX_OSERR;
+	}
+	rm_log(RM_LOG_INFO, "relaymilter %s listening on %s, config %s",
+	       RM_VERSION, ds->ds_opts.spec, ds->ds_config);
+	rc = smfi_main();
+	rm_log(rc == MI_SUCCESS ? RM_LOG_INFO : RM_LOG_ERR, "stopping%s",
+	       rc == MI_SUCCESS ? "" : " after a libmilter error");
+	atomic_store(&rt->rt_stopping, true);
+	pthread_kill(th, SIGUSR1);
+	pthread_join(th, NULL);
+	return rc == MI_SUCCESS ? 0 : RM_EX_OSERR;
+}
+
+int
+rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
+              int foreground, const char *user)
+{
+	struct daemon_state ds;
+	int rc;
+
+	block_signals();
+	memset(&ds, 0, sizeof(ds));
+	rm_owners_init(&ds.ds_rt.rt_owners);
+	rm_watch_init(&ds.ds_rt.rt_watch);
+	if ((rc = daemon_load(&ds, config, sockopt, pidopt, foreground)) == 0) {
+		rc = RM_EX_OSERR;
+		if (daemon_listen(&ds) == 0 &&
+		    daemon_detach(&ds, foreground, user) == 0)
+			rc = daemon_serve(&ds);
+		rm_snapshot_destroy(&ds.ds_rt.rt_snapshot);
+	}
+	if (ds.ds_sock_ours)
+		remove_ours(ds.ds_path, &ds.ds_sock_st);
+	if (ds.ds_pid_ours)
+		remove_ours(ds.ds_opts.pidfile, &ds.ds_pid_st);
+	rm_source_free(&ds.ds_rt.rt_source);
+	rm_owners_destroy(&ds.ds_rt.rt_owners);
+	rm_watch_destroy(&ds.ds_rt.rt_watch);
+	daemon_opts_free(&ds.ds_opts);
+	free(ds.ds_config);
+	return rc;
+}
