@@ -29,6 +29,7 @@
 #include "relaymilter/policy.h"
 #include "relaymilter/reply.h"
 #include "relaymilter/runtime.h"
+#include "relaymilter/verdict.h"
 
 /* The runtime, set once before smfi_main(); see runtime.h. */
 static struct rm_runtime *mlfi_runtime;
@@ -353,26 +354,25 @@ static void
 log_decision(struct rm_session *s, const struct rm_facts *f,
              const struct rm_verdict *v)
 {
-	char auth[128], from[256], rcpt[256], entry[128],
-	    reply[RM_REPLY_TEXT_MAX + 32], would[RM_REPLY_TEXT_MAX + 64],
-	    bfrom[256], brcpt[256];
+	char auth[128], from[256], rcpt[256], bfrom[256], brcpt[256],
+	    entry[sizeof(((struct rm_verdict_text *)0)->vt_entry) + 2],
+	    would[RM_REPLY_TEXT_MAX + 64];
+	struct rm_verdict_text vt;
 
 	if (!rm_log_enabled(RM_LOG_INFO))
 		return;
 	log_who(s, f);
-	if (v->v_entry != NULL)
-		snprintf(entry, sizeof(entry), "[%s]", v->v_entry->e_text);
-	else
-		entry[0] = '\0';
-	would[0] = '\0';
-	if (v->v_would_rule != NULL)
+	rm_verdict_text(v, &vt);
+	entry[0] = would[0] = '\0';
+	if (vt.vt_entry[0] != '\0')
+		snprintf(entry, sizeof(entry), "[%s]", vt.vt_entry);
+	if (vt.vt_would_rule != NULL)
 		snprintf(would, sizeof(would), " monitor=%s would=\"%s\"",
-		         v->v_would_rule,
-		         rm_reply_format(&v->v_would, reply, sizeof(reply)));
+		         vt.vt_would_rule, vt.vt_would);
 	rm_log(
 	    RM_LOG_INFO,
-	    "%s: %s auth=%s from=<%s> rcpt=<%s> "
-	    "listener=%s rule=%s%s verdict=%s reply=\"%s\"%s",
+	    "%s: %s auth=%s from=<%s> rcpt=<%s> listener=%s rule=%s%s "
+	    "verdict=%s reply=\"%s\"%s",
 	    s->s_id, s->s_logwho,
 	    rm_log_sanitize(f->f_auth, auth, sizeof(auth)),
 	    rm_log_sanitize(
@@ -380,10 +380,8 @@ log_decision(struct rm_session *s, const struct rm_facts *f,
 	        sizeof(from)),
 	    rm_log_sanitize(rm_addr_unbracket(f->f_rcpt, brcpt, sizeof(brcpt)),
 	                    rcpt, sizeof(rcpt)),
-	    s->s_loglistener, v->v_rule, entry, rm_action_name(v->v_action),
-	    v->v_reply ? rm_reply_format(v->v_reply, reply, sizeof(reply))
-	               : "-",
-	    would);
+	    s->s_loglistener, vt.vt_rule, entry, vt.vt_action,
+	    vt.vt_reply[0] ? vt.vt_reply : "-", would);
 }
 
 /* trace_debug - engine steps to the debug log, tagged with the session. */

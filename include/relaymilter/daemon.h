@@ -8,10 +8,6 @@
 #include "relaymilter/ruleset.h"
 #include "relaymilter/runtime.h"
 
-/* Exit statuses (sysexits.h) besides RM_EX_CONFIG. */
-#define RM_EX_USAGE 64
-#define RM_EX_OSERR 71
-
 /*
  * rm_daemon_run - read the config, open the milter socket, daemonize
  * (unless foreground), write the pid file, drop to user, reload on
