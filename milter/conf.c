@@ -240,7 +240,7 @@ conf_replies(struct conf_ctx *cx, const config_setting_t *s)
 	return 0;
 }
 
-/* our_addresses - this server's other addresses: strings, file:line */
+/* conf_our_addresses - this server's other addresses: strings, file:line */
 static int
 conf_our_addresses(struct conf_ctx *cx, const config_setting_t *s)
 {

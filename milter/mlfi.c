@@ -412,6 +412,9 @@ answer(SMFICTX *ctx, const struct rm_reply *r, enum rm_action act)
 static sfsistat
 lost(SMFICTX *ctx, const struct rm_session *s)
 {
+	struct rm_ruleset *rs;
+	sfsistat rc;
+
 	/* libmilter runs MAIL even when no CONNECT came first */
 	if (s == NULL || !s->s_connected)
 		rm_log(RM_LOG_WARNING,
@@ -421,9 +424,15 @@ lost(SMFICTX *ctx, const struct rm_session *s)
 		rm_log(RM_LOG_ERR,
 		       "%s: session state lost (out of memory?): tempfail",
 		       s->s_id);
-	smfi_setreply(ctx, "451", "4.3.0",
-	              "Temporary local problem, please try again later");
-	return SMFIS_TEMPFAIL;
+	/* the configured tempfail reply, of the session's policy or the
+	   current one */
+	rs = s != NULL && s->s_rs != NULL
+	         ? rm_ruleset_hold(s->s_rs)
+	         : rm_snapshot_acquire(&mlfi_runtime->rt_snapshot);
+	rc = answer(ctx, rs != NULL ? &rs->rs_replies[RM_R_TEMPFAIL] : NULL,
+	            RM_TEMPFAIL);
+	rm_ruleset_release(rs);
+	return rc;
 }
 
 /* facts - what the session knows, for the engine. */
