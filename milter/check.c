@@ -17,7 +17,6 @@
 #include "relaymilter/addr.h"
 #include "relaymilter/check.h"
 #include "relaymilter/conf.h"
-#include "relaymilter/ldapconf.h"
 #include "relaymilter/log.h"
 #include "relaymilter/owners.h"
 #include "relaymilter/policy.h"
