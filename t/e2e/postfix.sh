@@ -3,7 +3,7 @@
 #
 # BIN is the relaymilter binary.  Runs as root only (exit 77 = skipped when
 # not root or Postfix is not installed).  Everything happens in private
-# network/UTS/PID/mount namespaces (t/testbed/lib.sh): a throwaway Postfix
+# network/UTS/PID/mount namespaces (contrib/testbed/lib.sh): a throwaway Postfix
 # on 127.0.0.1:2525 and [::1]:2525, relaymilter on inet:8894@127.0.0.1,
 # clients sent by swaks from several loopback addresses (127.0.0.9 and
 # fd00::9 untrusted, 127.0.0.20 and ::1 trusted) and with SMTP AUTH.
@@ -53,8 +53,8 @@ if [ ! -x "$BIN" ]; then
 	exit 1
 fi
 
-# shellcheck source-path=SCRIPTDIR source=../testbed/lib.sh
-. "$SRC/t/testbed/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../../contrib/testbed/lib.sh
+. "$SRC/contrib/testbed/lib.sh"
 tb_enter_ns "$0" "$@"
 
 # ---- inside the namespaces from here on -------------------------------------

@@ -22,7 +22,7 @@
 # mx.testbed.test and [127.0.0.1] are local (class w), mail stays queued
 # (queueonly) and every queued recipient is resolved with sendmail -bv.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines and the result table; exits 1 on any failure.
 # TB_KEEP=1 keeps the state directory.
 set -eu

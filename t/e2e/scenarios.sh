@@ -6,7 +6,7 @@
 # relaymilter.  The scenarios are in scenarios.inc (shared with
 # sendmail.sh).
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1
 # keeps the state directory.
 set -eu

@@ -8,7 +8,7 @@
 # -bs sessions (no client address), and relaymilter down (F=T).
 #
 # Sendmail is unpacked, not installed: contrib/install-deps test.  Root
-# only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the
 # state directory.
 set -eu

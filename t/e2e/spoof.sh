@@ -45,7 +45,7 @@
 # Postfix: proxy_interfaces).  Postfix runs with inet_interfaces = all,
 # so it calls the literals of the interface addresses local as well.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines and a table (form | reply | what left); exits 1
 # on any failure.  TB_KEEP=1 keeps the state directory.
 set -eu

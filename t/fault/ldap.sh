@@ -2,7 +2,7 @@
 # t/fault/ldap.sh BIN - the LDAP directory down, frozen and flapping while
 # SMTP sessions keep coming through a real Postfix in the authority
 # deployment (see run.sh).  relaymilter takes its lists from a throwaway
-# slapd (t/ldap/lib.sh) with ldap.refresh = 1 s, ldap.timeout = 1 s, a
+# slapd (contrib/testbed/ldap.sh) with ldap.refresh = 1 s, ldap.timeout = 1 s, a
 # cache file, and on-demand sender lookups for SMTP AUTH (kept 1 s).
 # Four streams of sessions run throughout:
 #   untrusted  127.0.0.9 -> local 250, remote 550
@@ -13,7 +13,7 @@
 # The faults: slapd stopped, frozen (SIGSTOP) past ldap.timeout, stopped
 # and started again and again, an entry changed in between.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the
 # state directory.
 set -eu
@@ -26,8 +26,8 @@ SC_TOOLS="postfix python3 unshare ip ss slapd slapadd ldapmodify ldapsearch"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 sc_prologue "$0" "$@"
-# shellcheck source-path=SCRIPTDIR source=../ldap/lib.sh
-. "$SRC/t/ldap/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../../contrib/testbed/ldap.sh
+. "$SRC/contrib/testbed/ldap.sh"
 trap 'touch "$TB_RUN/stop"; ld_stop; tb_cleanup' EXIT
 FL_SUB_PORT=2587
 

@@ -7,7 +7,7 @@
 # survives (or exits cleanly: never a crash) and answers normally again
 # once the fault is gone.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the
 # state directory.
 set -eu

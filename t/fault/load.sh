@@ -4,7 +4,7 @@
 # processes for all of them: every session answered, none relayed, and
 # relaymilter still runs.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the
 # state directory.
 set -eu

@@ -8,7 +8,7 @@
 # once the fault is gone.  t/RELIABILITY.md has the table; limits.sh
 # and load.sh have the other faults.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the
 # state directory.
 set -eu

@@ -1,7 +1,7 @@
 #!/bin/bash
 # t/ldap/run.sh BIN - relaymilter with its policy in a real slapd.
 #
-# Runs as root in private namespaces (t/testbed/lib.sh): a throwaway slapd
+# Runs as root in private namespaces (contrib/testbed/lib.sh): a throwaway slapd
 # on 127.0.0.1:3899 loaded with contrib/ldap/example.ldif (the list part of
 # t/golden/policy.conf), relaymilter check against it, then the daemon
 # behind a real Postfix while entries change.  Prints ok/not ok lines and
@@ -25,10 +25,10 @@ for tool in slapd slapadd ldapmodify ldapsearch postfix swaks unshare; do
 	fi
 done
 
-# shellcheck source-path=SCRIPTDIR source=../testbed/lib.sh
-. "$SRC/t/testbed/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$HERE/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../../contrib/testbed/lib.sh
+. "$SRC/contrib/testbed/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../../contrib/testbed/ldap.sh
+. "$SRC/contrib/testbed/ldap.sh"
 tb_enter_ns "$0" "$@"
 
 if ! tb_ns_setup; then

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# t/testbed/lib.sh - a throwaway Postfix or Sendmail (plus relaymilter) on
-# loopback, for the end-to-end tests.  Sourced by bash scripts; see t/testbed/README.
+# contrib/testbed/lib.sh - a throwaway Postfix or Sendmail (plus relaymilter)
+# on loopback, for the end-to-end tests (t/lib/e2e.sh) and the benchmarks
+# (contrib/bench).  Sourced by bash scripts; see contrib/testbed/README.
 #
 #   tb_enter_ns "$0" "$@"     re-run the calling script in fresh network, UTS,
 #                             PID and mount namespaces (root only); returns
