@@ -3,17 +3,15 @@
 # foreground, a second instance on the same socket, SIGUSR1 reloads (good
 # and broken config), SIGTERM, a stale socket after SIGKILL, daemon mode,
 # and -u (as root only).  Decisions are asked with miltertest through the
-# helpers in t/miltertest/lib.  Prints "ok - ..." / "not ok - ..."; exit 1
+# helpers in t/lib/daemon.sh.  Prints "ok - ..." / "not ok - ..."; exit 1
 # on any failure, 77 (skip) when miltertest is not installed.
-set -eu
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 BIN=${1:?usage: run.sh RELAYMILTER_BIN}
-HERE=$(cd "$(dirname "$0")" && pwd)
-MT=$HERE/../miltertest
-if ! command -v miltertest >/dev/null 2>&1; then
-	echo "# SKIP: miltertest is not installed (apt-get install miltertest)"
-	exit 77
-fi
-. "$MT/lib/common.sh"
+MT=$SRC/t/miltertest
+want_tools miltertest
+# shellcheck source-path=SCRIPTDIR source=../lib/daemon.sh
+. "$T_LIB/daemon.sh"
 t_begin rmd
 
 CONF=$TMPD/r.conf
@@ -50,10 +48,7 @@ check "start with a broken config: exit 78, nothing listening (got $rc)" \
 SOCK=$TMPD/s
 SPEC=unix:$SOCK
 LOG=$TMPD/log
-if ! rm_start "$LOG" -c "$CONF" -p "$SPEC"; then
-	notok "start in the foreground on $SPEC"
-	finish
-fi
+rm_start "$LOG" -c "$CONF" -p "$SPEC" || bail "start in the foreground on $SPEC"
 ok "start in the foreground on $SPEC"
 FIRST=$RM_PID
 check "socket file $SOCK exists" test -S "$SOCK"
@@ -144,11 +139,11 @@ if rm_start "$LOG2" -c "$CONF" -p "$SPEC"; then
 		wait "$RM_PID" 2>/dev/null || true
 		T_PIDS=""
 	else
-		notok "restart over the stale socket"
+		not_ok "restart over the stale socket"
 		kill_all
 	fi
 else
-	notok "start for the SIGKILL case"
+	not_ok "start for the SIGKILL case"
 	kill_all
 fi
 
@@ -179,14 +174,14 @@ if [ -n "$DPID" ] && [ "$(wc -w <<<"$DPID")" -eq 1 ]; then
 	check "daemon mode: gone within 15 s of SIGTERM" wait_gone "$DPID" 150
 	T_PIDS=""
 else
-	notok "daemon mode: detached process not found (pgrep: '$DPID')"
+	not_ok "daemon mode: detached process not found (pgrep: '$DPID')"
 fi
 
 # --- -u nobody -------------------------------------------------------------
 if [ "$(id -u)" -ne 0 ]; then
-	echo "ok - -u nobody # SKIP not root"
+	skip "-u nobody" "not root"
 elif ! id nobody >/dev/null 2>&1; then
-	echo "ok - -u nobody # SKIP no user nobody"
+	skip "-u nobody" "no user nobody"
 else
 	# nobody must reach the config (reload) and remove its socket at exit
 	chmod 711 "$TMPD"
@@ -218,7 +213,7 @@ else
 		stop_check "-u nobody" "$RM_PID"
 		check "-u nobody: socket removed at exit" eval '[ ! -e "$USOCK" ]'
 	else
-		notok "-u nobody: start"
+		not_ok "-u nobody: start"
 	fi
 fi
 finish

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # run.sh SRCDIR - the module boundaries, read from the #include lines:
 #   adapter (mlfi.c) -> engine (policy.c) <- ruleset <- (file reader, LDAP)
 # - only the adapter and the daemon's start-up include libmilter;
@@ -7,17 +7,17 @@
 # - the engine, the ruleset and the sets include none of those, no daemon
 #   setting (confdata.h, source.h, runtime.h, daemon.h) and no LDAP module;
 # - the adapter and the CLI include no LDAP header.
-set -u
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 SRC=${1:?usage: run.sh SRCDIR}
-cd "$SRC" || exit 1
-pass=0 fail=0
+cd "$SRC"
 
 # includes FILE: the headers FILE includes, one per line
 includes() { sed -n 's/^#include [<"]\([^>"]*\)[>"].*/\1/p' "$1"; }
 
 # only PATTERN FILE...: nothing but FILE... includes a header matching PATTERN
 only() {
-	pat=$1
+	local pat=$1 bad f a ok_file
 	shift
 	bad=
 	for f in milter/*.c include/relaymilter/*.h; do
@@ -27,28 +27,24 @@ only() {
 		[ $ok_file = 1 ] || bad="$bad $f"
 	done
 	if [ -z "$bad" ]; then
-		echo "ok - only $* include $pat"
-		pass=$((pass + 1))
+		ok "only $* include $pat"
 	else
-		echo "not ok - only $* include $pat: also$bad"
-		fail=$((fail + 1))
+		not_ok "only $* include $pat: also$bad"
 	fi
 }
 
 # none PATTERN FILE...: none of FILE... includes a header matching PATTERN
 none() {
-	pat=$1
+	local pat=$1 bad f
 	shift
 	bad=
 	for f in "$@"; do
 		includes "$f" | grep -qE "$pat" && bad="$bad $f"
 	done
 	if [ -z "$bad" ]; then
-		echo "ok - none of $* includes $pat"
-		pass=$((pass + 1))
+		ok "none of $* includes $pat"
 	else
-		echo "not ok - $pat included by$bad"
-		fail=$((fail + 1))
+		not_ok "$pat included by$bad"
 	fi
 }
 
@@ -65,5 +61,4 @@ ENGINE="milter/policy.c milter/ruleset.c milter/addr.c milter/addrset.c
 none '^libmilter/|^ldap\.h$|^libconfig\.h$|relaymilter/(conf|confdata|confread|source|runtime|daemon|ldapconf|ldapsrc|ldapdata|owners|ownercache)\.h$' $ENGINE
 none '^ldap\.h$|relaymilter/(ldapconf|ldapsrc|ldapdata)\.h$' milter/mlfi.c milter/check.c
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
