@@ -10,18 +10,16 @@
 # Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the
 # state directory.
-set -eu
-exec </dev/null
-BIN=${1:?usage: limits.sh RELAYMILTER-BINARY [FAILMALLOC.so]}
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+BIN=$(t_abs "${1:?usage: limits.sh RELAYMILTER-BINARY [FAILMALLOC.so]}")
 SHIM=${2:-}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-case $SHIM in /* | '') ;; *) SHIM=$PWD/$SHIM ;; esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-SC_TOOLS="postfix python3 prlimit unshare ip ss"
+[ -z "$SHIM" ] || SHIM=$(t_abs "$SHIM")
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
-sc_prologue "$0" "$@"
+need_root "Postfix, network namespace"
+need_tools postfix python3 prlimit
+e2e_begin "$0" "$@"
 fl_start
 
 # 6. Descriptors and threads cut with prlimit on the running daemon: the
@@ -109,5 +107,4 @@ else
 fi
 
 fl_no_relay
-echo "# $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+finish
