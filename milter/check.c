@@ -306,7 +306,6 @@ rm_check_main(int argc, char **argv)
 	int rc;
 
 	memset(&ca, 0, sizeof(ca));
-	memset(&src, 0, sizeof(src));
 	memset(&owned, 0, sizeof(owned));
 	ca.ca_config = RM_CONF_DEFAULT;
 	ca.ca_f.f_sender = "<>";
@@ -320,7 +319,7 @@ rm_check_main(int argc, char **argv)
 	}
 	/* LDAP problems go to stderr; the answer goes to stdout */
 	rm_log_open("relaymilter check", true, RM_LOG_WARNING);
-	src.src_path = ca.ca_config;
+	rm_source_init(&src, ca.ca_config);
 	if (rm_source_load(&src, false, &rs, err, sizeof(err)) != RM_SRC_NEW) {
 		rm_source_free(&src);
 		fprintf(stderr, "%s\n", err);

@@ -307,15 +307,26 @@ block_signals(void)
  */
 static int
 daemon_load(struct daemon_state *ds, const char *config, const char *sockopt,
-            const char *pidopt, int foreground)
+            const char *pidopt, int foreground, const char *user)
 {
 	struct rm_runtime *rt = &ds->ds_rt;
 	const struct rm_settings *st;
+	struct passwd *pw;
 	struct rm_ruleset *rs;
 	char err[1024];
 	int rc;
 
-	rt->rt_source.src_path = config;
+	rm_source_init(&rt->rt_source, config);
+	/* files the daemon writes belong to the user it runs as */
+	if (user != NULL && geteuid() == 0) {
+		if ((pw = getpwnam(user)) == NULL) {
+			fprintf(stderr, "relaymilter: -u %s: no such user\n",
+			        user);
+			return RM_EX_USAGE;
+		}
+		rt->rt_source.src_cache_uid = pw->pw_uid;
+		rt->rt_source.src_cache_gid = pw->pw_gid;
+	}
 	if (rm_source_read(&rt->rt_source, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return RM_EX_CONFIG;
@@ -436,7 +447,8 @@ rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 	memset(&ds, 0, sizeof(ds));
 	rm_owners_init(&ds.ds_rt.rt_owners);
 	rm_watch_init(&ds.ds_rt.rt_watch);
-	if ((rc = daemon_load(&ds, config, sockopt, pidopt, foreground)) == 0) {
+	if ((rc = daemon_load(&ds, config, sockopt, pidopt, foreground,
+	                      user)) == 0) {
 		rc = RM_EX_OSERR;
 		if (daemon_listen(&ds) == 0 &&
 		    daemon_detach(&ds, foreground, user) == 0)

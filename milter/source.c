@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
+#include <unistd.h>
 #include "relaymilter/ldapconf.h"
 #include "relaymilter/ldapsrc.h"
 #include "relaymilter/log.h"
@@ -56,6 +56,15 @@ stamp(const char *path, struct rm_filestamp *fs)
 	return true;
 }
 
+void
+rm_source_init(struct rm_source *src, const char *path)
+{
+	memset(src, 0, sizeof(*src));
+	src->src_path = path;
+	src->src_cache_uid = (uid_t)-1;
+	src->src_cache_gid = (gid_t)-1;
+}
+
 int
 rm_source_read(struct rm_source *src, char *err, size_t errlen)
 {
@@ -99,20 +108,62 @@ reread(struct rm_source *src, bool refresh, bool *changed, char *err,
 	return 0;
 }
 
+/* Who the cache file belongs to, and its permissions. */
+struct cache_owner {
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+};
+
+/*
+ * cache_owner - whom a new copy of the cache file must belong to: the
+ * user the daemon runs as (-u); else, for root (relaymilter check, a
+ * root start), the file's owner and mode as they are, or for a new file
+ * the owner of its directory (the daemon's state directory): a root run
+ * never leaves a file the daemon cannot read.
+ */
+static struct cache_owner
+cache_owner(const struct rm_source *src, const char *path)
+{
+	struct cache_owner o = {src->src_cache_uid, src->src_cache_gid, 0};
+	char dir[4096], *slash;
+	struct stat st;
+
+	if (o.uid != (uid_t)-1 || geteuid() != 0)
+		return o;
+	if (stat(path, &st) == 0) {
+		o.uid = st.st_uid;
+		o.gid = st.st_gid;
+		o.mode = st.st_mode & 0777;
+		return o;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		if (stat(dir, &st) == 0) {
+			o.uid = st.st_uid;
+			o.gid = st.st_gid;
+		}
+	}
+	return o;
+}
+
 /* take - the fetched data becomes the last good copy, saved to the cache. */
 static void
 take(struct rm_source *src, struct rm_ldapdata *d,
      const struct rm_ldap_conf *lc)
 {
+	struct cache_owner own = {(uid_t)-1, (gid_t)-1, 0};
 	char err[512];
-
 	rm_ldapdata_clear(&src->src_data);
 	src->src_data = *d;
 	memset(d, 0, sizeof(*d));
 	src->src_have_data = true;
+	if (lc->lc_cache_file != NULL)
+		own = cache_owner(src, lc->lc_cache_file);
 	if (lc->lc_cache_file != NULL &&
-	    rm_ldapdata_save(&src->src_data, lc->lc_cache_file, err,
-	                     sizeof(err)) != 0)
+	    rm_ldapdata_save(&src->src_data, lc->lc_cache_file, own.uid,
+	                     own.gid, own.mode, err, sizeof(err)) != 0)
 		rm_log(RM_LOG_WARNING, "cannot write the LDAP cache: %s", err);
 }
 

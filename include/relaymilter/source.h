@@ -48,6 +48,10 @@ struct rm_source {
 	struct rm_ldapdata src_data; /* last good LDAP data */
 	bool src_have_data;
 	bool src_ldap_down; /* the last fetch failed (logged once) */
+	/* the cache file's owner when root starts the daemon for another
+	   user (-u); (uid_t)-1/(gid_t)-1: see source.c, cache_owner() */
+	uid_t src_cache_uid;
+	gid_t src_cache_gid;
 	unsigned long src_reads, src_compiles; /* for tests and logs */
 };
 
@@ -56,6 +60,9 @@ enum rm_source_result {
 	RM_SRC_UNCHANGED, /* a refresh found nothing new: keep the current */
 	RM_SRC_ERROR      /* the file is broken: err says why */
 };
+
+/* rm_source_init - an empty source for the config file path. */
+void rm_source_init(struct rm_source *, const char *path);
 
 /*
  * rm_source_read - read the file now (at start, for the settings before

@@ -114,6 +114,12 @@ want() {
 		not_ok "$name" "exit $rc: $(head -c 300 "$TB_RUN/want.out")"
 	fi
 }
+# relaymilter check as root keeps the owner and mode of the daemon's cache
+chown nobody:nogroup "$CACHE"
+chmod 600 "$CACHE"
+want "check as root, LDAP up" 1 --client 203.0.113.9 --from a@remote.test --rcpt user@remote.test
+check "check as root: the cache still belongs to the daemon's user" \
+	test "$(stat -c '%U %a' "$CACHE")" = "nobody 600"
 AUTH=(--client 203.0.113.9 --rcpt user@remote.test)
 want "carol owns her mail address (LDAP lookup)" 0 "${AUTH[@]}" --auth carol --from carol@example.com
 want "carol owns her relayMilterSenderAddress" 0 "${AUTH[@]}" --auth carol --from c.smith@example.com

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "relaymilter/ldapconf.h"
@@ -69,6 +70,7 @@ int
 main(void)
 {
 	char path[] = "/tmp/test_source.XXXXXX", err[512], cache[64];
+	struct stat st;
 	FILE *fp;
 	struct rm_source src;
 	struct rm_ruleset *rs = NULL;
@@ -77,8 +79,7 @@ main(void)
 
 	close(fd);
 	write_conf(path, "");
-	memset(&src, 0, sizeof(src));
-	src.src_path = path;
+	rm_source_init(&src, path);
 	src.src_fetch = fake_fetch;
 
 	/* start: read once (for the settings), the build uses that read */
@@ -156,8 +157,7 @@ main(void)
 	    "         cache_file = \"%s\"; };\n",
 	    cache);
 	fclose(fp);
-	memset(&src, 0, sizeof(src));
-	src.src_path = path;
+	rm_source_init(&src, path);
 	src.src_fetch = fake_fetch;
 	fetch_fails = 0;
 	fetch_value = "cached.example";
@@ -165,8 +165,7 @@ main(void)
 	CHECK(r == RM_SRC_NEW && has(rs, "cached.example"), "cache written");
 	rm_ruleset_release(rs);
 	rm_source_free(&src);
-	memset(&src, 0, sizeof(src));
-	src.src_path = path;
+	rm_source_init(&src, path);
 	src.src_fetch = fake_fetch;
 	fetch_fails = 1;
 	r = rm_source_load(&src, false, &rs, err, sizeof(err));
@@ -175,12 +174,44 @@ main(void)
 	      "LDAP down at start: the cache answers");
 	rm_ruleset_release(rs);
 	rm_source_free(&src);
+
+	/* root (a what-if run, a root start) keeps the file's owner and mode */
+	if (geteuid() == 0) {
+		CHECK(chown(cache, 65534, 65534) == 0 &&
+		          chmod(cache, 0640) == 0,
+		      "chown the cache");
+		rm_source_init(&src, path);
+		src.src_fetch = fake_fetch;
+		fetch_fails = 0;
+		r = rm_source_load(&src, false, &rs, err, sizeof(err));
+		CHECK(r == RM_SRC_NEW && stat(cache, &st) == 0 &&
+		          st.st_uid == 65534 && st.st_gid == 65534 &&
+		          (st.st_mode & 0777) == 0640,
+		      "root kept the cache's owner and mode");
+		rm_ruleset_release(rs);
+		rm_source_free(&src);
+	}
+	remove(cache);
+
+	/* root writing for the user the daemon becomes: the user's file */
+	if (geteuid() == 0) {
+		rm_source_init(&src, path);
+		src.src_fetch = fake_fetch;
+		src.src_cache_uid = 65534;
+		src.src_cache_gid = 65534;
+		r = rm_source_load(&src, false, &rs, err, sizeof(err));
+		CHECK(r == RM_SRC_NEW && stat(cache, &st) == 0 &&
+		          st.st_uid == 65534 && st.st_gid == 65534 &&
+		          (st.st_mode & 0777) == 0600,
+		      "-u: cache owned by the daemon's user, 0600");
+		rm_ruleset_release(rs);
+		rm_source_free(&src);
+	}
 	remove(cache);
 
 	/* LDAP down at start, no cache: every decision would tempfail */
 	write_conf(path, "");
-	memset(&src, 0, sizeof(src));
-	src.src_path = path;
+	rm_source_init(&src, path);
 	src.src_fetch = fake_fetch;
 	fetch_fails = 1;
 	r = rm_source_load(&src, false, &rs, err, sizeof(err));
