@@ -65,17 +65,38 @@ socket_in_use(const char *path)
 	return rc == 0;
 }
 
-/* daemonize - detach from the terminal; before any thread exists. */
+/*
+ * daemonize - detach from the terminal, before any thread exists.  The
+ * starting process waits for the daemon's word on a pipe (*ready, the
+ * daemon's end) and exits with its status, printing its message: a start
+ * that fails after detaching (the pid file, the user) still fails where
+ * it was started, with a non-zero status.  Returns 0 in the daemon.
+ */
 static int
-daemonize(void)
+daemonize(int *ready)
 {
+	char msg[512];
+	ssize_t n;
 	pid_t pid;
-	int fd;
+	int fd, p[2], status;
 
-	if ((pid = fork()) < 0)
+	if (pipe(p) != 0 || (pid = fork()) < 0)
 		return -1;
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		close(p[1]);
+		n = read(p[0], msg, sizeof(msg) - 1);
+		msg[n > 0 ? n : 0] = '\0';
+		if (n <= 0 || sscanf(msg, "%d", &status) != 1) {
+			fprintf(stderr,
+			        "relaymilter: the daemon ended before it "
+			        "was ready (see the log)\n");
+			_exit(RM_EX_OSERR);
+		}
+		if (strchr(msg, ' ') != NULL)
+			fprintf(stderr, "%s\n", strchr(msg, ' ') + 1);
+		_exit(status);
+	}
+	close(p[0]);
 	if (setsid() < 0)
 		return -1;
 	if ((pid = fork()) < 0)
@@ -91,7 +112,30 @@ daemonize(void)
 	dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		close(fd);
+	(void)fcntl(p[1], F_SETFD, FD_CLOEXEC);
+	*ready = p[1];
 	return 0;
+}
+
+/*
+ * ready - tell the starting process how the start went (status 0: the
+ * daemon serves), with the reason when it failed; once.
+ */
+static void
+ready(int *fd, int status, const char *why)
+{
+	char msg[512];
+	int n;
+
+	if (*fd < 0)
+		return;
+	n = snprintf(msg, sizeof(msg), "%d%s%s", status, why ? " " : "",
+	             why ? why : "");
+	if (n > (int)sizeof(msg) - 1)
+		n = (int)sizeof(msg) - 1;
+	(void)!write(*fd, msg, (size_t)n);
+	close(*fd);
+	*fd = -1;
 }
 
 /*
@@ -280,6 +324,7 @@ struct daemon_state {
 	const char *ds_path; /* the unix socket's path, or NULL */
 	struct stat ds_sock_st, ds_pid_st;
 	int ds_sock_ours, ds_pid_ours;
+	int ds_ready; /* daemon mode: the pipe to the starting process */
 };
 
 /* block_signals - ours are waited for, never delivered, in every thread */
@@ -393,22 +438,37 @@ daemon_listen(struct daemon_state *ds)
 	return 0;
 }
 
-/* daemon_detach - background, pid file, user.  0, or -1 (logged). */
+/*
+ * daemon_detach - background, pid file, user.  0, or -1 (logged, and
+ * told to the starting process).
+ */
 static int
 daemon_detach(struct daemon_state *ds, int foreground, const char *user)
 {
-	if (!foreground && daemonize() != 0) {
-		rm_log(RM_LOG_ERR, "cannot daemonize: %s", strerror(errno));
+	char why[600];
+
+	if (!foreground && daemonize(&ds->ds_ready) != 0) {
+		fprintf(stderr, "relaymilter: cannot daemonize: %s\n",
+		        strerror(errno));
 		return -1;
 	}
 	if (ds->ds_opts.pidfile != NULL) {
-		if (pid_write(ds->ds_opts.pidfile, &ds->ds_pid_st) != 0)
+		if (pid_write(ds->ds_opts.pidfile, &ds->ds_pid_st) != 0) {
+			snprintf(why, sizeof(why),
+			         "relaymilter: pid file %s: %s",
+			         ds->ds_opts.pidfile, strerror(errno));
+			ready(&ds->ds_ready, RM_EX_OSERR, why);
 			return -1;
+		}
 		ds->ds_pid_ours = 1;
 	}
 	if (user != NULL &&
-	    drop_privileges(user, ds->ds_path, ds->ds_opts.sockgid) != 0)
+	    drop_privileges(user, ds->ds_path, ds->ds_opts.sockgid) != 0) {
+		snprintf(why, sizeof(why), "relaymilter: cannot become %s",
+		         user);
+		ready(&ds->ds_ready, RM_EX_OSERR, why);
 		return -1;
+	}
 	return 0;
 }
 
@@ -423,10 +483,13 @@ daemon_serve(struct daemon_state *ds)
 	if ((rc = pthread_create(&th, NULL, rm_reload_thread, rt)) != 0) {
 		rm_log(RM_LOG_ERR, "cannot start the reload thread: %s",
 		       strerror(rc));
+		ready(&ds->ds_ready, RM_EX_OSERR,
+		      "relaymilter: cannot start the reload thread");
 		return RM_EX_OSERR;
 	}
 	rm_log(RM_LOG_INFO, "relaymilter %s listening on %s, config %s",
 	       RM_VERSION, ds->ds_opts.spec, ds->ds_config);
+	ready(&ds->ds_ready, 0, NULL);
 	rc = smfi_main();
 	rm_log(rc == MI_SUCCESS ? RM_LOG_INFO : RM_LOG_ERR, "stopping%s",
 	       rc == MI_SUCCESS ? "" : " after a libmilter error");
@@ -445,6 +508,7 @@ rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 
 	block_signals();
 	memset(&ds, 0, sizeof(ds));
+	ds.ds_ready = -1;
 	rm_owners_init(&ds.ds_rt.rt_owners);
 	rm_watch_init(&ds.ds_rt.rt_watch);
 	if ((rc = daemon_load(&ds, config, sockopt, pidopt, foreground,
@@ -464,5 +528,8 @@ rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 	rm_watch_destroy(&ds.ds_rt.rt_watch);
 	daemon_opts_free(&ds.ds_opts);
 	free(ds.ds_config);
+	/* a daemon that never got ready still tells its starter */
+	ready(&ds.ds_ready, rc != 0 ? rc : RM_EX_OSERR,
+	      "relaymilter: the start failed (see the log)");
 	return rc;
 }

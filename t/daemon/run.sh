@@ -177,6 +177,24 @@ else
 	not_ok "daemon mode: detached process not found (pgrep: '$DPID')"
 fi
 
+# daemon mode: what fails after detaching fails where it was started
+rc=0
+timeout 20 "$BIN" -c "$DCONF" -p "unix:$TMPD/d2" -P "$TMPD/no/such/dir/pid" \
+	>"$TMPD/d2.out" 2>&1 || rc=$?
+check "daemon mode, pid file in a missing directory: non-zero exit (got $rc)" [ $rc -ne 0 ]
+check "daemon mode, pid file in a missing directory: says why on stderr" \
+	grep -q "pid file $TMPD/no/such/dir/pid" "$TMPD/d2.out"
+check "daemon mode, pid file in a missing directory: no daemon left" \
+	eval '! pgrep -f -- "-p unix:$TMPD/d2" >/dev/null'
+if [ "$(id -u)" -eq 0 ]; then
+	rc=0
+	timeout 20 "$BIN" -c "$DCONF" -p "unix:$TMPD/d3" -u no-such-user-rm \
+		>"$TMPD/d3.out" 2>&1 || rc=$?
+	check "daemon mode, unknown -u user: non-zero exit before detaching (got $rc)" \
+		[ $rc -ne 0 ]
+	check "daemon mode, unknown -u user: says why" grep -q "no-such-user-rm" "$TMPD/d3.out"
+fi
+
 # --- -u nobody -------------------------------------------------------------
 if [ "$(id -u)" -ne 0 ]; then
 	skip "-u nobody" "not root"
