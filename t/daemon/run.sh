@@ -123,6 +123,27 @@ stop_check "first instance" "$FIRST"
 check "SIGTERM: \"stopping\" logged" grep -q ": stopping$" "$LOG"
 check "SIGTERM: socket file removed" eval '[ ! -e "$SOCK" ]'
 
+# --- a quick stop, and a new instance at once on the same socket ----------
+# (libmilter alone looks at its stop flag every 5 s: 0-5 s per stop)
+LOGQ=$TMPD/logq
+if rm_start "$LOGQ" -c "$CONF" -p "$SPEC"; then
+	t0=$(date +%s%N)
+	kill -TERM "$RM_PID" || true
+	wait "$RM_PID" 2>/dev/null || true
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check "SIGTERM: stopped within 2 s (${ms} ms)" [ "$ms" -lt 2000 ]
+	T_PIDS=""
+	if rm_start "$LOGQ" -c "$CONF" -p "$SPEC"; then
+		ok "a new instance takes the socket at once"
+		probe "$LOGQ" "$SPEC" "the new instance answers" 203.0.113.9 q1@example.com continue
+		stop_check "the new instance" "$RM_PID"
+	else
+		not_ok "a new instance takes the socket at once" "$(tail -3 "$LOGQ")"
+	fi
+else
+	not_ok "start for the quick stop" "$(tail -3 "$LOGQ")"
+fi
+
 # --- stale socket after SIGKILL -------------------------------------------
 LOG2=$TMPD/log2
 if rm_start "$LOG2" -c "$CONF" -p "$SPEC"; then
@@ -184,6 +205,11 @@ timeout 20 "$BIN" -c "$DCONF" -p "unix:$TMPD/d2" -P "$TMPD/no/such/dir/pid" \
 check "daemon mode, pid file in a missing directory: non-zero exit (got $rc)" [ $rc -ne 0 ]
 check "daemon mode, pid file in a missing directory: says why on stderr" \
 	grep -q "pid file $TMPD/no/such/dir/pid" "$TMPD/d2.out"
+# (the daemon tells its starter, then cleans up and exits)
+for _ in $(seq 50); do
+	pgrep -f -- "-p unix:$TMPD/d2" >/dev/null || break
+	sleep 0.1
+done
 check "daemon mode, pid file in a missing directory: no daemon left" \
 	eval '! pgrep -f -- "-p unix:$TMPD/d2" >/dev/null'
 if [ "$(id -u)" -eq 0 ]; then
