@@ -303,8 +303,8 @@ tb_milter_start() {
 	return 1
 }
 
-# tb_milter_stop [TERM|KILL]: TERM waits for libmilter's own exit (it looks
-# at its stop flag every 5 s); sets TB_MILTER_RC to the exit status.
+# tb_milter_stop [TERM|KILL]: TERM waits for the daemon to exit (it stops
+# within milliseconds); sets TB_MILTER_RC to the exit status.
 tb_milter_stop() {
 	[ -n "$TB_MILTER_PID" ] || return 0
 	# stderr: keep bash's "Killed" job report out of the test output

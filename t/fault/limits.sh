@@ -46,7 +46,7 @@ tb_milter_stop TERM
 # Threads count against the user (root is exempt), across the machine: a
 # user of our own, in a private copy of /etc/passwd, with the limit set at
 # exec (lowering it from outside would need CAP_SYS_RESOURCE): main,
-# signal and reload thread, and 3 sessions.
+# libmilter, signal and reload thread, and 3 sessions.
 FAULT_UID=$((40000 + $$ % 20000))
 if [ "${TB_NS_MOUNT:-0}" = 1 ] && ! getent passwd "$FAULT_UID" >/dev/null; then
 	{
@@ -54,10 +54,10 @@ if [ "${TB_NS_MOUNT:-0}" = 1 ] && ! getent passwd "$FAULT_UID" >/dev/null; then
 		echo "rmfault:x:$FAULT_UID:$FAULT_UID::/nonexistent:/usr/sbin/nologin"
 	} >"$TB_STATE/passwd"
 	mount --bind "$TB_STATE/passwd" /etc/passwd
-	printf '#!/bin/sh\nexec prlimit --nproc=6:6 -- "%s" -u rmfault "$@"\n' "$BIN" >"$TB_STATE/as-user"
+	printf '#!/bin/sh\nexec prlimit --nproc=7:7 -- "%s" -u rmfault "$@"\n' "$BIN" >"$TB_STATE/as-user"
 	chmod 755 "$TB_STATE/as-user"
 	if tb_milter_start "$TB_STATE/as-user" "$MCONF"; then
-		starve "RLIMIT_NPROC" nproc 6
+		starve "RLIMIT_NPROC" nproc 7
 	else
 		not_ok "relaymilter -u rmfault starts" "$(tail -2 "$TB_MILTER_LOG")"
 	fi
