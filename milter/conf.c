@@ -38,7 +38,8 @@ struct conf_key {
 static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
     conf_pid_file, conf_log_level, conf_replies, conf_mode_key,
     conf_require_auth, conf_checks_key, conf_list, conf_sender_logins,
-    conf_factlists, conf_listeners, conf_our_addresses, conf_our_ifaddrs;
+    conf_factlists, conf_listeners, conf_our_addresses, conf_our_ifaddrs,
+    conf_log_file, conf_log_facility, conf_log_format;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -49,6 +50,10 @@ static const struct conf_key conf_keys[] = {
     {"socket_group", CONFIG_TYPE_STRING, conf_socket_group, "a string", 0},
     {"pid_file", CONFIG_TYPE_STRING, conf_pid_file, "a string", 0},
     {"log_level", CONFIG_TYPE_STRING, conf_log_level, "a string", 0},
+    {"log_file", CONFIG_TYPE_STRING, conf_log_file, "a string", 0},
+    {"log_facility", CONFIG_TYPE_STRING, conf_log_facility, "a string", 0},
+    {"log_format", CONFIG_TYPE_STRING, conf_log_format, "\"kv\" or \"json\"",
+     0},
     {"sender_logins", CONF_GROUP_OR_LIST, conf_sender_logins,
      "a group { login = [ ... ]; } or a list ( { login = \"...\"; "
      "senders = [ ... ]; } )",
@@ -194,6 +199,46 @@ conf_log_level(struct conf_ctx *cx, const config_setting_t *s)
 	}
 	return conf_error(
 	    cx, s, "log_level \"%s\": expected err, warning, info or debug", v);
+}
+
+static int
+conf_log_file(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (*v != '/')
+		return conf_error(cx, s, "log_file \"%s\": must be absolute",
+		                  v);
+	return conf_set_str(cx, s, &cx->cx_conf->cf_settings.st_log_file, v);
+}
+
+static int
+conf_log_facility(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	int f = rm_log_facility_lookup(v);
+
+	if (f < 0)
+		return conf_error(cx, s,
+		                  "log_facility \"%s\": expected mail, daemon, "
+		                  "user or local0 to local7",
+		                  v);
+	cx->cx_conf->cf_settings.st_log_facility = f;
+	return 0;
+}
+
+static int
+conf_log_format(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (strcmp(v, "kv") != 0 && strcmp(v, "json") != 0)
+		return conf_error(cx, s,
+		                  "log_format \"%s\": expected \"kv\" or "
+		                  "\"json\"",
+		                  v);
+	cx->cx_conf->cf_settings.st_log_json = strcmp(v, "json") == 0;
+	return 0;
 }
 
 static int

@@ -118,6 +118,7 @@ daemonize(int *ready)
 		close(fd);
 	(void)fcntl(p[1], F_SETFD, FD_CLOEXEC);
 	*ready = p[1];
+	rm_log_forked();
 	return 0;
 }
 
@@ -300,15 +301,35 @@ daemon_opts_get(struct daemon_opts *o, const struct rm_settings *st,
  */
 static int
 daemon_start_checks(const struct rm_settings *st, const char *sockopt,
-                    const char *pidopt, int foreground, struct daemon_opts *o)
+                    const char *pidopt, int foreground, uid_t uid, gid_t gid,
+                    struct daemon_opts *o)
 {
-	char err[256];
+	char err[600];
 
 	if (sockopt != NULL &&
 	    rm_conf_socket_check(sockopt, err, sizeof(err)) != 0) {
 		fprintf(stderr, "relaymilter: -p %s: %s\n", sockopt, err);
 		return RM_EX_USAGE;
 	}
+	/* in the background: a log file, or syslog (said when unreachable) */
+	if (!foreground && st->st_log_file != NULL) {
+		if (rm_log_use_file(st->st_log_file, err, sizeof(err)) != 0) {
+			fprintf(stderr, "relaymilter: %s\n", err);
+			return RM_EX_CONFIG;
+		}
+		/* the user it runs as (-u) reopens it after a rotation */
+		if (uid != (uid_t)-1 && chown(st->st_log_file, uid, gid) != 0)
+			fprintf(stderr, "relaymilter: warning: chown %s: %s\n",
+			        st->st_log_file, strerror(errno));
+	}
+	if (st->st_log_facility >= 0)
+		rm_log_set_facility(st->st_log_facility);
+	if (!foreground && st->st_log_file == NULL &&
+	    !rm_log_syslog_reachable())
+		fprintf(stderr,
+		        "relaymilter: warning: no syslog daemon listens on "
+		        "/dev/log: in the background nothing will be logged; "
+		        "set log_file, or run in the foreground (-f)\n");
 	rm_log_open("relaymilter", foreground,
 	            (enum rm_log_level)(st->st_log_level >= 0 ? st->st_log_level
 	                                                      : RM_LOG_INFO));
@@ -389,9 +410,11 @@ daemon_load(struct daemon_state *ds, const char *config, const char *sockopt,
 		return RM_EX_CONFIG;
 	}
 	rt->rt_config_path = rt->rt_source.src_path = ds->ds_config;
-	if ((rc = daemon_start_checks(st, sockopt, pidopt, foreground,
-	                              &ds->ds_opts)) != 0)
+	if ((rc = daemon_start_checks(
+	         st, sockopt, pidopt, foreground, rt->rt_source.src_cache_uid,
+	         rt->rt_source.src_cache_gid, &ds->ds_opts)) != 0)
 		return rc;
+	rt->rt_log_json = st->st_log_json;
 	/* with LDAP: fresh data, else the cache, else tempfail everything */
 	if (rm_source_load(&rt->rt_source, false, &rs, err, sizeof(err)) !=
 	    RM_SRC_NEW) {

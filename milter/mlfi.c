@@ -349,39 +349,124 @@ log_who(struct rm_session *s, const struct rm_facts *f)
 	                sizeof(s->s_loglistener));
 }
 
+/*
+ * json_str - s as the body of a JSON string into buf (s is sanitized text:
+ * printable ASCII, so only '"' and '\\' need escaping)
+ */
+static const char *
+json_str(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 3 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* The fields of a decision line, sanitized, in the order they are shown. */
+enum {
+	DF_SESSION,
+	DF_CLIENT,
+	DF_HELO,
+	DF_AUTH,
+	DF_FROM,
+	DF_RCPT,
+	DF_LISTENER,
+	DF_RULE,
+	DF_ENTRY,
+	DF_VERDICT,
+	DF_REPLY,
+	DF_MONITOR,
+	DF_WOULD,
+	DF_QUEUE_ID,
+	DF__COUNT
+};
+static const char *const df_names[DF__COUNT] = {
+    "session", "client", "helo",    "auth",  "from",    "rcpt",  "listener",
+    "rule",    "entry",  "verdict", "reply", "monitor", "would", "queue_id"};
+
+/* log_json - the decision as one JSON object (log_format = "json") */
+static void
+log_json(const char *const val[DF__COUNT])
+{
+	char line[3072], esc[1024];
+	size_t n = 0;
+	int i;
+
+	n += (size_t)snprintf(line, sizeof(line), "{");
+	for (i = 0; i < DF__COUNT && n < sizeof(line); i++)
+		if (val[i] != NULL)
+			n += (size_t)snprintf(
+			    line + n, sizeof(line) - n, "%s\"%s\":\"%s\"",
+			    n > 1 ? "," : "", df_names[i],
+			    json_str(val[i], esc, sizeof(esc)));
+	if (n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, "}");
+	rm_log(RM_LOG_INFO, "%s", line);
+}
+
 /* log_decision - the one log line of a decision. */
 static void
 log_decision(struct rm_session *s, const struct rm_facts *f,
-             const struct rm_verdict *v)
+             const struct rm_verdict *v, const char *qid)
 {
 	char auth[128], from[256], rcpt[256], bfrom[256], brcpt[256],
 	    entry[sizeof(((struct rm_verdict_text *)0)->vt_entry) + 2],
-	    would[RM_REPLY_TEXT_MAX + 64];
+	    would[RM_REPLY_TEXT_MAX + 64], client[160], helo[160], q[64],
+	    ip[64];
+	const char *val[DF__COUNT];
 	struct rm_verdict_text vt;
 
 	if (!rm_log_enabled(RM_LOG_INFO))
 		return;
-	log_who(s, f);
 	rm_verdict_text(v, &vt);
+	rm_log_sanitize(f->f_auth, auth, sizeof(auth));
+	rm_log_sanitize(rm_addr_unbracket(f->f_sender, bfrom, sizeof(bfrom)),
+	                from, sizeof(from));
+	rm_log_sanitize(rm_addr_unbracket(f->f_rcpt, brcpt, sizeof(brcpt)),
+	                rcpt, sizeof(rcpt));
+	if (qid != NULL)
+		rm_log_sanitize(qid, q, sizeof(q));
+	if (mlfi_runtime->rt_log_json) {
+		memset(val, 0, sizeof(val));
+		val[DF_SESSION] = s->s_id;
+		val[DF_CLIENT] = f->f_client_ip ? rm_ip_format(f->f_client_ip,
+		                                               ip, sizeof(ip))
+		                                : "unknown";
+		val[DF_HELO] = rm_log_sanitize(f->f_helo, helo, sizeof(helo));
+		val[DF_AUTH] = auth;
+		val[DF_FROM] = from;
+		val[DF_RCPT] = rcpt;
+		val[DF_LISTENER] =
+		    rm_log_sanitize(f->f_listener, client, sizeof(client));
+		val[DF_RULE] = vt.vt_rule;
+		val[DF_ENTRY] = vt.vt_entry[0] ? vt.vt_entry : NULL;
+		val[DF_VERDICT] = vt.vt_action;
+		val[DF_REPLY] = vt.vt_reply[0] ? vt.vt_reply : "-";
+		val[DF_MONITOR] = vt.vt_would_rule;
+		val[DF_WOULD] = vt.vt_would_rule ? vt.vt_would : NULL;
+		val[DF_QUEUE_ID] = qid ? q : NULL;
+		log_json(val);
+		return;
+	}
+	log_who(s, f);
 	entry[0] = would[0] = '\0';
 	if (vt.vt_entry[0] != '\0')
 		snprintf(entry, sizeof(entry), "[%s]", vt.vt_entry);
 	if (vt.vt_would_rule != NULL)
 		snprintf(would, sizeof(would), " monitor=%s would=\"%s\"",
 		         vt.vt_would_rule, vt.vt_would);
-	rm_log(
-	    RM_LOG_INFO,
-	    "%s: %s auth=%s from=<%s> rcpt=<%s> listener=%s rule=%s%s "
-	    "verdict=%s reply=\"%s\"%s",
-	    s->s_id, s->s_logwho,
-	    rm_log_sanitize(f->f_auth, auth, sizeof(auth)),
-	    rm_log_sanitize(
-	        rm_addr_unbracket(f->f_sender, bfrom, sizeof(bfrom)), from,
-	        sizeof(from)),
-	    rm_log_sanitize(rm_addr_unbracket(f->f_rcpt, brcpt, sizeof(brcpt)),
-	                    rcpt, sizeof(rcpt)),
-	    s->s_loglistener, vt.vt_rule, entry, vt.vt_action,
-	    vt.vt_reply[0] ? vt.vt_reply : "-", would);
+	rm_log(RM_LOG_INFO,
+	       "%s: %s auth=%s from=<%s> rcpt=<%s> listener=%s rule=%s%s "
+	       "verdict=%s reply=\"%s\"%s%s%s",
+	       s->s_id, s->s_logwho, auth, from, rcpt, s->s_loglistener,
+	       vt.vt_rule, entry, vt.vt_action,
+	       vt.vt_reply[0] ? vt.vt_reply : "-", would,
+	       qid ? " queue_id=" : "", qid ? q : "");
 }
 
 /* trace_debug - engine steps to the debug log, tagged with the session. */
@@ -484,7 +569,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);
 	/* RCPT logs the decision, unless MAIL already made one */
 	if (v.v_action != RM_CONTINUE || v.v_would_rule != NULL)
-		log_decision(s, &f, &v);
+		log_decision(s, &f, &v, macro(ctx, "i"));
 	return answer(ctx, v.v_reply, v.v_action);
 }
 
@@ -506,7 +591,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	tr.t_arg = s->s_id;
 	rm_policy_rcpt(s->s_rs, &f, &v,
 	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);
-	log_decision(s, &f, &v);
+	log_decision(s, &f, &v, macro(ctx, "i"));
 	return answer(ctx, v.v_reply, v.v_action);
 }
 

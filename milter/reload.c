@@ -49,6 +49,9 @@ reload(struct rm_runtime *rt, bool refresh)
 	struct rm_ruleset *rs;
 	char err[1024];
 
+	/* a reload is also when a rotated log file is opened anew */
+	if (!refresh && rm_log_reopen() != 0)
+		rm_log(RM_LOG_ERR, "cannot reopen the log file");
 	switch (
 	    rm_source_load(&rt->rt_source, refresh, &rs, err, sizeof(err))) {
 	case RM_SRC_UNCHANGED:

@@ -25,6 +25,9 @@ struct rm_settings {
 	char *st_socket_group; /* "socket_group" (name or number), or NULL */
 	char *st_pid_file;     /* "pid_file", or NULL */
 	int st_log_level;      /* enum rm_log_level, or -1: not set */
+	char *st_log_file;     /* "log_file", or NULL: syslog */
+	int st_log_facility;   /* a syslog facility, or -1: mail */
+	int st_log_json;       /* log_format = "json" */
 	struct rm_ldap_conf *st_ldap; /* the "ldap" group, or NULL */
 };
 

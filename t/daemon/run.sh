@@ -188,7 +188,14 @@ if [ -n "$DPID" ] && [ "$(wc -w <<<"$DPID")" -eq 1 ]; then
 		eval '[ "$(ps -o sid= -p "$DPID" | tr -d " ")" != "$(ps -o sid= -p $$ | tr -d " ")" ]'
 	check "daemon mode: not our child" \
 		eval '[ "$(ps -o ppid= -p "$DPID" | tr -d " ")" != "$$" ]'
-	check "daemon mode: nothing on the terminal" eval '[ ! -s "$TMPD/d.out" ]'
+	# nothing on the terminal, but for the warning that nothing will be
+	# logged when no syslog daemon listens
+	if python3 -c 'import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).connect("/dev/log")' 2>/dev/null; then
+		check "daemon mode: nothing on the terminal" eval '[ ! -s "$TMPD/d.out" ]'
+	else
+		check "daemon mode, no syslog: warns that nothing will be logged" \
+			eval '[ "$(grep -c . "$TMPD/d.out")" = 1 ] && grep -q "no syslog daemon listens on /dev/log" "$TMPD/d.out"'
+	fi
 	probe - "unix:$DSOCK" "daemon mode: answers (untrusted remote)" \
 		203.0.113.9 d1@remote.test reject
 	kill -TERM "$DPID" || true
@@ -196,6 +203,42 @@ if [ -n "$DPID" ] && [ "$(wc -w <<<"$DPID")" -eq 1 ]; then
 	T_PIDS=""
 else
 	not_ok "daemon mode: detached process not found (pgrep: '$DPID')"
+fi
+
+# daemon mode with log_file and log_format = "json": the file has one JSON
+# object per decision, and a reload reopens it after a rotation
+LCONF2=$TMPD/daemon-log.conf
+LFILE=$TMPD/relaymilter.log
+{
+	cat "$DCONF"
+	printf 'log_file = "%s";\nlog_format = "json";\n' "$LFILE"
+} >"$LCONF2"
+rc=0
+timeout 20 "$BIN" -c "$LCONF2" -p "unix:$TMPD/dl" >"$TMPD/dl.out" 2>&1 || rc=$?
+check "log_file: the daemon starts (got $rc)" [ $rc -eq 0 ]
+LPID=$(pgrep -f -- "-c $LCONF2 -p unix:$TMPD/dl" || true)
+if [ -n "$LPID" ]; then
+	T_PIDS="$T_PIDS $LPID"
+	probe - "unix:$TMPD/dl" "log_file: a decision" 203.0.113.9 lf1@remote.test reject
+	check "log_file: the JSON decision line is in the file" python3 -c '
+import json, sys
+lines = [l.split(": info: ", 1)[1] for l in open(sys.argv[1]) if ": info: {" in l]
+d = [json.loads(l) for l in lines]
+ok = any(x["rcpt"] == "lf1@remote.test" and x["verdict"] == "reject" and
+         x["rule"] and x["reply"].startswith("550 ") and x["session"] for x in d)
+sys.exit(0 if ok else 1)' "$LFILE"
+	check "log_file: the start is logged with a time stamp" \
+		grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z relaymilter\[[0-9]+\]: info: relaymilter .* listening on' "$LFILE"
+	mv "$LFILE" "$LFILE.1"
+	kill -USR1 "$LPID"
+	for _ in $(seq 50); do [ -e "$LFILE" ] && break; sleep 0.1; done
+	probe - "unix:$TMPD/dl" "log_file: a decision after the rotation" 203.0.113.9 lf2@remote.test reject
+	check "log_file: reopened by the reload (rotation)" grep -q '"rcpt":"lf2@remote.test"' "$LFILE"
+	kill -TERM "$LPID" || true
+	check "log_file: the daemon stops" wait_gone "$LPID" 50
+	T_PIDS=""
+else
+	not_ok "log_file: the daemon runs" "$(cat "$TMPD/dl.out")"
 fi
 
 # daemon mode: what fails after detaching fails where it was started
