@@ -9,6 +9,7 @@
 
 #include "relaymilter/check.h"
 #include "relaymilter/conf.h"
+#include "relaymilter/confdata.h"
 #include "relaymilter/daemon.h"
 #include "relaymilter/ldapsrc.h"
 #include "relaymilter/rm.h"
@@ -22,6 +23,7 @@ usage(FILE *fp)
 	    "[-u USER] [-n] [-V]\n"
 	    "       relaymilter check [-c CONFIG] --client ADDR --rcpt ADDR "
 	    "... [--explain]\n"
+	    "       relaymilter ldap-test [-c CONFIG] [--login LOGIN]\n"
 	    "  -c CONFIG  config file (default %s)\n"
 	    "  -p SOCKET  unix:/path or inet:PORT@HOST (overrides \"socket\")\n"
 	    "  -P FILE    write the pid to FILE (overrides \"pid_file\")\n"
@@ -30,6 +32,18 @@ usage(FILE *fp)
 	    "  -n         check the config and exit (0 valid, 78 not)\n"
 	    "  -V         print the version\n",
 	    RM_CONF_DEFAULT);
+}
+
+/* has_ldap - the config has an ldap group */
+static int
+has_ldap(const char *config)
+{
+	char err[256];
+	struct rm_conf *cf = rm_conf_read(config, err, sizeof(err));
+	int yes = cf != NULL && rm_conf_settings(cf)->st_ldap != NULL;
+
+	rm_conf_free(cf);
+	return yes;
 }
 
 int
@@ -44,6 +58,8 @@ main(int argc, char **argv)
 	rm_ldap_init();
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return rm_check_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "ldap-test") == 0)
+		return rm_ldaptest_main(argc - 1, argv + 1);
 	while ((c = getopt(argc, argv, "c:p:P:fu:nVh")) != -1) {
 		switch (c) {
 		case 'c':
@@ -87,6 +103,11 @@ main(int argc, char **argv)
 		rm_reload_warnings(rs, NULL);
 		rm_ruleset_release(rs);
 		printf("%s: OK\n", config);
+		/* what -n cannot know from the file alone */
+		if (has_ldap(config))
+			printf("%s: not checked: the LDAP directory (try "
+			       "relaymilter ldap-test -c %s)\n",
+			       config, config);
 		return 0;
 	}
 	return rm_daemon_run(config, sockopt, pidopt, foreground, user);

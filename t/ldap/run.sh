@@ -176,8 +176,23 @@ if grep -q "StartTLS failed" "$TB_RUN/want.out" && grep -q "rule=policy_unavaila
 else
 	not_ok "StartTLS failure: says why" "$(head -c 300 "$TB_RUN/want.out")"
 fi
+# -n cannot see that; it says so, and ldap-test shows it
+out=$("$BIN" -n -c "$LCONF" 2>&1)
+check "-n: OK, and says the directory was not checked" \
+	eval '[[ $out == *"$LCONF: OK"* && $out == *"not checked: the LDAP directory"* ]]'
+rc=0
+"$BIN" ldap-test -c "$LCONF" >"$TB_RUN/lt.out" 2>&1 || rc=$?
+check "ldap-test, StartTLS refused: fails (exit $rc) and says why" \
+	eval '[ $rc -eq 1 ] && grep -q "FAILED.*StartTLS" "$TB_RUN/lt.out"'
 
 write_conf "$GOOD_URI"
+rc=0
+"$BIN" ldap-test -c "$LCONF" --login carol >"$TB_RUN/lt.out" 2>&1 || rc=$?
+check "ldap-test: the directory answers, with the entries of each list (exit $rc)" \
+	eval '[ $rc -eq 0 ] && grep -q "connected, bound and searched" "$TB_RUN/lt.out" &&
+		grep -qE "^  local_domains +[1-9][0-9]* entr" "$TB_RUN/lt.out"'
+check "ldap-test --login: the on-demand lookup of a login" \
+	grep -q "carol@example.com" "$TB_RUN/lt.out"
 want "a good fetch writes the cache again" 0 --client 192.0.2.5 --from a@example.com --rcpt user@remote.test
 check "cache written" test -s "$CACHE"
 printf 'wrong\n' >"$SECRET"
