@@ -24,12 +24,12 @@
 
 #include "relaymilter/addr.h"
 #include "relaymilter/ip.h"
-#include "relaymilter/ldapconf.h"
-#include "relaymilter/ldapsrc.h"
 #include "relaymilter/log.h"
+#include "relaymilter/owners.h"
 #include "relaymilter/policy.h"
 #include "relaymilter/reply.h"
 #include "relaymilter/runtime.h"
+#include "relaymilter/verdict.h"
 
 /* The runtime, set once before smfi_main(); see runtime.h. */
 static struct rm_runtime *mlfi_runtime;
@@ -42,6 +42,7 @@ static struct rm_runtime *mlfi_runtime;
 
 struct rm_session {
 	struct rm_ruleset *s_rs; /* pinned at negotiation or connect */
+	unsigned long s_gen;     /* its snapshot generation */
 	char s_id[20];
 	bool s_oom;       /* a fact could not be stored: tempfail */
 	bool s_connected; /* connect seen: a second one is a reused link */
@@ -64,6 +65,8 @@ struct rm_session {
 	char *s_auth;
 	bool s_have_owned; /* s_owned holds the lookup for s_auth */
 	struct rm_owned s_owned;
+	/* the engine's owner port, set when lookups are configured */
+	struct rm_owner_port s_port;
 };
 
 static sfsistat mlfi_negotiate(SMFICTX *, unsigned long, unsigned long,
@@ -137,7 +140,8 @@ session_new(SMFICTX *ctx)
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	s->s_rs = rm_snapshot_acquire(&mlfi_runtime->rt_snapshot);
+	s->s_rs =
+	    rm_snapshot_acquire_gen(&mlfi_runtime->rt_snapshot, &s->s_gen);
 	id = atomic_fetch_add(&mlfi_runtime->rt_sessions, 1) + 1;
 	snprintf(s->s_id, sizeof(s->s_id), "S%08lX", id);
 	if (smfi_setpriv(ctx, s) != MI_SUCCESS) {
@@ -160,35 +164,21 @@ message_reset(struct rm_session *s)
 }
 
 /*
- * owned - what the login owns, when the policy looks it up in LDAP:
- * from the cache, else from the directory (with its deadline), once per
- * message.  NULL when there is no such lookup.
+ * port_lookup - the engine's owner port: what the login owns in the
+ * directory (the cache, else LDAP within its deadline), once per message.
  */
 static const struct rm_owned *
-owned(struct rm_session *s, const char *login)
+port_lookup(void *arg, const char *login)
 {
-	const struct rm_ldap_conf *lc = s->s_rs->rs_ldap;
-	time_t now = time(NULL);
+	struct rm_session *s = arg;
 	char err[512];
 
-	if (login == NULL || lc == NULL || lc->lc_senders == NULL)
-		return NULL;
 	if (s->s_have_owned)
 		return &s->s_owned;
-	if (!rm_ownercache_get(&mlfi_runtime->rt_owners, login, now,
-	                       &s->s_owned)) {
-		rm_ldap_senders(lc, login, &s->s_owned, err, sizeof(err));
-		if (s->s_owned.o_state == RM_LOOKUP_ERROR)
-			rm_log(RM_LOG_ERR, "%s: sender lookup: %s", s->s_id,
-			       err);
-		else
-			rm_ownercache_put(
-			    &mlfi_runtime->rt_owners, login, &s->s_owned,
-			    now + (s->s_owned.o_state == RM_FOUND
-			               ? lc->lc_senders->ls_ttl
-			               : lc->lc_senders->ls_negative_ttl),
-			    lc->lc_senders->ls_cache_size);
-	}
+	rm_owners_lookup(&mlfi_runtime->rt_owners, login, time(NULL),
+	                 &s->s_owned, err, sizeof(err));
+	if (s->s_owned.o_state == RM_LOOKUP_ERROR)
+		rm_log(RM_LOG_ERR, "%s: sender lookup: %s", s->s_id, err);
 	s->s_have_owned = true;
 	return &s->s_owned;
 }
@@ -270,6 +260,14 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return SMFIS_CONTINUE;
 }
 
+/* watch_warn - a listener profile that no session reaches */
+static void
+watch_warn(void *arg, const char *line)
+{
+	(void)arg;
+	rm_log(RM_LOG_WARNING, "%s", line);
+}
+
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
@@ -310,6 +308,8 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	if (!set_str(&s->s_client_name, host) ||
 	    !set_str(&s->s_listener, macro(ctx, "{daemon_name}")))
 		s->s_oom = true;
+	rm_watch_session(&mlfi_runtime->rt_watch, s->s_rs, s->s_gen,
+	                 s->s_listener, watch_warn, NULL);
 	return SMFIS_NOREPLY;
 }
 
@@ -349,42 +349,124 @@ log_who(struct rm_session *s, const struct rm_facts *f)
 	                sizeof(s->s_loglistener));
 }
 
+/*
+ * json_str - s as the body of a JSON string into buf (s is sanitized text:
+ * printable ASCII, so only '"' and '\\' need escaping)
+ */
+static const char *
+json_str(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 3 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* The fields of a decision line, sanitized, in the order they are shown. */
+enum {
+	DF_SESSION,
+	DF_CLIENT,
+	DF_HELO,
+	DF_AUTH,
+	DF_FROM,
+	DF_RCPT,
+	DF_LISTENER,
+	DF_RULE,
+	DF_ENTRY,
+	DF_VERDICT,
+	DF_REPLY,
+	DF_MONITOR,
+	DF_WOULD,
+	DF_QUEUE_ID,
+	DF__COUNT
+};
+static const char *const df_names[DF__COUNT] = {
+    "session", "client", "helo",    "auth",  "from",    "rcpt",  "listener",
+    "rule",    "entry",  "verdict", "reply", "monitor", "would", "queue_id"};
+
+/* log_json - the decision as one JSON object (log_format = "json") */
+static void
+log_json(const char *const val[DF__COUNT])
+{
+	char line[3072], esc[1024];
+	size_t n = 0;
+	int i;
+
+	n += (size_t)snprintf(line, sizeof(line), "{");
+	for (i = 0; i < DF__COUNT && n < sizeof(line); i++)
+		if (val[i] != NULL)
+			n += (size_t)snprintf(
+			    line + n, sizeof(line) - n, "%s\"%s\":\"%s\"",
+			    n > 1 ? "," : "", df_names[i],
+			    json_str(val[i], esc, sizeof(esc)));
+	if (n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, "}");
+	rm_log(RM_LOG_INFO, "%s", line);
+}
+
 /* log_decision - the one log line of a decision. */
 static void
 log_decision(struct rm_session *s, const struct rm_facts *f,
-             const struct rm_verdict *v)
+             const struct rm_verdict *v, const char *qid)
 {
-	char auth[128], from[256], rcpt[256], entry[128],
-	    reply[RM_REPLY_TEXT_MAX + 32], would[RM_REPLY_TEXT_MAX + 64],
-	    bfrom[256], brcpt[256];
+	char auth[128], from[256], rcpt[256], bfrom[256], brcpt[256],
+	    entry[sizeof(((struct rm_verdict_text *)0)->vt_entry) + 2],
+	    would[RM_REPLY_TEXT_MAX + 64], client[160], helo[160], q[64],
+	    ip[64];
+	const char *val[DF__COUNT];
+	struct rm_verdict_text vt;
 
 	if (!rm_log_enabled(RM_LOG_INFO))
 		return;
+	rm_verdict_text(v, &vt);
+	rm_log_sanitize(f->f_auth, auth, sizeof(auth));
+	rm_log_sanitize(rm_addr_unbracket(f->f_sender, bfrom, sizeof(bfrom)),
+	                from, sizeof(from));
+	rm_log_sanitize(rm_addr_unbracket(f->f_rcpt, brcpt, sizeof(brcpt)),
+	                rcpt, sizeof(rcpt));
+	if (qid != NULL)
+		rm_log_sanitize(qid, q, sizeof(q));
+	if (mlfi_runtime->rt_log_json) {
+		memset(val, 0, sizeof(val));
+		val[DF_SESSION] = s->s_id;
+		val[DF_CLIENT] = f->f_client_ip ? rm_ip_format(f->f_client_ip,
+		                                               ip, sizeof(ip))
+		                                : "unknown";
+		val[DF_HELO] = rm_log_sanitize(f->f_helo, helo, sizeof(helo));
+		val[DF_AUTH] = auth;
+		val[DF_FROM] = from;
+		val[DF_RCPT] = rcpt;
+		val[DF_LISTENER] =
+		    rm_log_sanitize(f->f_listener, client, sizeof(client));
+		val[DF_RULE] = vt.vt_rule;
+		val[DF_ENTRY] = vt.vt_entry[0] ? vt.vt_entry : NULL;
+		val[DF_VERDICT] = vt.vt_action;
+		val[DF_REPLY] = vt.vt_reply[0] ? vt.vt_reply : "-";
+		val[DF_MONITOR] = vt.vt_would_rule;
+		val[DF_WOULD] = vt.vt_would_rule ? vt.vt_would : NULL;
+		val[DF_QUEUE_ID] = qid ? q : NULL;
+		log_json(val);
+		return;
+	}
 	log_who(s, f);
-	if (v->v_entry != NULL)
-		snprintf(entry, sizeof(entry), "[%s]", v->v_entry->e_text);
-	else
-		entry[0] = '\0';
-	would[0] = '\0';
-	if (v->v_would_rule != NULL)
+	entry[0] = would[0] = '\0';
+	if (vt.vt_entry[0] != '\0')
+		snprintf(entry, sizeof(entry), "[%s]", vt.vt_entry);
+	if (vt.vt_would_rule != NULL)
 		snprintf(would, sizeof(would), " monitor=%s would=\"%s\"",
-		         v->v_would_rule,
-		         rm_reply_format(&v->v_would, reply, sizeof(reply)));
-	rm_log(
-	    RM_LOG_INFO,
-	    "%s: %s auth=%s from=<%s> rcpt=<%s> "
-	    "listener=%s rule=%s%s verdict=%s reply=\"%s\"%s",
-	    s->s_id, s->s_logwho,
-	    rm_log_sanitize(f->f_auth, auth, sizeof(auth)),
-	    rm_log_sanitize(
-	        rm_addr_unbracket(f->f_sender, bfrom, sizeof(bfrom)), from,
-	        sizeof(from)),
-	    rm_log_sanitize(rm_addr_unbracket(f->f_rcpt, brcpt, sizeof(brcpt)),
-	                    rcpt, sizeof(rcpt)),
-	    s->s_loglistener, v->v_rule, entry, rm_action_name(v->v_action),
-	    v->v_reply ? rm_reply_format(v->v_reply, reply, sizeof(reply))
-	               : "-",
-	    would);
+		         vt.vt_would_rule, vt.vt_would);
+	rm_log(RM_LOG_INFO,
+	       "%s: %s auth=%s from=<%s> rcpt=<%s> listener=%s rule=%s%s "
+	       "verdict=%s reply=\"%s\"%s%s%s",
+	       s->s_id, s->s_logwho, auth, from, rcpt, s->s_loglistener,
+	       vt.vt_rule, entry, vt.vt_action,
+	       vt.vt_reply[0] ? vt.vt_reply : "-", would,
+	       qid ? " queue_id=" : "", qid ? q : "");
 }
 
 /* trace_debug - engine steps to the debug log, tagged with the session. */
@@ -415,6 +497,9 @@ answer(SMFICTX *ctx, const struct rm_reply *r, enum rm_action act)
 static sfsistat
 lost(SMFICTX *ctx, const struct rm_session *s)
 {
+	struct rm_ruleset *rs;
+	sfsistat rc;
+
 	/* libmilter runs MAIL even when no CONNECT came first */
 	if (s == NULL || !s->s_connected)
 		rm_log(RM_LOG_WARNING,
@@ -424,9 +509,15 @@ lost(SMFICTX *ctx, const struct rm_session *s)
 		rm_log(RM_LOG_ERR,
 		       "%s: session state lost (out of memory?): tempfail",
 		       s->s_id);
-	smfi_setreply(ctx, "451", "4.3.0",
-	              "Temporary local problem, please try again later");
-	return SMFIS_TEMPFAIL;
+	/* the configured tempfail reply, of the session's policy or the
+	   current one */
+	rs = s != NULL && s->s_rs != NULL
+	         ? rm_ruleset_hold(s->s_rs)
+	         : rm_snapshot_acquire(&mlfi_runtime->rt_snapshot);
+	rc = answer(ctx, rs != NULL ? &rs->rs_replies[RM_R_TEMPFAIL] : NULL,
+	            RM_TEMPFAIL);
+	rm_ruleset_release(rs);
+	return rc;
 }
 
 /* facts - what the session knows, for the engine. */
@@ -443,7 +534,7 @@ facts(SMFICTX *ctx, struct rm_session *s, struct rm_facts *f)
 	f->f_auth = s->s_auth != NULL ? s->s_auth : macro(ctx, "{auth_authen}");
 	f->f_sender = s->s_sender;
 	f->f_mail_addr = s->s_mail_addr;
-	f->f_owned = owned(s, f->f_auth);
+	f->f_owners = s->s_port.op_lookup != NULL ? &s->s_port : NULL;
 }
 
 static sfsistat
@@ -460,6 +551,9 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (s == NULL || !s->s_connected || s->s_rs == NULL)
 		return lost(ctx, s);
 	message_reset(s);
+	s->s_port.op_lookup =
+	    rm_owners_enabled(&mlfi_runtime->rt_owners) ? port_lookup : NULL;
+	s->s_port.op_arg = s;
 	if (!set_str(&s->s_sender, argv != NULL ? argv[0] : NULL) ||
 	    !set_str(&s->s_mail_addr, macro(ctx, "{mail_addr}")) ||
 	    !set_str(&s->s_auth, macro(ctx, "{auth_authen}")))
@@ -475,7 +569,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);
 	/* RCPT logs the decision, unless MAIL already made one */
 	if (v.v_action != RM_CONTINUE || v.v_would_rule != NULL)
-		log_decision(s, &f, &v);
+		log_decision(s, &f, &v, macro(ctx, "i"));
 	return answer(ctx, v.v_reply, v.v_action);
 }
 
@@ -497,7 +591,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	tr.t_arg = s->s_id;
 	rm_policy_rcpt(s->s_rs, &f, &v,
 	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);
-	log_decision(s, &f, &v);
+	log_decision(s, &f, &v, macro(ctx, "i"));
 	return answer(ctx, v.v_reply, v.v_action);
 }
 

@@ -152,6 +152,14 @@ owned_split(char *s, struct rm_owned *o, char **addrs, size_t max)
 		addrs[o->o_n++] = p;
 }
 
+/* fixed_owned - the owner port: the answer the input chose */
+static const struct rm_owned *
+fixed_owned(void *arg, const char *login)
+{
+	(void)login;
+	return arg;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -161,6 +169,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *fact[8];
 	struct rm_ip client, daemon;
 	struct rm_owned owned;
+	struct rm_owner_port port = {fixed_owned, NULL};
 	struct rm_verdict v;
 	struct rm_facts f;
 	size_t n, i;
@@ -194,7 +203,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((opt >> 1 & 3) != 0) {
 		owned_split(n > 8 ? field[8] : empty, &owned, addrs, 8);
 		owned.o_state = states[(opt >> 1 & 3) - 1];
-		f.f_owned = &owned;
+		port.op_arg = &owned;
+		f.f_owners = &port;
 	}
 	rm_policy_mail(rs, &f, &v, opt & 1 ? &fz_trace : NULL);
 	fz_check_verdict(rs, &f, &v, 0);

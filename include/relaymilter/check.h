@@ -11,4 +11,10 @@
  */
 int rm_check_main(int argc, char **argv);
 
+/*
+ * rm_ldaptest_main - "relaymilter ldap-test": the directory tried with the
+ * config's settings.  Exit 0 when it answered, 1 when not, 78 config.
+ */
+int rm_ldaptest_main(int argc, char **argv);
+
 #endif
