@@ -19,8 +19,8 @@ DESTDIR=$D "$CMAKE" --install "$BUILD" >"$TMPD/install.log" 2>&1 || rc=$?
 check "cmake --install into DESTDIR: exit 0 (got $rc)" [ $rc -eq 0 ]
 [ $rc -eq 0 ] || sed 's/^/#   /' "$TMPD/install.log"
 BIN=$D$SBIN/relaymilter
-for f in "$SBIN/relaymilter" "$MAN/man8/relaymilter.8" \
-	"$MAN/man5/relaymilter.conf.5" "$ETC/relaymilter/relaymilter.conf" \
+for f in "$SBIN/relaymilter" "$MAN/man8/relaymilter.8.gz" \
+	"$MAN/man5/relaymilter.conf.5.gz" "$ETC/relaymilter/relaymilter.conf" \
 	"$DATA/relaymilter/relaymilter.schema" "$DATA/relaymilter/relaymilter.ldif" \
 	"$DATA/relaymilter/example.ldif" "$UNITDIR/relaymilter.service"; do
 	check "installed: $f" test -f "$D$f"

@@ -88,6 +88,30 @@ done < <(ldd "$B/milter/relaymilter" |
 		$1 in want && $3 ~ /^\// { print $3 }')
 check "each of the $(wc -w <<<"$needed") libraries the binary needs is covered by Depends (missing:${missing:- none})" \
 	eval '[ -z "$missing" ] && [ -n "$needed" ]'
+# Debian's own checks: no error, no warning
+if command -v lintian >/dev/null; then
+	lintian --tag-display-limit 0 "$DEB" >"$TMPD/lintian.out" 2>&1 || true
+	check "lintian: no error, no warning" \
+		eval '! grep -qE "^[EW]: " "$TMPD/lintian.out"'
+	grep -E "^[EW]: " "$TMPD/lintian.out" | sed 's/^/#   /'
+else
+	not_ok "lintian" "not installed: contrib/install-deps test"
+fi
+# built hardened: PIE, RELRO and BIND_NOW, stack protector, FORTIFY_SOURCE
+dpkg-deb -x "$DEB" "$TMPD/x"
+bin=$TMPD/x/usr/sbin/relaymilter
+check "hardened: PIE" eval 'readelf -h "$bin" | grep -q "DYN (Position-Independent"'
+check "hardened: RELRO and BIND_NOW" \
+	eval 'readelf -lW "$bin" | grep -q GNU_RELRO && readelf -d "$bin" | grep -q BIND_NOW'
+check "hardened: stack protector and FORTIFY_SOURCE" \
+	eval 'readelf --dyn-syms -W "$bin" | grep -q __stack_chk_fail &&
+		readelf --dyn-syms -W "$bin" | grep -q "_chk@"'
+check "stripped, man pages and changelog compressed, copyright" \
+	eval '! readelf -S "$bin" | grep -q "\.symtab" &&
+		[ -f "$TMPD/x/usr/share/man/man8/relaymilter.8.gz" ] &&
+		[ -f "$TMPD/x/usr/share/doc/relaymilter/changelog.gz" ] &&
+		[ -f "$TMPD/x/usr/share/doc/relaymilter/copyright" ] &&
+		[ -f "$TMPD/x/usr/share/doc/relaymilter/sendmail/authority.mc" ]'
 dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles >"$TMPD/conffiles" 2>/dev/null || true
 check "conffiles: /etc/relaymilter/relaymilter.conf" \
 	grep -qx /etc/relaymilter/relaymilter.conf "$TMPD/conffiles"
@@ -100,8 +124,8 @@ check "dpkg -i: exit 0 (got $rc)" [ $rc -eq 0 ]
 [ $rc -eq 0 ] || sed 's/^/#   /' "$TMPD/dpkg-i.log"
 check "dpkg: relaymilter is installed" \
 	eval 'dpkg-query -W -f="\${Status}" relaymilter | grep -q "ok installed"'
-for f in /usr/sbin/relaymilter /usr/share/man/man8/relaymilter.8 \
-	/usr/share/man/man5/relaymilter.conf.5 /etc/relaymilter/relaymilter.conf \
+for f in /usr/sbin/relaymilter /usr/share/man/man8/relaymilter.8.gz \
+	/usr/share/man/man5/relaymilter.conf.5.gz /etc/relaymilter/relaymilter.conf \
 	/usr/lib/systemd/system/relaymilter.service /usr/share/relaymilter/relaymilter.schema \
 	/usr/share/relaymilter/relaymilter.ldif /usr/share/relaymilter/example.ldif; do
 	check "installed: $f" test -f "$f"
@@ -168,7 +192,7 @@ check "dpkg --purge: exit 0 (got $rc)" [ $rc -eq 0 ]
 INSTALLED=
 check "dpkg: relaymilter is gone" \
 	eval '! dpkg-query -W -f="\${Status}" relaymilter 2>/dev/null | grep -q installed'
-for f in /usr/sbin/relaymilter /usr/share/man/man8/relaymilter.8 /etc/relaymilter \
+for f in /usr/sbin/relaymilter /usr/share/man/man8/relaymilter.8.gz /etc/relaymilter \
 	/usr/lib/systemd/system/relaymilter.service /usr/share/relaymilter \
 	/usr/share/doc/relaymilter /var/lib/relaymilter; do
 	check "purged: $f" eval '[ ! -e "$f" ]'
