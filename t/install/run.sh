@@ -30,8 +30,11 @@ out=$("$BIN" -h 2>&1) || true
 check "the binary's default config is $ETC/relaymilter/relaymilter.conf" \
 	grep -qF "default $ETC/relaymilter/relaymilter.conf)" <<<"$out"
 out=$("$BIN" -n -c "$D$ETC/relaymilter/relaymilter.conf" 2>&1) || true
-check "the installed sample config is valid ($out)" \
-	[ "$out" = "$D$ETC/relaymilter/relaymilter.conf: OK" ]
+check "the installed minimal config is valid, and names what to set ($out)" \
+	eval '[[ $out == *"$D$ETC/relaymilter/relaymilter.conf: OK"* &&
+		$out == *"set local_domains"* ]]'
+check "the annotated sample is in the documentation" \
+	test -f "$D$DATA/doc/relaymilter/examples/relaymilter.conf"
 U=$D$UNITDIR/relaymilter.service
 check "unit: ExecStart runs $SBIN/relaymilter on $ETC/relaymilter/relaymilter.conf" \
 	grep -qx "ExecStart=$SBIN/relaymilter -f -c $ETC/relaymilter/relaymilter.conf" "$U"

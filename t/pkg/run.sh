@@ -121,6 +121,9 @@ INSTALLED=1
 rc=0
 dpkg -i "$DEB" >"$TMPD/dpkg-i.log" 2>&1 || rc=$?
 check "dpkg -i: exit 0 (got $rc)" [ $rc -eq 0 ]
+check "postinst names the next step" \
+	eval 'grep -q "edit /etc/relaymilter/relaymilter.conf" "$TMPD/dpkg-i.log" &&
+		grep -q "systemctl enable --now relaymilter.service" "$TMPD/dpkg-i.log"'
 [ $rc -eq 0 ] || sed 's/^/#   /' "$TMPD/dpkg-i.log"
 check "dpkg: relaymilter is installed" \
 	eval 'dpkg-query -W -f="\${Status}" relaymilter | grep -q "ok installed"'
@@ -139,8 +142,14 @@ check "group relaymilter is the user's group" \
 check "/var/lib/relaymilter: relaymilter, 0750 (got $(stat -c "%U %a" /var/lib/relaymilter 2>&1))" \
 	eval '[ "$(stat -c "%U %a" /var/lib/relaymilter)" = "relaymilter 750" ]'
 out=$(/usr/sbin/relaymilter -n 2>&1) || true
-check "relaymilter -n: the installed default config is valid ($out)" \
-	[ "$out" = "/etc/relaymilter/relaymilter.conf: OK" ]
+check "relaymilter -n: the installed minimal config is valid, and names what to set ($out)" \
+	eval '[[ $out == *"/etc/relaymilter/relaymilter.conf: OK"* &&
+		$out == *"local_domains and relay_domains are empty"*"set local_domains"* ]]'
+check "the annotated sample: /usr/share/doc/relaymilter/examples/relaymilter.conf" \
+	test -f /usr/share/doc/relaymilter/examples/relaymilter.conf
+check "the bind account and its access rule: /usr/share/relaymilter/relaymilter-{bind,access}.ldif" \
+	eval '[ -f /usr/share/relaymilter/relaymilter-bind.ldif ] &&
+		[ -f /usr/share/relaymilter/relaymilter-access.ldif ]'
 UNIT=/usr/lib/systemd/system/relaymilter.service
 check "unit: the installed paths and the relaymilter user" \
 	eval 'grep -qx "ExecStart=/usr/sbin/relaymilter -f -c /etc/relaymilter/relaymilter.conf" "$UNIT" &&
@@ -169,8 +178,8 @@ if rm_start "$LOG" -c /etc/relaymilter/relaymilter.conf -u relaymilter; then
 	[ "$uids" = "$R $R $R $R" ] || sed 's/^/#   /' "$LOG"
 	probe "$LOG" "$SPEC" "installed daemon: relay from an untrusted client rejected" \
 		203.0.113.9 user@remote.test reject
-	probe "$LOG" "$SPEC" "installed daemon: mail to example.com continues" \
-		203.0.113.9 user@example.com continue
+	probe "$LOG" "$SPEC" "installed daemon: mail for the host itself continues" \
+		203.0.113.9 root@localhost continue
 	check "decision logged: rule=relay_denied" grep -q "rcpt=<user@remote.test>.*rule=relay_denied" "$LOG"
 	stop_check "installed daemon" "$RM_PID"
 else
@@ -178,11 +187,11 @@ else
 	kill_all
 fi
 rc=0
-out=$(/usr/sbin/relaymilter check --client 203.0.113.9 --rcpt user@example.com \
+out=$(/usr/sbin/relaymilter check --client 203.0.113.9 --rcpt root@localhost \
 	--rcpt user@remote.test 2>&1) || rc=$?
-check "relaymilter check on the installed config: exit 1, local continues, relay rejected" \
-	eval '[ $rc -eq 1 ] && grep -q "^<user@example.com> continue" <<<"$out" &&
-		grep -q "^<user@remote.test> reject \"550 5.7.1 .*rule=relay_denied" <<<"$out"'
+check "relaymilter check on the installed config: exit 1, the host's own mail continues, relay rejected" \
+	eval '[ $rc -eq 1 ] && grep -q "^<root@localhost> continue" <<<"$out" &&
+		grep -q "^<user@remote.test> reject" <<<"$out"'
 
 # --- purge -------------------------------------------------------------------
 rc=0
