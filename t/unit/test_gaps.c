@@ -424,11 +424,122 @@ test_missing_sender(void)
 	rm_ruleset_release(rs);
 }
 
+/* Policy data that could not be loaded: every decision tempfails. */
+static void
+test_incomplete(void)
+{
+	struct rm_ruleset *rs = ruleset();
+	struct rm_verdict v;
+	struct rm_facts f;
+	struct rm_ip ip;
+
+	rs->rs_incomplete = 1;
+	memset(&f, 0, sizeof(f));
+	rm_ip_parse("192.0.2.9", &ip);
+	f.f_client_ip = &ip;
+	f.f_auth = "alice";
+	f.f_sender = "<a@example.com>";
+	f.f_rcpt = "<postmaster@example.com>";
+	rm_policy_rcpt(rs, &f, &v, NULL);
+	CHECK(v.v_action == RM_TEMPFAIL &&
+	          strcmp(v.v_rule, "policy_unavailable") == 0,
+	      "incomplete, RCPT: got %s/%s", rm_action_name(v.v_action),
+	      v.v_rule);
+	rm_policy_mail(rs, &f, &v, NULL);
+	CHECK(v.v_action == RM_TEMPFAIL &&
+	          strcmp(v.v_rule, "policy_unavailable") == 0,
+	      "incomplete, MAIL: got %s/%s", rm_action_name(v.v_action),
+	      v.v_rule);
+	rm_ruleset_release(rs);
+}
+
+/*
+ * require_auth at MAIL FROM: a listener's own, lifted by an exception of
+ * that listener or a global one, monitored on another listener.
+ */
+static void
+test_mail(void)
+{
+	struct rm_ruleset *rs = rm_ruleset_new("test_gaps");
+	struct rm_profile *pf;
+	struct rm_entry_spec sp;
+	struct rm_verdict v;
+	struct rm_facts f;
+	struct rm_ip ip;
+	char err[128];
+
+	add(rs, RM_L_LOCAL_DOMAINS, NULL, "example.com");
+	add(rs, RM_L_TRUSTED_NETWORKS, NULL, "192.0.2.0/24");
+	memset(&sp, 0, sizeof(sp));
+	sp.es_list = RM_L_EXC_CLIENTS;
+	sp.es_value = "203.0.113.7";
+	sp.es_listener = "submission";
+	sp.es_lifts = RM_LIFT(RM_CK_REQUIRE_AUTH);
+	sp.es_origin = "test_gaps";
+	CHECK(rm_ruleset_add(rs, &sp, err, sizeof(err)) == 0, "%s", err);
+	sp.es_value = "203.0.113.8";
+	sp.es_listener = NULL;
+	CHECK(rm_ruleset_add(rs, &sp, err, sizeof(err)) == 0, "%s", err);
+	pf = rm_ruleset_add_profile(rs, "submission", "test_gaps");
+	CHECK(pf != NULL, "profile");
+	pf->pf_check[RM_CK_REQUIRE_AUTH] = RM_CM_REJECT;
+	pf = rm_ruleset_add_profile(rs, "watch", "test_gaps");
+	CHECK(pf != NULL, "profile");
+	pf->pf_check[RM_CK_REQUIRE_AUTH] = RM_CM_MONITOR;
+	CHECK(rm_ruleset_finish(rs) == 0, "finish");
+
+	memset(&f, 0, sizeof(f));
+	f.f_client_ip = &ip;
+	f.f_sender = "<a@remote.test>";
+	f.f_listener = "submission";
+	rm_ip_parse("192.0.2.9", &ip);
+	rm_policy_mail(rs, &f, &v, NULL);
+	CHECK(v.v_action == RM_REJECT && strcmp(v.v_rule, "require_auth") == 0,
+	      "trusted, no AUTH: got %s/%s", rm_action_name(v.v_action),
+	      v.v_rule);
+	rm_ip_parse("203.0.113.7", &ip);
+	rm_policy_mail(rs, &f, &v, NULL);
+	CHECK(v.v_action == RM_CONTINUE,
+	      "lifted by the listener's exception: got %s/%s",
+	      rm_action_name(v.v_action), v.v_rule);
+	rm_ip_parse("203.0.113.8", &ip);
+	rm_policy_mail(rs, &f, &v, NULL);
+	CHECK(v.v_action == RM_CONTINUE,
+	      "lifted by a global exception: got %s/%s",
+	      rm_action_name(v.v_action), v.v_rule);
+	/* lifted, still no relay */
+	f.f_rcpt = "<u@remote.test>";
+	rm_policy_rcpt(rs, &f, &v, NULL);
+	CHECK(v.v_action == RM_REJECT && strcmp(v.v_rule, "relay_denied") == 0,
+	      "lifted, relay: got %s/%s", rm_action_name(v.v_action), v.v_rule);
+	f.f_rcpt = NULL;
+	f.f_auth = "alice";
+	rm_ip_parse("203.0.113.9", &ip);
+	rm_policy_mail(rs, &f, &v, NULL);
+	CHECK(v.v_action == RM_CONTINUE, "AUTH: got %s/%s",
+	      rm_action_name(v.v_action), v.v_rule);
+	f.f_auth = NULL;
+	f.f_listener = "watch";
+	rm_policy_mail(rs, &f, &v, NULL);
+	CHECK(v.v_action == RM_CONTINUE && v.v_would_rule != NULL &&
+	          strcmp(v.v_would_rule, "require_auth") == 0 &&
+	          strcmp(v.v_would.r_code, "530") == 0,
+	      "monitored: got %s/%s would %s", rm_action_name(v.v_action),
+	      v.v_rule, v.v_would_rule ? v.v_would_rule : "-");
+	f.f_listener = NULL;
+	rm_policy_mail(rs, &f, &v, NULL);
+	CHECK(v.v_action == RM_CONTINUE && v.v_would_rule == NULL,
+	      "no listener: got %s/%s", rm_action_name(v.v_action), v.v_rule);
+	rm_ruleset_release(rs);
+}
+
 int
 main(void)
 {
 	test_networks();
 	test_policy();
 	test_missing_sender();
+	test_incomplete();
+	test_mail();
 	return check_done();
 }

@@ -104,6 +104,9 @@ static const struct owncase file_cases[] = {
     {"mallory", "<administrator@example.com>", 0},
     {"alic", "<administrator@example.com>", 0},
     {"alicex", "<administrator@example.com>", 0},
+    /* the login and the address do not run together */
+    {"bobad", "<min@example.com>", 0},
+    {"caro", "<l@sales.example.com>", 0},
     /* "@domain": that domain only */
     {"carol", "<anyone@sales.example.com>", 1},
     {"carol", "<anyone@SALES.example.com.>", 1},
@@ -218,6 +221,7 @@ static const struct ldapcase ldap_cases[] = {
     /* "@domain" */
     {"@sales.example.com", "<anyone@sales.example.com>", 1},
     {"@sales.example.com", "<anyone@Sales.Example.Com>", 1},
+    {"@Sales.Example.COM", "<anyone@sales.example.com>", 1},
     {"@sales.example.com", "<anyone@xsales.example.com>", 0},
     {"@sales.example.com", "<anyone@sub.sales.example.com>", 0},
     {"@sales.example.com", "<anyone@sales.example.co>", 0},
@@ -226,6 +230,7 @@ static const struct ldapcase ldap_cases[] = {
     /* "@.domain" */
     {"@.sales.example.com", "<anyone@sub.sales.example.com>", 1},
     {"@.sales.example.com", "<anyone@A.B.SALES.example.com>", 1},
+    {"@.Sales.Example.COM", "<anyone@a.sales.example.com>", 1},
     {"@.sales.example.com", "<anyone@sales.example.com>", 0},
     {"@.sales.example.com", "<anyone@xsales.example.com>", 0},
     {"@.sales.example.com", "<anyone@sub.xsales.example.com>", 0},
