@@ -109,11 +109,14 @@ parse_local(const struct span *sp, struct rm_addr *out, const char **why)
 		}
 		if (c == '@' || c == '%' || c == '!')
 			out->a_flags |= RM_ADDR_ROUTING;
-		if (n == RM_LOCAL_MAX) {
-			*why = "local part too long";
-			return -1;
-		}
-		out->a_local[n++] = c;
+		/*
+		 * Longer than any address we store: the MTA took it, so it is
+		 * judged (by its domain and flags), never refused for that
+		 */
+		if (n == RM_LOCAL_MAX)
+			out->a_flags |= RM_ADDR_LONG_LOCAL;
+		else
+			out->a_local[n++] = c;
 	}
 	out->a_local[n] = '\0';
 	if (n == 0 && !(out->a_flags & RM_ADDR_QUOTED)) {
@@ -160,6 +163,11 @@ parse_domain(const struct span *sp, char *dst, unsigned *flags,
 			return -1;
 		}
 		*flags |= RM_ADDR_LITERAL;
+		/* only "[a.b.c.d]" and "[IPv6:x]" of a non-mapped x are
+		   the forms MTAs deliver locally */
+		if (rm_ip_is_v4(lit) ? strchr(dst, ':') != NULL
+		                     : strncmp(dst, "[ipv6:", 6) != 0)
+			*flags |= RM_ADDR_LITERAL_ODD;
 		return 0;
 	}
 	if (e - sp->sp_s > 1 && e[-1] == '.') {
@@ -308,6 +316,81 @@ rm_addr_parse(const char *in, struct rm_addr *out, char *errbuf, size_t errlen)
 	if (parse_domain(&dom, out->a_domain, &out->a_flags, &out->a_literal,
 	                 &why) != 0)
 		return fail(out, errbuf, errlen, why);
+	return 0;
+}
+
+/*
+ * each_name - fn on [s, e) as a name: lower-cased, one trailing dot
+ * dropped, empty or over-long names skipped (an over-long name is no
+ * domain an MTA resolves).
+ */
+static int
+each_name(const char *s, const char *e, int (*fn)(void *, const char *),
+          void *arg)
+{
+	char dom[RM_DOMAIN_MAX + 1];
+	size_t n = 0;
+
+	if (e > s && e[-1] == '.')
+		e--;
+	if (e <= s || (size_t)(e - s) > RM_DOMAIN_MAX)
+		return 0;
+	for (; s < e; s++)
+		dom[n++] = ascii_lower(*s);
+	dom[n] = '\0';
+	return fn(arg, dom);
+}
+
+/* each_hop - the hops of a source route "@a,@b:" in raw, if any. */
+static int
+each_hop(const char *raw, int (*fn)(void *, const char *), void *arg)
+{
+	struct span all = {raw, raw + strlen(raw)};
+	const char *p, *colon, *comma;
+	int rc;
+
+	if (all.sp_s < all.sp_e && *all.sp_s == '<')
+		all.sp_s++;
+	if (all.sp_s == all.sp_e || *all.sp_s != '@' ||
+	    (colon = route_end(&all)) == NULL)
+		return 0;
+	for (p = all.sp_s; p < colon; p = comma + 1) {
+		if ((comma = memchr(p, ',', (size_t)(colon - p))) == NULL)
+			comma = colon;
+		if (*p == '@' && (rc = each_name(p + 1, comma, fn, arg)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+rm_addr_each_domain(const char *raw, const struct rm_addr *a,
+                    int (*fn)(void *arg, const char *domain), void *arg)
+{
+	const char *l = a->a_local, *bang, *p, *q;
+	int rc;
+
+	if (a->a_flags & RM_ADDR_NULL)
+		return 0;
+	if ((a->a_flags & RM_ADDR_SOURCE_ROUTE) && raw != NULL &&
+	    (rc = each_hop(raw, fn, arg)) != 0)
+		return rc;
+	if (a->a_flags & RM_ADDR_ROUTING) {
+		/* "h1!h2!rest": each h is a host on the way */
+		while ((bang = strchr(l, '!')) != NULL) {
+			if ((rc = each_name(l, bang, fn, arg)) != 0)
+				return rc;
+			l = bang + 1;
+		}
+		/* "user%d1%d2" or "user@d1": each d after the user */
+		for (p = l + strcspn(l, "%@"); *p != '\0'; p = q) {
+			q = p + 1 + strcspn(p + 1, "%@");
+			if ((rc = each_name(p + 1, q, fn, arg)) != 0)
+				return rc;
+		}
+	}
+	if (a->a_domain[0] != '\0')
+		return fn(arg, a->a_domain);
 	return 0;
 }
 

@@ -235,7 +235,8 @@ rm_addrset_lookup(const struct rm_addrset *as, const char *owner,
 	d = n + lower_copy(key + n, a->a_local, sizeof(key) - n);
 	key[d++] = '@';
 	lower_copy(key + d, a->a_domain, sizeof(key) - d);
-	if (probe(as, key, tag))
+	/* a cut local part equals no address that was added */
+	if (!(a->a_flags & RM_ADDR_LONG_LOCAL) && probe(as, key, tag))
 		return true;
 	/* "@domain", then "@.parent" for each parent, closest first */
 	key[n] = '@';

@@ -30,13 +30,18 @@ check_usage(FILE *fp)
 	    fp,
 	    "usage: relaymilter check [-c CONFIG] --client ADDR [--helo NAME]\n"
 	    "           [--listener NAME] [--auth LOGIN] [--from ADDR]\n"
-	    "           [--daemon-addr ADDR] --rcpt ADDR [--rcpt ADDR ...] "
-	    "[--explain]\n"
+	    "           [--daemon-addr ADDR] [--mail-addr ADDR] "
+	    "[--rcpt-addr ADDR]\n"
+	    "           [--rcpt-mailer NAME] [--rcpt-host HOST]\n"
+	    "           --rcpt ADDR [--rcpt ADDR ...] [--explain]\n"
 	    "  --client ADDR   client IP address, or \"unknown\"\n"
 	    "  --from ADDR     envelope sender (default <>, a bounce)\n"
 	    "  --listener NAME the MTA's {daemon_name} (selects a profile)\n"
 	    "  --daemon-addr   the address the client connected to "
 	    "({daemon_addr})\n"
+	    "  --mail-addr, --rcpt-addr, --rcpt-mailer, --rcpt-host\n"
+	    "                  what the MTA resolved ({mail_addr}, ...; "
+	    "every --rcpt)\n"
 	    "exit: 0 all continue, 1 a reject, 2 a tempfail, 78 config "
 	    "error\n");
 }
@@ -60,6 +65,10 @@ rm_check_main(int argc, char **argv)
 	    {"from", required_argument, NULL, 'F'},
 	    {"rcpt", required_argument, NULL, 'R'},
 	    {"daemon-addr", required_argument, NULL, 'D'},
+	    {"mail-addr", required_argument, NULL, 'M'},
+	    {"rcpt-addr", required_argument, NULL, 'r'},
+	    {"rcpt-mailer", required_argument, NULL, 'm'},
+	    {"rcpt-host", required_argument, NULL, 'o'},
 	    {"explain", no_argument, NULL, 'x'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -111,6 +120,18 @@ rm_check_main(int argc, char **argv)
 			break;
 		case 'x':
 			explain = 1;
+			break;
+		case 'M':
+			f.f_mail_addr = optarg;
+			break;
+		case 'r':
+			f.f_rcpt_addr = optarg;
+			break;
+		case 'm':
+			f.f_rcpt_mailer = optarg;
+			break;
+		case 'o':
+			f.f_rcpt_host = optarg;
 			break;
 		case 'D':
 			if (rm_ip_parse(optarg, &dip) != 0) {
@@ -170,6 +191,8 @@ rm_check_main(int argc, char **argv)
 	}
 	if (explain) {
 		printf("config %s\n", config);
+		for (i = 0; i < (int)rs->rs_nwarnings; i++)
+			printf("warning: %s\n", rs->rs_warnings[i]);
 		printf("facts: client=%s",
 		       f.f_client_ip
 		           ? rm_ip_format(f.f_client_ip, buf, sizeof(buf))

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <strings.h>
 #include <grp.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <libconfig.h>
@@ -47,6 +50,7 @@ struct conf_ctx {
 	struct raw_profile cx_top;
 	struct raw_profile *cx_raw; /* one per rs_profiles[] */
 	const char *cx_listener;    /* inside listeners.NAME, or NULL */
+	int cx_no_ifaddrs;          /* our_interface_addresses = false */
 };
 
 #define CONF_GROUP_OR_LIST 100 /* a ck_type: a group or a list */
@@ -67,7 +71,8 @@ static conf_handler conf_ldap;
 static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
     conf_pid_file, conf_log_level, conf_replies, conf_mode_key,
     conf_require_auth, conf_checks_key, conf_list, conf_sender_logins,
-    conf_exceptions, conf_deny, conf_listeners;
+    conf_exceptions, conf_deny, conf_listeners, conf_our_addresses,
+    conf_our_ifaddrs;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -101,6 +106,9 @@ static const struct conf_key conf_keys[] = {
     {"checks", CONFIG_TYPE_GROUP, conf_checks_key, GROUP, -1, 1},
     {"listeners", CONFIG_TYPE_GROUP, conf_listeners, GROUP, -1, 0},
     {"ldap", CONFIG_TYPE_GROUP, conf_ldap, GROUP, -1, 0},
+    {"our_addresses", CONFIG_TYPE_ARRAY, conf_our_addresses, LIST, -1, 0},
+    {"our_interface_addresses", CONFIG_TYPE_BOOL, conf_our_ifaddrs,
+     "true or false", -1, 0},
 };
 #undef LIST
 #undef GROUP
@@ -272,6 +280,90 @@ conf_replies(struct conf_ctx *cx, const config_setting_t *s)
 			    rm_reply_defs[id].rd_action == RM_REJECT ? "5xx"
 			                                             : "4xx");
 	return 0;
+}
+
+/* our_addresses - this server's other addresses: strings, file:line */
+static int
+conf_our_addresses(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const config_setting_t *el, *w;
+	const char *v;
+	char origin[600], err[200];
+	int i, n = config_setting_length(s);
+
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, (unsigned)i);
+		w = conf_where(el);
+		if (config_setting_type(el) != CONFIG_TYPE_STRING)
+			return conf_error(cx, w,
+			                  "our_addresses: element %d is not a "
+			                  "string",
+			                  i + 1);
+		v = config_setting_get_string(el);
+		snprintf(origin, sizeof(origin), "%s:%u",
+		         w && config_setting_source_file(w)
+		             ? config_setting_source_file(w)
+		             : cx->cx_path,
+		         w ? config_setting_source_line(w) : 0);
+		if (rm_ruleset_add_our_address(cx->cx_rs, v, origin, false, err,
+		                               sizeof(err)) != 0)
+			return conf_error(cx, w, "our_addresses: \"%s\": %s", v,
+			                  err);
+	}
+	return 0;
+}
+
+static int
+conf_our_ifaddrs(struct conf_ctx *cx, const config_setting_t *s)
+{
+	cx->cx_no_ifaddrs = !config_setting_get_bool(s);
+	return 0;
+}
+
+/*
+ * conf_interfaces - the addresses of this machine's interfaces, as Sendmail
+ * puts them in class w and Postfix in inet_interfaces = all: literals of
+ * them are ours.  A machine whose interfaces cannot be read has only
+ * our_addresses (logged by the caller's warnings).
+ */
+static void
+conf_interfaces(struct rm_ruleset *rs)
+{
+	struct ifaddrs *ifa, *i;
+	struct rm_ip ip;
+	char text[64], origin[64], err[128];
+
+	if (getifaddrs(&ifa) != 0) {
+		rm_ruleset_warn(rs, "our_interface_addresses: cannot read the "
+		                    "interface addresses; list them in "
+		                    "our_addresses");
+		return;
+	}
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			memset(&ip, 0, sizeof(ip));
+			ip.ip_b[10] = ip.ip_b[11] = 0xff;
+			memcpy(&ip.ip_b[12],
+			       &((const struct sockaddr_in *)(const void *)
+			             i->ifa_addr)
+			            ->sin_addr,
+			       4);
+		} else if (i->ifa_addr->sa_family == AF_INET6)
+			memcpy(ip.ip_b,
+			       &((const struct sockaddr_in6 *)(const void *)
+			             i->ifa_addr)
+			            ->sin6_addr,
+			       16);
+		else
+			continue;
+		snprintf(origin, sizeof(origin), "interface:%s", i->ifa_name);
+		rm_ruleset_add_our_address(
+		    rs, rm_ip_format(&ip, text, sizeof(text)), origin, true,
+		    err, sizeof(err));
+	}
+	freeifaddrs(ifa);
 }
 
 /* ---- lists ---------------------------------------------------------- */
@@ -1200,6 +1292,8 @@ rm_conf_build(const char *path, rm_conf_extra *extra, void *arg, char *errbuf,
 	resolve(&cx.cx_rs->rs_top, &cx.cx_top, &cx.cx_top);
 	for (j = 0; j < cx.cx_rs->rs_nprofiles; j++)
 		resolve(cx.cx_rs->rs_profiles[j], &cx.cx_raw[j], &cx.cx_top);
+	if (!cx.cx_no_ifaddrs)
+		conf_interfaces(cx.cx_rs);
 	if (extra != NULL && extra(arg, cx.cx_rs, errbuf, errlen) != 0)
 		goto out;
 	/* with LDAP, the domains may all come from the directory */

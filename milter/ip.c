@@ -137,6 +137,15 @@ rm_ip_is_v4(const struct rm_ip *ip)
 	return memcmp(ip->ip_b, v4_prefix, sizeof(v4_prefix)) == 0;
 }
 
+bool
+rm_ip_is_loopback(const struct rm_ip *ip)
+{
+	static const uint8_t v6_lo[16] = {[15] = 1};
+
+	return (rm_ip_is_v4(ip) && ip->ip_b[12] == 127) ||
+	       memcmp(ip->ip_b, v6_lo, sizeof(v6_lo)) == 0;
+}
+
 const char *
 rm_ip_format(const struct rm_ip *ip, char *buf, size_t len)
 {

@@ -228,6 +228,29 @@ drop_privileges(const char *user, const char *sockpath, gid_t sockgid)
 }
 
 /*
+ * warn_all - the load's warnings: to stderr for -n (rt NULL and nothing
+ * logged yet) and to the log; a reload repeats only the new ones.
+ */
+static void
+warn_all(const struct rm_ruleset *rs, struct rm_runtime *rt)
+{
+	const struct rm_ruleset *old = NULL;
+	size_t i, j;
+
+	if (rt != NULL)
+		old = rm_snapshot_acquire(&rt->rt_snapshot);
+	for (i = 0; i < rs->rs_nwarnings; i++) {
+		for (j = 0; old != NULL && j < old->rs_nwarnings; j++)
+			if (strcmp(old->rs_warnings[j], rs->rs_warnings[i]) ==
+			    0)
+				break;
+		if (old == NULL || j == old->rs_nwarnings)
+			rm_log(RM_LOG_WARNING, "%s", rs->rs_warnings[i]);
+	}
+	rm_ruleset_release((struct rm_ruleset *)old);
+}
+
+/*
  * reload - build a new ruleset aside and swap it in, or keep the old.
  * refresh: the periodic LDAP check, quiet when nothing changed.
  */
@@ -250,6 +273,7 @@ reload(struct rm_runtime *rt, bool refresh)
 	case RM_SRC_NEW:
 		break;
 	}
+	warn_all(rs, rt);
 	rm_snapshot_swap(&rt->rt_snapshot, rs);
 	rm_log(RM_LOG_INFO, "%s %s (generation %lu)",
 	       refresh ? "LDAP changed, rebuilt" : "reloaded",
@@ -456,6 +480,7 @@ run_daemon(const char *config, const char *sockopt, const char *pidopt,
 	rt.rt_config_path = config;
 	rt.rt_source.src_path = config;
 	rm_ownercache_init(&rt.rt_owners);
+	rm_watch_init(&rt.rt_watch);
 	/* with LDAP: fresh data, else the cache, else tempfail everything */
 	if (rm_source_load(&rt.rt_source, false, &rs, err, sizeof(err)) !=
 	    RM_SRC_NEW) {
@@ -465,6 +490,7 @@ run_daemon(const char *config, const char *sockopt, const char *pidopt,
 		free(abspath);
 		return RM_EX_CONFIG;
 	}
+	warn_all(rs, NULL);
 	rm_snapshot_init(&rt.rt_snapshot, rs);
 	rc = EX_OSERR_;
 	path = unix_path(spec);
@@ -524,6 +550,7 @@ out:
 	rm_snapshot_destroy(&rt.rt_snapshot);
 	rm_source_free(&rt.rt_source);
 	rm_ownercache_destroy(&rt.rt_owners);
+	rm_watch_destroy(&rt.rt_watch);
 	daemon_opts_free(&o);
 	free(abspath);
 	return rc;
@@ -581,6 +608,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "%s\n", err);
 			return RM_EX_CONFIG;
 		}
+		warn_all(rs, NULL);
 		rm_ruleset_release(rs);
 		printf("%s: OK\n", config);
 		return 0;

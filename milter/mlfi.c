@@ -60,6 +60,7 @@ struct rm_session {
 	char s_loglistener[64];
 	/* per message, reset at MAIL and abort */
 	char *s_sender;
+	char *s_mail_addr; /* {mail_addr} */
 	char *s_auth;
 	bool s_have_owned; /* s_owned holds the lookup for s_auth */
 	struct rm_owned s_owned;
@@ -151,6 +152,7 @@ static void
 message_reset(struct rm_session *s)
 {
 	set_str(&s->s_sender, NULL);
+	set_str(&s->s_mail_addr, NULL);
 	set_str(&s->s_auth, NULL);
 	if (s->s_have_owned)
 		rm_owned_clear(&s->s_owned);
@@ -268,6 +270,14 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return SMFIS_CONTINUE;
 }
 
+/* watch_warn - a listener profile that no session reaches */
+static void
+watch_warn(void *arg, const char *line)
+{
+	(void)arg;
+	rm_log(RM_LOG_WARNING, "%s", line);
+}
+
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
@@ -308,6 +318,8 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	if (!set_str(&s->s_client_name, host) ||
 	    !set_str(&s->s_listener, macro(ctx, "{daemon_name}")))
 		s->s_oom = true;
+	rm_watch_session(&mlfi_runtime->rt_watch, s->s_rs, s->s_listener,
+	                 watch_warn, NULL);
 	return SMFIS_NOREPLY;
 }
 
@@ -440,6 +452,7 @@ facts(SMFICTX *ctx, struct rm_session *s, struct rm_facts *f)
 	/* {auth_authen} may come only with RCPT, depending on MTA config */
 	f->f_auth = s->s_auth != NULL ? s->s_auth : macro(ctx, "{auth_authen}");
 	f->f_sender = s->s_sender;
+	f->f_mail_addr = s->s_mail_addr;
 	f->f_owned = owned(s, f->f_auth);
 }
 
@@ -458,6 +471,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		return lost(ctx, s);
 	message_reset(s);
 	if (!set_str(&s->s_sender, argv != NULL ? argv[0] : NULL) ||
+	    !set_str(&s->s_mail_addr, macro(ctx, "{mail_addr}")) ||
 	    !set_str(&s->s_auth, macro(ctx, "{auth_authen}")))
 		s->s_oom = true;
 	/* not answered: RCPT decides everything, a lost fact included */
@@ -489,6 +503,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	f.f_rcpt = argv != NULL ? argv[0] : NULL;
 	f.f_rcpt_addr = macro(ctx, "{rcpt_addr}");
 	f.f_rcpt_mailer = macro(ctx, "{rcpt_mailer}");
+	f.f_rcpt_host = macro(ctx, "{rcpt_host}");
 	tr.t_arg = s->s_id;
 	rm_policy_rcpt(s->s_rs, &f, &v,
 	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);

@@ -13,7 +13,8 @@
  *    4. deny lists: clients, helo, senders, recipients;
  *    5. sender_login: an authenticated login uses a sender it does not own;
  *    6. local_sender_spoof: an untrusted, unauthenticated client uses a
- *       sender in our domains;
+ *       sender that is, or that the MTA could rewrite into, one of ours
+ *       (sender_ours());
  *    7. helo_spoof: such a client greets with our name or address;
  *    8. the recipient is ours (hostnames, local_domains, relay_domains, our
  *       own address literal; no routing trick; the MTA agrees): continue;
@@ -44,6 +45,7 @@
  */
 struct scope {
 	const struct rm_lists *sc_l[2];
+	const struct rm_ipset *sc_ours, *sc_ifs; /* rs_our/if_addrs */
 };
 #define L_OFF(member)       offsetof(struct rm_lists, member)
 #define L_SET(l, off, type) (*(type *const *)((const char *)(l) + (off)))
@@ -126,7 +128,15 @@ sc_count(const struct scope *sc, size_t off)
 struct dest {
 	const char *d_rule;             /* list or rule that made it ours */
 	const struct rm_entry *d_entry; /* the entry, if a list */
+	bool d_literal;                 /* ours by an address literal */
 };
+
+/*
+ * The mailers ({rcpt_mailer}) that hand a recipient to another host by
+ * SMTP: Sendmail's and Postfix's default names.
+ */
+static const char *const smtp_mailers[] = {"smtp", "esmtp", "smtp8", "dsmtp",
+                                           "relay"};
 
 static void RM_PRINTFLIKE(2, 3)
     trace(const struct rm_trace *t, const char *fmt, ...)
@@ -206,31 +216,39 @@ dest_ours(const struct scope *sc, const struct rm_facts *f,
 	}
 	if (a->a_flags & RM_ADDR_LITERAL) {
 		/*
-		 * [IPv6:::ffff:a.b.c.d] names our IPv4 address only for us:
-		 * Postfix and Sendmail do not count it as local and hand it
-		 * to their SMTP client.
+		 * [::ffff:a.b.c.d] (tagged or not, in any spelling) names our
+		 * IPv4 address only for us, and so does an untagged IPv6
+		 * literal: Postfix and Sendmail hand them to their SMTP
+		 * client.
 		 */
-		if (strncmp(a->a_domain, "[ipv6:", 6) == 0 &&
-		    rm_ip_is_v4(&a->a_literal)) {
+		if (a->a_flags & RM_ADDR_LITERAL_ODD) {
 			trace(t,
-			      "%s is an IPv4-mapped IPv6 literal: not one the "
-			      "MTA delivers locally, counts as a relay",
+			      "%s is an address literal in a form the MTA "
+			      "does not deliver locally (only [a.b.c.d] and "
+			      "[IPv6:x]): counts as a relay",
 			      shown);
 			return 0;
 		}
 		if (f->f_daemon_ip != NULL &&
 		    memcmp(&a->a_literal, f->f_daemon_ip,
-		           sizeof(a->a_literal)) == 0) {
+		           sizeof(a->a_literal)) == 0)
 			trace(t,
 			      "%s is a literal of the address the client "
 			      "connected to",
 			      shown);
-			d->d_rule = pm ? "postmaster" : "own_address_literal";
-			return 1;
+		else if (rm_ipset_lookup(sc->sc_ours, &a->a_literal, &tag)) {
+			d->d_entry = tag;
+			trace_match(t, shown, d->d_entry);
+		} else {
+			trace(t, "%s is an address literal that is not ours%s",
+			      shown,
+			      f->f_daemon_ip ? ""
+			                     : " (our address is unknown)");
+			return 0;
 		}
-		trace(t, "%s is an address literal that is not ours%s", shown,
-		      f->f_daemon_ip ? "" : " (our address is unknown)");
-		return 0;
+		d->d_rule = pm ? "postmaster" : "own_address_literal";
+		d->d_literal = true;
+		return 1;
 	}
 	if (t != NULL)
 		rm_log_sanitize(a->a_domain, sbuf, sizeof(sbuf));
@@ -303,6 +321,10 @@ struct eval {
 	enum sender_state sst;
 	struct rm_addr sender;
 	char sender_err[96];
+	/* {mail_addr}, parsed when a check needs it: -1 not yet, 0 none
+	   or unusable, 1 parsed */
+	int mail_ok;
+	struct rm_addr mail;
 	int rcpt_ok; /* rcpt parsed */
 	struct rm_addr rcpt;
 	char bare_sender[RM_REPLY_VAR_MAX + 8], bare_rcpt[RM_REPLY_VAR_MAX + 8];
@@ -431,6 +453,7 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	e->trusted_by = NULL;
 	e->lifted = 0;
 	e->rcpt_ok = 0;
+	e->mail_ok = -1;
 	e->sender_err[0] = '\0';
 	e->rs = rs;
 	e->f = f;
@@ -439,6 +462,8 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	e->pf = rm_ruleset_profile(rs, f->f_listener);
 	e->sc.sc_l[0] = e->pf->pf_lists;
 	e->sc.sc_l[1] = &rs->rs_lists;
+	e->sc.sc_ours = rs->rs_our_addrs;
+	e->sc.sc_ifs = rs->rs_if_addrs;
 	if (t != NULL && f->f_listener != NULL) {
 		char lb[80];
 
@@ -497,6 +522,33 @@ lift(struct eval *e, const char *what, const struct rm_entry *x)
 	      x->e_list, x->e_text, x->e_where, rm_entry_line(x, lb), names);
 }
 
+/* exact_entry - the entry names one address, not a whole domain. */
+static bool
+exact_entry(const struct rm_entry *x)
+{
+	const char *at = strrchr(x->e_text, '@');
+
+	return at != NULL && at != x->e_text;
+}
+
+/*
+ * sender_entry_ok - a sender matched entry x.  A routed sender
+ * ("user%other@d", "<@hop:user@d>") goes where its last domain does not
+ * say: only an entry for that exact address covers it, never one for a
+ * whole domain.
+ */
+static bool
+sender_entry_ok(const struct eval *e, const struct rm_entry *x)
+{
+	if (!(e->sender.a_flags & RM_ADDR_ROUTED) || exact_entry(x))
+		return true;
+	trace(e->t,
+	      "the sender is routed: the whole-domain entry \"%s\" does "
+	      "not cover it",
+	      x->e_text);
+	return false;
+}
+
 /* exceptions - OR together the lifts of every matching exception. */
 static void
 exceptions(struct eval *e)
@@ -520,7 +572,8 @@ exceptions(struct eval *e)
 		    rm_domset_lookup(x->fs_helo, e->f->f_helo, &tag))
 			lift(e, "HELO name", tag);
 		if (e->sst == S_OK &&
-		    rm_addrset_lookup(x->fs_senders, NULL, &e->sender, &tag))
+		    rm_addrset_lookup(x->fs_senders, NULL, &e->sender, &tag) &&
+		    sender_entry_ok(e, tag))
 			lift(e, "sender", tag);
 		if (e->rcpt_ok &&
 		    rm_addrset_lookup(x->fs_recipients, NULL, &e->rcpt, &tag))
@@ -620,6 +673,9 @@ owned_match(const struct rm_owned *o, const struct rm_addr *a)
 	for (i = 0; o != NULL && i < o->o_n; i++) {
 		p = o->o_addrs[i];
 		if (p[0] == '@') {
+			/* a routed address is owned only exactly */
+			if (a->a_flags & RM_ADDR_ROUTED)
+				continue;
 			/* "@domain", "@.domain" */
 			if (p[1] == '.') {
 				n = strlen(p + 1);
@@ -630,7 +686,8 @@ owned_match(const struct rm_owned *o, const struct rm_addr *a)
 				return 1;
 			continue;
 		}
-		if ((at = strrchr(p, '@')) == NULL)
+		if ((at = strrchr(p, '@')) == NULL ||
+		    (a->a_flags & RM_ADDR_LONG_LOCAL))
 			continue;
 		if ((size_t)(at - p) == ll &&
 		    strncasecmp(p, a->a_local, ll) == 0 &&
@@ -640,12 +697,70 @@ owned_match(const struct rm_owned *o, const struct rm_addr *a)
 	return 0;
 }
 
+/*
+ * login_owns - does the login own the address: in sender_logins (an
+ * entry for the exact address when it is routed), else in what the
+ * directory said.  RM_LOOKUP_ERROR when the directory could not tell.
+ */
+static enum rm_lookup
+login_owns(struct eval *e, const struct rm_addr *a, const char *what)
+{
+	const struct rm_owned *o = e->f->f_owned;
+	const void *tag;
+	char buf[600];
+
+	if (sc_addr(&e->sc, L_OFF(l_sender_logins), e->f->f_auth, a, &tag) &&
+	    (!(a->a_flags & RM_ADDR_ROUTED) || exact_entry(tag))) {
+		trace_match(e->t, what, tag);
+		return RM_FOUND;
+	}
+	if (o != NULL && o->o_state == RM_FOUND && owned_match(o, a)) {
+		if (e->t != NULL)
+			trace(e->t, "%s is one the login owns in the directory",
+			      what);
+		return RM_FOUND;
+	}
+	if (a->a_flags & RM_ADDR_ROUTED)
+		trace(e->t,
+		      "%s is routed: only an entry for that exact address "
+		      "owns it, never a whole domain",
+		      what);
+	if (o != NULL && o->o_state == RM_LOOKUP_ERROR)
+		return RM_LOOKUP_ERROR;
+	if (e->t != NULL)
+		trace(e->t, "login %s does not own %s",
+		      rm_log_sanitize(e->f->f_auth, buf, sizeof(buf)), what);
+	return RM_NOTFOUND;
+}
+
+/*
+ * mail_addr - {mail_addr}, the MTA's own resolution of the sender, when it
+ * says something the argument did not: NULL when absent, the null sender,
+ * unparseable, or the same address.
+ */
+static const struct rm_addr *
+mail_addr(struct eval *e)
+{
+	const char *m = e->f->f_mail_addr;
+
+	if (e->mail_ok < 0) {
+		e->mail_ok =
+		    m != NULL && m[0] != '\0' &&
+		    rm_addr_parse(m, &e->mail, NULL, 0) == 0 &&
+		    !(e->mail.a_flags & RM_ADDR_NULL) &&
+		    (strcmp(e->mail.a_local, e->sender.a_local) != 0 ||
+		     strcmp(e->mail.a_domain, e->sender.a_domain) != 0 ||
+		     e->mail.a_flags != e->sender.a_flags);
+	}
+	return e->mail_ok ? &e->mail : NULL;
+}
+
 static int
 check_sender_login(struct eval *e)
 {
 	const struct rm_owned *o = e->f->f_owned;
-	const void *tag;
-	char buf[80];
+	const struct rm_addr *m;
+	enum rm_lookup r;
 	int stop;
 
 	if (!e->authed ||
@@ -654,25 +769,21 @@ check_sender_login(struct eval *e)
 		return 0;
 	if (!sender_usable(e, RM_CK_SENDER_LOGIN, "sender_login", &stop))
 		return stop;
-	if (sc_addr(&e->sc, L_OFF(l_sender_logins), e->f->f_auth, &e->sender,
-	            &tag)) {
-		trace_match(e->t, "the sender", tag);
+	r = login_owns(e, &e->sender, "the sender");
+	/* what the MTA made of the sender must be the login's too */
+	if (r == RM_FOUND && (m = mail_addr(e)) != NULL &&
+	    !(m->a_flags & RM_ADDR_UNQUALIFIED))
+		r = login_owns(e, m,
+		               "the sender as the MTA resolved it "
+		               "({mail_addr})");
+	if (r == RM_FOUND)
 		return 0;
-	}
-	if (o != NULL && o->o_state == RM_FOUND && owned_match(o, &e->sender)) {
-		trace(e->t,
-		      "the sender is one the login owns in the directory");
-		return 0;
-	}
-	if (o != NULL && o->o_state == RM_LOOKUP_ERROR) {
+	if (r == RM_LOOKUP_ERROR) {
 		trace(e->t, "sender_login: the directory lookup of the login "
 		            "failed");
 		return fire(e, RM_CK_SENDER_LOGIN, reply(e, RM_R_TEMPFAIL),
 		            "sender_login", NULL);
 	}
-	if (e->t != NULL)
-		trace(e->t, "login %s does not own this sender address",
-		      rm_log_sanitize(e->f->f_auth, buf, sizeof(buf)));
 	return fire(e, RM_CK_SENDER_LOGIN, reply(e, RM_R_SENDER_LOGIN),
 	            "sender_login", NULL);
 }
@@ -713,10 +824,135 @@ name_ours(const struct eval *e, const char *name, const void **tag)
 	        sc_dom(&e->sc, L_OFF(l_local_domains), &k, tag));
 }
 
+/* What made a domain of a sender ours, for sender_ours(). */
+struct ours_hit {
+	struct eval *oh_e;
+	const void *oh_tag; /* the list entry, if any */
+	const char *oh_why; /* NULL: not ours */
+	char oh_name[RM_DOMAIN_MAX + 1];
+};
+
+/*
+ * mta_ours - would an MTA take this domain (of a sender, or a hop of its
+ * route) for itself or for one of ours?  The reason, or NULL.
+ */
+static const char *
+mta_ours(struct eval *e, const char *d, const void **tag)
+{
+	struct rm_ip ip;
+	size_t n = strlen(d);
+
+	if (d[0] == '[') {
+		if (rm_ip_parse(d, &ip) != 0)
+			return "an address literal relaymilter cannot read "
+			       "strictly (the MTA may read it as ours)";
+		if (rm_ip_is_loopback(&ip))
+			return "a loopback address literal (the MTA's own)";
+		if (e->f->f_daemon_ip != NULL &&
+		    memcmp(&ip, e->f->f_daemon_ip, sizeof(ip)) == 0)
+			return "a literal of the address the client connected "
+			       "to";
+		if (rm_ipset_lookup(e->sc.sc_ours, &ip, tag) ||
+		    rm_ipset_lookup(e->sc.sc_ifs, &ip, tag))
+			return "a literal of one of our addresses";
+		return NULL;
+	}
+	if (strcmp(d, "localhost") == 0 ||
+	    strcmp(d, "localhost.localdomain") == 0 ||
+	    (n > 10 && strcmp(d + n - 10, ".localhost") == 0))
+		return "a name of the local host (localhost)";
+	if (name_ours(e, d, tag))
+		return "one of our domains";
+	if (strchr(d, '.') == NULL)
+		return "a single-label name, which the MTA may complete with "
+		       "its own domain";
+	return NULL;
+}
+
+static int
+ours_cb(void *arg, const char *d)
+{
+	struct ours_hit *h = arg;
+
+	h->oh_tag = NULL;
+	if ((h->oh_why = mta_ours(h->oh_e, d, &h->oh_tag)) == NULL)
+		return 0;
+	snprintf(h->oh_name, sizeof(h->oh_name), "%s", d);
+	return 1;
+}
+
+/*
+ * addr_ours - the address names, or could be routed or rewritten to, one
+ * of ours: any of its domains (rm_addr_each_domain) is.  An unqualified
+ * address gets the MTA's own domain.
+ */
+static int
+addr_ours(struct eval *e, const char *raw, const struct rm_addr *a,
+          const char *what, const void **tag)
+{
+	struct ours_hit h = {e, NULL, NULL, ""};
+	char buf[RM_DOMAIN_MAX * 4 + 8], who[RM_DOMAIN_MAX * 4 + 120];
+	bool final;
+
+	if (a->a_flags & RM_ADDR_UNQUALIFIED) {
+		trace(e->t,
+		      "%s has no domain: the MTA would make it one of ours",
+		      what);
+		return 1;
+	}
+	if ((a->a_flags & RM_ADDR_LONG_LOCAL) &&
+	    (a->a_flags & RM_ADDR_ROUTING)) {
+		trace(e->t,
+		      "%s has a routed local part too long to follow: it may "
+		      "lead to one of ours",
+		      what);
+		return 1;
+	}
+	if (!rm_addr_each_domain(raw, a, ours_cb, &h))
+		return 0;
+	*tag = h.oh_tag;
+	if (e->t == NULL)
+		return 1;
+	final = strcmp(h.oh_name, a->a_domain) == 0;
+	snprintf(who, sizeof(who), "%s%s %s%s", what,
+	         final ? "'s domain" : " can be routed to",
+	         rm_log_sanitize(h.oh_name, buf, sizeof(buf)),
+	         final ? "" : ", which");
+	if (h.oh_tag != NULL)
+		trace_match(e->t, who, h.oh_tag);
+	else
+		trace(e->t, "%s is %s", who, h.oh_why);
+	return 1;
+}
+
+/*
+ * sender_ours - the sender is, or the MTA could make it, one of ours:
+ * judged by every domain it could be routed to and, when the MTA gives
+ * it, by {mail_addr} too (an unqualified one: the MTA resolved the sender
+ * to a local user).
+ */
+static int
+sender_ours(struct eval *e, const void **tag)
+{
+	const struct rm_addr *m;
+
+	if (addr_ours(e, e->f->f_sender, &e->sender, "the sender", tag))
+		return 1;
+	if ((m = mail_addr(e)) == NULL)
+		return 0;
+	if (m->a_flags & RM_ADDR_UNQUALIFIED) {
+		trace(e->t, "the MTA resolved the sender to a local user "
+		            "({mail_addr} has no domain)");
+		return 1;
+	}
+	return addr_ours(e, e->f->f_mail_addr, m,
+	                 "the sender as the MTA resolved it ({mail_addr})",
+	                 tag);
+}
+
 static int
 check_local_sender(struct eval *e)
 {
-	const struct rm_addr *a = &e->sender;
 	const void *tag = NULL;
 	int stop;
 
@@ -725,18 +961,7 @@ check_local_sender(struct eval *e)
 	if (!sender_usable(e, RM_CK_LOCAL_SENDER_SPOOF, "local_sender_spoof",
 	                   &stop))
 		return stop;
-	if (a->a_flags & RM_ADDR_UNQUALIFIED)
-		trace(e->t, "the sender has no domain: the MTA would make it "
-		            "one of ours");
-	else if (a->a_flags & RM_ADDR_LITERAL) {
-		if (e->f->f_daemon_ip == NULL ||
-		    memcmp(&a->a_literal, e->f->f_daemon_ip,
-		           sizeof(a->a_literal)) != 0)
-			return 0;
-		trace(e->t, "the sender is at an address literal of ours");
-	} else if (name_ours(e, a->a_domain, &tag))
-		trace_match(e->t, "the sender's domain", tag);
-	else
+	if (!sender_ours(e, &tag))
 		return 0;
 	trace(e->t, "a client that is neither trusted nor authenticated "
 	            "uses a sender of ours");
@@ -824,6 +1049,41 @@ check_licensed(struct eval *e)
 }
 
 /*
+ * mailer_relays - the MTA hands the recipient ({rcpt_mailer}) to another
+ * host by SMTP, and that host ({rcpt_host}) is none of our configured
+ * names.  Only asked of a recipient that is ours by an address literal: a
+ * configured domain that the MTA delivers by SMTP to an internal host (a
+ * gateway in front of a mail store) stays ours.
+ */
+static bool
+mailer_relays(struct eval *e)
+{
+	const char *m = e->f->f_rcpt_mailer, *h = e->f->f_rcpt_host;
+	char buf[RM_DOMAIN_MAX * 4 + 8];
+	const void *tag;
+	size_t i;
+
+	if (m == NULL)
+		return false;
+	for (i = 0; i < sizeof(smtp_mailers) / sizeof(smtp_mailers[0]); i++)
+		if (strcasecmp(m, smtp_mailers[i]) == 0)
+			break;
+	if (i == sizeof(smtp_mailers) / sizeof(smtp_mailers[0]))
+		return false;
+	if (h != NULL && (name_ours(e, h, &tag) ||
+	                  sc_dom_name(&e->sc, L_OFF(l_relay_domains), h, &tag)))
+		return false;
+	if (e->t != NULL)
+		trace(e->t,
+		      "the MTA hands the recipient to its %s mailer for host "
+		      "%s: counts as a relay",
+		      rm_log_sanitize(m, buf, sizeof(buf)),
+		      h ? rm_log_sanitize(h, buf + 64, sizeof(buf) - 64)
+		        : "(none)");
+	return true;
+}
+
+/*
  * recipient_ours - step 8: the recipient is ours, and the MTA's own
  * resolution ({rcpt_addr}) does not send it elsewhere (a rewrite we did
  * not see, such as the percent hack).  Sendmail gives a bare user for
@@ -833,10 +1093,12 @@ static int
 recipient_ours(struct eval *e, struct dest *d)
 {
 	const struct rm_facts *f = e->f;
-	struct dest d2 = {NULL, NULL};
+	struct dest d2 = {NULL, NULL, false};
 
 	if (!classify(&e->sc, f, "recipient", f->f_rcpt,
 	              e->rcpt_ok ? &e->rcpt : NULL, d, e->t))
+		return 0;
+	if (d->d_literal && mailer_relays(e))
 		return 0;
 	if (f->f_rcpt_addr == NULL || f->f_rcpt_addr[0] == '\0' ||
 	    strchr(f->f_rcpt_addr, '@') == NULL ||
@@ -881,7 +1143,7 @@ void
 rm_policy_rcpt(const struct rm_ruleset *rs, const struct rm_facts *f,
                struct rm_verdict *v, const struct rm_trace *t)
 {
-	struct dest d = {NULL, NULL};
+	struct dest d = {NULL, NULL, false};
 	struct eval e;
 	char ipbuf[64];
 	int ours;

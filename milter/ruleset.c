@@ -5,6 +5,7 @@
  * is atomic so that sessions can drop their pin without taking the
  * snapshot lock; the last release frees everything.
  */
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,7 +350,8 @@ set_origin(struct rm_ruleset *rs, struct rm_entry *e, const char *o)
 
 /* new_entry - record an entry (strings copied); NULL when out of memory. */
 static struct rm_entry *
-new_entry(struct rm_ruleset *rs, const struct rm_entry_spec *sp)
+new_entry(struct rm_ruleset *rs, const struct rm_entry_spec *sp,
+          const char *list)
 {
 	struct rm_entry *e;
 
@@ -358,7 +360,7 @@ new_entry(struct rm_ruleset *rs, const struct rm_entry_spec *sp)
 	                     _Alignof(struct rm_entry))) == NULL)
 		return NULL;
 	memset(e, 0, sizeof(*e));
-	e->e_list = rm_list_names[sp->es_list];
+	e->e_list = list;
 	e->e_text =
 	    arena_strndup(&rs->rs_arena, sp->es_value, strlen(sp->es_value));
 	e->e_listener = sp->es_listener
@@ -430,6 +432,151 @@ validate(const struct rm_entry_spec *sp, struct rm_cidr *cidr,
 	return 0;
 }
 
+void
+rm_ruleset_warn(struct rm_ruleset *rs, const char *fmt, ...)
+{
+	char buf[1024], **v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if ((v = realloc(rs->rs_warnings,
+	                 (rs->rs_nwarnings + 1) * sizeof(*v))) == NULL)
+		return;
+	rs->rs_warnings = v;
+	if ((v[rs->rs_nwarnings] = strdup(buf)) != NULL)
+		rs->rs_nwarnings++;
+}
+
+/* The lists whose entries grant something to a sender. */
+static bool
+grants_sender(enum rm_list_id l)
+{
+	return l == RM_L_SENDER_LOGINS || l == RM_L_LICENSED_SENDERS ||
+	       l == RM_L_EXC_SENDERS;
+}
+
+/*
+ * lint_entry - warnings for legal entries that open more than an admin
+ * usually means.  A sender exception of a whole domain is judged at
+ * finish, when our domains are known.
+ */
+static void
+lint_entry(struct rm_ruleset *rs, const struct rm_entry_spec *sp,
+           const struct rm_cidr *cidr, struct rm_entry *e)
+{
+	const char *o = sp->es_origin ? sp->es_origin : "-",
+	           *l = rm_list_names[sp->es_list];
+	struct rm_entry **v;
+	unsigned len;
+
+	if (sp->es_list == RM_L_TRUSTED_NETWORKS) {
+		bool v4 = rm_ip_is_v4(&cidr->c_addr);
+
+		len = v4 ? cidr->c_len - 96 : cidr->c_len;
+		if (len == 0)
+			rm_ruleset_warn(rs,
+			                "%s: %s: \"%s\" lets every %s client "
+			                "relay: an open relay",
+			                o, l, sp->es_value,
+			                v4 ? "IPv4" : "IPv6");
+		else if (len < (v4 ? 8u : 32u))
+			rm_ruleset_warn(rs,
+			                "%s: %s: \"%s\" is wider than /%u: "
+			                "every client in it may relay",
+			                o, l, sp->es_value, v4 ? 8u : 32u);
+	}
+	if (grants_sender(sp->es_list) && sp->es_value[0] == '@' &&
+	    strncmp(o, "ldap:", 5) == 0)
+		rm_ruleset_warn(
+		    rs, "%s: %s: \"%s\" covers every address of %s%s", o, l,
+		    sp->es_value,
+		    sp->es_value[1] == '.' ? "every subdomain of " : "",
+		    sp->es_value + 1 + (sp->es_value[1] == '.'));
+	if (sp->es_list == RM_L_EXC_SENDERS && sp->es_value[0] != '\0' &&
+	    strchr(sp->es_value + 1, '@') == NULL &&
+	    (e->e_lifts & RM_LIFT(RM_CK_LOCAL_SENDER_SPOOF)) &&
+	    (v = realloc(rs->rs_lint, (rs->rs_nlint + 1) * sizeof(*v))) !=
+	        NULL) {
+		rs->rs_lint = v;
+		v[rs->rs_nlint++] = e;
+	}
+}
+
+/* ours_in - the name is in l's hostnames or local_domains. */
+static bool
+ours_in(const struct rm_lists *l, const char *name)
+{
+	const void *tag;
+
+	return l != NULL && (rm_domset_lookup(l->l_hostnames, name, &tag) ||
+	                     rm_domset_lookup(l->l_local_domains, name, &tag));
+}
+
+/*
+ * lint_finish - a sender exception of a whole domain of ours that lifts
+ * local_sender_spoof lets anyone use our domain from anywhere.
+ */
+static void
+lint_finish(struct rm_ruleset *rs)
+{
+	const struct rm_profile *pf;
+	const struct rm_entry *e;
+	char child[RM_DOMAIN_MAX + 8], lb[RM_LINE_BUF];
+	const char *d;
+	size_t i;
+
+	for (i = 0; i < rs->rs_nlint; i++) {
+		e = rs->rs_lint[i];
+		d = e->e_text + (e->e_text[0] == '@');
+		/* ".example.com": example.com's children, probed by one */
+		snprintf(child, sizeof(child), "0%s", d);
+		pf = e->e_listener ? rm_ruleset_profile(rs, e->e_listener)
+		                   : NULL;
+		if (d[0] == '.' ? !ours_in(&rs->rs_lists, child) &&
+		                      !ours_in(pf ? pf->pf_lists : NULL, child)
+		                : !ours_in(&rs->rs_lists, d) &&
+		                      !ours_in(pf ? pf->pf_lists : NULL, d))
+			continue;
+		rm_ruleset_warn(rs,
+		                "%s%s: %s: \"%s\" lifts local_sender_spoof for "
+		                "a domain of ours: anyone, from anywhere, may "
+		                "send as it",
+		                e->e_where, rm_entry_line(e, lb), e->e_list,
+		                e->e_text);
+	}
+	free(rs->rs_lint);
+	rs->rs_lint = NULL;
+	rs->rs_nlint = 0;
+}
+
+int
+rm_ruleset_add_our_address(struct rm_ruleset *rs, const char *value,
+                           const char *origin, bool iface, char *err,
+                           size_t errlen)
+{
+	struct rm_entry_spec sp;
+	struct rm_cidr cidr;
+	struct rm_entry *e;
+
+	if (rm_cidr_parse(value, &cidr, err, errlen) != 0)
+		return -1;
+	memset(&sp, 0, sizeof(sp));
+	sp.es_value = value;
+	sp.es_origin = origin;
+	if ((e = new_entry(rs, &sp,
+	                   iface ? "interface_addresses" : "our_addresses")) ==
+	        NULL ||
+	    rm_ipset_add(iface ? rs->rs_if_addrs : rs->rs_our_addrs, &cidr,
+	                 e) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	e->e_lifts = 0;
+	return 0;
+}
+
 int
 rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
                size_t errlen)
@@ -461,7 +608,7 @@ rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
 		}
 		l = pf->pf_lists;
 	}
-	if ((e = new_entry(rs, sp)) == NULL)
+	if ((e = new_entry(rs, sp, rm_list_names[sp->es_list])) == NULL)
 		goto oom;
 	if (sp->es_reply != NULL) {
 		if ((e->e_reply = arena_alloc(&rs->rs_arena, sizeof(reply),
@@ -471,6 +618,7 @@ rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
 		*e->e_reply = reply;
 	}
 	e->e_lifts = sp->es_lifts ? sp->es_lifts : RM_LIFT_ALL;
+	lint_entry(rs, sp, &cidr, e);
 	switch (sp->es_list) {
 	case RM_L_HOSTNAMES:
 		return rm_domset_add(l->l_hostnames, sp->es_value, e, err,
@@ -533,12 +681,15 @@ rm_ruleset_finish(struct rm_ruleset *rs)
 {
 	size_t i;
 
-	if (lists_finish(&rs->rs_lists) != 0)
+	if (lists_finish(&rs->rs_lists) != 0 ||
+	    rm_ipset_finish(rs->rs_our_addrs) != 0 ||
+	    rm_ipset_finish(rs->rs_if_addrs) != 0)
 		return -1;
 	for (i = 0; i < rs->rs_nprofiles; i++)
 		if (rs->rs_profiles[i]->pf_lists != NULL &&
 		    lists_finish(rs->rs_profiles[i]->pf_lists) != 0)
 			return -1;
+	lint_finish(rs);
 	return 0;
 }
 
@@ -556,6 +707,16 @@ rm_ruleset_new(const char *source)
 	rs->rs_socket_mode = -1;
 	rs->rs_source = strdup(source ? source : "-");
 	if (rs->rs_source == NULL || lists_new(&rs->rs_lists) != 0) {
+		free(rs->rs_source);
+		free(rs);
+		return NULL;
+	}
+	rs->rs_our_addrs = rm_ipset_new();
+	rs->rs_if_addrs = rm_ipset_new();
+	if (rs->rs_our_addrs == NULL || rs->rs_if_addrs == NULL) {
+		rm_ipset_free(rs->rs_our_addrs);
+		rm_ipset_free(rs->rs_if_addrs);
+		lists_free(&rs->rs_lists);
 		free(rs->rs_source);
 		free(rs);
 		return NULL;
@@ -593,6 +754,12 @@ rm_ruleset_release(struct rm_ruleset *rs)
 	    1)
 		return;
 	lists_free(&rs->rs_lists);
+	rm_ipset_free(rs->rs_our_addrs);
+	rm_ipset_free(rs->rs_if_addrs);
+	for (i = 0; i < rs->rs_nwarnings; i++)
+		free(rs->rs_warnings[i]);
+	free(rs->rs_warnings);
+	free(rs->rs_lint);
 	for (i = 0; i < rs->rs_nprofiles; i++) {
 		if (rs->rs_profiles[i]->pf_lists != NULL) {
 			lists_free(rs->rs_profiles[i]->pf_lists);

@@ -30,7 +30,23 @@ enum rm_addr_flag {
 	RM_ADDR_LITERAL = 1 << 4,     /* the domain is "[...]"; see a_literal */
 	RM_ADDR_UNQUALIFIED = 1 << 5, /* no '@domain' at all */
 	RM_ADDR_TRAILING_DOT = 1 << 6, /* "user@example.com." (dot removed) */
+	/*
+	 * The local part is longer than RM_LOCAL_MAX: a_local holds its
+	 * first RM_LOCAL_MAX bytes, the flags and the domain cover it all.
+	 * It can equal no configured address.
+	 */
+	RM_ADDR_LONG_LOCAL = 1 << 7,
+	/*
+	 * The literal is not in the form MTAs deliver locally: an IPv4
+	 * address written as IPv6 ("[::ffff:192.0.2.1]", tagged or not), or
+	 * an IPv6 address without the "IPv6:" tag (RFC 5321 4.1.3).
+	 */
+	RM_ADDR_LITERAL_ODD = 1 << 8,
 };
+
+/* Routing in the address: a source route, or '@', '%', '!' in the local
+   part. */
+#define RM_ADDR_ROUTED (RM_ADDR_SOURCE_ROUTE | RM_ADDR_ROUTING)
 
 struct rm_addr {
 	/*
@@ -55,6 +71,19 @@ struct rm_addr {
  */
 int rm_addr_parse(const char *in, struct rm_addr *out, char *errbuf,
                   size_t errlen);
+
+/*
+ * rm_addr_each_domain - call fn with every domain the address could be
+ * routed or rewritten to, as a NUL-terminated string, lower-cased, without
+ * a trailing dot (a literal keeps its brackets): the hops of a source
+ * route, the hosts of a bang path ("host!user"), the domains after '%' or
+ * '@' in the local part (the percent hack: "user%host"), and the domain.
+ * raw is the string a was parsed from (the source route is read from it);
+ * empty names are skipped.  Stops at the first non-zero return of fn and
+ * returns it; 0 when every call returned 0.
+ */
+int rm_addr_each_domain(const char *raw, const struct rm_addr *a,
+                        int (*fn)(void *arg, const char *domain), void *arg);
 
 /*
  * rm_addr_unbracket - a without one enclosing "<...>", copied into buf;

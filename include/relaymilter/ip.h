@@ -30,6 +30,9 @@ int rm_ip_parse(const char *s, struct rm_ip *out);
 /* rm_ip_is_v4 - the address is v4-mapped (an IPv4 address). */
 bool rm_ip_is_v4(const struct rm_ip *);
 
+/* rm_ip_is_loopback - 127.0.0.0/8 or ::1, in any notation. */
+bool rm_ip_is_loopback(const struct rm_ip *);
+
 /* rm_ip_format - "192.0.2.1" or "2001:db8::1" into buf. */
 const char *rm_ip_format(const struct rm_ip *, char *buf, size_t len);
 

@@ -37,9 +37,13 @@ struct rm_facts {
 	const char *f_helo;
 	const char *f_auth;        /* {auth_authen}; NULL/"": none */
 	const char *f_sender;      /* MAIL FROM argument */
+	const char *f_mail_addr;   /* {mail_addr}: the MTA's resolution of
+	                              the sender (Sendmail: a bare user when
+	                              it resolved it to local delivery) */
 	const char *f_rcpt;        /* RCPT TO argument */
 	const char *f_rcpt_addr;   /* {rcpt_addr}: MTA's resolution */
-	const char *f_rcpt_mailer; /* {rcpt_mailer} */
+	const char *f_rcpt_mailer; /* {rcpt_mailer}: where it delivers */
+	const char *f_rcpt_host;   /* {rcpt_host}: the mailer's next hop */
 	/* what f_auth owns, when looked up on demand; NULL: no such lookup */
 	const struct rm_owned *f_owned;
 };

@@ -11,6 +11,7 @@
 #define RM_RULESET_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "relaymilter/addrset.h"
@@ -153,6 +154,26 @@ struct rm_ruleset {
 
 	struct rm_reply rs_replies[RM_R__COUNT];
 
+	/*
+	 * This server's addresses besides the one a client connected to:
+	 * our_addresses (literals of them are ours, recipients included),
+	 * and the interface addresses read at load unless
+	 * our_interface_addresses = false (a sender at a literal of them is
+	 * ours: the MTA may take it for itself).
+	 */
+	struct rm_ipset *rs_our_addrs;
+	struct rm_ipset *rs_if_addrs;
+
+	/*
+	 * What the load found legal but dangerous ("ORIGIN: text"), for
+	 * relaymilter -n, the log at load and check --explain.
+	 */
+	char **rs_warnings;
+	size_t rs_nwarnings;
+	/* entries to judge at finish (whole-domain sender exceptions) */
+	struct rm_entry **rs_lint;
+	size_t rs_nlint;
+
 	/* how many entries; the sets' tags point at them */
 	size_t rs_nentries;
 	/* where the entries and their strings live: big blocks, freed
@@ -189,6 +210,19 @@ struct rm_entry_spec {
  */
 int rm_ruleset_add(struct rm_ruleset *, const struct rm_entry_spec *,
                    char *errbuf, size_t errlen);
+
+/*
+ * rm_ruleset_add_our_address - an address (or network) of this server:
+ * for our_addresses, or (iface) an interface's; origin as for
+ * rm_ruleset_add().  0, or -1 with errbuf.
+ */
+int rm_ruleset_add_our_address(struct rm_ruleset *, const char *value,
+                               const char *origin, bool iface, char *errbuf,
+                               size_t errlen);
+
+/* rm_ruleset_warn - record a warning; dropped when out of memory. */
+void rm_ruleset_warn(struct rm_ruleset *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /*
  * rm_ruleset_add_profile - a listener profile with the top-level checks;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # run.sh RELAYMILTER_BIN SAMPLE_CONF - "relaymilter -n" on good and bad files.
 #
-# Every good/*.conf and the sample must validate (exit 0, "FILE: OK").
+# Every good/*.conf and the sample must validate (exit 0, "FILE: OK", no
+# warning).
 # Every bad/*.conf starts with "# expect: MESSAGE"; relaymilter -n must exit
 # 78 and print MESSAGE on stderr, where a leading "@" stands for the file's path
 # (so "# expect: @:7: unknown setting" means "FILE:7: unknown setting").
@@ -33,6 +34,30 @@ for f in "$HERE"/bad/*.conf; do
 		ok "invalid: $(basename "$f")"
 	else
 		notok "invalid: $(basename "$f"): exit $rc, got \"$out\", want \"$want\""
+	fi
+done
+
+# Every warn/*.conf is valid but dangerous: it starts with "# warn: MESSAGE"
+# ("@" as above); relaymilter -n must exit 0, print MESSAGE as a warning on
+# stderr and "FILE: OK" on stdout, and check --explain must show it.
+for f in "$HERE"/warn/*.conf; do
+	want=$(sed -n '1s/^# warn: //p' "$f")
+	want=${want/#@:/$f:}
+	err=$("$BIN" -n -c "$f" 2>&1 >/dev/null)
+	out=$("$BIN" -n -c "$f" 2>/dev/null)
+	rc=$?
+	nwarn=$(printf '%s\n' "$err" | grep -c 'warning: ')
+	if [ $rc -eq 0 ] && [ "$out" = "$f: OK" ] && [[ $err == *"warning: $want"* ]] &&
+		[ "$nwarn" -eq 1 ]; then
+		ok "warns: $(basename "$f")"
+	else
+		notok "warns: $(basename "$f"): exit $rc, stderr \"$err\", want one \"$want\""
+	fi
+	out=$("$BIN" check -c "$f" --explain --client 203.0.113.9 --rcpt u@example.com 2>&1)
+	if [[ $out == *"warning: $want"* ]]; then
+		ok "check --explain warns: $(basename "$f")"
+	else
+		notok "check --explain warns: $(basename "$f"): $out"
 	fi
 done
 

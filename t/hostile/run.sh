@@ -184,9 +184,9 @@ hostile "{auth_authen} with an empty value" "O c y550 EOF" \
 K64=65534
 hostile "64 KiB HELO (the largest packet): 550" "O c y550 EOF" \
 	$OPT $C "helo={h*$K64}" "$M" "$RR" $Q
-hostile "64 KiB RCPT at a local domain (the largest packet): 550" "O c y550 EOF" \
+hostile "64 KiB RCPT at a local domain (the largest packet): judged, continues" "O c c EOF" \
 	$OPT $C $H "$M" "rcpt=<{a*$((K64 - 14))}@example.com>" $Q
-hostile "64 KiB MAIL: 553 at RCPT" "O c y553 EOF" $OPT $C $H "mail=<{a*$((K64 - 15))}@sender.test>" "$RR" $Q
+hostile "64 KiB MAIL: judged at RCPT, the relay refused" "O c y550 EOF" $OPT $C $H "mail=<{a*$((K64 - 15))}@sender.test>" "$RR" $Q
 hostile "64 KiB macro value" "O c y550 EOF" \
 	$OPT "pkt=D:C{daemon_name}\\0{d*$((K64 - 15))}\\0" $C $H "$M" "$RR" $Q
 hostile "RCPT one byte over the limit: closed" "O c EOF" \

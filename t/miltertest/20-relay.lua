@@ -84,8 +84,13 @@ T.session({ ip = "unspec", host = "localhost", macros = { "{client_addr}", "0" }
 	{ "<user@remote.test>", "tempfail", "Sendmail -bs, {client_addr}=0: remote 451" },
 })
 -- our address: Sendmail's {if_addr}, else {daemon_addr} unless a wildcard
+local lmailer = { macros = { "{rcpt_mailer}", "local" } }
 T.session({ ip = "203.0.113.9", macros = { "{if_addr}", "198.51.100.1", "{daemon_addr}", "0.0.0.0" } }, {
-	{ "<user@[198.51.100.1]>", "continue", "{if_addr}: our address literal is local" },
+	{ "<user@[198.51.100.1]>", "continue", "{if_addr}: our address literal is local", lmailer },
+	{ "<user@[198.51.100.1]>", "reject", "our literal the MTA hands to esmtp: a relay",
+	  { macros = { "{rcpt_mailer}", "esmtp", "{rcpt_host}", "[198.51.100.1]" } } },
+	{ "<user@[::ffff:198.51.100.1]>", "reject", "our address as an untagged IPv4-mapped literal: a relay", lmailer },
+	{ "<user@[0:0:0:0:0:ffff:c663:6401]>", "reject", "our address as a hex IPv4-mapped literal: a relay", lmailer },
 	{ "<user@[0.0.0.0]>", "reject", "{daemon_addr}=0.0.0.0 is not our address" },
 })
 T.session({ ip = "203.0.113.9", macros = { "{daemon_addr}", "0.0.0.0" } }, {
@@ -95,6 +100,19 @@ T.session({ ip = "203.0.113.9", macros = { "{daemon_addr}", "::" } }, {
 	{ "<user@[IPv6:::]>", "reject", "wildcard {daemon_addr} :: alone: not our address" },
 })
 T.session({ ip = "203.0.113.9", macros = { "{daemon_addr}", "198.51.100.2" } }, {
-	{ "<user@[198.51.100.2]>", "continue", "{daemon_addr} without {if_addr}: our address literal" },
+	{ "<user@[198.51.100.2]>", "continue", "{daemon_addr} without {if_addr}: our address literal", lmailer },
 })
+-- {mail_addr}: the sender as the MTA resolved it; a bare user is local
+conn = T.open({ ip = "203.0.113.9" })
+T.mail(conn, { from = "ceo@remote.test", macros = { "i", "Q1", "{mail_addr}", "ceo" } })
+T.rcpt(conn, "<user@example.com>", "reject", "{mail_addr} resolved to a local user: spoof refused", { code = "553" })
+mt.disconnect(conn)
+conn = T.open({ ip = "203.0.113.9" })
+T.mail(conn, { from = "ceo%example.com@localhost.", macros = { "i", "Q2" } })
+T.rcpt(conn, "<user@example.com>", "reject", "percent hack through localhost: spoof refused", { code = "553" })
+mt.disconnect(conn)
+conn = T.open({ ip = "203.0.113.9" })
+T.mail(conn, { from = "friend@remote.test", macros = { "i", "Q3", "{mail_addr}", "friend@remote.test" } })
+T.rcpt(conn, "<user@example.com>", "continue", "{mail_addr} of a remote sender: continues")
+mt.disconnect(conn)
 T.done()

@@ -23,16 +23,27 @@ T.mail(conn, { from = "s@sender.test",
 	       macros = { "i", string.rep("q", 500), "{auth_type}", string.rep("t", 400) } })
 T.rcpt(conn, "<" .. long .. "@remote.test>", "reject", "900-byte local part, remote: rejected", { nolog = true })
 mt.disconnect(conn)
--- a sender beyond the limits of addr.h cannot be checked: 553 5.1.7
+-- a local part beyond RM_LOCAL_MAX (addr.h) that the MTA took is judged
+-- by its domain, never refused for its length
 conn = T.open({ ip = "203.0.113.9", helo = "c.test" })
 T.mail(conn, { from = long .. "@sender.test" })
-T.rcpt(conn, "<user@example.com>", "reject", "900-byte sender, local rcpt: rejected (malformed sender)", { nolog = true })
+T.rcpt(conn, "<user@example.com>", "continue", "900-byte remote sender, local rcpt: continues", { nolog = true })
+mt.disconnect(conn)
+conn = T.open({ ip = "203.0.113.9", helo = "c.test" })
+T.mail(conn, { from = long .. "@example.com" })
+T.rcpt(conn, "<user@example.com>", "reject", "900-byte sender in our domain, outsider: rejected (spoof)", { nolog = true })
+mt.disconnect(conn)
+conn = T.open({ ip = "203.0.113.9", helo = "c.test" })
+T.mail(conn, { from = long .. "%example.com@sender.test" })
+T.rcpt(conn, "<user@example.com>", "reject", "900-byte routed sender, outsider: rejected (spoof)", { nolog = true })
 mt.disconnect(conn)
 conn = T.open({ ip = "203.0.113.9", helo = string.rep("h", 1000) })
 T.mail(conn, { from = "s@sender.test" })
--- beyond the limits of include/relaymilter/addr.h (local part 256, domain
--- 255 bytes) an address cannot be shown to be local: a relay, rejected
-T.rcpt(conn, "<" .. long .. "@example.com>", "reject", "900-byte local part at a local domain: rejected", { nolog = true })
+-- a long local part is judged by its domain; beyond the domain limit of
+-- include/relaymilter/addr.h (255 bytes) an address cannot be shown to be
+-- local: a relay, rejected
+T.rcpt(conn, "<" .. long .. "@example.com>", "continue", "900-byte local part at a local domain: continues", { nolog = true })
+T.rcpt(conn, "<" .. long .. "%remote.test@example.com>", "reject", "900-byte routed local part at a local domain: rejected", { nolog = true })
 T.rcpt(conn, "<" .. string.rep("a", 256) .. "@example.com>", "continue", "256-byte local part at a local domain: continues", { nolog = true })
 T.rcpt(conn, "<user@" .. string.rep("b.", 450) .. "example.com>", "reject", "900-byte subdomain of a local domain: rejected", { nolog = true })
 T.rcpt(conn, "<user@" .. string.rep("b.", 120) .. "example.com>", "continue", "251-byte subdomain of a local domain: continues", { nolog = true })

@@ -18,6 +18,8 @@
 #define LIT  RM_ADDR_LITERAL
 #define UNQ  RM_ADDR_UNQUALIFIED
 #define TDOT RM_ADDR_TRAILING_DOT
+#define LONG RM_ADDR_LONG_LOCAL
+#define ODD  RM_ADDR_LITERAL_ODD
 
 struct ok_case {
 	const char *in;
@@ -107,8 +109,20 @@ static const struct ok_case ok_cases[] = {
     {"user@[IPv6:::1]", "user", "[ipv6:::1]", LIT, "::1", 0},
     {"user@[IPv6:2001:DB8::1]", "user", "[ipv6:2001:db8::1]", LIT,
      "2001:db8::1", 0},
-    {"user@[ipv6:::ffff:192.0.2.1]", "user", "[ipv6:::ffff:192.0.2.1]", LIT,
+    {"user@[ipv6:::ffff:192.0.2.1]", "user", "[ipv6:::ffff:192.0.2.1]",
+     LIT | ODD, "192.0.2.1", 0},
+    /* IPv4 as IPv6, or IPv6 untagged: not what MTAs deliver locally */
+    {"user@[::ffff:192.0.2.1]", "user", "[::ffff:192.0.2.1]", LIT | ODD,
      "192.0.2.1", 0},
+    {"user@[0:0:0:0:0:ffff:192.0.2.1]", "user", "[0:0:0:0:0:ffff:192.0.2.1]",
+     LIT | ODD, "192.0.2.1", 0},
+    {"user@[::FFFF:C000:201]", "user", "[::ffff:c000:201]", LIT | ODD,
+     "192.0.2.1", 0},
+    {"user@[IPv6:::ffff:c000:201]", "user", "[ipv6:::ffff:c000:201]", LIT | ODD,
+     "192.0.2.1", 0},
+    {"user@[2001:db8::1]", "user", "[2001:db8::1]", LIT | ODD, "2001:db8::1",
+     0},
+    {"user@[::1]", "user", "[::1]", LIT | ODD, "::1", 0},
     {"<Postmaster@[192.0.2.1]>", "Postmaster", "[192.0.2.1]", LIT, "192.0.2.1",
      1},
     {"a%b@[192.0.2.1]", "a%b", "[192.0.2.1]", LIT | RTG, "192.0.2.1", 0},
@@ -315,9 +329,19 @@ test_limits(void)
 	snprintf(buf, sizeof(buf), "%s@example.com", big);
 	CHECK(rm_addr_parse(buf, &a, err, sizeof(err)) == 0, "local at max");
 	CHECK(strlen(a.a_local) == RM_LOCAL_MAX, "local kept whole");
+	/* over it: judged by its domain, never equal to a stored address */
 	snprintf(buf, sizeof(buf), "l%s@example.com", big);
-	CHECK(rm_addr_parse(buf, &a, err, sizeof(err)) == -1, "local over");
-	CHECK_STR(err, "local part too long");
+	CHECK(rm_addr_parse(buf, &a, err, sizeof(err)) == 0, "local over: %s",
+	      err);
+	CHECK(a.a_flags == LONG, "local over: flags %#x", a.a_flags);
+	CHECK(strlen(a.a_local) == RM_LOCAL_MAX, "local over: cut to max");
+	CHECK_STR(a.a_domain, "example.com");
+	/* routing past the cut still counts */
+	big[RM_LOCAL_MAX - 1] = '%';
+	snprintf(buf, sizeof(buf), "l%sx@example.com", big);
+	CHECK(rm_addr_parse(buf, &a, err, sizeof(err)) == 0, "routed over");
+	CHECK(a.a_flags == (LONG | RTG), "routed over: flags %#x", a.a_flags);
+	big[RM_LOCAL_MAX - 1] = 'l';
 	/* quoting overhead does not count: the limit is on what is stored */
 	snprintf(buf, sizeof(buf), "\"%s\"@example.com", big);
 	CHECK(rm_addr_parse(buf, &a, err, sizeof(err)) == 0, "quoted at max");
@@ -345,8 +369,8 @@ test_limits(void)
 
 	/* 64 KiB of all sorts: refused cleanly, never overrun */
 	big = fill(65536, 'a');
-	CHECK(rm_addr_parse(big, &a, err, sizeof(err)) == -1, "64K local");
-	CHECK_STR(err, "local part too long");
+	CHECK(rm_addr_parse(big, &a, err, sizeof(err)) == 0, "64K local");
+	CHECK(a.a_flags == (UNQ | LONG), "64K local: flags %#x", a.a_flags);
 	big[0] = 'u';
 	big[1] = '@';
 	CHECK(rm_addr_parse(big, &a, err, sizeof(err)) == -1, "64K domain");
@@ -370,12 +394,15 @@ test_limits(void)
 	CHECK(rm_addr_parse(big, &a, err, sizeof(err)) == -1, "64K of \\");
 	big[0] = '"';
 	big[65535] = '"';
-	CHECK(rm_addr_parse(big, &a, err, sizeof(err)) == -1,
+	CHECK(rm_addr_parse(big, &a, err, sizeof(err)) == 0,
 	      "64K of quoted pairs");
-	CHECK_STR(err, "local part too long");
+	CHECK(a.a_flags == (UNQ | QTD | LONG), "64K of quoted pairs: %#x",
+	      a.a_flags);
 	free(big);
 	big = fill(65536, '\xff');
-	CHECK(rm_addr_parse(big, &a, err, sizeof(err)) == -1, "64K of 0xff");
+	CHECK(rm_addr_parse(big, &a, err, sizeof(err)) == 0 &&
+	          a.a_flags == (UNQ | LONG),
+	      "64K of 0xff: a long unqualified local part");
 	free(big);
 
 	/* a long source route: every hop checked, the address still found */
@@ -395,6 +422,67 @@ test_limits(void)
 	big[65535] = ']';
 	CHECK(rm_addr_parse(big, &a, err, sizeof(err)) == -1, "64K literal");
 	free(big);
+}
+
+/* every domain of an address, joined by spaces */
+static int
+join_cb(void *arg, const char *d)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s%s", n ? " " : "", d);
+	return 0;
+}
+
+static int
+stop_cb(void *arg, const char *d)
+{
+	return strcmp(d, arg) == 0 ? 7 : 0;
+}
+
+/* test_domains - rm_addr_each_domain: every hop an MTA may route to */
+static void
+test_domains(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"ceo@example.com", "example.com"},
+	    {"<CEO@Example.COM.>", "example.com"},
+	    {"ceo%example.com@localhost.", "example.com localhost"},
+	    {"ceo%Example.COM.@[127.0.0.1]", "example.com [127.0.0.1]"},
+	    {"a%b.test%c.test@d.test", "b.test c.test d.test"},
+	    {"\"ceo@example.com\"@localhost", "example.com localhost"},
+	    {"example.com!ceo@localhost", "example.com localhost"},
+	    {"h1!h2!u%h3@d", "h1 h2 h3 d"},
+	    {"<@hop1.test,@[192.0.2.1]:ceo@example.com>",
+	     "hop1.test [192.0.2.1] example.com"},
+	    {"@Hop.Test.:u@d.test", "hop.test d.test"},
+	    {"ceo%%@d.test", "d.test"},
+	    {"%@d.test", "d.test"},
+	    {"ceo!@d.test", "ceo d.test"},
+	    {"user", ""},
+	    {"user%example.com", "example.com"},
+	    {"<>", ""},
+	};
+	struct rm_addr a;
+	char out[512], err[128];
+	size_t i;
+
+	for (i = 0; i < NELEM(cases); i++) {
+		out[0] = '\0';
+		CHECK(rm_addr_parse(cases[i].in, &a, err, sizeof(err)) == 0,
+		      "\"%s\" parses: %s", cases[i].in, err);
+		CHECK(rm_addr_each_domain(cases[i].in, &a, join_cb, out) == 0,
+		      "\"%s\": all visited", cases[i].in);
+		CHECK_STR(out, cases[i].want);
+	}
+	/* the first non-zero answer stops the walk and is returned */
+	rm_addr_parse("a%b.test%c.test@d.test", &a, err, sizeof(err));
+	CHECK(rm_addr_each_domain("a%b.test%c.test@d.test", &a, stop_cb,
+	                          "c.test") == 7,
+	      "stops at c.test");
 }
 
 /*
@@ -438,6 +526,7 @@ main(void)
 	test_ok();
 	test_bad();
 	test_limits();
+	test_domains();
 	test_every_byte();
 	return check_done();
 }
