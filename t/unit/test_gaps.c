@@ -424,6 +424,80 @@ test_missing_sender(void)
 	rm_ruleset_release(rs);
 }
 
+/*
+ * A routed sender is never lifted by a sender exception for its last
+ * domain (an exception for one address cannot be written with routing in
+ * it); unlicensed_sender judges authenticated relays too.
+ */
+static void
+test_routed_exception(void)
+{
+	static const struct {
+		const char *list, *value, *owner;
+	} entries[] = {
+	    {"local_domains", "example.com", NULL},
+	    {"exceptions.senders", "@partner.example", NULL},
+	    {"licensed_senders", "example.com", NULL},
+	    {"sender_logins", "alice@example.com", "alice"},
+	    {"sender_logins", "alice@remote.test", "alice"},
+	};
+	static const struct {
+		const char *client, *auth, *sender, *rcpt, *action, *rule;
+	} rcases[] = {
+	    {OUT, NULL, "<ceo%example.com@partner.example>", "<u@example.com>",
+	     "reject", "local_sender_spoof"},
+	    {OUT, NULL, "<example.com!ceo@partner.example>", "<u@example.com>",
+	     "reject", "local_sender_spoof"},
+	    {OUT, NULL, "<ceo@partner.example>", "<u@example.com>", "continue",
+	     "local_domains"},
+	    /* x%remote@ours: the domain itself is ours */
+	    {OUT, NULL, "<x%remote.test@example.com>", "<u@example.com>",
+	     "reject", "local_sender_spoof"},
+	    {OUT, "alice", "<alice@example.com>", "<u@remote.test>", "continue",
+	     "authenticated"},
+	    {OUT, "alice", "<alice@remote.test>", "<u@remote.test>", "reject",
+	     "unlicensed_sender"},
+	    {"192.0.2.9", NULL, "<alice@remote.test>", "<u@remote.test>",
+	     "reject", "unlicensed_sender"},
+	};
+	struct rm_ruleset *rs = rm_ruleset_new("test_gaps");
+	struct rm_entry_spec sp;
+	struct rm_verdict v;
+	struct rm_facts f;
+	struct rm_ip ip;
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < NELEM(entries); i++) {
+		memset(&sp, 0, sizeof(sp));
+		sp.es_list = (enum rm_list_id)rm_list_lookup(entries[i].list);
+		sp.es_value = entries[i].value;
+		sp.es_owner = entries[i].owner;
+		sp.es_origin = "test_gaps";
+		CHECK(rm_ruleset_add(rs, &sp, err, sizeof(err)) == 0, "%s: %s",
+		      entries[i].value, err);
+	}
+	add(rs, RM_L_TRUSTED_NETWORKS, NULL, "192.0.2.0/24");
+	CHECK(rm_ruleset_finish(rs) == 0, "finish");
+	for (i = 0; i < NELEM(rcases); i++) {
+		memset(&f, 0, sizeof(f));
+		rm_ip_parse(rcases[i].client, &ip);
+		f.f_client_ip = &ip;
+		f.f_helo = "h.test";
+		f.f_auth = rcases[i].auth;
+		f.f_sender = rcases[i].sender;
+		f.f_rcpt = rcases[i].rcpt;
+		rm_policy_rcpt(rs, &f, &v, NULL);
+		CHECK(strcmp(rm_action_name(v.v_action), rcases[i].action) ==
+		              0 &&
+		          strcmp(v.v_rule, rcases[i].rule) == 0,
+		      "%s from %s: got %s/%s want %s/%s", rcases[i].sender,
+		      rcases[i].client, rm_action_name(v.v_action), v.v_rule,
+		      rcases[i].action, rcases[i].rule);
+	}
+	rm_ruleset_release(rs);
+}
+
 /* Policy data that could not be loaded: every decision tempfails. */
 static void
 test_incomplete(void)
@@ -539,6 +613,7 @@ main(void)
 	test_networks();
 	test_policy();
 	test_missing_sender();
+	test_routed_exception();
 	test_incomplete();
 	test_mail();
 	return check_done();

@@ -333,6 +333,53 @@ test_ldap_state(void)
 }
 
 /*
+ * A routed sender ("ceo%example.com@sales.example.com", a source route,
+ * a bang path) goes where its last domain does not say: a directory
+ * pattern for a whole domain never owns it, only the exact address.
+ */
+static void
+test_ldap_routed(void)
+{
+	static const char *const dom[] = {"@sales.example.com"};
+	static const char *const sub[] = {"@.example.com"};
+	static const char *const exact[] = {
+	    "ceo%example.com@sales.example.com"};
+	static const char *const routed[] = {
+	    "<ceo%example.com@sales.example.com>",
+	    "<example.com!ceo@sales.example.com>",
+	    "<\"ceo@example.com\"@sales.example.com>",
+	    "<@sales.example.com:ceo@sales.example.com>"};
+	struct rm_ruleset *rs = rm_ruleset_new("test_owned");
+	struct rm_owned o;
+	const char *act, *rule;
+	size_t i;
+
+	add(rs, RM_L_LOCAL_DOMAINS, NULL, "example.com");
+	CHECK(rm_ruleset_finish(rs) == 0, "finish");
+	for (i = 0; i < NELEM(routed); i++) {
+		owned(&o, RM_FOUND, dom, 1);
+		act = decide(rs, "frank", routed[i], &o, &rule);
+		CHECK(strcmp(act, "reject") == 0 &&
+		          strcmp(rule, "sender_login") == 0,
+		      "@domain, routed %s: got %s/%s", routed[i], act, rule);
+		owned(&o, RM_FOUND, sub, 1);
+		act = decide(rs, "frank", routed[i], &o, &rule);
+		CHECK(strcmp(act, "reject") == 0 &&
+		          strcmp(rule, "sender_login") == 0,
+		      "@.domain, routed %s: got %s/%s", routed[i], act, rule);
+	}
+	owned(&o, RM_FOUND, exact, 1);
+	act = decide(rs, "frank", routed[0], &o, &rule);
+	CHECK(strcmp(act, "continue") == 0, "exact, routed: got %s/%s", act,
+	      rule);
+	owned(&o, RM_FOUND, dom, 1);
+	act = decide(rs, "frank", "<ceo@sales.example.com>", &o, &rule);
+	CHECK(strcmp(act, "continue") == 0, "@domain, plain: got %s/%s", act,
+	      rule);
+	rm_ruleset_release(rs);
+}
+
+/*
  * With no sender_logins at all, a directory lookup alone turns the check
  * on; without either the check has nothing to go by and stays quiet.
  */
@@ -364,6 +411,7 @@ main(void)
 	test_file();
 	test_ldap();
 	test_ldap_state();
+	test_ldap_routed();
 	test_ldap_only();
 	return check_done();
 }
