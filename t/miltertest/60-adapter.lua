@@ -28,4 +28,13 @@ T.session({ ip = "203.0.113.9", macros = { "{daemon_addr}", "198.51.100.2" } }, 
 	{ "<user@[198.51.100.2]>", "continue", "literal, local mailer: ours",
 	  { macros = { "{rcpt_mailer}", "local" } } },
 })
+-- a wildcard {daemon_addr} says nothing about our address, even for a
+-- literal the MTA would deliver locally
+local lmailer = { macros = { "{rcpt_mailer}", "local" } }
+T.session({ ip = "203.0.113.9", macros = { "{daemon_addr}", "0.0.0.0" } }, {
+	{ "<user@[0.0.0.0]>", "reject", "{daemon_addr}=0.0.0.0, local mailer: not ours", lmailer },
+})
+T.session({ ip = "203.0.113.9", macros = { "{daemon_addr}", "::" } }, {
+	{ "<user@[IPv6:::]>", "reject", "{daemon_addr}=::, local mailer: not ours", lmailer },
+})
 T.done()
