@@ -7,17 +7,18 @@
  * verdict is rm_policy_rcpt()'s, so the CLI cannot drift from the daemon.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "relaymilter/addr.h"
 #include "relaymilter/check.h"
 #include "relaymilter/conf.h"
 #include "relaymilter/log.h"
 #include "relaymilter/ldapconf.h"
-#include "relaymilter/ldapsrc.h"
-#include "relaymilter/ownercache.h"
+#include "relaymilter/owners.h"
 #include "relaymilter/policy.h"
 #include "relaymilter/source.h"
 
@@ -34,6 +35,7 @@ check_usage(FILE *fp)
 	    "[--rcpt-addr ADDR]\n"
 	    "           [--rcpt-mailer NAME] [--rcpt-host HOST]\n"
 	    "           --rcpt ADDR [--rcpt ADDR ...] [--explain]\n"
+	    "       relaymilter check --steps   (the evaluation order)\n"
 	    "  --client ADDR   client IP address, or \"unknown\"\n"
 	    "  --from ADDR     envelope sender (default <>, a bounce)\n"
 	    "  --listener NAME the MTA's {daemon_name} (selects a profile)\n"
@@ -46,11 +48,50 @@ check_usage(FILE *fp)
 	    "error\n");
 }
 
+/* print_steps - the evaluation order at RCPT TO, from the engine's table */
+static void
+print_steps(void)
+{
+	const struct rm_step *st;
+	size_t i, n;
+
+	st = rm_policy_steps(&n);
+	for (i = 0; i < n; i++)
+		if (st[i].st_num != 0)
+			printf("%2u  %-18s  %s\n", st[i].st_num, st[i].st_name,
+			       st[i].st_what);
+}
+
 /* explain_line - print one engine step, indented under the verdict. */
 static void
 explain_line(void *arg, const char *line)
 {
 	fprintf((FILE *)arg, "    %s\n", line);
+}
+
+/* One on-demand owner lookup for the whole command: every --rcpt shares it. */
+struct check_lookup {
+	struct rm_owners *lk_owners;
+	struct rm_owned *lk_out;
+	bool lk_done;
+};
+
+/* check_port - the engine's owner port: the directory, asked once */
+static const struct rm_owned *
+check_port(void *arg, const char *login)
+{
+	struct check_lookup *lk = arg;
+	char err[512];
+
+	if (!lk->lk_done) {
+		rm_owners_lookup(lk->lk_owners, login, time(NULL), lk->lk_out,
+		                 err, sizeof(err));
+		if (lk->lk_out->o_state == RM_LOOKUP_ERROR)
+			fprintf(stderr,
+			        "relaymilter check: sender lookup: %s\n", err);
+		lk->lk_done = true;
+	}
+	return lk->lk_out;
 }
 
 int
@@ -70,6 +111,7 @@ rm_check_main(int argc, char **argv)
 	    {"rcpt-mailer", required_argument, NULL, 'm'},
 	    {"rcpt-host", required_argument, NULL, 'o'},
 	    {"explain", no_argument, NULL, 'x'},
+	    {"steps", no_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -80,6 +122,9 @@ rm_check_main(int argc, char **argv)
 	struct rm_verdict v;
 	struct rm_source src;
 	struct rm_owned owned;
+	struct rm_owners owners;
+	struct check_lookup lk = {NULL, NULL, false};
+	struct rm_owner_port port = {check_port, NULL};
 	struct rm_trace tr = {explain_line, stdout};
 	char err[1024], reply[RM_REPLY_TEXT_MAX + 32], buf[512], bare[512],
 	    lb[RM_LINE_BUF];
@@ -149,6 +194,10 @@ rm_check_main(int argc, char **argv)
 			check_usage(stdout);
 			free(rcpts);
 			return 0;
+		case 's':
+			print_steps();
+			free(rcpts);
+			return 0;
 		default:
 			check_usage(stderr);
 			free(rcpts);
@@ -180,15 +229,13 @@ rm_check_main(int argc, char **argv)
 		free(rcpts);
 		return 78;
 	}
-	if (rs->rs_ldap != NULL && rs->rs_ldap->lc_senders != NULL &&
-	    f.f_auth != NULL && f.f_auth[0] != '\0') {
-		rm_ldap_senders(rs->rs_ldap, f.f_auth, &owned, err,
-		                sizeof(err));
-		if (owned.o_state == RM_LOOKUP_ERROR)
-			fprintf(stderr,
-			        "relaymilter check: sender lookup: %s\n", err);
-		f.f_owned = &owned;
-	}
+	rm_owners_init(&owners);
+	rm_owners_set(&owners, rs->rs_ldap);
+	lk.lk_owners = &owners;
+	lk.lk_out = &owned;
+	port.op_arg = &lk;
+	if (rm_owners_enabled(&owners))
+		f.f_owners = &port;
 	if (explain) {
 		printf("config %s\n", config);
 		for (i = 0; i < (int)rs->rs_nwarnings; i++)
@@ -239,6 +286,7 @@ rm_check_main(int argc, char **argv)
 			worst = 2;
 	}
 	rm_owned_clear(&owned);
+	rm_owners_destroy(&owners);
 	rm_ruleset_release(rs);
 	rm_source_free(&src);
 	free(rcpts);

@@ -71,8 +71,7 @@ static conf_handler conf_ldap;
 static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
     conf_pid_file, conf_log_level, conf_replies, conf_mode_key,
     conf_require_auth, conf_checks_key, conf_list, conf_sender_logins,
-    conf_exceptions, conf_deny, conf_listeners, conf_our_addresses,
-    conf_our_ifaddrs;
+    conf_factlists, conf_listeners, conf_our_addresses, conf_our_ifaddrs;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -83,21 +82,12 @@ static const struct conf_key conf_keys[] = {
     {"socket_group", CONFIG_TYPE_STRING, conf_socket_group, "a string", -1, 0},
     {"pid_file", CONFIG_TYPE_STRING, conf_pid_file, "a string", -1, 0},
     {"log_level", CONFIG_TYPE_STRING, conf_log_level, "a string", -1, 0},
-    {"hostnames", CONFIG_TYPE_ARRAY, conf_list, LIST, RM_L_HOSTNAMES, 1},
-    {"local_domains", CONFIG_TYPE_ARRAY, conf_list, LIST, RM_L_LOCAL_DOMAINS,
-     1},
-    {"relay_domains", CONFIG_TYPE_ARRAY, conf_list, LIST, RM_L_RELAY_DOMAINS,
-     1},
-    {"trusted_networks", CONFIG_TYPE_ARRAY, conf_list, LIST,
-     RM_L_TRUSTED_NETWORKS, 1},
-    {"licensed_senders", CONFIG_TYPE_ARRAY, conf_list, LIST,
-     RM_L_LICENSED_SENDERS, 1},
     {"sender_logins", CONF_GROUP_OR_LIST, conf_sender_logins,
      "a group { login = [ ... ]; } or a list ( { login = \"...\"; "
      "senders = [ ... ]; } )",
      RM_L_SENDER_LOGINS, 1},
-    {"exceptions", CONFIG_TYPE_GROUP, conf_exceptions, GROUP, -1, 1},
-    {"deny", CONFIG_TYPE_GROUP, conf_deny, GROUP, -1, 1},
+    {"exceptions", CONFIG_TYPE_GROUP, conf_factlists, GROUP, -1, 1},
+    {"deny", CONFIG_TYPE_GROUP, conf_factlists, GROUP, -1, 1},
     {"replies", CONFIG_TYPE_GROUP, conf_replies, GROUP, -1, 0},
     {"mode", CONFIG_TYPE_STRING, conf_mode_key, "\"enforce\" or \"monitor\"",
      -1, 1},
@@ -368,16 +358,30 @@ conf_interfaces(struct rm_ruleset *rs)
 
 /* ---- lists ---------------------------------------------------------- */
 
-/* conf_key_of - the table entry for a name, or NULL. */
+/*
+ * conf_key_of - the table entry for a name, or NULL.  The plain lists of
+ * rm_list_defs[] ("hostnames", "trusted_networks", ...) are keys too, each
+ * a list of strings, also per listener: their entry is made in *tmp.
+ */
 static const struct conf_key *
-conf_key_of(const char *name)
+conf_key_of(const char *name, struct conf_key *tmp)
 {
 	size_t j;
+	int l;
 
 	for (j = 0; j < sizeof(conf_keys) / sizeof(conf_keys[0]); j++)
 		if (strcmp(name, conf_keys[j].ck_name) == 0)
 			return &conf_keys[j];
-	return NULL;
+	if ((l = rm_list_lookup(name)) < 0 ||
+	    rm_list_defs[l].ld_role != RM_ROLE_LIST)
+		return NULL;
+	*tmp = (struct conf_key){rm_list_name(l),
+	                         CONFIG_TYPE_ARRAY,
+	                         conf_list,
+	                         "a list of strings",
+	                         l,
+	                         1};
+	return tmp;
 }
 
 /* conf_add - one entry through the ruleset builder; file:line errors. */
@@ -405,9 +409,9 @@ conf_add(struct conf_ctx *cx, const config_setting_t *el, int list,
 		return 0;
 	if (cx->cx_listener != NULL)
 		return conf_error(cx, w, "listeners.%s.%s: \"%s\": %s",
-		                  cx->cx_listener, rm_list_names[list], value,
+		                  cx->cx_listener, rm_list_name(list), value,
 		                  err);
-	return conf_error(cx, w, "%s: \"%s\": %s", rm_list_names[list], value,
+	return conf_error(cx, w, "%s: \"%s\": %s", rm_list_name(list), value,
 	                  err);
 }
 
@@ -419,10 +423,11 @@ static int
 conf_elems(struct conf_ctx *cx, const config_setting_t *s, int list,
            const char *owner)
 {
-	int deny = list >= RM_L_DENY_CLIENTS,
-	    grouped = list >= RM_L_EXC_CLIENTS;
+	enum rm_list_role role = rm_list_defs[list].ld_role;
+	int deny = role == RM_ROLE_DENY,
+	    grouped = deny || role == RM_ROLE_EXCEPTION;
 	const char *extra = deny ? "reply" : "lifts",
-	           *name = rm_list_names[list];
+	           *name = rm_list_name(list);
 	const config_setting_t *el, *m, *x;
 	unsigned lifts;
 	int i, n;
@@ -476,8 +481,7 @@ conf_elems(struct conf_ctx *cx, const config_setting_t *s, int list,
 static int
 conf_list(struct conf_ctx *cx, const config_setting_t *s)
 {
-	return conf_elems(cx, s, conf_key_of(config_setting_name(s))->ck_list,
-	                  NULL);
+	return conf_elems(cx, s, rm_list_lookup(config_setting_name(s)), NULL);
 }
 
 /* conf_owned - the sender patterns of one login. */
@@ -527,42 +531,42 @@ conf_sender_logins(struct conf_ctx *cx, const config_setting_t *s)
 	return 0;
 }
 
-/* conf_factlists - exceptions = { ... } or deny = { ... }. */
+/*
+ * conf_factlists - exceptions = { ... } or deny = { ... }: each member is
+ * the list named "TOP.MEMBER" in rm_list_defs[].
+ */
 static int
-conf_factlists(struct conf_ctx *cx, const config_setting_t *s, const char *top,
-               int first)
+conf_factlists(struct conf_ctx *cx, const config_setting_t *s)
 {
-	static const char *const facts[] = {"clients", "helo", "senders",
-	                                    "recipients"};
+	const char *top = config_setting_name(s);
 	const config_setting_t *grp;
-	int g, fl;
+	char name[128], known[256];
+	size_t n, tl = strlen(top);
+	int g, l;
 
 	for (g = 0; g < config_setting_length(s); g++) {
 		grp = config_setting_get_elem(s, (unsigned)g);
-		for (fl = 0; fl < 4; fl++)
-			if (strcmp(config_setting_name(grp), facts[fl]) == 0)
-				break;
-		if (fl == 4)
+		snprintf(name, sizeof(name), "%s.%s", top,
+		         config_setting_name(grp));
+		if ((l = rm_list_lookup(name)) < 0) {
+			for (n = 0, l = 0; l < RM_L__COUNT; l++)
+				if (strncmp(rm_list_name(l), top, tl) == 0 &&
+				    rm_list_name(l)[tl] == '.')
+					n += (size_t)snprintf(
+					    known + n,
+					    n < sizeof(known)
+					        ? sizeof(known) - n
+					        : 0,
+					    "%s%s", n ? ", " : "",
+					    rm_list_name(l) + tl + 1);
 			return conf_error(cx, grp,
-			                  "%s: unknown list \"%s\" (known: "
-			                  "clients, helo, senders, recipients)",
-			                  top, config_setting_name(grp));
-		if (conf_elems(cx, grp, first + fl, NULL) != 0)
+			                  "%s: unknown list \"%s\" (known: %s)",
+			                  top, config_setting_name(grp), known);
+		}
+		if (conf_elems(cx, grp, l, NULL) != 0)
 			return -1;
 	}
 	return 0;
-}
-
-static int
-conf_exceptions(struct conf_ctx *cx, const config_setting_t *s)
-{
-	return conf_factlists(cx, s, "exceptions", RM_L_EXC_CLIENTS);
-}
-
-static int
-conf_deny(struct conf_ctx *cx, const config_setting_t *s)
-{
-	return conf_factlists(cx, s, "deny", RM_L_DENY_CLIENTS);
 }
 
 /* ---- ldap = { ... } ---------------------------------------------------- */
@@ -696,7 +700,7 @@ map_default(struct rm_ldap_map *m, int list)
 {
 	char f[256];
 
-	snprintf(f, sizeof(f), RM_SCHEMA_FILTER, rm_list_names[list]);
+	snprintf(f, sizeof(f), RM_SCHEMA_FILTER, rm_list_name(list));
 	if (m->lm_filter == NULL && (m->lm_filter = strdup(f)) == NULL)
 		return -1;
 #define DEF(field, v)                                                          \
@@ -815,7 +819,7 @@ conf_ldap(struct conf_ctx *cx, const config_setting_t *g)
 	int i, n = config_setting_length(g), l, have_lists = 0;
 	size_t u;
 
-	if ((lc = calloc(1, sizeof(*lc))) == NULL)
+	if ((lc = rm_ldap_conf_new()) == NULL)
 		return conf_error(cx, g, "out of memory");
 	rm_ldap_conf_free(cx->cx_rs->rs_ldap);
 	cx->cx_rs->rs_ldap = lc;
@@ -951,6 +955,7 @@ conf_checks(struct conf_ctx *cx, const config_setting_t *s,
 	static const char *const modes[] = {"reject", "monitor", "off"};
 	const config_setting_t *el;
 	const char *name, *v;
+	char known[256];
 	int i, n, ck, m;
 
 	n = config_setting_length(s);
@@ -958,17 +963,17 @@ conf_checks(struct conf_ctx *cx, const config_setting_t *s,
 		el = config_setting_get_elem(s, (unsigned)i);
 		name = config_setting_name(el);
 		ck = rm_check_lookup(name);
-		if (ck == RM_CK_REQUIRE_AUTH)
+		if (ck >= 0 && !rm_check_defs[ck].cd_in_checks)
 			return conf_error(cx, el,
-			                  "checks.require_auth: write "
-			                  "require_auth = true; beside checks");
+			                  "checks.%s: write %s = true; beside "
+			                  "checks",
+			                  name, name);
 		if (ck < 0)
 			return conf_error(
 			    cx, el,
-			    "checks: unknown check \"%s\" (known: deny, "
-			    "sender_login, local_sender_spoof, helo_spoof, "
-			    "unlicensed_sender)",
-			    name);
+			    "checks: unknown check \"%s\" (known: "
+			    "%s)",
+			    name, rm_check_known(1, known, sizeof(known)));
 		v = config_setting_type(el) == CONFIG_TYPE_STRING
 		        ? config_setting_get_string(el)
 		        : NULL;
@@ -1021,6 +1026,7 @@ conf_settings(struct conf_ctx *cx, const config_setting_t *grp)
 {
 	const config_setting_t *s;
 	const struct conf_key *k;
+	struct conf_key tmp;
 	const char *name;
 	char where[200];
 	int i, n = config_setting_length(grp);
@@ -1032,7 +1038,7 @@ conf_settings(struct conf_ctx *cx, const config_setting_t *grp)
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(grp, (unsigned)i);
 		name = config_setting_name(s);
-		k = conf_key_of(name);
+		k = conf_key_of(name, &tmp);
 		if (k == NULL ||
 		    (cx->cx_listener != NULL && !k->ck_in_listener))
 			return conf_error(cx, s, "%s%sunknown setting \"%s\"%s",
@@ -1126,6 +1132,7 @@ conf_lifts(struct conf_ctx *cx, const config_setting_t *s, const char *list,
 {
 	const config_setting_t *el;
 	const char *v;
+	char known[256];
 	int i, n, ck;
 
 	*out = 0;
@@ -1145,11 +1152,9 @@ conf_lifts(struct conf_ctx *cx, const config_setting_t *s, const char *list,
 		if ((ck = rm_check_lookup(v)) < 0)
 			return conf_error(
 			    cx, conf_where(el),
-			    "%s: lifts: unknown check \"%s\" (known: all, "
-			    "require_auth, deny, sender_login, "
-			    "local_sender_spoof, helo_spoof, "
-			    "unlicensed_sender)",
-			    list, v);
+			    "%s: lifts: unknown check \"%s\" "
+			    "(known: all, %s)",
+			    list, v, rm_check_known(0, known, sizeof(known)));
 		*out |= RM_LIFT(ck);
 	}
 	if (*out == 0)
@@ -1251,29 +1256,37 @@ policy_empty(const struct rm_ruleset *rs)
 	return n == 0;
 }
 
-struct rm_ruleset *
-rm_conf_build(const char *path, rm_conf_extra *extra, void *arg, char *errbuf,
-              size_t errlen)
+/*
+ * conf_build - compile text, or the file path when text is NULL.  path
+ * names the text in errors and origins.
+ */
+static struct rm_ruleset *
+conf_build(const char *path, const char *text, rm_conf_extra *extra, void *arg,
+           char *errbuf, size_t errlen)
 {
 	struct conf_ctx cx;
 	config_t cfg;
 	size_t j;
-	int ok = 0;
+	int ok = 0, rc;
 	FILE *fp;
 
 	memset(&cx, 0, sizeof(cx));
 	cx.cx_path = path;
 	cx.cx_err = errbuf;
 	cx.cx_errlen = errlen;
-	/* read it ourselves first: libconfig's I/O error says nothing */
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(errbuf, errlen, "%s: cannot open: %s", path,
-		         strerror(errno));
-		return NULL;
+	if (text == NULL) {
+		/* open it first: libconfig's I/O error says nothing */
+		if ((fp = fopen(path, "r")) == NULL) {
+			snprintf(errbuf, errlen, "%s: cannot open: %s", path,
+			         strerror(errno));
+			return NULL;
+		}
+		fclose(fp);
 	}
-	fclose(fp);
 	config_init(&cfg);
-	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+	rc = text == NULL ? config_read_file(&cfg, path)
+	                  : config_read_string(&cfg, text);
+	if (rc != CONFIG_TRUE) {
 		snprintf(errbuf, errlen, "%s:%d: %s",
 		         config_error_file(&cfg) ? config_error_file(&cfg)
 		                                 : path,
@@ -1327,7 +1340,22 @@ out:
 }
 
 struct rm_ruleset *
+rm_conf_build(const char *path, rm_conf_extra *extra, void *arg, char *errbuf,
+              size_t errlen)
+{
+	return conf_build(path, NULL, extra, arg, errbuf, errlen);
+}
+
+struct rm_ruleset *
 rm_conf_load(const char *path, char *errbuf, size_t errlen)
 {
-	return rm_conf_build(path, NULL, NULL, errbuf, errlen);
+	return conf_build(path, NULL, NULL, NULL, errbuf, errlen);
+}
+
+struct rm_ruleset *
+rm_conf_load_string(const char *text, const char *name, char *errbuf,
+                    size_t errlen)
+{
+	return conf_build(name != NULL ? name : "-", text, NULL, NULL, errbuf,
+	                  errlen);
 }

@@ -166,7 +166,7 @@ rm_ldapdata_save(const struct rm_ldapdata *d, const char *path, char *err,
 	for (i = 0; i < d->d_n; i++) {
 		const struct rm_ldaprec *r = &d->d_recs[i];
 
-		fputs(rm_list_names[r->r_list], fp);
+		fputs(rm_list_name(r->r_list), fp);
 		put_field(fp, r->r_value);
 		put_field(fp, r->r_owner);
 		put_field(fp, r->r_listener);
@@ -342,6 +342,7 @@ rm_ldapdata_apply(const struct rm_ldapdata *d, struct rm_ruleset *rs,
                   void (*warn)(void *, const char *), void *arg)
 {
 	struct rm_entry_spec sp;
+	enum rm_list_role role;
 	char err[300], msg[1400], origin[600];
 	size_t i, skipped = 0;
 
@@ -353,13 +354,12 @@ rm_ldapdata_apply(const struct rm_ldapdata *d, struct rm_ruleset *rs,
 		sp.es_value = r->r_value;
 		sp.es_owner = r->r_owner;
 		sp.es_listener = r->r_listener;
-		sp.es_reply =
-		    r->r_list >= RM_L_DENY_CLIENTS ? r->r_reply : NULL;
+		role = rm_list_defs[r->r_list].ld_role;
+		sp.es_reply = role == RM_ROLE_DENY ? r->r_reply : NULL;
 		snprintf(origin, sizeof(origin), "ldap:%s",
 		         r->r_dn ? r->r_dn : "-");
 		sp.es_origin = rm_ldap_one_line(origin);
-		if ((r->r_lifts != NULL && r->r_list >= RM_L_EXC_CLIENTS &&
-		     r->r_list < RM_L_DENY_CLIENTS &&
+		if ((r->r_lifts != NULL && role == RM_ROLE_EXCEPTION &&
 		     parse_lifts(r->r_lifts, &sp.es_lifts, err, sizeof(err)) !=
 		         0) ||
 		    rm_ruleset_add(rs, &sp, err, sizeof(err)) != 0) {
@@ -367,7 +367,7 @@ rm_ldapdata_apply(const struct rm_ldapdata *d, struct rm_ruleset *rs,
 			if (warn != NULL) {
 				snprintf(msg, sizeof(msg),
 				         "%s: %s \"%.200s\": %s; entry skipped",
-				         origin, rm_list_names[r->r_list],
+				         origin, rm_list_name(r->r_list),
 				         r->r_value, err);
 				warn(arg, rm_ldap_one_line(msg));
 			}

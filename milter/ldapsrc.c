@@ -205,6 +205,7 @@ fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
            void *arg, char *err, size_t errlen)
 {
 	const struct rm_ldap_map *m = &lc->lc_maps[list];
+	enum rm_list_role role = rm_list_defs[list].ld_role;
 	struct timeval tv = {lc->lc_timeout, 0};
 	char *attrs[6], msg[1200];
 	LDAPMessage *res = NULL, *e;
@@ -227,7 +228,7 @@ fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
 	                       LDAP_SCOPE_SUBTREE, m->lm_filter, attrs, 0, NULL,
 	                       NULL, &tv, LDAP_NO_LIMIT, &res);
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
-		snprintf(err, errlen, "search %s: %s", rm_list_names[list],
+		snprintf(err, errlen, "search %s: %s", rm_list_name(list),
 		         ldap_err2string(rc));
 		ldap_msgfree(res);
 		return -1;
@@ -239,14 +240,14 @@ fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
 		memset(&r, 0, sizeof(r));
 		r.r_list = list;
 		r.r_dn = dn;
-		r.r_owner = list == RM_L_SENDER_LOGINS
+		r.r_owner = role == RM_ROLE_OWNED
 		                ? first_value(ld, e, m->lm_owner_attr)
 		                : NULL;
 		r.r_listener = first_value(ld, e, m->lm_listener_attr);
-		r.r_lifts = list >= RM_L_EXC_CLIENTS && list < RM_L_DENY_CLIENTS
+		r.r_lifts = role == RM_ROLE_EXCEPTION
 		                ? all_values(ld, e, m->lm_lifts_attr)
 		                : NULL;
-		r.r_reply = list >= RM_L_DENY_CLIENTS
+		r.r_reply = role == RM_ROLE_DENY
 		                ? first_value(ld, e, m->lm_reply_attr)
 		                : NULL;
 		vals = ldap_get_values_len(ld, e, m->lm_attr);

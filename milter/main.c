@@ -274,6 +274,7 @@ reload(struct rm_runtime *rt, bool refresh)
 		break;
 	}
 	warn_all(rs, rt);
+	rm_owners_set(&rt->rt_owners, rs->rs_ldap);
 	rm_snapshot_swap(&rt->rt_snapshot, rs);
 	rm_log(RM_LOG_INFO, "%s %s (generation %lu)",
 	       refresh ? "LDAP changed, rebuilt" : "reloaded",
@@ -479,7 +480,7 @@ run_daemon(const char *config, const char *sockopt, const char *pidopt,
 	memset(&rt, 0, sizeof(rt));
 	rt.rt_config_path = config;
 	rt.rt_source.src_path = config;
-	rm_ownercache_init(&rt.rt_owners);
+	rm_owners_init(&rt.rt_owners);
 	rm_watch_init(&rt.rt_watch);
 	/* with LDAP: fresh data, else the cache, else tempfail everything */
 	if (rm_source_load(&rt.rt_source, false, &rs, err, sizeof(err)) !=
@@ -491,6 +492,7 @@ run_daemon(const char *config, const char *sockopt, const char *pidopt,
 		return RM_EX_CONFIG;
 	}
 	warn_all(rs, NULL);
+	rm_owners_set(&rt.rt_owners, rs->rs_ldap);
 	rm_snapshot_init(&rt.rt_snapshot, rs);
 	rc = EX_OSERR_;
 	path = unix_path(spec);
@@ -549,7 +551,7 @@ out:
 		remove_ours(o.pidfile, &pid_st);
 	rm_snapshot_destroy(&rt.rt_snapshot);
 	rm_source_free(&rt.rt_source);
-	rm_ownercache_destroy(&rt.rt_owners);
+	rm_owners_destroy(&rt.rt_owners);
 	rm_watch_destroy(&rt.rt_watch);
 	daemon_opts_free(&o);
 	free(abspath);

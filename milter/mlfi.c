@@ -24,9 +24,8 @@
 
 #include "relaymilter/addr.h"
 #include "relaymilter/ip.h"
-#include "relaymilter/ldapconf.h"
-#include "relaymilter/ldapsrc.h"
 #include "relaymilter/log.h"
+#include "relaymilter/owners.h"
 #include "relaymilter/policy.h"
 #include "relaymilter/reply.h"
 #include "relaymilter/runtime.h"
@@ -42,6 +41,7 @@ static struct rm_runtime *mlfi_runtime;
 
 struct rm_session {
 	struct rm_ruleset *s_rs; /* pinned at negotiation or connect */
+	unsigned long s_gen;     /* its snapshot generation */
 	char s_id[20];
 	bool s_oom;       /* a fact could not be stored: tempfail */
 	bool s_connected; /* connect seen: a second one is a reused link */
@@ -64,6 +64,8 @@ struct rm_session {
 	char *s_auth;
 	bool s_have_owned; /* s_owned holds the lookup for s_auth */
 	struct rm_owned s_owned;
+	/* the engine's owner port, set when lookups are configured */
+	struct rm_owner_port s_port;
 };
 
 static sfsistat mlfi_negotiate(SMFICTX *, unsigned long, unsigned long,
@@ -137,7 +139,8 @@ session_new(SMFICTX *ctx)
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	s->s_rs = rm_snapshot_acquire(&mlfi_runtime->rt_snapshot);
+	s->s_rs =
+	    rm_snapshot_acquire_gen(&mlfi_runtime->rt_snapshot, &s->s_gen);
 	id = atomic_fetch_add(&mlfi_runtime->rt_sessions, 1) + 1;
 	snprintf(s->s_id, sizeof(s->s_id), "S%08lX", id);
 	if (smfi_setpriv(ctx, s) != MI_SUCCESS) {
@@ -160,35 +163,21 @@ message_reset(struct rm_session *s)
 }
 
 /*
- * owned - what the login owns, when the policy looks it up in LDAP:
- * from the cache, else from the directory (with its deadline), once per
- * message.  NULL when there is no such lookup.
+ * port_lookup - the engine's owner port: what the login owns in the
+ * directory (the cache, else LDAP within its deadline), once per message.
  */
 static const struct rm_owned *
-owned(struct rm_session *s, const char *login)
+port_lookup(void *arg, const char *login)
 {
-	const struct rm_ldap_conf *lc = s->s_rs->rs_ldap;
-	time_t now = time(NULL);
+	struct rm_session *s = arg;
 	char err[512];
 
-	if (login == NULL || lc == NULL || lc->lc_senders == NULL)
-		return NULL;
 	if (s->s_have_owned)
 		return &s->s_owned;
-	if (!rm_ownercache_get(&mlfi_runtime->rt_owners, login, now,
-	                       &s->s_owned)) {
-		rm_ldap_senders(lc, login, &s->s_owned, err, sizeof(err));
-		if (s->s_owned.o_state == RM_LOOKUP_ERROR)
-			rm_log(RM_LOG_ERR, "%s: sender lookup: %s", s->s_id,
-			       err);
-		else
-			rm_ownercache_put(
-			    &mlfi_runtime->rt_owners, login, &s->s_owned,
-			    now + (s->s_owned.o_state == RM_FOUND
-			               ? lc->lc_senders->ls_ttl
-			               : lc->lc_senders->ls_negative_ttl),
-			    lc->lc_senders->ls_cache_size);
-	}
+	rm_owners_lookup(&mlfi_runtime->rt_owners, login, time(NULL),
+	                 &s->s_owned, err, sizeof(err));
+	if (s->s_owned.o_state == RM_LOOKUP_ERROR)
+		rm_log(RM_LOG_ERR, "%s: sender lookup: %s", s->s_id, err);
 	s->s_have_owned = true;
 	return &s->s_owned;
 }
@@ -318,8 +307,8 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	if (!set_str(&s->s_client_name, host) ||
 	    !set_str(&s->s_listener, macro(ctx, "{daemon_name}")))
 		s->s_oom = true;
-	rm_watch_session(&mlfi_runtime->rt_watch, s->s_rs, s->s_listener,
-	                 watch_warn, NULL);
+	rm_watch_session(&mlfi_runtime->rt_watch, s->s_rs, s->s_gen,
+	                 s->s_listener, watch_warn, NULL);
 	return SMFIS_NOREPLY;
 }
 
@@ -453,7 +442,7 @@ facts(SMFICTX *ctx, struct rm_session *s, struct rm_facts *f)
 	f->f_auth = s->s_auth != NULL ? s->s_auth : macro(ctx, "{auth_authen}");
 	f->f_sender = s->s_sender;
 	f->f_mail_addr = s->s_mail_addr;
-	f->f_owned = owned(s, f->f_auth);
+	f->f_owners = s->s_port.op_lookup != NULL ? &s->s_port : NULL;
 }
 
 static sfsistat
@@ -470,6 +459,9 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (s == NULL || !s->s_connected || s->s_rs == NULL)
 		return lost(ctx, s);
 	message_reset(s);
+	s->s_port.op_lookup =
+	    rm_owners_enabled(&mlfi_runtime->rt_owners) ? port_lookup : NULL;
+	s->s_port.op_arg = s;
 	if (!set_str(&s->s_sender, argv != NULL ? argv[0] : NULL) ||
 	    !set_str(&s->s_mail_addr, macro(ctx, "{mail_addr}")) ||
 	    !set_str(&s->s_auth, macro(ctx, "{auth_authen}")))

@@ -5,27 +5,15 @@
  * no locks, no I/O except through the optional trace callback, which gets
  * one line per step for "relaymilter check --explain" and debug logs.
  *
- * The order (the table in README and relaymilter.conf(5)); the first step
- * that decides ends the evaluation:
- *    1. no recipient: tempfail;
- *    2. postmaster (bare, or at one of our domains): continue;
- *    3. require_auth: the listener wants SMTP AUTH and there was none;
- *    4. deny lists: clients, helo, senders, recipients;
- *    5. sender_login: an authenticated login uses a sender it does not own;
- *    6. local_sender_spoof: an untrusted, unauthenticated client uses a
- *       sender that is, or that the MTA could rewrite into, one of ours
- *       (sender_ours());
- *    7. helo_spoof: such a client greets with our name or address;
- *    8. the recipient is ours (hostnames, local_domains, relay_domains, our
- *       own address literal; no routing trick; the MTA agrees): continue;
- *    9. a relay: only for an authenticated or trusted client; an unknown
- *       client address tempfails; anything else gets relay_denied;
- *   10. unlicensed_sender: the relay's sender is not in licensed_senders;
- *   11. continue.
- * Steps 3-7 and 10 are checks: each can be off, monitored (log what it
- * would do, go on) or enforced, and lifted by a matching exception.  Step 9
- * is neither: whatever does not prove the recipient ours is a relay, and a
- * relay needs proof that the client may relay.
+ * The order is rcpt_steps[] at the end of this file; relaymilter.conf(5),
+ * EVALUATION ORDER, documents it, and "relaymilter check --steps" prints
+ * it from the table (a test holds the two together).  The first step
+ * that decides ends the evaluation.  The checks (require_auth, deny,
+ * sender_login, local_sender_spoof, helo_spoof, unlicensed_sender; the
+ * table in ruleset.c) can each be off, monitored (log what it would do,
+ * go on) or enforced, and lifted by a matching exception.  The relay step
+ * is none of them: whatever does not prove the recipient ours is a relay,
+ * and a relay needs proof that the client may relay.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -325,6 +313,12 @@ struct eval {
 	   or unusable, 1 parsed */
 	int mail_ok;
 	struct rm_addr mail;
+	/* the owner port's answer, asked at most once */
+	bool owned_asked;
+	const struct rm_owned *owned;
+	/* the recipient, classified once (step_postmaster) */
+	int ours;
+	struct dest dest;
 	int rcpt_ok; /* rcpt parsed */
 	struct rm_addr rcpt;
 	char bare_sender[RM_REPLY_VAR_MAX + 8], bare_rcpt[RM_REPLY_VAR_MAX + 8];
@@ -410,7 +404,7 @@ fire(struct eval *e, enum rm_check ck, const struct rm_reply *r,
 	}
 	if (e->t != NULL)
 		trace(e->t, "monitor: check %s would %s with \"%s\"; going on",
-		      rm_check_names[ck], rm_action_name(r->r_action),
+		      rm_check_name(ck), rm_action_name(r->r_action),
 		      rm_reply_format(expand(e, r, &tmp), buf, sizeof(buf)));
 	return 0;
 }
@@ -423,7 +417,7 @@ active(struct eval *e, enum rm_check ck)
 		return 0;
 	if (e->lifted & RM_LIFT(ck)) {
 		trace(e->t, "check %s is lifted by an exception",
-		      rm_check_names[ck]);
+		      rm_check_name(ck));
 		return 0;
 	}
 	return 1;
@@ -454,6 +448,12 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	e->lifted = 0;
 	e->rcpt_ok = 0;
 	e->mail_ok = -1;
+	e->owned_asked = false;
+	e->owned = NULL;
+	e->ours = 0;
+	e->dest.d_rule = NULL;
+	e->dest.d_entry = NULL;
+	e->dest.d_literal = false;
 	e->sender_err[0] = '\0';
 	e->rs = rs;
 	e->f = f;
@@ -517,7 +517,7 @@ lift(struct eval *e, const char *what, const struct rm_entry *x)
 		if (x->e_lifts & RM_LIFT(ck))
 			n += (size_t)snprintf(names + n, sizeof(names) - n,
 			                      "%s%s", n ? "," : "",
-			                      rm_check_names[ck]);
+			                      rm_check_name(ck));
 	trace(e->t, "%s is in %s (entry \"%s\" at %s%s): lifts %s", what,
 	      x->e_list, x->e_text, x->e_where, rm_entry_line(x, lb), names);
 }
@@ -698,6 +698,31 @@ owned_match(const struct rm_owned *o, const struct rm_addr *a)
 }
 
 /*
+ * looked_up - what the login owns in the directory, asked through the
+ * owner port once per decision; NULL when no lookup is configured.
+ */
+static const struct rm_owned *
+looked_up(struct eval *e)
+{
+	const struct rm_owner_port *p = e->f->f_owners;
+
+	if (p == NULL)
+		return NULL;
+	if (!e->owned_asked) {
+		e->owned = p->op_lookup(p->op_arg, e->f->f_auth);
+		e->owned_asked = true;
+		if (e->owned != NULL && e->owned->o_state == RM_FOUND)
+			trace(e->t,
+			      "the directory lists %zu address(es) for the "
+			      "login",
+			      e->owned->o_n);
+		else if (e->owned != NULL && e->owned->o_state == RM_NOTFOUND)
+			trace(e->t, "the directory knows nothing of the login");
+	}
+	return e->owned;
+}
+
+/*
  * login_owns - does the login own the address: in sender_logins (an
  * entry for the exact address when it is routed), else in what the
  * directory said.  RM_LOOKUP_ERROR when the directory could not tell.
@@ -705,7 +730,7 @@ owned_match(const struct rm_owned *o, const struct rm_addr *a)
 static enum rm_lookup
 login_owns(struct eval *e, const struct rm_addr *a, const char *what)
 {
-	const struct rm_owned *o = e->f->f_owned;
+	const struct rm_owned *o;
 	const void *tag;
 	char buf[600];
 
@@ -714,6 +739,7 @@ login_owns(struct eval *e, const struct rm_addr *a, const char *what)
 		trace_match(e->t, what, tag);
 		return RM_FOUND;
 	}
+	o = looked_up(e);
 	if (o != NULL && o->o_state == RM_FOUND && owned_match(o, a)) {
 		if (e->t != NULL)
 			trace(e->t, "%s is one the login owns in the directory",
@@ -758,13 +784,13 @@ mail_addr(struct eval *e)
 static int
 check_sender_login(struct eval *e)
 {
-	const struct rm_owned *o = e->f->f_owned;
 	const struct rm_addr *m;
 	enum rm_lookup r;
 	int stop;
 
 	if (!e->authed ||
-	    (sc_count(&e->sc, L_OFF(l_sender_logins)) == 0 && o == NULL) ||
+	    (sc_count(&e->sc, L_OFF(l_sender_logins)) == 0 &&
+	     e->f->f_owners == NULL) ||
 	    !active(e, RM_CK_SENDER_LOGIN))
 		return 0;
 	if (!sender_usable(e, RM_CK_SENDER_LOGIN, "sender_login", &stop))
@@ -1139,60 +1165,130 @@ rm_policy_mail(const struct rm_ruleset *rs, const struct rm_facts *f,
 	decide(&e, RM_CONTINUE, NULL, "mail", NULL);
 }
 
+/* step_missing - no recipient: nothing to decide on */
+static int
+step_missing(struct eval *e)
+{
+	if (e->f->f_rcpt != NULL)
+		return 0;
+	trace(e->t, "no recipient was given");
+	decide(e, RM_TEMPFAIL, reply(e, RM_R_TEMPFAIL), "missing_recipient",
+	       NULL);
+	return 1;
+}
+
+/*
+ * step_postmaster - classify the recipient once (step_ours decides on
+ * it); postmaster, bare or at one of ours, is always welcome
+ */
+static int
+step_postmaster(struct eval *e)
+{
+	e->ours = recipient_ours(e, &e->dest);
+	if (!e->ours || strcmp(e->dest.d_rule, "postmaster") != 0)
+		return 0;
+	decide(e, RM_CONTINUE, NULL, e->dest.d_rule, e->dest.d_entry);
+	return 1;
+}
+
+/* step_exceptions - what the matching exceptions lift; decides nothing */
+static int
+step_exceptions(struct eval *e)
+{
+	exceptions(e);
+	return 0;
+}
+
+static int
+step_ours(struct eval *e)
+{
+	if (!e->ours)
+		return 0;
+	decide(e, RM_CONTINUE, NULL, e->dest.d_rule, e->dest.d_entry);
+	return 1;
+}
+
+/* step_relay - a relay: only for clients proven allowed */
+static int
+step_relay(struct eval *e)
+{
+	char ipbuf[64];
+
+	if (e->authed || e->trusted == 1)
+		return 0;
+	if (e->trusted == -1) {
+		trace(e->t, "client address unknown and not authenticated: "
+		            "cannot tell if it may relay");
+		decide(e, RM_TEMPFAIL, reply(e, RM_R_TEMPFAIL),
+		       "client_address_unknown", NULL);
+		return 1;
+	}
+	if (e->t != NULL)
+		trace(e->t,
+		      "client %s is not in trusted_networks and did not "
+		      "authenticate",
+		      rm_ip_format(e->f->f_client_ip, ipbuf, sizeof(ipbuf)));
+	decide(e, RM_REJECT, reply(e, RM_R_RELAY_DENIED), "relay_denied", NULL);
+	return 1;
+}
+
+static int
+step_continue(struct eval *e)
+{
+	if (e->authed)
+		decide(e, RM_CONTINUE, NULL, "authenticated", NULL);
+	else
+		decide(e, RM_CONTINUE, NULL, "trusted_networks", e->trusted_by);
+	return 1;
+}
+
+/*
+ * The evaluation order at RCPT TO.  A step returns 1 when it decided.
+ * Numbered steps are the ones relaymilter.conf(5) documents; 0 marks
+ * bookkeeping that never decides a verdict of its own.
+ */
+static const struct rm_step rcpt_steps[] = {
+    {0, "policy_unavailable", "the policy data could not be loaded",
+     incomplete},
+    {1, "missing_recipient", "the MTA gave no recipient", step_missing},
+    {2, "postmaster", "postmaster, bare or at one of our domains",
+     step_postmaster},
+    {0, "exceptions", "what the matching exceptions lift", step_exceptions},
+    {3, "require_auth", "the listener requires SMTP AUTH, none given",
+     check_require_auth},
+    {4, "deny", "a deny list matches the client, HELO, sender or recipient",
+     check_deny},
+    {5, "sender_login", "authenticated, and the login does not own the sender",
+     check_sender_login},
+    {6, "local_sender_spoof",
+     "untrusted and unauthenticated, with a sender the MTA could make ours",
+     check_local_sender},
+    {7, "helo_spoof", "untrusted and unauthenticated, HELO is ours",
+     check_helo},
+    {8, "recipient_ours", "the recipient is ours", step_ours},
+    {9, "relay", "a relay by an untrusted, unauthenticated client", step_relay},
+    {10, "unlicensed_sender",
+     "licensed_senders is set and the relay's sender is not in it",
+     check_licensed},
+    {11, "continue", "nothing refused", step_continue},
+};
+
+const struct rm_step *
+rm_policy_steps(size_t *n)
+{
+	*n = sizeof(rcpt_steps) / sizeof(rcpt_steps[0]);
+	return rcpt_steps;
+}
+
 void
 rm_policy_rcpt(const struct rm_ruleset *rs, const struct rm_facts *f,
                struct rm_verdict *v, const struct rm_trace *t)
 {
-	struct dest d = {NULL, NULL, false};
 	struct eval e;
-	char ipbuf[64];
-	int ours;
+	size_t i;
 
 	eval_init(&e, rs, f, v, t);
-	if (incomplete(&e))
-		return;
-	if (f->f_rcpt == NULL) {
-		trace(t, "no recipient was given");
-		decide(&e, RM_TEMPFAIL, reply(&e, RM_R_TEMPFAIL),
-		       "missing_recipient", NULL);
-		return;
-	}
-	ours = recipient_ours(&e, &d);
-	if (ours && strcmp(d.d_rule, "postmaster") == 0) {
-		decide(&e, RM_CONTINUE, NULL, d.d_rule, d.d_entry);
-		return;
-	}
-	exceptions(&e);
-	if (check_require_auth(&e) || check_deny(&e) ||
-	    check_sender_login(&e) || check_local_sender(&e) || check_helo(&e))
-		return;
-	if (ours) {
-		decide(&e, RM_CONTINUE, NULL, d.d_rule, d.d_entry);
-		return;
-	}
-	/* a relay: only for clients proven allowed */
-	if (!e.authed && e.trusted != 1) {
-		if (e.trusted == -1) {
-			trace(t, "client address unknown and not "
-			         "authenticated: cannot tell if it may relay");
-			decide(&e, RM_TEMPFAIL, reply(&e, RM_R_TEMPFAIL),
-			       "client_address_unknown", NULL);
+	for (i = 0; i < sizeof(rcpt_steps) / sizeof(rcpt_steps[0]); i++)
+		if (rcpt_steps[i].st_fn(&e))
 			return;
-		}
-		if (t != NULL)
-			trace(
-			    t,
-			    "client %s is not in trusted_networks and did "
-			    "not authenticate",
-			    rm_ip_format(f->f_client_ip, ipbuf, sizeof(ipbuf)));
-		decide(&e, RM_REJECT, reply(&e, RM_R_RELAY_DENIED),
-		       "relay_denied", NULL);
-		return;
-	}
-	if (check_licensed(&e))
-		return;
-	if (e.authed)
-		decide(&e, RM_CONTINUE, NULL, "authenticated", NULL);
-	else
-		decide(&e, RM_CONTINUE, NULL, "trusted_networks", e.trusted_by);
 }

@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +16,31 @@
 #include "relaymilter/ldapconf.h"
 #include "relaymilter/ruleset.h"
 
-const char *const rm_check_names[RM_CK__COUNT] = {
-    [RM_CK_REQUIRE_AUTH] = "require_auth",
-    [RM_CK_DENY] = "deny",
-    [RM_CK_SENDER_LOGIN] = "sender_login",
-    [RM_CK_LOCAL_SENDER_SPOOF] = "local_sender_spoof",
-    [RM_CK_HELO_SPOOF] = "helo_spoof",
-    [RM_CK_UNLICENSED_SENDER] = "unlicensed_sender",
+const struct rm_check_def rm_check_defs[RM_CK__COUNT] = {
+    [RM_CK_REQUIRE_AUTH] = {"require_auth", RM_R_REQUIRE_AUTH, 0},
+    [RM_CK_DENY] = {"deny", RM_R_DENY_CLIENT, 1},
+    [RM_CK_SENDER_LOGIN] = {"sender_login", RM_R_SENDER_LOGIN, 1},
+    [RM_CK_LOCAL_SENDER_SPOOF] = {"local_sender_spoof", RM_R_LOCAL_SENDER_SPOOF,
+                                  1},
+    [RM_CK_HELO_SPOOF] = {"helo_spoof", RM_R_HELO_SPOOF, 1},
+    [RM_CK_UNLICENSED_SENDER] = {"unlicensed_sender", RM_R_UNLICENSED_SENDER,
+                                 1},
 };
+
+const char *
+rm_check_known(int in_checks, char *buf, size_t len)
+{
+	size_t n = 0;
+	int ck;
+
+	buf[0] = '\0';
+	for (ck = 0; ck < RM_CK__COUNT; ck++)
+		if (!in_checks || rm_check_defs[ck].cd_in_checks)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
+			                      "%s%s", n ? ", " : "",
+			                      rm_check_defs[ck].cd_name);
+	return buf;
+}
 
 /*
  * The replies and their defaults; the config's "replies" overrides them
@@ -84,22 +102,39 @@ const struct rm_reply_def rm_reply_defs[RM_R__COUNT] = {
                              RM_REJECT},
 };
 
-const char *const rm_list_names[RM_L__COUNT] = {
-    [RM_L_HOSTNAMES] = "hostnames",
-    [RM_L_LOCAL_DOMAINS] = "local_domains",
-    [RM_L_RELAY_DOMAINS] = "relay_domains",
-    [RM_L_TRUSTED_NETWORKS] = "trusted_networks",
-    [RM_L_LICENSED_SENDERS] = "licensed_senders",
-    [RM_L_SENDER_LOGINS] = "sender_logins",
-    [RM_L_EXC_CLIENTS] = "exceptions.clients",
-    [RM_L_EXC_HELO] = "exceptions.helo",
-    [RM_L_EXC_SENDERS] = "exceptions.senders",
-    [RM_L_EXC_RECIPIENTS] = "exceptions.recipients",
-    [RM_L_DENY_CLIENTS] = "deny.clients",
-    [RM_L_DENY_HELO] = "deny.helo",
-    [RM_L_DENY_SENDERS] = "deny.senders",
-    [RM_L_DENY_RECIPIENTS] = "deny.recipients",
+#define SET(m) offsetof(struct rm_lists, m)
+const struct rm_list_def rm_list_defs[RM_L__COUNT] = {
+    [RM_L_HOSTNAMES] = {"hostnames", RM_KEY_HOST, RM_ROLE_LIST, RM_FACT_NONE, 0,
+                        SET(l_hostnames)},
+    [RM_L_LOCAL_DOMAINS] = {"local_domains", RM_KEY_DOMAIN, RM_ROLE_LIST,
+                            RM_FACT_NONE, 0, SET(l_local_domains)},
+    [RM_L_RELAY_DOMAINS] = {"relay_domains", RM_KEY_DOMAIN, RM_ROLE_LIST,
+                            RM_FACT_NONE, 0, SET(l_relay_domains)},
+    [RM_L_TRUSTED_NETWORKS] = {"trusted_networks", RM_KEY_NET, RM_ROLE_LIST,
+                               RM_FACT_NONE, 0, SET(l_trusted)},
+    [RM_L_LICENSED_SENDERS] = {"licensed_senders", RM_KEY_ADDR, RM_ROLE_LIST,
+                               RM_FACT_NONE, 1, SET(l_licensed)},
+    [RM_L_SENDER_LOGINS] = {"sender_logins", RM_KEY_ADDR, RM_ROLE_OWNED,
+                            RM_FACT_NONE, 1, SET(l_sender_logins)},
+    [RM_L_EXC_CLIENTS] = {"exceptions.clients", RM_KEY_NET, RM_ROLE_EXCEPTION,
+                          RM_FACT_CLIENT, 0, SET(l_exceptions.fs_clients)},
+    [RM_L_EXC_HELO] = {"exceptions.helo", RM_KEY_DOMAIN, RM_ROLE_EXCEPTION,
+                       RM_FACT_HELO, 0, SET(l_exceptions.fs_helo)},
+    [RM_L_EXC_SENDERS] = {"exceptions.senders", RM_KEY_ADDR, RM_ROLE_EXCEPTION,
+                          RM_FACT_SENDER, 1, SET(l_exceptions.fs_senders)},
+    [RM_L_EXC_RECIPIENTS] = {"exceptions.recipients", RM_KEY_ADDR,
+                             RM_ROLE_EXCEPTION, RM_FACT_RECIPIENT, 0,
+                             SET(l_exceptions.fs_recipients)},
+    [RM_L_DENY_CLIENTS] = {"deny.clients", RM_KEY_NET, RM_ROLE_DENY,
+                           RM_FACT_CLIENT, 0, SET(l_deny.fs_clients)},
+    [RM_L_DENY_HELO] = {"deny.helo", RM_KEY_DOMAIN, RM_ROLE_DENY, RM_FACT_HELO,
+                        0, SET(l_deny.fs_helo)},
+    [RM_L_DENY_SENDERS] = {"deny.senders", RM_KEY_ADDR, RM_ROLE_DENY,
+                           RM_FACT_SENDER, 0, SET(l_deny.fs_senders)},
+    [RM_L_DENY_RECIPIENTS] = {"deny.recipients", RM_KEY_ADDR, RM_ROLE_DENY,
+                              RM_FACT_RECIPIENT, 0, SET(l_deny.fs_recipients)},
 };
+#undef SET
 
 int
 rm_list_lookup(const char *name)
@@ -107,80 +142,89 @@ rm_list_lookup(const char *name)
 	int i;
 
 	for (i = 0; i < RM_L__COUNT; i++)
-		if (strcmp(name, rm_list_names[i]) == 0)
+		if (strcmp(name, rm_list_defs[i].ld_name) == 0)
 			return i;
 	return -1;
 }
 
-static int
-factsets_new(struct rm_factsets *fs)
+/* list_set - where list id's set lives in l */
+static void **
+list_set(const struct rm_lists *l, int id)
 {
-	fs->fs_clients = rm_ipset_new();
-	fs->fs_helo = rm_domset_new();
-	fs->fs_senders = rm_addrset_new();
-	fs->fs_recipients = rm_addrset_new();
-	return fs->fs_clients && fs->fs_helo && fs->fs_senders &&
-	               fs->fs_recipients
-	           ? 0
-	           : -1;
-}
-
-static void
-factsets_free(struct rm_factsets *fs)
-{
-	rm_ipset_free(fs->fs_clients);
-	rm_domset_free(fs->fs_helo);
-	rm_addrset_free(fs->fs_senders);
-	rm_addrset_free(fs->fs_recipients);
+	return (void **)((char *)(uintptr_t)l + rm_list_defs[id].ld_set);
 }
 
 static void
 lists_free(struct rm_lists *l)
 {
-	rm_domset_free(l->l_hostnames);
-	rm_domset_free(l->l_local_domains);
-	rm_domset_free(l->l_relay_domains);
-	rm_ipset_free(l->l_trusted);
-	rm_addrset_free(l->l_licensed);
-	rm_addrset_free(l->l_sender_logins);
-	factsets_free(&l->l_exceptions);
-	factsets_free(&l->l_deny);
+	int i;
+
+	for (i = 0; i < RM_L__COUNT; i++) {
+		void *set = *list_set(l, i);
+
+		switch (rm_list_defs[i].ld_key) {
+		case RM_KEY_HOST:
+		case RM_KEY_DOMAIN:
+			rm_domset_free(set);
+			break;
+		case RM_KEY_NET:
+			rm_ipset_free(set);
+			break;
+		case RM_KEY_ADDR:
+			rm_addrset_free(set);
+			break;
+		}
+	}
 }
 
 static int
 lists_new(struct rm_lists *l)
 {
+	void **set;
+	int i;
+
 	memset(l, 0, sizeof(*l));
-	l->l_hostnames = rm_domset_new();
-	l->l_local_domains = rm_domset_new();
-	l->l_relay_domains = rm_domset_new();
-	l->l_trusted = rm_ipset_new();
-	l->l_licensed = rm_addrset_new();
-	l->l_sender_logins = rm_addrset_new();
-	if (l->l_hostnames == NULL || l->l_local_domains == NULL ||
-	    l->l_relay_domains == NULL || l->l_trusted == NULL ||
-	    l->l_licensed == NULL || l->l_sender_logins == NULL ||
-	    factsets_new(&l->l_exceptions) != 0 ||
-	    factsets_new(&l->l_deny) != 0) {
-		lists_free(l);
-		return -1;
+	for (i = 0; i < RM_L__COUNT; i++) {
+		set = list_set(l, i);
+		switch (rm_list_defs[i].ld_key) {
+		case RM_KEY_HOST:
+		case RM_KEY_DOMAIN:
+			*set = rm_domset_new();
+			break;
+		case RM_KEY_NET:
+			*set = rm_ipset_new();
+			break;
+		case RM_KEY_ADDR:
+			*set = rm_addrset_new();
+			break;
+		}
+		if (*set == NULL) {
+			lists_free(l);
+			return -1;
+		}
 	}
 	return 0;
 }
 
+/* lists_finish - index the sets that need it (addrsets are ready) */
 static int
 lists_finish(struct rm_lists *l)
 {
-	return rm_domset_finish(l->l_hostnames) != 0 ||
-	               rm_domset_finish(l->l_local_domains) != 0 ||
-	               rm_domset_finish(l->l_relay_domains) != 0 ||
-	               rm_ipset_finish(l->l_trusted) != 0 ||
-	               rm_ipset_finish(l->l_exceptions.fs_clients) != 0 ||
-	               rm_domset_finish(l->l_exceptions.fs_helo) != 0 ||
-	               rm_ipset_finish(l->l_deny.fs_clients) != 0 ||
-	               rm_domset_finish(l->l_deny.fs_helo) != 0
-	           ? -1
-	           : 0;
+	int i, rc = 0;
+
+	for (i = 0; i < RM_L__COUNT && rc == 0; i++)
+		switch (rm_list_defs[i].ld_key) {
+		case RM_KEY_HOST:
+		case RM_KEY_DOMAIN:
+			rc = rm_domset_finish(*list_set(l, i));
+			break;
+		case RM_KEY_NET:
+			rc = rm_ipset_finish(*list_set(l, i));
+			break;
+		case RM_KEY_ADDR:
+			break;
+		}
+	return rc != 0 ? -1 : 0;
 }
 
 int
@@ -189,7 +233,7 @@ rm_check_lookup(const char *name)
 	int i;
 
 	for (i = 0; i < RM_CK__COUNT; i++)
-		if (strcmp(name, rm_check_names[i]) == 0)
+		if (strcmp(name, rm_check_defs[i].cd_name) == 0)
 			return i;
 	return -1;
 }
@@ -380,14 +424,15 @@ static int
 validate(const struct rm_entry_spec *sp, struct rm_cidr *cidr,
          struct rm_reply *reply, char *err, size_t errlen)
 {
+	const struct rm_list_def *ld = &rm_list_defs[sp->es_list];
 	const char *v = sp->es_value;
 
 	if (v == NULL) {
 		snprintf(err, errlen, "no value");
 		return -1;
 	}
-	switch (sp->es_list) {
-	case RM_L_HOSTNAMES:
+	switch (ld->ld_key) {
+	case RM_KEY_HOST:
 		if (v[0] == '.') {
 			snprintf(err, errlen,
 			         "a host name, not a subtree (put subtrees in "
@@ -395,30 +440,23 @@ validate(const struct rm_entry_spec *sp, struct rm_cidr *cidr,
 			return -1;
 		}
 		/* FALLTHROUGH */
-	case RM_L_LOCAL_DOMAINS:
-	case RM_L_RELAY_DOMAINS:
-	case RM_L_EXC_HELO:
-	case RM_L_DENY_HELO:
+	case RM_KEY_DOMAIN:
 		if (rm_domain_check(v, err, errlen) != 0)
 			return -1;
 		break;
-	case RM_L_TRUSTED_NETWORKS:
-	case RM_L_EXC_CLIENTS:
-	case RM_L_DENY_CLIENTS:
+	case RM_KEY_NET:
 		if (rm_cidr_parse(v, cidr, err, errlen) != 0)
 			return -1;
 		break;
-	case RM_L_SENDER_LOGINS:
-		if (sp->es_owner == NULL) {
-			snprintf(err, errlen, "no login");
-			return -1;
-		}
-		break;
-	default:
-		break;
+	case RM_KEY_ADDR:
+		break; /* the set parses it */
+	}
+	if (ld->ld_role == RM_ROLE_OWNED && sp->es_owner == NULL) {
+		snprintf(err, errlen, "no login");
+		return -1;
 	}
 	if (sp->es_reply != NULL) {
-		if (sp->es_list < RM_L_DENY_CLIENTS) {
+		if (ld->ld_role != RM_ROLE_DENY) {
 			snprintf(err, errlen, "only deny entries have a reply");
 			return -1;
 		}
@@ -449,14 +487,6 @@ rm_ruleset_warn(struct rm_ruleset *rs, const char *fmt, ...)
 		rs->rs_nwarnings++;
 }
 
-/* The lists whose entries grant something to a sender. */
-static bool
-grants_sender(enum rm_list_id l)
-{
-	return l == RM_L_SENDER_LOGINS || l == RM_L_LICENSED_SENDERS ||
-	       l == RM_L_EXC_SENDERS;
-}
-
 /*
  * lint_entry - warnings for legal entries that open more than an admin
  * usually means.  A sender exception of a whole domain is judged at
@@ -466,12 +496,13 @@ static void
 lint_entry(struct rm_ruleset *rs, const struct rm_entry_spec *sp,
            const struct rm_cidr *cidr, struct rm_entry *e)
 {
-	const char *o = sp->es_origin ? sp->es_origin : "-",
-	           *l = rm_list_names[sp->es_list];
+	const struct rm_list_def *ld = &rm_list_defs[sp->es_list];
+	const char *o = sp->es_origin ? sp->es_origin : "-", *l = ld->ld_name;
 	struct rm_entry **v;
 	unsigned len;
 
-	if (sp->es_list == RM_L_TRUSTED_NETWORKS) {
+	/* a plain list of networks grants relaying */
+	if (ld->ld_key == RM_KEY_NET && ld->ld_role == RM_ROLE_LIST) {
 		bool v4 = rm_ip_is_v4(&cidr->c_addr);
 
 		len = v4 ? cidr->c_len - 96 : cidr->c_len;
@@ -487,15 +518,15 @@ lint_entry(struct rm_ruleset *rs, const struct rm_entry_spec *sp,
 			                "every client in it may relay",
 			                o, l, sp->es_value, v4 ? 8u : 32u);
 	}
-	if (grants_sender(sp->es_list) && sp->es_value[0] == '@' &&
+	if (ld->ld_grants_sender && sp->es_value[0] == '@' &&
 	    strncmp(o, "ldap:", 5) == 0)
 		rm_ruleset_warn(
 		    rs, "%s: %s: \"%s\" covers every address of %s%s", o, l,
 		    sp->es_value,
 		    sp->es_value[1] == '.' ? "every subdomain of " : "",
 		    sp->es_value + 1 + (sp->es_value[1] == '.'));
-	if (sp->es_list == RM_L_EXC_SENDERS && sp->es_value[0] != '\0' &&
-	    strchr(sp->es_value + 1, '@') == NULL &&
+	if (ld->ld_role == RM_ROLE_EXCEPTION && ld->ld_fact == RM_FACT_SENDER &&
+	    sp->es_value[0] != '\0' && strchr(sp->es_value + 1, '@') == NULL &&
 	    (e->e_lifts & RM_LIFT(RM_CK_LOCAL_SENDER_SPOOF)) &&
 	    (v = realloc(rs->rs_lint, (rs->rs_nlint + 1) * sizeof(*v))) !=
 	        NULL) {
@@ -586,9 +617,7 @@ rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
 	struct rm_reply reply;
 	struct rm_cidr cidr;
 	struct rm_entry *e;
-	struct rm_addrset *as = NULL;
-	const char *owner = NULL;
-	int rc = 0;
+	void *set;
 
 	if (validate(sp, &cidr, &reply, err, errlen) != 0)
 		return -1;
@@ -608,7 +637,7 @@ rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
 		}
 		l = pf->pf_lists;
 	}
-	if ((e = new_entry(rs, sp, rm_list_names[sp->es_list])) == NULL)
+	if ((e = new_entry(rs, sp, rm_list_name(sp->es_list))) == NULL)
 		goto oom;
 	if (sp->es_reply != NULL) {
 		if ((e->e_reply = arena_alloc(&rs->rs_arena, sizeof(reply),
@@ -619,58 +648,23 @@ rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
 	}
 	e->e_lifts = sp->es_lifts ? sp->es_lifts : RM_LIFT_ALL;
 	lint_entry(rs, sp, &cidr, e);
-	switch (sp->es_list) {
-	case RM_L_HOSTNAMES:
-		return rm_domset_add(l->l_hostnames, sp->es_value, e, err,
-		                     errlen);
-	case RM_L_LOCAL_DOMAINS:
-		return rm_domset_add(l->l_local_domains, sp->es_value, e, err,
-		                     errlen);
-	case RM_L_RELAY_DOMAINS:
-		return rm_domset_add(l->l_relay_domains, sp->es_value, e, err,
-		                     errlen);
-	case RM_L_EXC_HELO:
-		return rm_domset_add(l->l_exceptions.fs_helo, sp->es_value, e,
-		                     err, errlen);
-	case RM_L_DENY_HELO:
-		return rm_domset_add(l->l_deny.fs_helo, sp->es_value, e, err,
-		                     errlen);
-	case RM_L_TRUSTED_NETWORKS:
-		rc = rm_ipset_add(l->l_trusted, &cidr, e);
-		break;
-	case RM_L_EXC_CLIENTS:
-		rc = rm_ipset_add(l->l_exceptions.fs_clients, &cidr, e);
-		break;
-	case RM_L_DENY_CLIENTS:
-		rc = rm_ipset_add(l->l_deny.fs_clients, &cidr, e);
-		break;
-	case RM_L_LICENSED_SENDERS:
-		as = l->l_licensed;
-		break;
-	case RM_L_SENDER_LOGINS:
-		as = l->l_sender_logins;
-		owner = sp->es_owner;
-		break;
-	case RM_L_EXC_SENDERS:
-		as = l->l_exceptions.fs_senders;
-		break;
-	case RM_L_EXC_RECIPIENTS:
-		as = l->l_exceptions.fs_recipients;
-		break;
-	case RM_L_DENY_SENDERS:
-		as = l->l_deny.fs_senders;
-		break;
-	case RM_L_DENY_RECIPIENTS:
-		as = l->l_deny.fs_recipients;
-		break;
-	case RM_L__COUNT:
-		break;
+	set = *list_set(l, sp->es_list);
+	switch (rm_list_defs[sp->es_list].ld_key) {
+	case RM_KEY_HOST:
+	case RM_KEY_DOMAIN:
+		return rm_domset_add(set, sp->es_value, e, err, errlen);
+	case RM_KEY_NET:
+		if (rm_ipset_add(set, &cidr, e) != 0)
+			goto oom;
+		return 0;
+	case RM_KEY_ADDR:
+		return rm_addrset_add(set,
+		                      rm_list_defs[sp->es_list].ld_role ==
+		                              RM_ROLE_OWNED
+		                          ? sp->es_owner
+		                          : NULL,
+		                      sp->es_value, e, err, errlen);
 	}
-	if (as != NULL)
-		return rm_addrset_add(as, owner, sp->es_value, e, err, errlen);
-	if (rc != 0)
-		goto oom;
-	return 0;
 oom:
 	snprintf(err, errlen, "out of memory");
 	return -1;
@@ -780,13 +774,31 @@ rm_ruleset_release(struct rm_ruleset *rs)
 	free(rs);
 }
 
+struct rm_ldap_conf *
+rm_ldap_conf_new(void)
+{
+	struct rm_ldap_conf *lc = calloc(1, sizeof(*lc));
+
+	if (lc != NULL)
+		atomic_init(&lc->lc_refs, 1);
+	return lc;
+}
+
+struct rm_ldap_conf *
+rm_ldap_conf_hold(struct rm_ldap_conf *lc)
+{
+	atomic_fetch_add_explicit(&lc->lc_refs, 1, memory_order_relaxed);
+	return lc;
+}
+
 void
 rm_ldap_conf_free(struct rm_ldap_conf *lc)
 {
 	size_t i;
 	int l;
 
-	if (lc == NULL)
+	if (lc == NULL || atomic_fetch_sub_explicit(&lc->lc_refs, 1,
+	                                            memory_order_acq_rel) != 1)
 		return;
 	for (i = 0; i < lc->lc_nuris; i++)
 		free(lc->lc_uris[i]);

@@ -22,10 +22,18 @@ rm_snapshot_init(struct rm_snapshot *sn, struct rm_ruleset *rs)
 struct rm_ruleset *
 rm_snapshot_acquire(struct rm_snapshot *sn)
 {
+	return rm_snapshot_acquire_gen(sn, NULL);
+}
+
+struct rm_ruleset *
+rm_snapshot_acquire_gen(struct rm_snapshot *sn, unsigned long *gen)
+{
 	struct rm_ruleset *rs;
 
 	pthread_mutex_lock(&sn->sn_lock);
 	rs = sn->sn_current ? rm_ruleset_hold(sn->sn_current) : NULL;
+	if (gen != NULL)
+		*gen = sn->sn_generation;
 	pthread_mutex_unlock(&sn->sn_lock);
 	return rs;
 }

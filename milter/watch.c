@@ -2,9 +2,8 @@
  * watch.c - warn about listener profiles that no session reaches.
  *
  * One mutex, held for a few comparisons per session (at connect, never
- * per recipient).  The ruleset pointer only identifies the policy the
- * counts are for; it is never dereferenced after its session is gone,
- * except for the profile names while the calling session pins it.
+ * per recipient).  The snapshot generation tells which policy the counts
+ * are for; the ruleset is read only while the calling session pins it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -63,22 +62,25 @@ report(struct rm_watch *w, const struct rm_ruleset *rs,
 	for (i = 0; i < rs->rs_nprofiles && i < 64; i++) {
 		if (w->w_matched & ((uint64_t)1 << i))
 			continue;
+		rm_log_sanitize(rs->rs_profiles[i]->pf_name, pname,
+		                sizeof(pname));
 		snprintf(line, sizeof(line),
 		         "listener profile \"%s\" (%s) has matched none of "
 		         "the %lu sessions since the policy was loaded; they "
-		         "came with {daemon_name} %s: set "
-		         "milter_macro_daemon_name on the Postfix service, or "
-		         "Name= in Sendmail's DAEMON_OPTIONS",
-		         rm_log_sanitize(rs->rs_profiles[i]->pf_name, pname,
-		                         sizeof(pname)),
-		         rs->rs_profiles[i]->pf_origin, w->w_sessions, names);
+		         "came with {daemon_name} %s, %lu of them a host name "
+		         "rather than a listener's (Postfix sends $myhostname "
+		         "by default): set -o milter_macro_daemon_name=%s on "
+		         "the Postfix service, or Name=%s in Sendmail's "
+		         "DAEMON_OPTIONS",
+		         pname, rs->rs_profiles[i]->pf_origin, w->w_sessions,
+		         names, w->w_unnamed, pname, pname);
 		warn(arg, line);
 	}
 }
 
 void
 rm_watch_session(struct rm_watch *w, const struct rm_ruleset *rs,
-                 const char *listener,
+                 unsigned long gen, const char *listener,
                  void (*warn)(void *arg, const char *line), void *arg)
 {
 	size_t i;
@@ -86,11 +88,13 @@ rm_watch_session(struct rm_watch *w, const struct rm_ruleset *rs,
 	if (rs->rs_nprofiles == 0)
 		return;
 	pthread_mutex_lock(&w->w_lock);
-	if (w->w_rs != rs) {
-		w->w_rs = rs;
+	if (!w->w_started || w->w_gen != gen) {
+		w->w_started = 1;
+		w->w_gen = gen;
 		w->w_sessions = 0;
 		w->w_matched = 0;
 		w->w_nnames = 0;
+		w->w_unnamed = 0;
 	}
 	w->w_sessions++;
 	for (i = 0; listener != NULL && i < rs->rs_nprofiles; i++)
@@ -101,7 +105,10 @@ rm_watch_session(struct rm_watch *w, const struct rm_ruleset *rs,
 			w->w_matched |= (uint64_t)1 << i;
 	} else
 		note_name(w, listener);
-	if (warn != NULL && checkpoint(w->w_sessions))
+	/* Postfix's default {daemon_name} is $myhostname: a host name */
+	if (listener != NULL && strchr(listener, '.') != NULL)
+		w->w_unnamed++;
+	if (warn != NULL && w->w_unnamed > 0 && checkpoint(w->w_sessions))
 		report(w, rs, warn, arg);
 	pthread_mutex_unlock(&w->w_lock);
 }

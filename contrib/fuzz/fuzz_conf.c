@@ -1,8 +1,9 @@
 /*
  * fuzz_conf.c - the config loader (conf.h): libconfig text, every key
- * including the ldap group, compiled into a ruleset.  A ruleset that loads
- * must keep the classes of its replies, and its decisions the relay
- * invariant (fz_probe).
+ * including the ldap group, compiled into a ruleset from memory
+ * (rm_conf_load_string; the text ends at its first NUL byte).  A ruleset
+ * that loads must keep the classes of its replies, and its decisions the
+ * relay invariant (fz_probe).  A failed load must say where.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,14 +11,11 @@
 #include "fuzz.h"
 #include "relaymilter/conf.h"
 
-static const char *path;
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	path = fz_tmpfile("conf");
 	return 0;
 }
 
@@ -58,7 +56,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rm_ruleset *rs;
-	char err[1024];
+	char err[1024], *text;
 
 	/*
 	 * @include reads files the admin names: out of scope here, and a
@@ -66,14 +64,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 */
 	if (has_include(data, size))
 		return 0;
-	fz_write(path, data, size);
+	text = fz_strdup(data, size);
 	err[0] = '\0';
-	if ((rs = rm_conf_load(path, err, sizeof(err))) == NULL) {
-		if (err[0] == '\0')
-			fz_fail("load failed without a message");
-		return 0;
+	if ((rs = rm_conf_load_string(text, "fuzz", err, sizeof(err))) ==
+	    NULL) {
+		/* "fuzz:LINE: ..." from the parser, "fuzz: ..." after it */
+		if (strncmp(err, "fuzz:", 5) != 0)
+			fz_fail("load failed without saying where: \"%s\"",
+			        err);
+	} else {
+		check_ruleset(rs);
+		rm_ruleset_release(rs);
 	}
-	check_ruleset(rs);
-	rm_ruleset_release(rs);
+	free(text);
 	return 0;
 }

@@ -35,7 +35,6 @@ static const char extra_replies[] =
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *path = fz_tmpfile("policy");
 	char *text, *conf, *at, err[1024];
 	size_t n;
 	FILE *fp;
@@ -51,11 +50,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    (conf = malloc(n + sizeof(extra_replies) + 256)) == NULL)
 		fz_fail("%s: no replies group", RM_FUZZ_POLICY_CONF);
 	/* our replies first, then the file's, which name other replies */
-	n = (size_t)sprintf(conf, "%.*s%s%s\n%s", (int)(at - text), text,
-	                    extra_replies, at + strlen("replies = {\n"),
-	                    "relay_domains = [ \"backup.example.net\" ];");
-	fz_write(path, conf, n);
-	if ((rs = rm_conf_load(path, err, sizeof(err))) == NULL)
+	sprintf(conf, "%.*s%s%s\n%s", (int)(at - text), text, extra_replies,
+	        at + strlen("replies = {\n"),
+	        "relay_domains = [ \"backup.example.net\" ];");
+	if ((rs = rm_conf_load_string(conf, RM_FUZZ_POLICY_CONF, err,
+	                              sizeof(err))) == NULL)
 		fz_fail("%s", err);
 	free(conf);
 	free(text);
@@ -74,6 +73,14 @@ owned_split(char *s, struct rm_owned *o, char **addrs, size_t max)
 		addrs[o->o_n++] = p;
 }
 
+/* fixed_owned - the owner port: the answer the input chose */
+static const struct rm_owned *
+fixed_owned(void *arg, const char *login)
+{
+	(void)login;
+	return arg;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -83,6 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *fact[8];
 	struct rm_ip client, daemon;
 	struct rm_owned owned;
+	struct rm_owner_port port = {fixed_owned, NULL};
 	struct rm_verdict v;
 	struct rm_facts f;
 	size_t n, i;
@@ -110,7 +118,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((opt >> 1 & 3) != 0) {
 		owned_split(n > 8 ? field[8] : empty, &owned, addrs, 8);
 		owned.o_state = states[(opt >> 1 & 3) - 1];
-		f.f_owned = &owned;
+		port.op_arg = &owned;
+		f.f_owners = &port;
 	}
 	rm_policy_mail(rs, &f, &v, opt & 1 ? &fz_trace : NULL);
 	fz_check_verdict(rs, &f, &v, 0);

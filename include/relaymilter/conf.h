@@ -1,10 +1,10 @@
 /*
  * conf.h - the configuration file (libconfig syntax) -> a ruleset.
  *
- * The file is read, every key is checked against the declaration table in
- * conf.c (an unknown key is an error), and the lists are compiled into a new
- * rm_ruleset.  Any error is fatal to the load and reported as
- * "file:line: message"; the caller keeps whatever ruleset it had.
+ * The file (or text in memory) is read, every key is checked against the
+ * declaration table in conf.c (an unknown key is an error), and the lists are
+ * compiled into a new rm_ruleset.  Any error is fatal to the load and reported
+ * as "file:line: message"; the caller keeps whatever ruleset it had.
  */
 #ifndef RM_CONF_H
 #define RM_CONF_H
@@ -24,6 +24,15 @@
  * reference, or NULL with "file:line: message" in errbuf.
  */
 struct rm_ruleset *rm_conf_load(const char *path, char *errbuf, size_t errlen);
+
+/*
+ * rm_conf_load_string - rm_conf_load() on a config held in memory (a
+ * NUL-terminated string).  name stands for the file in errors
+ * ("name:line: message") and in the origins of entries ("-" if NULL).  An
+ * @include in text is read from the file system like one in a file.
+ */
+struct rm_ruleset *rm_conf_load_string(const char *text, const char *name,
+                                       char *errbuf, size_t errlen);
 
 /*
  * rm_conf_extra - called by rm_conf_build() once the file is read and the

@@ -7,6 +7,7 @@
 #ifndef RM_LDAPCONF_H
 #define RM_LDAPCONF_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "relaymilter/ruleset.h"
@@ -35,7 +36,8 @@ struct rm_ldap_senders {
 };
 
 struct rm_ldap_conf {
-	char **lc_uris; /* tried in order */
+	_Atomic unsigned lc_refs; /* rm_ldap_conf_hold(); the last free frees */
+	char **lc_uris;           /* tried in order */
 	size_t lc_nuris;
 	char *lc_base;
 	char *lc_bind_dn;            /* NULL: anonymous */
@@ -51,6 +53,11 @@ struct rm_ldap_conf {
 	struct rm_ldap_senders *lc_senders; /* NULL: none */
 };
 
+/* rm_ldap_conf_new - empty settings with one reference; NULL: no memory */
+struct rm_ldap_conf *rm_ldap_conf_new(void);
+/* rm_ldap_conf_hold - one more reference; returns its argument */
+struct rm_ldap_conf *rm_ldap_conf_hold(struct rm_ldap_conf *);
+/* rm_ldap_conf_free - drop a reference; the last one frees (NULL: ok) */
 void rm_ldap_conf_free(struct rm_ldap_conf *);
 
 #endif

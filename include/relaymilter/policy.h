@@ -25,6 +25,17 @@ struct rm_owned {
 };
 
 /*
+ * The owner port: what a login owns beyond sender_logins, looked up on
+ * demand (owners.h: a cache, then LDAP).  The engine calls it at most once
+ * per decision, and only when sender_login needs the answer; the result
+ * belongs to the port and stays valid until the decision is made.
+ */
+struct rm_owner_port {
+	const struct rm_owned *(*op_lookup)(void *arg, const char *login);
+	void *op_arg;
+};
+
+/*
  * What is known about one recipient of one SMTP transaction.  A NULL
  * pointer means the MTA did not tell us.
  */
@@ -44,8 +55,8 @@ struct rm_facts {
 	const char *f_rcpt_addr;   /* {rcpt_addr}: MTA's resolution */
 	const char *f_rcpt_mailer; /* {rcpt_mailer}: where it delivers */
 	const char *f_rcpt_host;   /* {rcpt_host}: the mailer's next hop */
-	/* what f_auth owns, when looked up on demand; NULL: no such lookup */
-	const struct rm_owned *f_owned;
+	/* on-demand lookups of what f_auth owns; NULL: none configured */
+	const struct rm_owner_port *f_owners;
 };
 
 struct rm_verdict {
@@ -88,5 +99,18 @@ void rm_policy_mail(const struct rm_ruleset *, const struct rm_facts *,
  */
 void rm_policy_rcpt(const struct rm_ruleset *, const struct rm_facts *,
                     struct rm_verdict *, const struct rm_trace *);
+
+/*
+ * The steps of rm_policy_rcpt(), in order: st_num is the step's number in
+ * relaymilter.conf(5) (0: bookkeeping that decides nothing of its own).
+ */
+struct eval;
+struct rm_step {
+	unsigned st_num;
+	const char *st_name;
+	const char *st_what;
+	int (*st_fn)(struct eval *);
+};
+const struct rm_step *rm_policy_steps(size_t *n);
 
 #endif

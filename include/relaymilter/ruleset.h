@@ -34,13 +34,16 @@ enum rm_check {
 	RM_CK_UNLICENSED_SENDER,
 	RM_CK__COUNT
 };
-extern const char *const rm_check_names[RM_CK__COUNT];
 #define RM_LIFT(ck) (1u << (ck))
 #define RM_LIFT_ALL ((1u << RM_CK__COUNT) - 1)
 
 enum rm_check_mode { RM_CM_REJECT = 0, RM_CM_MONITOR, RM_CM_OFF };
 
-/* The lists a policy is made of, wherever they come from. */
+/*
+ * The lists a policy is made of, wherever they come from.  Their order
+ * means nothing: what a list is and how it is read and matched is its row
+ * in rm_list_defs[] (ruleset.c).
+ */
 enum rm_list_id {
 	RM_L_HOSTNAMES = 0,
 	RM_L_LOCAL_DOMAINS,
@@ -58,9 +61,66 @@ enum rm_list_id {
 	RM_L_DENY_RECIPIENTS,
 	RM_L__COUNT
 };
-/* "local_domains", "exceptions.clients", ... as in the config file */
-extern const char *const rm_list_names[RM_L__COUNT];
+/* How a list's entries are written and matched. */
+enum rm_list_key {
+	RM_KEY_HOST,   /* a host name, exactly (domset.h) */
+	RM_KEY_DOMAIN, /* a domain, or ".domain": its subtree (domset.h) */
+	RM_KEY_NET,    /* an address or a CIDR network (ip.h) */
+	RM_KEY_ADDR,   /* an address pattern (addrset.h) */
+};
+
+/* What else an entry of a list may carry, and what it is for. */
+enum rm_list_role {
+	RM_ROLE_LIST,      /* a plain list */
+	RM_ROLE_OWNED,     /* the patterns a login owns (an owner each) */
+	RM_ROLE_EXCEPTION, /* lifts checks ("lifts", default all) */
+	RM_ROLE_DENY,      /* refuses; may carry its own 5xx reply */
+};
+
+/* Which fact of a transaction an exception or deny list is matched on. */
+enum rm_fact {
+	RM_FACT_NONE,
+	RM_FACT_CLIENT,
+	RM_FACT_HELO,
+	RM_FACT_SENDER,
+	RM_FACT_RECIPIENT
+};
+
+/*
+ * One list, declared once: the config reader, the LDAP mapping and cache,
+ * the ruleset builder and the error texts all work from this table.
+ */
+struct rm_list_def {
+	const char *ld_name; /* config key ("deny.senders" is deny = {
+	                        senders = ...}), LDAP relayMilterList value */
+	enum rm_list_key ld_key;
+	enum rm_list_role ld_role;
+	enum rm_fact ld_fact;
+	int ld_grants_sender; /* a whole-domain entry from LDAP is warned of */
+	size_t ld_set;        /* offsetof() its set in struct rm_lists */
+};
+extern const struct rm_list_def rm_list_defs[RM_L__COUNT];
+#define rm_list_name(l) (rm_list_defs[(l)].ld_name)
 int rm_list_lookup(const char *name); /* an rm_list_id, or -1 */
+
+/*
+ * One check, declared once: its name in checks = { }, lifts and logs, and
+ * the reply it refuses with (rm_reply_defs).  require_auth is set by its
+ * own key, not under checks.
+ */
+struct rm_check_def {
+	const char *cd_name;
+	int cd_reply; /* enum rm_reply_id; deny: the list's own, by fact */
+	int cd_in_checks;
+};
+extern const struct rm_check_def rm_check_defs[RM_CK__COUNT];
+#define rm_check_name(ck) (rm_check_defs[(ck)].cd_name)
+
+/*
+ * rm_check_known - "deny, sender_login, ..." into buf: the names a key
+ * accepts (in_checks: those of checks = { }).  Returns buf.
+ */
+const char *rm_check_known(int in_checks, char *buf, size_t len);
 
 /* One configured entry, as the admin wrote it, for logs and --explain. */
 struct rm_entry {

@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "relaymilter/ownercache.h"
+#include "relaymilter/owners.h"
 #include "relaymilter/snapshot.h"
 #include "relaymilter/source.h"
 #include "relaymilter/watch.h"
@@ -20,11 +20,11 @@
 struct rm_runtime {
 	struct rm_snapshot rt_snapshot;
 	const char *rt_config_path;
-	struct rm_source rt_source;     /* the reload thread's only */
-	struct rm_ownercache rt_owners; /* on-demand sender lookups */
-	struct rm_watch rt_watch;       /* which profiles sessions reach */
-	atomic_ulong rt_sessions;       /* session ids */
-	atomic_bool rt_stopping;        /* tells the reload thread to end */
+	struct rm_source rt_source; /* the reload thread's only */
+	struct rm_owners rt_owners; /* on-demand sender lookups */
+	struct rm_watch rt_watch;   /* which profiles sessions reach */
+	atomic_ulong rt_sessions;   /* session ids */
+	atomic_bool rt_stopping;    /* tells the reload thread to end */
 };
 
 /*

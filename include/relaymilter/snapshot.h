@@ -28,6 +28,9 @@ struct rm_snapshot {
 void rm_snapshot_init(struct rm_snapshot *, struct rm_ruleset *rs);
 /* rm_snapshot_acquire - the current ruleset with a new reference. */
 struct rm_ruleset *rm_snapshot_acquire(struct rm_snapshot *);
+/* rm_snapshot_acquire_gen - the same, and its generation in *gen. */
+struct rm_ruleset *rm_snapshot_acquire_gen(struct rm_snapshot *,
+                                           unsigned long *gen);
 /* rm_snapshot_swap - install rs (reference taken over), retire the old. */
 void rm_snapshot_swap(struct rm_snapshot *, struct rm_ruleset *rs);
 /*

@@ -78,5 +78,24 @@ else
 	notok "check on a broken file: exit $rc: $out"
 fi
 
+# The evaluation order: relaymilter.conf(5) documents the order the code
+# runs (check --steps prints the engine's table): the same numbered steps.
+MAN=$(dirname "$HERE")/../milter/relaymilter.conf.5
+doc=$(sed -n '/^\.SH EVALUATION ORDER/,/^\.TE/p' "$MAN" | awk -F'\t' '$1 ~ /^[0-9]+$/ { print $1, $2 }')
+code=$("$BIN" check --steps | awk '{ print $1, $2 }')
+if [ -n "$code" ] && [ "$doc" = "$code" ]; then
+	ok "relaymilter.conf(5) lists the steps of check --steps, in order"
+else
+	notok "relaymilter.conf(5) lists the steps of check --steps: doc \"$doc\" code \"$code\""
+fi
+
+readme=$(sed -n '/^The policy$/,/^Running the daemon$/p' "$(dirname "$HERE")/../README" |
+	awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[a-z_]+$/ { print $1, $2 }')
+if [ -n "$code" ] && [ "$readme" = "$code" ]; then
+	ok "README lists the steps of check --steps, in order"
+else
+	notok "README lists the steps of check --steps: README \"$readme\" code \"$code\""
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

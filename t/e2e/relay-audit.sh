@@ -11,6 +11,12 @@
 # must end up with a local delivery.  The recipients are sent byte for
 # byte by smtp-probe.pl (swaks would split source routes at commas).
 #
+# The literals of our own address include the IPv4-mapped forms, tagged
+# or not ([::ffff:127.0.0.1], [0:0:0:0:0:ffff:127.0.0.1], hex
+# [::ffff:7f00:1]), and untagged IPv6 literals: Postfix refuses the
+# untagged ones itself (501 5.1.3), Sendmail routes all of them to its
+# relay mailer, so each must be a relay for relaymilter.
+#
 # Postfix: the smtp and relay transports log as postfix/outbound, local as
 # postfix/inbound (all three discard).  Sendmail: testbed.test,
 # mx.testbed.test and [127.0.0.1] are local (class w), mail stays queued
@@ -62,6 +68,16 @@ address literal|<friend@remote.test>|<user@[127.1]>
 address literal|<friend@remote.test>|<user@[IPv6:::ffff:127.0.0.1]>
 address literal|<friend@remote.test>|<user@[192.0.2.1]>
 address literal|<friend@remote.test>|<user@[IPv6:2001:db8::1]>
+mapped literal|<friend@remote.test>|<user@[::ffff:127.0.0.1]>
+mapped literal|<friend@remote.test>|<user@[0:0:0:0:0:ffff:127.0.0.1]>
+mapped literal|<friend@remote.test>|<user@[::ffff:7f00:1]>
+mapped literal|<friend@remote.test>|<user@[::FFFF:7F00:0001]>
+mapped literal|<friend@remote.test>|<user@[IPv6:0:0:0:0:0:ffff:127.0.0.1]>
+mapped literal|<friend@remote.test>|<user@[IPv6:::ffff:7f00:1]>
+mapped literal|<friend@remote.test>|<user%remote.test@[::ffff:127.0.0.1]>
+untagged IPv6 literal|<friend@remote.test>|<user@[::1]>
+untagged IPv6 literal|<friend@remote.test>|<user@[0:0:0:0:0:0:0:1]>
+untagged IPv6 literal|<friend@remote.test>|<user@[2001:db8::1]>
 trailing dot / case|<friend@remote.test>|<user@REMOTE.TEST.>
 trailing dot / case|<friend@remote.test>|<user@remote.test.>
 unqualified|<friend@remote.test>|<user>
@@ -222,7 +238,11 @@ else
 	# the queue: which messages, which recipients, resolved by Sendmail
 	for tag in $(tags probe Sendmail); do
 		f=$(grep -l "$tag@audit" "$TB_SM"/mqueue/qf* 2>/dev/null || true)
-		[ -z "$f" ] || not_ok "Sendmail: probe $tag queued nothing" "$(grep '^R' "$f" | tr '\n' ' ')"
+		[ -z "$f" ] || not_ok "Sendmail: probe $tag queued nothing" "$(
+			sed -n 's/^R[^:]*://p' "$f" | while read -r r; do
+				printf '%s -> %s; ' "$r" "$(tb_sm -bv -- "$r" 2>&1 | tail -1)"
+			done
+		)"
 	done
 	nbad=0
 	for tag in $(tags legit Sendmail); do

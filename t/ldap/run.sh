@@ -183,6 +183,15 @@ else
 fi
 want "the good value of the same entry applies" 0 --client 203.0.113.77 --from a@example.com --rcpt user@remote.test
 
+# ---- a whole-domain grant from the directory is named, with its DN ---------------
+"$BIN" check -c "$LCONF" --explain --client 203.0.113.9 --auth alice \
+	--from alice@sales.example.com --rcpt user@remote.test >"$TB_RUN/want.out" 2>&1 || true
+if grep -q 'warning: ldap:cn=owns-alice,ou=relaymilter,dc=example,dc=com: sender_logins: "@sales.example.com" covers every address of sales.example.com' "$TB_RUN/want.out"; then
+	ok "check --explain: an LDAP value starting with @ is a whole-domain grant (warning with its DN)"
+else
+	not_ok "check --explain: an LDAP value starting with @ warns" "$(head -c 600 "$TB_RUN/want.out")"
+fi
+
 # ---- faults ---------------------------------------------------------------------
 want "first URI dead, second alive" 0 --client 192.0.2.5 --from a@example.com --rcpt user@remote.test
 write_conf "\"ldap://127.0.0.1:3898\", $GOOD_URI"

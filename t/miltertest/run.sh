@@ -106,13 +106,13 @@ if grep -q ': error: ' "$LOG"; then
 else
 	ok "no error lines in the daemon log"
 fi
-# the first sessions all come from the "mx-in" listener: the submission
-# profile has matched none of them, and the log says what to set
-if grep -q 'warning: listener profile "submission" (.*) has matched none of the 5 sessions .*{daemon_name} .*mx-in.*milter_macro_daemon_name' "$LOG"; then
-	ok "a listener profile no session reached: warned"
-else
-	notok "a listener profile no session reached: warned"
+# the first sessions all come from the "mx-in" listener, which names
+# itself: that the submission profile matched none of them is no alarm
+if grep -q 'listener profile' "$LOG"; then
+	notok "listeners that name themselves: no profile warning"
 	grep 'listener profile' "$LOG" | sed 's/^/#   /' | cut -c1-300
+else
+	ok "listeners that name themselves: no profile warning"
 fi
 kill -TERM "$RM_PID" || true
 rc=0

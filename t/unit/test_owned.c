@@ -56,6 +56,17 @@ ruleset(void)
 	return rs;
 }
 
+/* the owner port hands the engine what the test set here */
+static const struct rm_owned *port_answer;
+
+static const struct rm_owned *
+port_lookup(void *arg, const char *login)
+{
+	(void)arg;
+	(void)login;
+	return port_answer;
+}
+
 /* decide - the verdict for an authenticated relay from sender */
 static const char *
 decide(const struct rm_ruleset *rs, const char *login, const char *sender,
@@ -63,6 +74,7 @@ decide(const struct rm_ruleset *rs, const char *login, const char *sender,
 {
 	static struct rm_ip ip;
 	static struct rm_verdict v;
+	static const struct rm_owner_port port = {port_lookup, NULL};
 	struct rm_facts f;
 
 	rm_ip_parse("203.0.113.9", &ip);
@@ -72,7 +84,8 @@ decide(const struct rm_ruleset *rs, const char *login, const char *sender,
 	f.f_auth = login;
 	f.f_sender = sender;
 	f.f_rcpt = "<someone@remote.test>";
-	f.f_owned = o;
+	port_answer = o;
+	f.f_owners = o != NULL ? &port : NULL;
 	rm_policy_rcpt(rs, &f, &v, NULL);
 	*rule = v.v_rule != NULL ? v.v_rule : "-";
 	return rm_action_name(v.v_action);

@@ -491,6 +491,195 @@ test_hostile_facts(void)
 	rm_ruleset_release(full);
 }
 
+/* put - form with its '#' replaced by d */
+static void
+put(char *out, size_t len, const char *form, const char *d)
+{
+	const char *h = strchr(form, '#');
+
+	snprintf(out, len, "%.*s%s%s", (int)(h - form), form, d, h + 1);
+}
+
+/*
+ * test_sender_forms - every disguise of a sender the MTA could rewrite
+ * into ours is refused to an outsider; the same disguises of a foreign
+ * name are not (t/golden/rewrite.conf: example.com and .example.com are
+ * ours, our_addresses 198.51.100.25 and 2001:db8::25).
+ */
+static void
+test_sender_forms(void)
+{
+	static const char *const ours[] = {
+	    "example.com",
+	    "Sub.Example.COM",
+	    "mx.example.com",
+	    "localhost",
+	    "LOCALHOST",
+	    "x.localhost",
+	    "localhost.localdomain",
+	    "mx",
+	    "[127.0.0.1]",
+	    "[127.0.0.9]",
+	    "[IPv6:::1]",
+	    "[::ffff:127.0.0.1]",
+	    "[198.51.100.25]",
+	    "[IPv6:2001:db8::25]",
+	    "[::ffff:198.51.100.25]",
+	    "[0:0:0:0:0:ffff:c633:6419]",
+	};
+	static const char *const foreign[] = {
+	    "other.test",    "example.com.other.test", "xexample.com",
+	    "[203.0.113.5]", "[IPv6:2001:db8::26]",    "localhost.other.test",
+	};
+	/* #: the domain under test; the other domains are foreign */
+	static const char *const forms[] = {
+	    "<u@#>",
+	    "<u@#.>",
+	    "<\"u\"@#>",
+	    "<u%#@r.test>",
+	    "<u%#.@r.test>",
+	    "<\"u@#\"@r.test>",
+	    "<\"u%#\"@r.test>",
+	    "<#!u@r.test>",
+	    "<r.test!#!u@r.test>",
+	    "<@#:u@r.test>",
+	    "<@r.test,@#:u@r.test>",
+	    "<u%r.test%#@r.test>",
+	    "<u@r.test@#>",
+	};
+	struct rm_ruleset *rw;
+	struct rm_facts f;
+	struct rm_verdict v;
+	struct rm_addr a;
+	struct rm_ip ip;
+	char from[600], err[512];
+	size_t i, j;
+	int bad = 0, n = 0;
+
+	rw = rm_conf_load(RM_TEST_DIR "/golden/rewrite.conf", err, sizeof(err));
+	CHECK(rw != NULL, "load rewrite.conf: %s", err);
+	if (rw == NULL)
+		return;
+	memset(&f, 0, sizeof(f));
+	rm_ip_parse("203.0.113.9", &ip);
+	f.f_client_ip = &ip;
+	f.f_rcpt = "<user@example.com>";
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		for (j = 0; j < sizeof(ours) / sizeof(ours[0]); j++) {
+			put(from, sizeof(from), forms[i], ours[j]);
+			f.f_sender = from;
+			rm_policy_rcpt(rw, &f, &v, NULL);
+			n++;
+			if (v.v_action == RM_CONTINUE ||
+			    strcmp(v.v_rule, "local_sender_spoof") != 0) {
+				bad++;
+				fprintf(stderr, "not refused: %s (%s)\n", from,
+				        v.v_rule);
+			}
+		}
+		for (j = 0; j < sizeof(foreign) / sizeof(foreign[0]); j++) {
+			put(from, sizeof(from), forms[i], foreign[j]);
+			if (rm_addr_parse(from, &a, NULL, 0) != 0)
+				continue;
+			f.f_sender = from;
+			rm_policy_rcpt(rw, &f, &v, NULL);
+			n++;
+			if (v.v_action != RM_CONTINUE) {
+				bad++;
+				fprintf(stderr, "refused: %s (%s)\n", from,
+				        v.v_rule);
+			}
+		}
+	}
+	CHECK(bad == 0, "%d of %d sender forms misjudged", bad, n);
+	rm_ruleset_release(rw);
+}
+
+/* count_port - an owner port that counts its calls */
+static int port_calls;
+static const struct rm_owned *
+count_port(void *arg, const char *login)
+{
+	(void)login;
+	port_calls++;
+	return arg;
+}
+
+/*
+ * test_owner_port - the engine asks the owner port only when sender_login
+ * needs the answer, at most once per decision, never at MAIL.
+ */
+static void
+test_owner_port(void)
+{
+	static char *mine[] = {"carol@example.com", "@.carol.example"};
+	struct rm_owned owned = {RM_FOUND, mine, 2},
+	                err = {RM_LOOKUP_ERROR, NULL, 0};
+	struct rm_owner_port port = {count_port, &owned};
+	struct rm_ruleset *full;
+	struct rm_facts f;
+	struct rm_verdict v;
+	struct rm_ip ip;
+	char e[512];
+
+	full = rm_conf_load(RM_TEST_DIR "/golden/policy.conf", e, sizeof(e));
+	CHECK(full != NULL, "load: %s", e);
+	if (full == NULL)
+		return;
+	memset(&f, 0, sizeof(f));
+	rm_ip_parse("203.0.113.9", &ip);
+	f.f_client_ip = &ip;
+	f.f_owners = &port;
+	f.f_rcpt = "<friend@remote.test>";
+	/* no login: never asked */
+	f.f_sender = "<carol@example.com>";
+	port_calls = 0;
+	rm_policy_rcpt(full, &f, &v, NULL);
+	CHECK(port_calls == 0, "no login: %d calls", port_calls);
+	/* alice owns it in sender_logins: never asked */
+	f.f_auth = "alice";
+	f.f_sender = "<alice@example.com>";
+	rm_policy_rcpt(full, &f, &v, NULL);
+	CHECK(port_calls == 0 && v.v_action == RM_CONTINUE,
+	      "owned in the file: %d calls", port_calls);
+	/* MAIL decides nothing about ownership */
+	f.f_auth = "carol";
+	f.f_sender = "<carol@example.com>";
+	rm_policy_mail(full, &f, &v, NULL);
+	CHECK(port_calls == 0, "MAIL: %d calls", port_calls);
+	/* carol's address: asked once, owned */
+	rm_policy_rcpt(full, &f, &v, NULL);
+	CHECK(port_calls == 1 && v.v_action == RM_CONTINUE,
+	      "directory owner: %d calls, %s", port_calls, v.v_rule);
+	/* a subtree pattern, and what it must not cover */
+	f.f_sender = "<x@a.carol.example>";
+	rm_policy_rcpt(full, &f, &v, NULL);
+	/* (licensed_senders has no carol.example: that refuses it later) */
+	CHECK(strcmp(v.v_rule, "sender_login") != 0,
+	      "@.carol.example owns a.carol.example: %s", v.v_rule);
+	f.f_sender = "<x@xcarol.example>";
+	rm_policy_rcpt(full, &f, &v, NULL);
+	CHECK(strcmp(v.v_rule, "sender_login") == 0,
+	      "@.carol.example: not xcarol.example");
+	f.f_sender = "<x@carol.example>";
+	rm_policy_rcpt(full, &f, &v, NULL);
+	CHECK(strcmp(v.v_rule, "sender_login") == 0,
+	      "@.carol.example: not carol.example");
+	/* a routed address is owned only exactly */
+	f.f_sender = "<x%example.com@a.carol.example>";
+	rm_policy_rcpt(full, &f, &v, NULL);
+	CHECK(strcmp(v.v_rule, "sender_login") == 0,
+	      "routed: no domain pattern owns it");
+	/* the directory failed: tempfail, never continue */
+	port.op_arg = &err;
+	f.f_sender = "<carol@example.com>";
+	rm_policy_rcpt(full, &f, &v, NULL);
+	CHECK(v.v_action == RM_TEMPFAIL, "lookup error: %s",
+	      rm_action_name(v.v_action));
+	/* sender_login off on a listener (lax has it on; audit monitors) */
+	rm_ruleset_release(full);
+}
+
 int
 main(void)
 {
@@ -506,6 +695,8 @@ main(void)
 	test_never_open();
 	test_never_open_full();
 	test_hostile_facts();
+	test_sender_forms();
+	test_owner_port();
 	rm_ruleset_release(rs);
 	return check_done();
 }

@@ -1,0 +1,51 @@
+/*
+ * owners.h - what an SMTP AUTH login owns beyond sender_logins: the
+ * on-demand lookup behind the engine's owner port (policy.h), a cache in
+ * front of the directory (ldap.senders).  The daemon and "relaymilter
+ * check" use it alike; neither talks to LDAP itself.
+ *
+ * The directory settings are swapped in by every (re)load; a lookup in
+ * flight keeps the settings it started with.
+ */
+#ifndef RM_OWNERS_H
+#define RM_OWNERS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "relaymilter/ownercache.h"
+#include "relaymilter/policy.h"
+
+struct rm_ldap_conf;
+
+struct rm_owners {
+	struct rm_ownercache ow_cache;
+	pthread_mutex_t ow_lock;    /* guards ow_lc, the pointer only */
+	struct rm_ldap_conf *ow_lc; /* held; NULL: no on-demand lookups */
+};
+
+void rm_owners_init(struct rm_owners *);
+void rm_owners_destroy(struct rm_owners *);
+
+/*
+ * rm_owners_set - the directory settings to use from now on (a reference
+ * is taken; NULL, or settings without ldap.senders: no lookups).  The
+ * cache is kept: its answers expire by their own TTL.
+ */
+void rm_owners_set(struct rm_owners *, struct rm_ldap_conf *);
+
+/* rm_owners_enabled - on-demand lookups are configured. */
+bool rm_owners_enabled(struct rm_owners *);
+
+/*
+ * rm_owners_lookup - what login owns: from the cache, else from the
+ * directory (within its deadline), then cached (errors never are).  out
+ * is the caller's to clear.  An error leaves out->o_state RM_LOOKUP_ERROR
+ * and the reason in err.  Not enabled: out->o_state RM_NOTFOUND.
+ */
+void rm_owners_lookup(struct rm_owners *, const char *login, time_t now,
+                      struct rm_owned *out, char *err, size_t errlen);
+
+#endif
