@@ -392,6 +392,54 @@ test_ldap_routed(void)
 	rm_ruleset_release(rs);
 }
 
+static int port_calls;
+
+static const struct rm_owned *
+count_lookup(void *arg, const char *login)
+{
+	(void)login;
+	port_calls++;
+	return arg;
+}
+
+/*
+ * The owner port is asked once per decision, however many addresses
+ * (the sender, {mail_addr}) need the answer.
+ */
+static void
+test_port_once(void)
+{
+	static char *mine[] = {"frank@example.com", "@sales.example.com"};
+	struct rm_owned o = {RM_FOUND, mine, 2};
+	struct rm_owner_port port = {count_lookup, &o};
+	struct rm_ruleset *rs = ruleset();
+	struct rm_verdict v;
+	struct rm_facts f;
+	struct rm_ip ip;
+
+	memset(&f, 0, sizeof(f));
+	rm_ip_parse("203.0.113.9", &ip);
+	f.f_client_ip = &ip;
+	f.f_auth = "frank";
+	f.f_sender = "<frank@example.com>";
+	f.f_mail_addr = "<frank@sales.example.com>";
+	f.f_rcpt = "<someone@remote.test>";
+	f.f_owners = &port;
+	port_calls = 0;
+	rm_policy_rcpt(rs, &f, &v, NULL);
+	CHECK(v.v_action == RM_CONTINUE && port_calls == 1,
+	      "sender and {mail_addr} owned: %s/%s, %d calls",
+	      rm_action_name(v.v_action), v.v_rule, port_calls);
+	f.f_mail_addr = "<frank@other.test>";
+	port_calls = 0;
+	rm_policy_rcpt(rs, &f, &v, NULL);
+	CHECK(v.v_action == RM_REJECT &&
+	          strcmp(v.v_rule, "sender_login") == 0 && port_calls == 1,
+	      "{mail_addr} not owned: %s/%s, %d calls",
+	      rm_action_name(v.v_action), v.v_rule, port_calls);
+	rm_ruleset_release(rs);
+}
+
 /*
  * With no sender_logins at all, a directory lookup alone turns the check
  * on; without either the check has nothing to go by and stays quiet.
@@ -425,6 +473,7 @@ main(void)
 	test_ldap();
 	test_ldap_state();
 	test_ldap_routed();
+	test_port_once();
 	test_ldap_only();
 	return check_done();
 }
