@@ -7,6 +7,7 @@
  * verdict is rm_policy_rcpt()'s, so the CLI cannot drift from the daemon.
  */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,10 @@
 #include "relaymilter/check.h"
 #include "relaymilter/conf.h"
 #include "relaymilter/log.h"
-#include "relaymilter/ldapconf.h"
 #include "relaymilter/owners.h"
 #include "relaymilter/policy.h"
 #include "relaymilter/source.h"
-
-#define EX_USAGE_ 64
+#include "relaymilter/verdict.h"
 
 static void
 check_usage(FILE *fp)
@@ -94,201 +93,251 @@ check_port(void *arg, const char *login)
 	return lk->lk_out;
 }
 
-int
-rm_check_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"client", required_argument, NULL, 'C'},
-	    {"helo", required_argument, NULL, 'H'},
-	    {"listener", required_argument, NULL, 'L'},
-	    {"auth", required_argument, NULL, 'A'},
-	    {"from", required_argument, NULL, 'F'},
-	    {"rcpt", required_argument, NULL, 'R'},
-	    {"daemon-addr", required_argument, NULL, 'D'},
-	    {"mail-addr", required_argument, NULL, 'M'},
-	    {"rcpt-addr", required_argument, NULL, 'r'},
-	    {"rcpt-mailer", required_argument, NULL, 'm'},
-	    {"rcpt-host", required_argument, NULL, 'o'},
-	    {"explain", no_argument, NULL, 'x'},
-	    {"steps", no_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *config = RM_CONF_DEFAULT, *client = NULL;
-	struct rm_facts f;
-	struct rm_ip cip, dip;
-	struct rm_ruleset *rs;
-	struct rm_verdict v;
-	struct rm_source src;
-	struct rm_owned owned;
-	struct rm_owners owners;
-	struct check_lookup lk = {NULL, NULL, false};
-	struct rm_owner_port port = {check_port, NULL};
-	struct rm_trace tr = {explain_line, stdout};
-	char err[1024], reply[RM_REPLY_TEXT_MAX + 32], buf[512], bare[512],
-	    lb[RM_LINE_BUF];
-	const char **rcpts;
-	int c, i, nrcpt = 0, explain = 0, worst = 0;
+/* The command line of relaymilter check, and what it makes of it. */
+struct check_args {
+	const char *ca_config;
+	const char *ca_client;
+	const char **ca_rcpts;
+	int ca_nrcpt;
+	int ca_explain;
+	struct rm_ip ca_cip, ca_dip;
+	struct rm_facts ca_f;
+};
 
-	memset(&f, 0, sizeof(f));
-	memset(&src, 0, sizeof(src));
-	memset(&owned, 0, sizeof(owned));
-	f.f_sender = "<>";
-	if ((rcpts = calloc((size_t)argc + 1, sizeof(*rcpts))) == NULL) {
-		fprintf(stderr, "relaymilter check: out of memory\n");
-		return 71;
-	}
+/* The options that set a fact directly: where each one goes. */
+static const struct check_fact {
+	int cf_opt;
+	size_t cf_off; /* in struct rm_facts */
+} check_facts[] = {
+    {'H', offsetof(struct rm_facts, f_helo)},
+    {'L', offsetof(struct rm_facts, f_listener)},
+    {'A', offsetof(struct rm_facts, f_auth)},
+    {'F', offsetof(struct rm_facts, f_sender)},
+    {'M', offsetof(struct rm_facts, f_mail_addr)},
+    {'r', offsetof(struct rm_facts, f_rcpt_addr)},
+    {'m', offsetof(struct rm_facts, f_rcpt_mailer)},
+    {'o', offsetof(struct rm_facts, f_rcpt_host)},
+};
+
+static const struct option check_opts[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"client", required_argument, NULL, 'C'},
+    {"helo", required_argument, NULL, 'H'},
+    {"listener", required_argument, NULL, 'L'},
+    {"auth", required_argument, NULL, 'A'},
+    {"from", required_argument, NULL, 'F'},
+    {"rcpt", required_argument, NULL, 'R'},
+    {"daemon-addr", required_argument, NULL, 'D'},
+    {"mail-addr", required_argument, NULL, 'M'},
+    {"rcpt-addr", required_argument, NULL, 'r'},
+    {"rcpt-mailer", required_argument, NULL, 'm'},
+    {"rcpt-host", required_argument, NULL, 'o'},
+    {"explain", no_argument, NULL, 'x'},
+    {"steps", no_argument, NULL, 's'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* set_fact - an option of check_facts[]: 1 when c is one */
+static int
+set_fact(struct rm_facts *f, int c, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(check_facts) / sizeof(check_facts[0]); i++)
+		if (check_facts[i].cf_opt == c) {
+			*(const char **)(void *)((char *)f +
+			                         check_facts[i].cf_off) = v;
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * check_parse - the command line into ca; -1 to go on, else the exit
+ * status (usage, --help, --steps, a bad address).
+ */
+static int
+check_parse(int argc, char **argv, struct check_args *ca)
+{
+	int c;
+
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:h", check_opts, NULL)) != -1) {
+		if (set_fact(&ca->ca_f, c, optarg))
+			continue;
 		switch (c) {
 		case 'c':
-			config = optarg;
+			ca->ca_config = optarg;
 			break;
 		case 'C':
-			client = optarg;
-			break;
-		case 'H':
-			f.f_helo = optarg;
-			break;
-		case 'L':
-			f.f_listener = optarg;
-			break;
-		case 'A':
-			f.f_auth = optarg;
-			break;
-		case 'F':
-			f.f_sender = optarg;
+			ca->ca_client = optarg;
 			break;
 		case 'R':
-			rcpts[nrcpt++] = optarg;
+			ca->ca_rcpts[ca->ca_nrcpt++] = optarg;
 			break;
 		case 'x':
-			explain = 1;
-			break;
-		case 'M':
-			f.f_mail_addr = optarg;
-			break;
-		case 'r':
-			f.f_rcpt_addr = optarg;
-			break;
-		case 'm':
-			f.f_rcpt_mailer = optarg;
-			break;
-		case 'o':
-			f.f_rcpt_host = optarg;
+			ca->ca_explain = 1;
 			break;
 		case 'D':
-			if (rm_ip_parse(optarg, &dip) != 0) {
+			if (rm_ip_parse(optarg, &ca->ca_dip) != 0) {
 				fprintf(stderr,
-				        "relaymilter check: "
-				        "--daemon-addr %s: not an IP "
-				        "address\n",
+				        "relaymilter check: --daemon-addr %s: "
+				        "not an IP address\n",
 				        optarg);
-				free(rcpts);
-				return EX_USAGE_;
+				return RM_EX_USAGE;
 			}
-			f.f_daemon_ip = &dip;
+			ca->ca_f.f_daemon_ip = &ca->ca_dip;
 			break;
 		case 'h':
 			check_usage(stdout);
-			free(rcpts);
 			return 0;
 		case 's':
 			print_steps();
-			free(rcpts);
 			return 0;
 		default:
 			check_usage(stderr);
-			free(rcpts);
-			return EX_USAGE_;
+			return RM_EX_USAGE;
 		}
 	}
-	if (client == NULL || nrcpt == 0 || optind != argc) {
+	if (ca->ca_client == NULL || ca->ca_nrcpt == 0 || optind != argc) {
 		check_usage(stderr);
-		free(rcpts);
-		return EX_USAGE_;
+		return RM_EX_USAGE;
 	}
-	if (strcmp(client, "unknown") != 0) {
-		if (rm_ip_parse(client, &cip) != 0) {
+	if (strcmp(ca->ca_client, "unknown") != 0) {
+		if (rm_ip_parse(ca->ca_client, &ca->ca_cip) != 0) {
 			fprintf(stderr,
-			        "relaymilter check: --client %s: not "
-			        "an IP address (or \"unknown\")\n",
-			        client);
-			free(rcpts);
-			return EX_USAGE_;
+			        "relaymilter check: --client %s: not an IP "
+			        "address (or \"unknown\")\n",
+			        ca->ca_client);
+			return RM_EX_USAGE;
 		}
-		f.f_client_ip = &cip;
+		ca->ca_f.f_client_ip = &ca->ca_cip;
 	}
-	/* LDAP problems go to stderr; the answer goes to stdout */
-	rm_log_open("relaymilter check", true, RM_LOG_WARNING);
-	src.src_path = config;
-	if (rm_source_load(&src, false, &rs, err, sizeof(err)) != RM_SRC_NEW) {
-		rm_source_free(&src);
-		fprintf(stderr, "%s\n", err);
-		free(rcpts);
-		return 78;
-	}
-	rm_owners_init(&owners);
-	rm_owners_set(&owners, rs->rs_ldap);
-	lk.lk_owners = &owners;
-	lk.lk_out = &owned;
-	port.op_arg = &lk;
-	if (rm_owners_enabled(&owners))
-		f.f_owners = &port;
-	if (explain) {
-		printf("config %s\n", config);
-		for (i = 0; i < (int)rs->rs_nwarnings; i++)
-			printf("warning: %s\n", rs->rs_warnings[i]);
-		printf("facts: client=%s",
-		       f.f_client_ip
-		           ? rm_ip_format(f.f_client_ip, buf, sizeof(buf))
-		           : "unknown");
-		printf(" helo=<%s>",
-		       rm_log_sanitize(f.f_helo, buf, sizeof(buf)));
-		printf(" auth=%s", rm_log_sanitize(f.f_auth, buf, sizeof(buf)));
-		printf(" from=<%s>",
-		       rm_log_sanitize(
-		           rm_addr_unbracket(f.f_sender, bare, sizeof(bare)),
-		           buf, sizeof(buf)));
-		printf(" listener=%s\n",
-		       rm_log_sanitize(f.f_listener, buf, sizeof(buf)));
-	}
-	for (i = 0; i < nrcpt; i++) {
-		f.f_rcpt = rcpts[i];
-		if (explain)
+	return -1;
+}
+
+/* explain_facts - --explain's head: the config, its warnings, the facts */
+static void
+explain_facts(const struct check_args *ca, const struct rm_ruleset *rs)
+{
+	const struct rm_facts *f = &ca->ca_f;
+	char buf[512], bare[512];
+	size_t i;
+
+	printf("config %s\n", ca->ca_config);
+	for (i = 0; i < rs->rs_nwarnings; i++)
+		printf("warning: %s\n", rs->rs_warnings[i]);
+	printf("facts: client=%s",
+	       f->f_client_ip ? rm_ip_format(f->f_client_ip, buf, sizeof(buf))
+	                      : "unknown");
+	printf(" helo=<%s>", rm_log_sanitize(f->f_helo, buf, sizeof(buf)));
+	printf(" auth=%s", rm_log_sanitize(f->f_auth, buf, sizeof(buf)));
+	printf(
+	    " from=<%s>",
+	    rm_log_sanitize(rm_addr_unbracket(f->f_sender, bare, sizeof(bare)),
+	                    buf, sizeof(buf)));
+	printf(" listener=%s\n",
+	       rm_log_sanitize(f->f_listener, buf, sizeof(buf)));
+}
+
+/* print_verdict - one recipient's line */
+static void
+print_verdict(const char *rcpt, const struct rm_verdict *v)
+{
+	struct rm_verdict_text vt;
+	char buf[512], bare[512];
+
+	rm_verdict_text(v, &vt);
+	printf("<%s> %s %s%s%s rule=%s",
+	       rm_log_sanitize(rm_addr_unbracket(rcpt, bare, sizeof(bare)), buf,
+	                       sizeof(buf)),
+	       vt.vt_action, vt.vt_reply[0] ? "\"" : "",
+	       vt.vt_reply[0] ? vt.vt_reply : "-", vt.vt_reply[0] ? "\"" : "",
+	       vt.vt_rule);
+	if (vt.vt_entry[0] != '\0')
+		printf(" entry=\"%s\" (%s)", vt.vt_entry, vt.vt_origin);
+	if (vt.vt_would_rule != NULL)
+		printf(" monitor=%s would=\"%s\"", vt.vt_would_rule,
+		       vt.vt_would);
+	printf("\n");
+}
+
+/* check_run - every recipient through the engine; the exit status */
+static int
+check_run(struct check_args *ca, const struct rm_ruleset *rs)
+{
+	struct rm_trace tr = {explain_line, stdout};
+	char buf[512], bare[512];
+	struct rm_verdict v;
+	int i, worst = 0;
+
+	if (ca->ca_explain)
+		explain_facts(ca, rs);
+	for (i = 0; i < ca->ca_nrcpt; i++) {
+		ca->ca_f.f_rcpt = ca->ca_rcpts[i];
+		if (ca->ca_explain)
 			printf("rcpt <%s>\n",
-			       rm_log_sanitize(rm_addr_unbracket(f.f_rcpt, bare,
-			                                         sizeof(bare)),
-			                       buf, sizeof(buf)));
-		rm_policy_rcpt(rs, &f, &v, explain ? &tr : NULL);
-		printf("<%s> %s %s%s%s rule=%s",
-		       rm_log_sanitize(
-		           rm_addr_unbracket(f.f_rcpt, bare, sizeof(bare)), buf,
-		           sizeof(buf)),
-		       rm_action_name(v.v_action), v.v_reply ? "\"" : "",
-		       v.v_reply
-		           ? rm_reply_format(v.v_reply, reply, sizeof(reply))
-		           : "-",
-		       v.v_reply ? "\"" : "", v.v_rule);
-		if (v.v_entry != NULL)
-			printf(" entry=\"%s\" (%s%s)", v.v_entry->e_text,
-			       v.v_entry->e_where,
-			       rm_entry_line(v.v_entry, lb));
-		if (v.v_would_rule != NULL)
-			printf(
-			    " monitor=%s would=\"%s\"", v.v_would_rule,
-			    rm_reply_format(&v.v_would, reply, sizeof(reply)));
-		printf("\n");
+			       rm_log_sanitize(
+			           rm_addr_unbracket(ca->ca_rcpts[i], bare,
+			                             sizeof(bare)),
+			           buf, sizeof(buf)));
+		rm_policy_rcpt(rs, &ca->ca_f, &v, ca->ca_explain ? &tr : NULL);
+		print_verdict(ca->ca_rcpts[i], &v);
 		if (v.v_action == RM_REJECT && worst < 1)
 			worst = 1;
 		if (v.v_action == RM_TEMPFAIL)
 			worst = 2;
 	}
+	return worst;
+}
+
+int
+rm_check_main(int argc, char **argv)
+{
+	struct check_args ca;
+	struct rm_ruleset *rs;
+	struct rm_source src;
+	struct rm_owned owned;
+	struct rm_owners owners;
+	struct check_lookup lk = {NULL, NULL, false};
+	struct rm_owner_port port = {check_port, NULL};
+	char err[1024];
+	int rc;
+
+	memset(&ca, 0, sizeof(ca));
+	memset(&owned, 0, sizeof(owned));
+	ca.ca_config = RM_CONF_DEFAULT;
+	ca.ca_f.f_sender = "<>";
+	if ((ca.ca_rcpts = calloc((size_t)argc + 1, sizeof(char *))) == NULL) {
+		fprintf(stderr, "relaymilter check: out of memory\n");
+		return RM_EX_OSERR;
+	}
+	if ((rc = check_parse(argc, argv, &ca)) >= 0) {
+		free(ca.ca_rcpts);
+		return rc;
+	}
+	/* LDAP problems go to stderr; the answer goes to stdout */
+	rm_log_open("relaymilter check", true, RM_LOG_WARNING);
+	rm_source_init(&src, ca.ca_config);
+	if (rm_source_load(&src, false, &rs, err, sizeof(err)) != RM_SRC_NEW) {
+		rm_source_free(&src);
+		fprintf(stderr, "%s\n", err);
+		free(ca.ca_rcpts);
+		return RM_EX_CONFIG;
+	}
+	rm_owners_init(&owners);
+	rm_owners_set(&owners, rm_source_settings(&src)->st_ldap);
+	lk.lk_owners = &owners;
+	lk.lk_out = &owned;
+	port.op_arg = &lk;
+	if (rm_owners_enabled(&owners))
+		ca.ca_f.f_owners = &port;
+	rc = check_run(&ca, rs);
 	rm_owned_clear(&owned);
 	rm_owners_destroy(&owners);
 	rm_ruleset_release(rs);
 	rm_source_free(&src);
-	free(rcpts);
-	return worst;
+	free(ca.ca_rcpts);
+	return rc;
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,8 +142,8 @@ put_field(FILE *fp, const char *s)
 }
 
 int
-rm_ldapdata_save(const struct rm_ldapdata *d, const char *path, char *err,
-                 size_t errlen)
+rm_ldapdata_save(const struct rm_ldapdata *d, const char *path, uid_t uid,
+                 gid_t gid, mode_t mode, char *err, size_t errlen)
 {
 	char tmp[4096], dirbuf[4096];
 	size_t i;
@@ -176,7 +177,10 @@ rm_ldapdata_save(const struct rm_ldapdata *d, const char *path, char *err,
 		fputc('\n', fp);
 	}
 	fprintf(fp, "end %zu\n", d->d_n);
-	ok = fflush(fp) == 0 && fsync(fileno(fp)) == 0;
+	ok = fflush(fp) == 0 && fsync(fileno(fp)) == 0 &&
+	     ((uid == (uid_t)-1 && gid == (gid_t)-1) ||
+	      fchown(fileno(fp), uid, gid) == 0) &&
+	     (mode == 0 || fchmod(fileno(fp), mode & 0777) == 0);
 	ok = fclose(fp) == 0 && ok;
 	if (!ok || rename(tmp, path) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -29,6 +29,7 @@
 #include "relaymilter/policy.h"
 #include "relaymilter/reply.h"
 #include "relaymilter/runtime.h"
+#include "relaymilter/verdict.h"
 
 /* The runtime, set once before smfi_main(); see runtime.h. */
 static struct rm_runtime *mlfi_runtime;
@@ -348,42 +349,124 @@ log_who(struct rm_session *s, const struct rm_facts *f)
 	                sizeof(s->s_loglistener));
 }
 
+/*
+ * json_str - s as the body of a JSON string into buf (s is sanitized text:
+ * printable ASCII, so only '"' and '\\' need escaping)
+ */
+static const char *
+json_str(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 3 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* The fields of a decision line, sanitized, in the order they are shown. */
+enum {
+	DF_SESSION,
+	DF_CLIENT,
+	DF_HELO,
+	DF_AUTH,
+	DF_FROM,
+	DF_RCPT,
+	DF_LISTENER,
+	DF_RULE,
+	DF_ENTRY,
+	DF_VERDICT,
+	DF_REPLY,
+	DF_MONITOR,
+	DF_WOULD,
+	DF_QUEUE_ID,
+	DF__COUNT
+};
+static const char *const df_names[DF__COUNT] = {
+    "session", "client", "helo",    "auth",  "from",    "rcpt",  "listener",
+    "rule",    "entry",  "verdict", "reply", "monitor", "would", "queue_id"};
+
+/* log_json - the decision as one JSON object (log_format = "json") */
+static void
+log_json(const char *const val[DF__COUNT])
+{
+	char line[3072], esc[1024];
+	size_t n = 0;
+	int i;
+
+	n += (size_t)snprintf(line, sizeof(line), "{");
+	for (i = 0; i < DF__COUNT && n < sizeof(line); i++)
+		if (val[i] != NULL)
+			n += (size_t)snprintf(
+			    line + n, sizeof(line) - n, "%s\"%s\":\"%s\"",
+			    n > 1 ? "," : "", df_names[i],
+			    json_str(val[i], esc, sizeof(esc)));
+	if (n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, "}");
+	rm_log(RM_LOG_INFO, "%s", line);
+}
+
 /* log_decision - the one log line of a decision. */
 static void
 log_decision(struct rm_session *s, const struct rm_facts *f,
-             const struct rm_verdict *v)
+             const struct rm_verdict *v, const char *qid)
 {
-	char auth[128], from[256], rcpt[256], entry[128],
-	    reply[RM_REPLY_TEXT_MAX + 32], would[RM_REPLY_TEXT_MAX + 64],
-	    bfrom[256], brcpt[256];
+	char auth[128], from[256], rcpt[256], bfrom[256], brcpt[256],
+	    entry[sizeof(((struct rm_verdict_text *)0)->vt_entry) + 2],
+	    would[RM_REPLY_TEXT_MAX + 64], client[160], helo[160], q[64],
+	    ip[64];
+	const char *val[DF__COUNT];
+	struct rm_verdict_text vt;
 
 	if (!rm_log_enabled(RM_LOG_INFO))
 		return;
+	rm_verdict_text(v, &vt);
+	rm_log_sanitize(f->f_auth, auth, sizeof(auth));
+	rm_log_sanitize(rm_addr_unbracket(f->f_sender, bfrom, sizeof(bfrom)),
+	                from, sizeof(from));
+	rm_log_sanitize(rm_addr_unbracket(f->f_rcpt, brcpt, sizeof(brcpt)),
+	                rcpt, sizeof(rcpt));
+	if (qid != NULL)
+		rm_log_sanitize(qid, q, sizeof(q));
+	if (mlfi_runtime->rt_log_json) {
+		memset(val, 0, sizeof(val));
+		val[DF_SESSION] = s->s_id;
+		val[DF_CLIENT] = f->f_client_ip ? rm_ip_format(f->f_client_ip,
+		                                               ip, sizeof(ip))
+		                                : "unknown";
+		val[DF_HELO] = rm_log_sanitize(f->f_helo, helo, sizeof(helo));
+		val[DF_AUTH] = auth;
+		val[DF_FROM] = from;
+		val[DF_RCPT] = rcpt;
+		val[DF_LISTENER] =
+		    rm_log_sanitize(f->f_listener, client, sizeof(client));
+		val[DF_RULE] = vt.vt_rule;
+		val[DF_ENTRY] = vt.vt_entry[0] ? vt.vt_entry : NULL;
+		val[DF_VERDICT] = vt.vt_action;
+		val[DF_REPLY] = vt.vt_reply[0] ? vt.vt_reply : "-";
+		val[DF_MONITOR] = vt.vt_would_rule;
+		val[DF_WOULD] = vt.vt_would_rule ? vt.vt_would : NULL;
+		val[DF_QUEUE_ID] = qid ? q : NULL;
+		log_json(val);
+		return;
+	}
 	log_who(s, f);
-	if (v->v_entry != NULL)
-		snprintf(entry, sizeof(entry), "[%s]", v->v_entry->e_text);
-	else
-		entry[0] = '\0';
-	would[0] = '\0';
-	if (v->v_would_rule != NULL)
+	entry[0] = would[0] = '\0';
+	if (vt.vt_entry[0] != '\0')
+		snprintf(entry, sizeof(entry), "[%s]", vt.vt_entry);
+	if (vt.vt_would_rule != NULL)
 		snprintf(would, sizeof(would), " monitor=%s would=\"%s\"",
-		         v->v_would_rule,
-		         rm_reply_format(&v->v_would, reply, sizeof(reply)));
-	rm_log(
-	    RM_LOG_INFO,
-	    "%s: %s auth=%s from=<%s> rcpt=<%s> "
-	    "listener=%s rule=%s%s verdict=%s reply=\"%s\"%s",
-	    s->s_id, s->s_logwho,
-	    rm_log_sanitize(f->f_auth, auth, sizeof(auth)),
-	    rm_log_sanitize(
-	        rm_addr_unbracket(f->f_sender, bfrom, sizeof(bfrom)), from,
-	        sizeof(from)),
-	    rm_log_sanitize(rm_addr_unbracket(f->f_rcpt, brcpt, sizeof(brcpt)),
-	                    rcpt, sizeof(rcpt)),
-	    s->s_loglistener, v->v_rule, entry, rm_action_name(v->v_action),
-	    v->v_reply ? rm_reply_format(v->v_reply, reply, sizeof(reply))
-	               : "-",
-	    would);
+		         vt.vt_would_rule, vt.vt_would);
+	rm_log(RM_LOG_INFO,
+	       "%s: %s auth=%s from=<%s> rcpt=<%s> listener=%s rule=%s%s "
+	       "verdict=%s reply=\"%s\"%s%s%s",
+	       s->s_id, s->s_logwho, auth, from, rcpt, s->s_loglistener,
+	       vt.vt_rule, entry, vt.vt_action,
+	       vt.vt_reply[0] ? vt.vt_reply : "-", would,
+	       qid ? " queue_id=" : "", qid ? q : "");
 }
 
 /* trace_debug - engine steps to the debug log, tagged with the session. */
@@ -414,6 +497,9 @@ answer(SMFICTX *ctx, const struct rm_reply *r, enum rm_action act)
 static sfsistat
 lost(SMFICTX *ctx, const struct rm_session *s)
 {
+	struct rm_ruleset *rs;
+	sfsistat rc;
+
 	/* libmilter runs MAIL even when no CONNECT came first */
 	if (s == NULL || !s->s_connected)
 		rm_log(RM_LOG_WARNING,
@@ -423,9 +509,15 @@ lost(SMFICTX *ctx, const struct rm_session *s)
 		rm_log(RM_LOG_ERR,
 		       "%s: session state lost (out of memory?): tempfail",
 		       s->s_id);
-	smfi_setreply(ctx, "451", "4.3.0",
-	              "Temporary local problem, please try again later");
-	return SMFIS_TEMPFAIL;
+	/* the configured tempfail reply, of the session's policy or the
+	   current one */
+	rs = s != NULL && s->s_rs != NULL
+	         ? rm_ruleset_hold(s->s_rs)
+	         : rm_snapshot_acquire(&mlfi_runtime->rt_snapshot);
+	rc = answer(ctx, rs != NULL ? &rs->rs_replies[RM_R_TEMPFAIL] : NULL,
+	            RM_TEMPFAIL);
+	rm_ruleset_release(rs);
+	return rc;
 }
 
 /* facts - what the session knows, for the engine. */
@@ -477,7 +569,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);
 	/* RCPT logs the decision, unless MAIL already made one */
 	if (v.v_action != RM_CONTINUE || v.v_would_rule != NULL)
-		log_decision(s, &f, &v);
+		log_decision(s, &f, &v, macro(ctx, "i"));
 	return answer(ctx, v.v_reply, v.v_action);
 }
 
@@ -499,7 +591,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	tr.t_arg = s->s_id;
 	rm_policy_rcpt(s->s_rs, &f, &v,
 	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);
-	log_decision(s, &f, &v);
+	log_decision(s, &f, &v, macro(ctx, "i"));
 	return answer(ctx, v.v_reply, v.v_action);
 }
 

@@ -140,7 +140,7 @@ static void RM_PRINTFLIKE(2, 3)
 	t->t_line(t->t_arg, line);
 }
 
-/* trace_entry - "entry \"x\" at file:line" for a matched entry. */
+/* trace_match - "entry \"x\" at file:line" for a matched entry. */
 static void
 trace_match(const struct rm_trace *t, const char *what,
             const struct rm_entry *e)
@@ -155,6 +155,52 @@ trace_match(const struct rm_trace *t, const char *what,
 		      e->e_listener ? e->e_listener : "",
 		      e->e_listener ? "." : "", e->e_list, e->e_text,
 		      e->e_where, rm_entry_line(e, lb));
+}
+
+/*
+ * dest_literal - a recipient at an address literal is ours when it is
+ * written as MTAs deliver locally and names the address the client
+ * connected to or one of our_addresses.
+ */
+static int
+dest_literal(const struct scope *sc, const struct rm_facts *f,
+             const struct rm_addr *a, const char *shown, struct dest *d,
+             const struct rm_trace *t)
+{
+	const void *tag;
+	int pm = rm_addr_is_postmaster(a);
+
+	/*
+	 * [::ffff:a.b.c.d] (tagged or not, in any spelling) names our
+	 * IPv4 address only for us, and so does an untagged IPv6
+	 * literal: Postfix and Sendmail hand them to their SMTP
+	 * client.
+	 */
+	if (a->a_flags & RM_ADDR_LITERAL_ODD) {
+		trace(t,
+		      "%s is an address literal in a form the MTA "
+		      "does not deliver locally (only [a.b.c.d] and "
+		      "[IPv6:x]): counts as a relay",
+		      shown);
+		return 0;
+	}
+	if (f->f_daemon_ip != NULL &&
+	    memcmp(&a->a_literal, f->f_daemon_ip, sizeof(a->a_literal)) == 0)
+		trace(t,
+		      "%s is a literal of the address the client "
+		      "connected to",
+		      shown);
+	else if (rm_ipset_lookup(sc->sc_ours, &a->a_literal, &tag)) {
+		d->d_entry = tag;
+		trace_match(t, shown, d->d_entry);
+	} else {
+		trace(t, "%s is an address literal that is not ours%s", shown,
+		      f->f_daemon_ip ? "" : " (our address is unknown)");
+		return 0;
+	}
+	d->d_rule = pm ? "postmaster" : "own_address_literal";
+	d->d_literal = true;
+	return 1;
 }
 
 /*
@@ -202,42 +248,8 @@ dest_ours(const struct scope *sc, const struct rm_facts *f,
 		      shown);
 		return 0;
 	}
-	if (a->a_flags & RM_ADDR_LITERAL) {
-		/*
-		 * [::ffff:a.b.c.d] (tagged or not, in any spelling) names our
-		 * IPv4 address only for us, and so does an untagged IPv6
-		 * literal: Postfix and Sendmail hand them to their SMTP
-		 * client.
-		 */
-		if (a->a_flags & RM_ADDR_LITERAL_ODD) {
-			trace(t,
-			      "%s is an address literal in a form the MTA "
-			      "does not deliver locally (only [a.b.c.d] and "
-			      "[IPv6:x]): counts as a relay",
-			      shown);
-			return 0;
-		}
-		if (f->f_daemon_ip != NULL &&
-		    memcmp(&a->a_literal, f->f_daemon_ip,
-		           sizeof(a->a_literal)) == 0)
-			trace(t,
-			      "%s is a literal of the address the client "
-			      "connected to",
-			      shown);
-		else if (rm_ipset_lookup(sc->sc_ours, &a->a_literal, &tag)) {
-			d->d_entry = tag;
-			trace_match(t, shown, d->d_entry);
-		} else {
-			trace(t, "%s is an address literal that is not ours%s",
-			      shown,
-			      f->f_daemon_ip ? ""
-			                     : " (our address is unknown)");
-			return 0;
-		}
-		d->d_rule = pm ? "postmaster" : "own_address_literal";
-		d->d_literal = true;
-		return 1;
-	}
+	if (a->a_flags & RM_ADDR_LITERAL)
+		return dest_literal(sc, f, a, shown, d, t);
 	if (t != NULL)
 		rm_log_sanitize(a->a_domain, sbuf, sizeof(sbuf));
 	rm_domkey_init(&k, a->a_domain);
@@ -319,6 +331,10 @@ struct eval {
 	/* the recipient, classified once (step_postmaster) */
 	int ours;
 	struct dest dest;
+	/* the HELO name, hashed once when a list needs it: -1 not yet,
+	   0 no such name, 1 in helo_k */
+	int helo_ok;
+	struct rm_domkey helo_k;
 	int rcpt_ok; /* rcpt parsed */
 	struct rm_addr rcpt;
 	char bare_sender[RM_REPLY_VAR_MAX + 8], bare_rcpt[RM_REPLY_VAR_MAX + 8];
@@ -451,6 +467,7 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	e->owned_asked = false;
 	e->owned = NULL;
 	e->ours = 0;
+	e->helo_ok = -1;
 	e->dest.d_rule = NULL;
 	e->dest.d_entry = NULL;
 	e->dest.d_literal = false;
@@ -500,6 +517,32 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 		e->sst = e->sender.a_flags & RM_ADDR_NULL ? S_NULL : S_OK;
 	if (f->f_rcpt != NULL)
 		e->rcpt_ok = rm_addr_parse(f->f_rcpt, &e->rcpt, NULL, 0) == 0;
+}
+
+/* helo_key - the HELO name hashed for the domain sets, once; or NULL */
+static const struct rm_domkey *
+helo_key(struct eval *e)
+{
+	if (e->helo_ok < 0)
+		e->helo_ok = e->f->f_helo != NULL &&
+		             rm_domkey_init(&e->helo_k, e->f->f_helo);
+	return e->helo_ok ? &e->helo_k : NULL;
+}
+
+/* sc_helo - the HELO name in one kind of list (hashed only if needed) */
+static bool
+sc_helo(struct eval *e, size_t off, const void **tag)
+{
+	const struct rm_domkey *k;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (e->sc.sc_l[i] != NULL &&
+		    rm_domset_count(
+		        L_SET(e->sc.sc_l[i], off, struct rm_domset)))
+			return (k = helo_key(e)) != NULL &&
+			       sc_dom(&e->sc, off, k, tag);
+	return false;
 }
 
 /* lift - record what a matching exception lifts. */
@@ -568,8 +611,8 @@ exceptions(struct eval *e)
 			lift(e,
 			     rm_ip_format(e->f->f_client_ip, buf, sizeof(buf)),
 			     tag);
-		if (e->f->f_helo != NULL &&
-		    rm_domset_lookup(x->fs_helo, e->f->f_helo, &tag))
+		if (rm_domset_count(x->fs_helo) && helo_key(e) != NULL &&
+		    rm_domset_lookup_key(x->fs_helo, helo_key(e), &tag))
 			lift(e, "HELO name", tag);
 		if (e->sst == S_OK &&
 		    rm_addrset_lookup(x->fs_senders, NULL, &e->sender, &tag) &&
@@ -618,8 +661,7 @@ check_deny(struct eval *e)
 	    deny_hit(e, rm_ip_format(e->f->f_client_ip, buf, sizeof(buf)), tag,
 	             RM_R_DENY_CLIENT, "deny_client"))
 		return 1;
-	if (e->f->f_helo != NULL &&
-	    sc_dom_name(sc, L_OFF(l_deny.fs_helo), e->f->f_helo, &tag) &&
+	if (sc_helo(e, L_OFF(l_deny.fs_helo), &tag) &&
 	    deny_hit(e, "HELO name", tag, RM_R_DENY_HELO, "deny_helo"))
 		return 1;
 	if (e->sst == S_OK &&
@@ -1043,7 +1085,9 @@ check_helo(struct eval *e)
 	           strcasecmp(h, "localhost.localdomain") == 0 ||
 	           (n > 10 && strcasecmp(h + n - 10, ".localhost") == 0))
 		trace(e->t, "the HELO name is localhost");
-	else if (name_ours(e, h, &tag))
+	else if (helo_key(e) != NULL &&
+	         (sc_dom(&e->sc, L_OFF(l_hostnames), helo_key(e), &tag) ||
+	          sc_dom(&e->sc, L_OFF(l_local_domains), helo_key(e), &tag)))
 		trace_match(e->t, "the HELO name", tag);
 	else
 		return 0;

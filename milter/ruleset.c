@@ -13,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "relaymilter/ldapconf.h"
 #include "relaymilter/ruleset.h"
 
 const struct rm_check_def rm_check_defs[RM_CK__COUNT] = {
@@ -697,8 +696,6 @@ rm_ruleset_new(const char *source)
 	if ((rs = calloc(1, sizeof(*rs))) == NULL)
 		return NULL;
 	atomic_init(&rs->rs_refs, 1);
-	rs->rs_log_level = -1;
-	rs->rs_socket_mode = -1;
 	rs->rs_source = strdup(source ? source : "-");
 	if (rs->rs_source == NULL || lists_new(&rs->rs_lists) != 0) {
 		free(rs->rs_source);
@@ -766,77 +763,6 @@ rm_ruleset_release(struct rm_ruleset *rs)
 	free(rs->rs_profiles);
 	free(rs->rs_top.pf_origin);
 	arena_free(rs->rs_arena);
-	rm_ldap_conf_free(rs->rs_ldap);
-	free(rs->rs_socket);
-	free(rs->rs_socket_group);
-	free(rs->rs_pid_file);
 	free(rs->rs_source);
 	free(rs);
-}
-
-struct rm_ldap_conf *
-rm_ldap_conf_new(void)
-{
-	struct rm_ldap_conf *lc = calloc(1, sizeof(*lc));
-
-	if (lc != NULL)
-		atomic_init(&lc->lc_refs, 1);
-	return lc;
-}
-
-struct rm_ldap_conf *
-rm_ldap_conf_hold(struct rm_ldap_conf *lc)
-{
-	atomic_fetch_add_explicit(&lc->lc_refs, 1, memory_order_relaxed);
-	return lc;
-}
-
-void
-rm_ldap_conf_free(struct rm_ldap_conf *lc)
-{
-	size_t i;
-	int l;
-
-	if (lc == NULL || atomic_fetch_sub_explicit(&lc->lc_refs, 1,
-	                                            memory_order_acq_rel) != 1)
-		return;
-	for (i = 0; i < lc->lc_nuris; i++)
-		free(lc->lc_uris[i]);
-	free(lc->lc_uris);
-	free(lc->lc_base);
-	free(lc->lc_bind_dn);
-	free(lc->lc_bind_password_file);
-	if (lc->lc_bind_password != NULL) {
-		/* do not leave the secret in freed memory */
-		volatile char *p = lc->lc_bind_password;
-
-		while (*p != '\0')
-			*p++ = '\0';
-		free(lc->lc_bind_password);
-	}
-	free(lc->lc_ca_file);
-	free(lc->lc_cache_file);
-	free(lc->lc_origin);
-	for (l = 0; l < RM_L__COUNT; l++) {
-		struct rm_ldap_map *m = &lc->lc_maps[l];
-
-		free(m->lm_base);
-		free(m->lm_filter);
-		free(m->lm_attr);
-		free(m->lm_owner_attr);
-		free(m->lm_listener_attr);
-		free(m->lm_lifts_attr);
-		free(m->lm_reply_attr);
-	}
-	if (lc->lc_senders != NULL) {
-		for (i = 0; i < lc->lc_senders->ls_nattrs; i++)
-			free(lc->lc_senders->ls_attrs[i]);
-		free(lc->lc_senders->ls_attrs);
-		free(lc->lc_senders->ls_base);
-		free(lc->lc_senders->ls_filter);
-		free(lc->lc_senders->ls_group_filter);
-		free(lc->lc_senders->ls_group_attr);
-		free(lc->lc_senders);
-	}
-	free(lc);
 }

@@ -1,14 +1,16 @@
 /*
  * source.c - the config file and LDAP, merged into one ruleset.
  *
- * The file is read twice per build (once to learn the LDAP settings, once
- * with the LDAP entries added): it is small, and it keeps rm_conf_build()
- * the only way a ruleset is made.
+ * The file is read once per change (its stamp: device, inode, size, times)
+ * and kept as plain data while LDAP is configured, so that an LDAP change
+ * recompiles without reading the file again, and a refresh that finds
+ * neither changed compiles nothing.  A file @include'd by the config is
+ * read with it, but only a reload (SIGUSR1) notices its own changes.
  */
 #include <stdio.h>
 #include <string.h>
-
-#include "relaymilter/conf.h"
+#include <sys/stat.h>
+#include <unistd.h>
 #include "relaymilter/ldapconf.h"
 #include "relaymilter/ldapsrc.h"
 #include "relaymilter/log.h"
@@ -37,81 +39,220 @@ add_ldap(void *arg, struct rm_ruleset *rs, char *err, size_t errlen)
 	return 0;
 }
 
+/* stamp - the file's stamp; false when it cannot be read */
+static bool
+stamp(const char *path, struct rm_filestamp *fs)
+{
+	struct stat st;
+
+	memset(fs, 0, sizeof(*fs));
+	if (stat(path, &st) != 0)
+		return false;
+	fs->fs_dev = st.st_dev;
+	fs->fs_ino = st.st_ino;
+	fs->fs_size = st.st_size;
+	fs->fs_mtime = st.st_mtim;
+	fs->fs_ctime = st.st_ctim;
+	return true;
+}
+
+void
+rm_source_init(struct rm_source *src, const char *path)
+{
+	memset(src, 0, sizeof(*src));
+	src->src_path = path;
+	src->src_cache_uid = (uid_t)-1;
+	src->src_cache_gid = (gid_t)-1;
+}
+
+int
+rm_source_read(struct rm_source *src, char *err, size_t errlen)
+{
+	struct rm_filestamp fs;
+	struct rm_conf *cf;
+
+	stamp(src->src_path, &fs);
+	if ((cf = rm_conf_read(src->src_path, err, errlen)) == NULL)
+		return -1;
+	rm_conf_free(src->src_conf);
+	src->src_conf = cf;
+	src->src_stamp = fs;
+	src->src_fresh = true;
+	src->src_reads++;
+	return 0;
+}
+
+/*
+ * reread - read the file again unless it is unchanged since the last read
+ * (always, for a reload).  *changed tells whether the policy input did.
+ */
+static int
+reread(struct rm_source *src, bool refresh, bool *changed, char *err,
+       size_t errlen)
+{
+	struct rm_filestamp fs;
+
+	*changed = true;
+	if (src->src_fresh && src->src_conf != NULL) {
+		src->src_fresh = false;
+		return 0;
+	}
+	if (refresh && src->src_conf != NULL && stamp(src->src_path, &fs) &&
+	    memcmp(&fs, &src->src_stamp, sizeof(fs)) == 0) {
+		*changed = false;
+		return 0;
+	}
+	if (rm_source_read(src, err, errlen) != 0)
+		return -1;
+	src->src_fresh = false;
+	return 0;
+}
+
+/* Who the cache file belongs to, and its permissions. */
+struct cache_owner {
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+};
+
+/*
+ * cache_owner - whom a new copy of the cache file must belong to: the
+ * user the daemon runs as (-u); else, for root (relaymilter check, a
+ * root start), the file's owner and mode as they are, or for a new file
+ * the owner of its directory (the daemon's state directory): a root run
+ * never leaves a file the daemon cannot read.
+ */
+static struct cache_owner
+cache_owner(const struct rm_source *src, const char *path)
+{
+	struct cache_owner o = {src->src_cache_uid, src->src_cache_gid, 0};
+	char dir[4096], *slash;
+	struct stat st;
+
+	if (o.uid != (uid_t)-1 || geteuid() != 0)
+		return o;
+	if (stat(path, &st) == 0) {
+		o.uid = st.st_uid;
+		o.gid = st.st_gid;
+		o.mode = st.st_mode & 0777;
+		return o;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		if (stat(dir, &st) == 0) {
+			o.uid = st.st_uid;
+			o.gid = st.st_gid;
+		}
+	}
+	return o;
+}
+
 /* take - the fetched data becomes the last good copy, saved to the cache. */
 static void
 take(struct rm_source *src, struct rm_ldapdata *d,
      const struct rm_ldap_conf *lc)
 {
+	struct cache_owner own = {(uid_t)-1, (gid_t)-1, 0};
 	char err[512];
-
 	rm_ldapdata_clear(&src->src_data);
 	src->src_data = *d;
 	memset(d, 0, sizeof(*d));
 	src->src_have_data = true;
+	if (lc->lc_cache_file != NULL)
+		own = cache_owner(src, lc->lc_cache_file);
 	if (lc->lc_cache_file != NULL &&
-	    rm_ldapdata_save(&src->src_data, lc->lc_cache_file, err,
-	                     sizeof(err)) != 0)
+	    rm_ldapdata_save(&src->src_data, lc->lc_cache_file, own.uid,
+	                     own.gid, own.mode, err, sizeof(err)) != 0)
 		rm_log(RM_LOG_WARNING, "cannot write the LDAP cache: %s", err);
 }
 
-enum rm_source_result
-rm_source_load(struct rm_source *src, bool refresh, struct rm_ruleset **out,
-               char *err, size_t errlen)
+/* from_cache - LDAP is down and nothing is in memory: the cache file */
+static void
+from_cache(struct rm_source *src, const struct rm_ldap_conf *lc)
 {
-	struct rm_ruleset *rs0;
-	struct rm_ldap_conf *lc;
 	struct rm_ldapdata d;
 	char why[1024];
 
-	*out = NULL;
-	if ((rs0 = rm_conf_load(src->src_path, err, errlen)) == NULL)
-		return RM_SRC_ERROR;
-	if ((lc = rs0->rs_ldap) == NULL) {
-		*out = rs0;
-		return RM_SRC_NEW;
+	memset(&d, 0, sizeof(d));
+	if (!src->src_have_data && lc->lc_cache_file != NULL) {
+		if (rm_ldapdata_load(&d, lc->lc_cache_file, why, sizeof(why)) ==
+		    0) {
+			rm_log(RM_LOG_WARNING,
+			       "using the last known good LDAP data from %s "
+			       "(%zu entries)",
+			       lc->lc_cache_file, d.d_n);
+			rm_ldapdata_clear(&src->src_data);
+			src->src_data = d;
+			src->src_have_data = true;
+		} else
+			rm_log(RM_LOG_ERR, "no LDAP cache: %s", why);
 	}
-	if (rm_ldap_fetch(lc, &d, warn_log, NULL, why, sizeof(why)) == 0) {
+	if (!src->src_have_data)
+		rm_log(RM_LOG_ERR, "no LDAP data and no cache: every decision "
+		                   "tempfails until LDAP answers");
+}
+
+/*
+ * fetch - the LDAP data, fresh or the last good copy; false when a
+ * refresh found it unchanged (or LDAP down with data in hand).
+ */
+static bool
+fetch(struct rm_source *src, const struct rm_ldap_conf *lc, bool refresh)
+{
+	rm_fetch_fn *fn = src->src_fetch ? src->src_fetch : rm_ldap_fetch;
+	struct rm_ldapdata d;
+	char why[1024];
+
+	if (fn(lc, &d, warn_log, NULL, why, sizeof(why)) == 0) {
 		if (src->src_ldap_down)
 			rm_log(RM_LOG_INFO, "LDAP is back: %zu entries", d.d_n);
 		src->src_ldap_down = false;
 		if (refresh && src->src_have_data &&
 		    rm_ldapdata_equal(&d, &src->src_data)) {
 			rm_ldapdata_clear(&d);
-			rm_ruleset_release(rs0);
-			return RM_SRC_UNCHANGED;
+			return false;
 		}
 		take(src, &d, lc);
-	} else {
-		if (!src->src_ldap_down || !refresh)
-			rm_log(RM_LOG_ERR, "LDAP unavailable: %s", why);
-		src->src_ldap_down = true;
-		if (refresh && src->src_have_data) {
-			rm_ruleset_release(rs0);
-			return RM_SRC_UNCHANGED;
-		}
-		if (!src->src_have_data && lc->lc_cache_file != NULL) {
-			if (rm_ldapdata_load(&d, lc->lc_cache_file, why,
-			                     sizeof(why)) == 0) {
-				rm_log(RM_LOG_WARNING,
-				       "using the last known good LDAP data "
-				       "from %s (%zu entries)",
-				       lc->lc_cache_file, d.d_n);
-				rm_ldapdata_clear(&src->src_data);
-				src->src_data = d;
-				src->src_have_data = true;
-			} else
-				rm_log(RM_LOG_ERR, "no LDAP cache: %s", why);
-		}
-		if (!src->src_have_data)
-			rm_log(RM_LOG_ERR,
-			       "no LDAP data and no cache: every decision "
-			       "tempfails until LDAP answers");
+		return true;
 	}
-	rm_ruleset_release(rs0);
-	if ((*out = rm_conf_build(src->src_path, add_ldap, src, err, errlen)) ==
-	    NULL)
+	if (!src->src_ldap_down || !refresh)
+		rm_log(RM_LOG_ERR, "LDAP unavailable: %s", why);
+	src->src_ldap_down = true;
+	if (refresh && src->src_have_data)
+		return false;
+	from_cache(src, lc);
+	return true;
+}
+
+enum rm_source_result
+rm_source_load(struct rm_source *src, bool refresh, struct rm_ruleset **out,
+               char *err, size_t errlen)
+{
+	const struct rm_ldap_conf *lc;
+	bool file_changed, data_changed = false;
+
+	*out = NULL;
+	if (reread(src, refresh, &file_changed, err, errlen) != 0)
 		return RM_SRC_ERROR;
-	return RM_SRC_NEW;
+	lc = src->src_conf->cf_settings.st_ldap;
+	if (lc != NULL)
+		data_changed = fetch(src, lc, refresh);
+	if (refresh && !file_changed && !data_changed)
+		return RM_SRC_UNCHANGED;
+	src->src_compiles++;
+	*out = rm_conf_compile(src->src_conf, lc ? add_ldap : NULL, src, err,
+	                       errlen);
+	/* without LDAP only a reload compiles again, and it reads anew */
+	if (lc == NULL)
+		rm_conf_drop_entries(src->src_conf);
+	return *out != NULL ? RM_SRC_NEW : RM_SRC_ERROR;
+}
+
+const struct rm_settings *
+rm_source_settings(const struct rm_source *src)
+{
+	return src->src_conf ? rm_conf_settings(src->src_conf) : NULL;
 }
 
 void
@@ -119,4 +260,6 @@ rm_source_free(struct rm_source *src)
 {
 	rm_ldapdata_clear(&src->src_data);
 	src->src_have_data = false;
+	rm_conf_free(src->src_conf);
+	src->src_conf = NULL;
 }

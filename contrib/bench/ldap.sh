@@ -1,7 +1,7 @@
 #!/bin/bash
 # contrib/bench/ldap.sh OUTDIR - LDAP requests per message in steady state.
 #
-# relaymilter with its rules in a throwaway slapd (t/ldap/lib.sh: the
+# relaymilter with its rules in a throwaway slapd (contrib/testbed/ldap.sh: the
 # project's schema, contrib/ldap/example.ldif, plus the testbed's domain,
 # trusted 127.0.0.1 and LOGINS SMTP AUTH users whose sender addresses are
 # looked up on demand through ldap.senders), behind Postfix (the
@@ -29,8 +29,8 @@ exec </dev/null
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=pflib.sh
 . "$HERE/pflib.sh"
-# shellcheck source-path=SCRIPTDIR source=../../t/ldap/lib.sh
-. "$SRC/t/ldap/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../testbed/ldap.sh
+. "$SRC/contrib/testbed/ldap.sh"
 bl_prelude ldap.sh "${1:-}" slapd slapadd ldapmodify saslpasswd2
 N=${N:-200} S=${S:-10} LOGINS=${LOGINS:-20} REFRESH=${REFRESH:-5} DURATION=${DURATION:-16}
 export N S LOGINS REFRESH DURATION
@@ -43,7 +43,7 @@ trap 'bl_cleanup; ld_stop' EXIT
 trap 'exit 130' INT TERM HUP
 log() { printf 'ldap.sh: %s\n' "$*" >&2; }
 
-# slapd as t/ldap/lib.sh runs it, but in the foreground with the stats log
+# slapd as contrib/testbed/ldap.sh runs it, but in the foreground with the stats log
 ld_init || exit 1
 SLAPD_LOG=$TB_RUN/slapd.log
 slapd -f "$LD_STATE/slapd.conf" -h "$LD_URI/" -d stats >"$SLAPD_LOG" 2>&1 &

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # contrib/bench/pflib.sh - what the Postfix benchmarks (postfix.sh, ldap.sh)
-# share.  Sourced first; it sources t/testbed/lib.sh.
+# share.  Sourced first; it sources contrib/testbed/lib.sh.
 #
 #   bl_prelude NAME OUTDIR TOOL...   SRC, OUTDIR (absolute, created), BUILD,
 #                          BIN; exits unless root with the tools and BIN
@@ -18,8 +18,8 @@
 #                          the children it has reaped)
 #   bl_busy                "busy total" CPU ticks of the machine (/proc/stat)
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source-path=SCRIPTDIR source=../../t/testbed/lib.sh
-. "$SRC/t/testbed/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../testbed/lib.sh
+. "$SRC/contrib/testbed/lib.sh"
 BL_SINK_PORT=${BL_SINK_PORT:-2600}
 BL_SINK_PID=
 BL_HZ=$(getconf CLK_TCK)

@@ -3,7 +3,7 @@
 # Postfix + relaymilter enforcing the same relay policy.
 #
 # smtp-source -> Postfix -> smtp-sink on loopback, in private namespaces
-# (t/testbed/lib.sh).  One Postfix instance, one smtpd listener per
+# (contrib/testbed/lib.sh).  One Postfix instance, one smtpd listener per
 # configuration, all sharing the queue, qmgr and smtp delivery:
 #   pf              2525  Postfix alone: mynetworks, mydestination,
 #                         relay_domains and its default relay gate

@@ -11,6 +11,6 @@ proto_build() {
 	EMPTY=$BUILD/contrib/bench/emptymilter
 	[ -x "$rm_bin" ] && [ -x "$LOAD" ] && [ -x "$EMPTY" ] && return 0
 	echo "building relaymilter, miltload and emptymilter in $BUILD" >&2
-	cmake -S "$src" -B "$BUILD" >/dev/null
+	cmake -S "$src" -B "$BUILD" -DRM_BENCH=ON >/dev/null
 	cmake --build "$BUILD" --target relaymilter miltload emptymilter >/dev/null
 }

@@ -76,7 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			        (void *)d.d_recs[i].r_value);
 	/* what was read is what is written back */
 	rm_ldapdata_sort(&d);
-	if (rm_ldapdata_save(&d, cache2, err, sizeof(err)) != 0)
+	if (rm_ldapdata_save(&d, cache2, (uid_t)-1, (gid_t)-1, 0, err,
+	                     sizeof(err)) != 0)
 		fz_fail("save: %s", err);
 	if (rm_ldapdata_load(&d2, cache2, err, sizeof(err)) != 0)
 		fz_fail("saved cache does not load: %s", err);

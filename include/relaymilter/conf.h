@@ -1,10 +1,12 @@
 /*
- * conf.h - the configuration file (libconfig syntax) -> a ruleset.
+ * conf.h - the configuration file (libconfig syntax): read, then compiled.
  *
- * The file (or text in memory) is read, every key is checked against the
- * declaration table in conf.c (an unknown key is an error), and the lists are
- * compiled into a new rm_ruleset.  Any error is fatal to the load and reported
- * as "file:line: message"; the caller keeps whatever ruleset it had.
+ * Reading (conf.c, confldap.c: the only users of <libconfig.h>) checks
+ * every key against the declaration tables (an unknown key is an error)
+ * and gives plain data (confdata.h): the daemon's settings and the
+ * policy's input.  Compiling (compile.c) turns that, with entries from
+ * elsewhere (LDAP), into a new rm_ruleset.  Any error is fatal and
+ * reported as "file:line: message"; the caller keeps what it had.
  */
 #ifndef RM_CONF_H
 #define RM_CONF_H
@@ -18,6 +20,40 @@
 #ifndef RM_CONF_DEFAULT
 #define RM_CONF_DEFAULT "/etc/relaymilter/relaymilter.conf"
 #endif
+
+struct rm_conf;
+struct rm_settings;
+
+/*
+ * rm_conf_read - read path: NULL with "file:line: message" in errbuf, or
+ * the config (free it with rm_conf_free()).  rm_conf_read_string - the
+ * same of a config held in memory (a NUL-terminated string); name stands
+ * for the file in errors and origins ("-" if NULL), and an @include in it
+ * is read from the file system.
+ */
+struct rm_conf *rm_conf_read(const char *path, char *errbuf, size_t errlen);
+struct rm_conf *rm_conf_read_string(const char *text, const char *name,
+                                    char *errbuf, size_t errlen);
+void rm_conf_free(struct rm_conf *);
+
+/* rm_conf_settings - the daemon's settings the file gave. */
+const struct rm_settings *rm_conf_settings(const struct rm_conf *);
+
+/*
+ * rm_conf_extra - called by rm_conf_compile() once the file's entries are
+ * in and the profiles resolved, before the sets are indexed: adds entries
+ * from elsewhere (LDAP) with rm_ruleset_add().  0, or -1 with errbuf set.
+ */
+typedef int rm_conf_extra(void *arg, struct rm_ruleset *, char *errbuf,
+                          size_t errlen);
+
+/*
+ * rm_conf_compile - the ruleset of a config, with extra entries (extra may
+ * be NULL): one reference, or NULL with "file:line: message" in errbuf.
+ * The config is not changed: it can be compiled again.
+ */
+struct rm_ruleset *rm_conf_compile(const struct rm_conf *, rm_conf_extra *extra,
+                                   void *arg, char *errbuf, size_t errlen);
 
 /*
  * rm_conf_load - read and compile path.  Return a ruleset with one
@@ -34,15 +70,7 @@ struct rm_ruleset *rm_conf_load(const char *path, char *errbuf, size_t errlen);
 struct rm_ruleset *rm_conf_load_string(const char *text, const char *name,
                                        char *errbuf, size_t errlen);
 
-/*
- * rm_conf_extra - called by rm_conf_build() once the file is read and the
- * profiles resolved, before the sets are indexed: adds entries from
- * elsewhere (LDAP) with rm_ruleset_add().  0, or -1 with errbuf set.
- */
-typedef int rm_conf_extra(void *arg, struct rm_ruleset *, char *errbuf,
-                          size_t errlen);
-
-/* rm_conf_build - rm_conf_load() with extra entries (extra may be NULL). */
+/* rm_conf_build - read and compile with extra entries (extra may be NULL). */
 struct rm_ruleset *rm_conf_build(const char *path, rm_conf_extra *extra,
                                  void *arg, char *errbuf, size_t errlen);
 

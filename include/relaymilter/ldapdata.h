@@ -10,6 +10,7 @@
 #define RM_LDAPDATA_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "relaymilter/ruleset.h"
 
@@ -38,12 +39,14 @@ void rm_ldapdata_sort(struct rm_ldapdata *);
 int rm_ldapdata_equal(const struct rm_ldapdata *, const struct rm_ldapdata *);
 
 /*
- * rm_ldapdata_save - write the set to path atomically (a temporary file in
- * the same directory, fsync, rename).  rm_ldapdata_load - read it back.
- * Both return 0, or -1 with the reason in err.
+ * rm_ldapdata_save - write the set to path atomically (a temporary file in *
+ * the same directory, fsync, rename), owned by uid and gid unless they are
+ * (uid_t)-1 and (gid_t)-1, with permissions mode (0: 0600).
+ * rm_ldapdata_load - read it back.  Both return 0, or -1 with the reason
+ * in err.
  */
-int rm_ldapdata_save(const struct rm_ldapdata *, const char *path, char *err,
-                     size_t errlen);
+int rm_ldapdata_save(const struct rm_ldapdata *, const char *path, uid_t uid,
+                     gid_t gid, mode_t mode, char *err, size_t errlen);
 int rm_ldapdata_load(struct rm_ldapdata *, const char *path, char *err,
                      size_t errlen);
 

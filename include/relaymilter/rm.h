@@ -9,7 +9,9 @@
 
 #define RM_VERSION "0.1.0"
 
-/* Exit code for a configuration error (sysexits.h EX_CONFIG). */
+/* Exit codes (sysexits.h): usage, system error, configuration error. */
+#define RM_EX_USAGE  64
+#define RM_EX_OSERR  71
 #define RM_EX_CONFIG 78
 
 /* What the engine tells the MTA for one recipient. */

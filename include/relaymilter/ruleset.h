@@ -1,8 +1,9 @@
 /*
  * ruleset.h - the compiled, immutable relay policy (a "snapshot").
  *
- * A ruleset is everything the engine needs to decide, built from the config
- * file by rm_conf_load() off the callback path.  Once built it is never
+ * A ruleset is everything the engine needs to decide and nothing else (the
+ * daemon's settings live in confdata.h), compiled from the config file and
+ * LDAP by rm_conf_compile() off the callback path.  Once built it is never
  * modified; sessions pin it with rm_ruleset_hold() at connect and drop it
  * with rm_ruleset_release() at close, so a reload never changes the policy
  * under a running session.
@@ -189,16 +190,9 @@ struct rm_profile {
 	struct rm_lists *pf_lists; /* entries for this listener only, or NULL */
 };
 
-struct rm_ldap_conf;
-
 struct rm_ruleset {
 	_Atomic unsigned rs_refs;
-	char *rs_source;       /* config file path */
-	char *rs_socket;       /* "socket" setting, or NULL */
-	int rs_log_level;      /* enum rm_log_level, or -1: not set */
-	int rs_socket_mode;    /* "socket_mode" (0-0777), or -1: not set */
-	char *rs_socket_group; /* "socket_group" (name or number), or NULL */
-	char *rs_pid_file;     /* "pid_file", or NULL */
+	char *rs_source; /* config file path */
 
 	struct rm_lists rs_lists; /* for every listener */
 	/*
@@ -206,7 +200,6 @@ struct rm_ruleset {
 	 * cache): every decision tempfails.
 	 */
 	int rs_incomplete;
-	struct rm_ldap_conf *rs_ldap; /* the "ldap" settings, or NULL */
 
 	struct rm_profile rs_top;        /* the top-level profile */
 	struct rm_profile **rs_profiles; /* listeners: file or LDAP */

@@ -25,6 +25,7 @@ struct rm_runtime {
 	struct rm_watch rt_watch;   /* which profiles sessions reach */
 	atomic_ulong rt_sessions;   /* session ids */
 	atomic_bool rt_stopping;    /* tells the reload thread to end */
+	bool rt_log_json;           /* log_format = "json" (read at start) */
 };
 
 /*

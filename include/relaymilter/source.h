@@ -2,26 +2,57 @@
  * source.h - where a policy comes from: the config file, plus the LDAP
  * data when the file has an "ldap" group.
  *
- * LDAP data is fetched fresh when possible; when LDAP is down the last
- * good copy is used (the one in memory, else the cache file), and with
- * neither the ruleset is marked incomplete so that every decision
- * tempfails.  The state remembers the last good data, to tell a refresh
- * that changed nothing from one that did.
+ * The file is read into plain data (conf.h) and kept with the LDAP
+ * settings; a ruleset is compiled only when the file or the LDAP data
+ * changed.  LDAP data is fetched fresh when possible; when LDAP is down
+ * the last good copy is used (the one in memory, else the cache file),
+ * and with neither the ruleset is marked incomplete so that every
+ * decision tempfails.  The state remembers the last good data, to tell a
+ * refresh that changed nothing from one that did.
  */
 #ifndef RM_SOURCE_H
 #define RM_SOURCE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
 
+#include "relaymilter/conf.h"
+#include "relaymilter/confdata.h"
 #include "relaymilter/ldapdata.h"
 #include "relaymilter/ruleset.h"
 
+/* What identifies one state of a file: it changed when this did. */
+struct rm_filestamp {
+	dev_t fs_dev;
+	ino_t fs_ino;
+	off_t fs_size;
+	struct timespec fs_mtime, fs_ctime;
+};
+
+/*
+ * The LDAP fetch, a port so that the source logic is tested without a
+ * directory (ldapsrc.c's rm_ldap_fetch() by default).
+ */
+typedef int rm_fetch_fn(const struct rm_ldap_conf *, struct rm_ldapdata *out,
+                        void (*warn)(void *arg, const char *msg), void *arg,
+                        char *err, size_t errlen);
+
 struct rm_source {
-	const char *src_path;        /* the config file */
+	const char *src_path;     /* the config file */
+	rm_fetch_fn *src_fetch;   /* NULL: rm_ldap_fetch */
+	struct rm_conf *src_conf; /* the file as last read */
+	struct rm_filestamp src_stamp;
+	bool src_fresh;              /* read by rm_source_read, not built */
 	struct rm_ldapdata src_data; /* last good LDAP data */
 	bool src_have_data;
 	bool src_ldap_down; /* the last fetch failed (logged once) */
+	/* the cache file's owner when root starts the daemon for another
+	   user (-u); (uid_t)-1/(gid_t)-1: see source.c, cache_owner() */
+	uid_t src_cache_uid;
+	gid_t src_cache_gid;
+	unsigned long src_reads, src_compiles; /* for tests and logs */
 };
 
 enum rm_source_result {
@@ -30,14 +61,28 @@ enum rm_source_result {
 	RM_SRC_ERROR      /* the file is broken: err says why */
 };
 
+/* rm_source_init - an empty source for the config file path. */
+void rm_source_init(struct rm_source *, const char *path);
+
 /*
- * rm_source_load - build the policy.  refresh: a periodic check (an LDAP
- * failure or identical data then means "unchanged"); otherwise a start or
- * a reload, which always builds.
+ * rm_source_read - read the file now (at start, for the settings before
+ * the first build, which then uses this read).  0, or -1 with err.
+ */
+int rm_source_read(struct rm_source *, char *err, size_t errlen);
+
+/*
+ * rm_source_load - build the policy.  refresh: the periodic check; the
+ * file is read again only when it changed, and nothing is compiled when
+ * neither it nor the LDAP data did (an LDAP failure then also means
+ * "unchanged").  Otherwise a start or a reload, which reads and builds.
  */
 enum rm_source_result rm_source_load(struct rm_source *, bool refresh,
                                      struct rm_ruleset **out, char *err,
                                      size_t errlen);
+
+/* rm_source_settings - the daemon settings of the last read, or NULL. */
+const struct rm_settings *rm_source_settings(const struct rm_source *);
+
 void rm_source_free(struct rm_source *);
 
 #endif

@@ -3,17 +3,15 @@
 # foreground, a second instance on the same socket, SIGUSR1 reloads (good
 # and broken config), SIGTERM, a stale socket after SIGKILL, daemon mode,
 # and -u (as root only).  Decisions are asked with miltertest through the
-# helpers in t/miltertest/lib.  Prints "ok - ..." / "not ok - ..."; exit 1
+# helpers in t/lib/daemon.sh.  Prints "ok - ..." / "not ok - ..."; exit 1
 # on any failure, 77 (skip) when miltertest is not installed.
-set -eu
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 BIN=${1:?usage: run.sh RELAYMILTER_BIN}
-HERE=$(cd "$(dirname "$0")" && pwd)
-MT=$HERE/../miltertest
-if ! command -v miltertest >/dev/null 2>&1; then
-	echo "# SKIP: miltertest is not installed (apt-get install miltertest)"
-	exit 77
-fi
-. "$MT/lib/common.sh"
+MT=$SRC/t/miltertest
+want_tools miltertest
+# shellcheck source-path=SCRIPTDIR source=../lib/daemon.sh
+. "$T_LIB/daemon.sh"
 t_begin rmd
 
 CONF=$TMPD/r.conf
@@ -50,10 +48,7 @@ check "start with a broken config: exit 78, nothing listening (got $rc)" \
 SOCK=$TMPD/s
 SPEC=unix:$SOCK
 LOG=$TMPD/log
-if ! rm_start "$LOG" -c "$CONF" -p "$SPEC"; then
-	notok "start in the foreground on $SPEC"
-	finish
-fi
+rm_start "$LOG" -c "$CONF" -p "$SPEC" || bail "start in the foreground on $SPEC"
 ok "start in the foreground on $SPEC"
 FIRST=$RM_PID
 check "socket file $SOCK exists" test -S "$SOCK"
@@ -128,6 +123,27 @@ stop_check "first instance" "$FIRST"
 check "SIGTERM: \"stopping\" logged" grep -q ": stopping$" "$LOG"
 check "SIGTERM: socket file removed" eval '[ ! -e "$SOCK" ]'
 
+# --- a quick stop, and a new instance at once on the same socket ----------
+# (libmilter alone looks at its stop flag every 5 s: 0-5 s per stop)
+LOGQ=$TMPD/logq
+if rm_start "$LOGQ" -c "$CONF" -p "$SPEC"; then
+	t0=$(date +%s%N)
+	kill -TERM "$RM_PID" || true
+	wait "$RM_PID" 2>/dev/null || true
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check "SIGTERM: stopped within 2 s (${ms} ms)" [ "$ms" -lt 2000 ]
+	T_PIDS=""
+	if rm_start "$LOGQ" -c "$CONF" -p "$SPEC"; then
+		ok "a new instance takes the socket at once"
+		probe "$LOGQ" "$SPEC" "the new instance answers" 203.0.113.9 q1@example.com continue
+		stop_check "the new instance" "$RM_PID"
+	else
+		not_ok "a new instance takes the socket at once" "$(tail -3 "$LOGQ")"
+	fi
+else
+	not_ok "start for the quick stop" "$(tail -3 "$LOGQ")"
+fi
+
 # --- stale socket after SIGKILL -------------------------------------------
 LOG2=$TMPD/log2
 if rm_start "$LOG2" -c "$CONF" -p "$SPEC"; then
@@ -144,11 +160,11 @@ if rm_start "$LOG2" -c "$CONF" -p "$SPEC"; then
 		wait "$RM_PID" 2>/dev/null || true
 		T_PIDS=""
 	else
-		notok "restart over the stale socket"
+		not_ok "restart over the stale socket"
 		kill_all
 	fi
 else
-	notok "start for the SIGKILL case"
+	not_ok "start for the SIGKILL case"
 	kill_all
 fi
 
@@ -172,21 +188,87 @@ if [ -n "$DPID" ] && [ "$(wc -w <<<"$DPID")" -eq 1 ]; then
 		eval '[ "$(ps -o sid= -p "$DPID" | tr -d " ")" != "$(ps -o sid= -p $$ | tr -d " ")" ]'
 	check "daemon mode: not our child" \
 		eval '[ "$(ps -o ppid= -p "$DPID" | tr -d " ")" != "$$" ]'
-	check "daemon mode: nothing on the terminal" eval '[ ! -s "$TMPD/d.out" ]'
+	# nothing on the terminal, but for the warning that nothing will be
+	# logged when no syslog daemon listens
+	if python3 -c 'import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).connect("/dev/log")' 2>/dev/null; then
+		check "daemon mode: nothing on the terminal" eval '[ ! -s "$TMPD/d.out" ]'
+	else
+		check "daemon mode, no syslog: warns that nothing will be logged" \
+			eval '[ "$(grep -c . "$TMPD/d.out")" = 1 ] && grep -q "no syslog daemon listens on /dev/log" "$TMPD/d.out"'
+	fi
 	probe - "unix:$DSOCK" "daemon mode: answers (untrusted remote)" \
 		203.0.113.9 d1@remote.test reject
 	kill -TERM "$DPID" || true
 	check "daemon mode: gone within 15 s of SIGTERM" wait_gone "$DPID" 150
 	T_PIDS=""
 else
-	notok "daemon mode: detached process not found (pgrep: '$DPID')"
+	not_ok "daemon mode: detached process not found (pgrep: '$DPID')"
+fi
+
+# daemon mode with log_file and log_format = "json": the file has one JSON
+# object per decision, and a reload reopens it after a rotation
+LCONF2=$TMPD/daemon-log.conf
+LFILE=$TMPD/relaymilter.log
+{
+	cat "$DCONF"
+	printf 'log_file = "%s";\nlog_format = "json";\n' "$LFILE"
+} >"$LCONF2"
+rc=0
+timeout 20 "$BIN" -c "$LCONF2" -p "unix:$TMPD/dl" >"$TMPD/dl.out" 2>&1 || rc=$?
+check "log_file: the daemon starts (got $rc)" [ $rc -eq 0 ]
+LPID=$(pgrep -f -- "-c $LCONF2 -p unix:$TMPD/dl" || true)
+if [ -n "$LPID" ]; then
+	T_PIDS="$T_PIDS $LPID"
+	probe - "unix:$TMPD/dl" "log_file: a decision" 203.0.113.9 lf1@remote.test reject
+	check "log_file: the JSON decision line is in the file" python3 -c '
+import json, sys
+lines = [l.split(": info: ", 1)[1] for l in open(sys.argv[1]) if ": info: {" in l]
+d = [json.loads(l) for l in lines]
+ok = any(x["rcpt"] == "lf1@remote.test" and x["verdict"] == "reject" and
+         x["rule"] and x["reply"].startswith("550 ") and x["session"] for x in d)
+sys.exit(0 if ok else 1)' "$LFILE"
+	check "log_file: the start is logged with a time stamp" \
+		grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z relaymilter\[[0-9]+\]: info: relaymilter .* listening on' "$LFILE"
+	mv "$LFILE" "$LFILE.1"
+	kill -USR1 "$LPID"
+	for _ in $(seq 50); do [ -e "$LFILE" ] && break; sleep 0.1; done
+	probe - "unix:$TMPD/dl" "log_file: a decision after the rotation" 203.0.113.9 lf2@remote.test reject
+	check "log_file: reopened by the reload (rotation)" grep -q '"rcpt":"lf2@remote.test"' "$LFILE"
+	kill -TERM "$LPID" || true
+	check "log_file: the daemon stops" wait_gone "$LPID" 50
+	T_PIDS=""
+else
+	not_ok "log_file: the daemon runs" "$(cat "$TMPD/dl.out")"
+fi
+
+# daemon mode: what fails after detaching fails where it was started
+rc=0
+timeout 20 "$BIN" -c "$DCONF" -p "unix:$TMPD/d2" -P "$TMPD/no/such/dir/pid" \
+	>"$TMPD/d2.out" 2>&1 || rc=$?
+check "daemon mode, pid file in a missing directory: non-zero exit (got $rc)" [ $rc -ne 0 ]
+check "daemon mode, pid file in a missing directory: says why on stderr" \
+	grep -q "pid file $TMPD/no/such/dir/pid" "$TMPD/d2.out"
+# (the daemon tells its starter, then cleans up and exits)
+for _ in $(seq 50); do
+	pgrep -f -- "-p unix:$TMPD/d2" >/dev/null || break
+	sleep 0.1
+done
+check "daemon mode, pid file in a missing directory: no daemon left" \
+	eval '! pgrep -f -- "-p unix:$TMPD/d2" >/dev/null'
+if [ "$(id -u)" -eq 0 ]; then
+	rc=0
+	timeout 20 "$BIN" -c "$DCONF" -p "unix:$TMPD/d3" -u no-such-user-rm \
+		>"$TMPD/d3.out" 2>&1 || rc=$?
+	check "daemon mode, unknown -u user: non-zero exit before detaching (got $rc)" \
+		[ $rc -ne 0 ]
+	check "daemon mode, unknown -u user: says why" grep -q "no-such-user-rm" "$TMPD/d3.out"
 fi
 
 # --- -u nobody -------------------------------------------------------------
 if [ "$(id -u)" -ne 0 ]; then
-	echo "ok - -u nobody # SKIP not root"
+	skip "-u nobody" "not root"
 elif ! id nobody >/dev/null 2>&1; then
-	echo "ok - -u nobody # SKIP no user nobody"
+	skip "-u nobody" "no user nobody"
 else
 	# nobody must reach the config (reload) and remove its socket at exit
 	chmod 711 "$TMPD"
@@ -218,7 +300,7 @@ else
 		stop_check "-u nobody" "$RM_PID"
 		check "-u nobody: socket removed at exit" eval '[ ! -e "$USOCK" ]'
 	else
-		notok "-u nobody: start"
+		not_ok "-u nobody: start"
 	fi
 fi
 finish

@@ -7,25 +7,15 @@
 # pid_file) holds the daemon's pid, mode 0644, replaces a stale file
 # without following a planted symlink, and is removed at exit, also after
 # -u.  Root only (exit 77 otherwise, or without miltertest/setpriv).
-set -eu
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 BIN=${1:?usage: socket.sh RELAYMILTER_BIN}
-HERE=$(cd "$(dirname "$0")" && pwd)
-MT=$HERE/../miltertest
-for tool in miltertest setpriv; do
-	if ! command -v $tool >/dev/null 2>&1; then
-		echo "# SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if [ "$(id -u)" -ne 0 ]; then
-	echo "# SKIP: needs root (setpriv, socket groups)"
-	exit 77
-fi
-if ! id nobody >/dev/null 2>&1; then
-	echo "# SKIP: no user nobody"
-	exit 77
-fi
-. "$MT/lib/common.sh"
+MT=$SRC/t/miltertest
+want_tools miltertest setpriv
+need_root "setpriv, socket groups"
+id nobody >/dev/null 2>&1 || skip_all "no user nobody"
+# shellcheck source-path=SCRIPTDIR source=../lib/daemon.sh
+. "$T_LIB/daemon.sh"
 t_begin rms
 
 NOBODY=$(id -u nobody)
@@ -83,12 +73,12 @@ if rm_start "$LOG" -c "$CONF" -p "$SPEC" -P "$PID"; then
 	check "-P: pid file is 0644 root (got $(perms "$PID"))" \
 		eval '[ "$(perms "$PID" | cut -d" " -f1,2)" = "644 0" ]'
 	kill -TERM "$RM_PID" || true
-	if wait_gone "$RM_PID" 150; then ok "SIGTERM: gone"; else notok "SIGTERM: still running"; fi
+	if wait_gone "$RM_PID" 150; then ok "SIGTERM: gone"; else not_ok "SIGTERM: still running"; fi
 	T_PIDS=""
 	check "SIGTERM: pid file removed" eval '[ ! -e "$PID" ]'
 	check "SIGTERM: socket removed" eval '[ ! -e "$SOCK" ]'
 else
-	notok "start with socket_mode 0660, socket_group $G"
+	not_ok "start with socket_mode 0660, socket_group $G"
 	kill_all
 fi
 
@@ -118,7 +108,7 @@ if rm_start "$LOG2" -c "$PCONF" -p "$SPEC"; then
 	T_PIDS=""
 	check "pid_file: removed at exit" eval '[ ! -e "$PID2" ] && [ ! -L "$PID2" ]'
 else
-	notok "start with pid_file in the config"
+	not_ok "start with pid_file in the config"
 	kill_all
 fi
 echo 123456 >"$PID2"
@@ -128,7 +118,7 @@ if rm_start "$TMPD/log3" -c "$PCONF" -p "$SPEC"; then
 	wait_gone "$RM_PID" 150 || true
 	T_PIDS=""
 else
-	notok "start over a stale pid file"
+	not_ok "start over a stale pid file"
 	kill_all
 fi
 
@@ -149,7 +139,7 @@ if [ -n "$DPID" ] && alive "$DPID"; then
 	T_PIDS=""
 	check "daemon mode: pid file removed" eval '[ ! -e "$DPID_FILE" ]'
 else
-	notok "daemon mode: no live pid in $DPID_FILE ('$DPID')"
+	not_ok "daemon mode: no live pid in $DPID_FILE ('$DPID')"
 fi
 
 # --- -u nobody: socket nobody:G, pid file written as root, removed as nobody
@@ -175,7 +165,7 @@ if rm_start "$ULOG" -c "$CONF" -p "unix:$USOCK" -P "$UPID" -u nobody; then
 	check "-u nobody: pid file and socket removed at exit" \
 		eval '[ ! -e "$UPID" ] && [ ! -e "$USOCK" ]'
 else
-	notok "-u nobody with socket_group and -P"
+	not_ok "-u nobody with socket_group and -P"
 	kill_all
 fi
 finish

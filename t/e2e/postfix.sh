@@ -3,7 +3,7 @@
 #
 # BIN is the relaymilter binary.  Runs as root only (exit 77 = skipped when
 # not root or Postfix is not installed).  Everything happens in private
-# network/UTS/PID/mount namespaces (t/testbed/lib.sh): a throwaway Postfix
+# network/UTS/PID/mount namespaces (contrib/testbed/lib.sh): a throwaway Postfix
 # on 127.0.0.1:2525 and [::1]:2525, relaymilter on inet:8894@127.0.0.1,
 # clients sent by swaks from several loopback addresses (127.0.0.9 and
 # fd00::9 untrusted, 127.0.0.20 and ::1 trusted) and with SMTP AUTH.
@@ -17,68 +17,24 @@
 #
 # Prints "ok - NAME" or "not ok - NAME (got ...)" per check and exits 1 if
 # any failed.  TB_KEEP=1 keeps the state directory (logs) for a look.
-set -eu
-exec </dev/null
-
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 if [ $# -ne 1 ]; then
 	echo "usage: $0 RELAYMILTER-BINARY" >&2
 	exit 2
 fi
-BIN=$1
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "# skipped: needs root (Postfix master, network namespace)"
-	exit 77
-fi
-if ! command -v postfix >/dev/null 2>&1 && [ ! -x /usr/sbin/postfix ]; then
-	echo "# skipped: Postfix is not installed (contrib/install-deps test)"
-	exit 77
-fi
-PATH=$PATH:/usr/sbin:/sbin
-for tool in swaks saslpasswd2 unshare ip ss; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "not ok - prerequisites ($tool missing: contrib/install-deps test)"
-		exit 1
-	fi
-done
-if ! perl -MIO::Socket::INET6 -e 1 2>/dev/null; then
-	echo "not ok - prerequisites (swaks needs IO::Socket::INET6 for IPv6: contrib/install-deps test)"
-	exit 1
-fi
-if [ ! -x "$BIN" ]; then
-	echo "not ok - prerequisites ($BIN is not an executable)"
-	exit 1
-fi
-
-# shellcheck source-path=SCRIPTDIR source=../testbed/lib.sh
-. "$SRC/t/testbed/lib.sh"
-tb_enter_ns "$0" "$@"
+BIN=$(t_abs "$1")
+# shellcheck source-path=SCRIPTDIR source=../lib/e2e.sh
+. "$T_LIB/e2e.sh"
+need_root "Postfix master, network namespace"
+want_tools postfix
+need_tools swaks saslpasswd2
+perl -MIO::Socket::INET6 -e 1 2>/dev/null ||
+	bail "prerequisites" "swaks needs IO::Socket::INET6 for IPv6: contrib/install-deps test"
+[ -x "$BIN" ] || bail "prerequisites" "$BIN is not an executable"
+e2e_begin "$0" "$@"
 
 # ---- inside the namespaces from here on -------------------------------------
-T0=$(date +%s)
-if ! tb_ns_setup; then
-	echo "not ok - namespace setup (lo, hostname, $TB_NS_ADDRS)"
-	exit 1
-fi
-tb_state_init
-trap 'tb_cleanup' EXIT
-trap 'exit 130' INT TERM HUP
-
-NFAIL=0
-NOK=0
-ok() {
-	NOK=$((NOK + 1))
-	echo "ok - $1"
-}
-not_ok() {
-	NFAIL=$((NFAIL + 1))
-	echo "not ok - $1 ($2)"
-}
-
-MCONF=$TB_STATE/relaymilter.conf
 DENIED='550 5.7.1 Relaying denied (e2e policy, 100% sure)'
 TEMPFAIL='451 4.3.0 Temporary policy failure (e2e)'
 # the config under test; $1 = extra trusted networks
@@ -103,7 +59,6 @@ decisions() { grep -cE ' rule=.* verdict=(continue|reject|tempfail) ' "$TB_MILTE
 EXPECTED_DECISIONS=0
 DECISION_TROUBLE=
 
-OUT=$TB_RUN/smtp
 # smtp SRC SERVER SWAKS-ARGS...: one session from address SRC to SERVER
 # (an IPv4 or IPv6 address; port 2525 unless IPv4 SERVER ends in :PORT);
 # the replies go to $OUT.  Unless MILTER=0 (milter down, or a listener
@@ -166,10 +121,8 @@ Q=(--quit-after RCPT)
 REMOTE=user@remote.example
 
 # ---- setup --------------------------------------------------------------------
-tb_pf_init >"$TB_RUN/init.out" 2>&1 || {
-	not_ok "Postfix instance set up" "$(tail -3 "$TB_RUN/init.out")"
-	exit 1
-}
+tb_pf_init >"$TB_RUN/init.out" 2>&1 ||
+	bail "Postfix instance set up" "$(tail -3 "$TB_RUN/init.out")"
 LISTEN=(
 	'127.0.0.1:2525 inet n - n - - smtpd'
 	'[::1]:2525 inet n - n - - smtpd'
@@ -182,14 +135,10 @@ write_conf ""
 tb_pf_apply "$SRC/contrib/postfix/main.cf.narrowing"
 tb_pf_conf 'mynetworks = 127.0.0.0/8 [::1]/128 [fd00::]/64'
 tb_pf_listen "${LISTEN[@]}"
-if ! tb_milter_start "$BIN" "$MCONF"; then
-	not_ok "relaymilter starts" "$(tail -3 "$TB_MILTER_LOG")"
-	exit 1
-fi
-tb_pf_start 2525 || {
-	not_ok "Postfix starts (narrowing)" "see above"
-	exit 1
-}
+tb_milter_start "$BIN" "$MCONF" ||
+	bail "relaymilter starts" "$(tail -3 "$TB_MILTER_LOG")"
+tb_pf_start 2525 ||
+	bail "Postfix starts (narrowing)" "see above"
 
 echo "# narrowing: contrib/postfix/main.cf.narrowing, mynetworks covers all clients"
 smtp 127.0.0.9 127.0.0.1 --to user@testbed.test "${Q[@]}"
@@ -321,14 +270,10 @@ if postfix -c "$TB_PFC" check >"$TB_RUN/check.out" 2>&1 && [ ! -s "$TB_RUN/check
 else
 	not_ok "authority config: postfix check is silent" "$(head -2 "$TB_RUN/check.out")"
 fi
-if ! tb_milter_start "$BIN" "$MCONF"; then
-	not_ok "relaymilter starts again" "$(tail -3 "$TB_MILTER_LOG")"
-	exit 1
-fi
-tb_pf_start 2525 2526 || {
-	not_ok "Postfix starts (authority)" "see above"
-	exit 1
-}
+tb_milter_start "$BIN" "$MCONF" ||
+	bail "relaymilter starts again" "$(tail -3 "$TB_MILTER_LOG")"
+tb_pf_start 2525 2526 ||
+	bail "Postfix starts (authority)" "see above"
 
 smtp 127.0.0.9 127.0.0.1 --to "$REMOTE" "${Q[@]}"
 expect "authority: untrusted -> remote: 550 from relaymilter" RCPT "$RE_DENIED"
@@ -371,12 +316,10 @@ else
 	not_ok "log: decision line format" "$bad lines differ"
 fi
 
-echo "# $NOK passed, $NFAIL failed, $(($(date +%s) - T0)) s; milter log: $TB_MILTER_LOG (TB_KEEP=1 keeps it)"
-if [ "$NFAIL" -ne 0 ]; then
+if [ "$T_FAIL" -ne 0 ]; then
 	echo "# --- last lines of the milter log"
 	tail -15 "$TB_MILTER_LOG" | sed 's/^/# /'
 	echo "# --- last lines of the Postfix log"
 	tail -15 "$TB_MAILLOG" | sed 's/^/# /'
-	exit 1
 fi
-exit 0
+finish "$SECONDS s; milter log: $TB_MILTER_LOG (TB_KEEP=1 keeps it)"

@@ -22,19 +22,17 @@
 # mx.testbed.test and [127.0.0.1] are local (class w), mail stays queued
 # (queueonly) and every queued recipient is resolved with sendmail -bv.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines and the result table; exits 1 on any failure.
 # TB_KEEP=1 keeps the state directory.
-set -eu
-exec </dev/null
-BIN=${1:?usage: relay-audit.sh RELAYMILTER-BINARY}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-SC_TOOLS="postfix postqueue m4 perl saslpasswd2 unshare ip ss"
-# shellcheck source-path=SCRIPTDIR source=scenarios.inc
-. "$HERE/scenarios.inc"
-sc_prologue "$0" "$@"
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+BIN=$(t_abs "${1:?usage: relay-audit.sh RELAYMILTER-BINARY}")
+# shellcheck source-path=SCRIPTDIR source=../lib/e2e.sh
+. "$T_LIB/e2e.sh"
+need_root "MTA daemons, network namespace"
+need_tools postfix postqueue m4 perl saslpasswd2
+e2e_begin "$0" "$@"
 
 CLIENT=127.0.0.9
 TABLE=$TB_RUN/table
@@ -171,14 +169,8 @@ postconf -c "$TB_PFC" -P 'smtp/unix/syslog_name=postfix/outbound' \
 	'relay/unix/syslog_name=postfix/outbound' 'local/unix/syslog_name=postfix/inbound'
 tb_pf_cool
 echo "# Postfix: $(postconf -c "$TB_PFC" allow_percent_hack swap_bangpath resolve_dequoted_address | tr '\n' ' ')"
-if ! tb_milter_start "$BIN" "$MCONF"; then
-	echo "not ok - relaymilter starts ($(tail -3 "$TB_MILTER_LOG"))"
-	exit 1
-fi
-if ! tb_pf_start 2525; then
-	echo "not ok - Postfix starts"
-	exit 1
-fi
+tb_milter_start "$BIN" "$MCONF" || bail "relaymilter starts" "$(tail -3 "$TB_MILTER_LOG")"
+tb_pf_start 2525 || bail "Postfix starts"
 run_all Postfix 2525
 # the queue drains (everything is discarded), then the log tells where
 # each message went
@@ -218,21 +210,14 @@ else
 	# switches probing off)
 	printf 'LOCAL_DOMAIN(`%s'"'"')dnl\n' testbed.test mx.testbed.test \
 		'[127.0.0.1]' >"$TB_STATE/local.mc"
-	if ! tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
-		"$SRC/contrib/sendmail/authority.mc" "$TB_STATE/local.mc"; then
-		echo "not ok - sendmail.cf from contrib/sendmail/*.mc"
-		exit 1
-	fi
+	tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
+		"$SRC/contrib/sendmail/authority.mc" "$TB_STATE/local.mc" ||
+		bail "sendmail.cf from contrib/sendmail/*.mc"
 	echo 'user: root' >>"$TB_SM/etc/aliases"
 	tb_sm -bi >/dev/null 2>&1 || true
-	if ! tb_milter_start "$BIN" "$MCONF"; then
-		echo "not ok - relaymilter starts again ($(tail -3 "$TB_MILTER_LOG"))"
-		exit 1
-	fi
-	if ! tb_sm_start 2525 2587; then
-		echo "not ok - Sendmail starts"
-		exit 1
-	fi
+	tb_milter_start "$BIN" "$MCONF" ||
+		bail "relaymilter starts again" "$(tail -3 "$TB_MILTER_LOG")"
+	tb_sm_start 2525 2587 || bail "Sendmail starts"
 	run_all Sendmail 2525
 	tb_sm_stop
 	# the queue: which messages, which recipients, resolved by Sendmail
@@ -278,5 +263,4 @@ awk -F'|' '$1 == "probe" {
 	}
 }' "$TABLE"
 
-echo "# $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+finish

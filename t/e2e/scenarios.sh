@@ -6,22 +6,22 @@
 # relaymilter.  The scenarios are in scenarios.inc (shared with
 # sendmail.sh).
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1
 # keeps the state directory.
-set -eu
-exec </dev/null
-BIN=${1:?usage: scenarios.sh RELAYMILTER-BINARY}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-SC_TOOLS="postfix swaks saslpasswd2 unshare ip ss"
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+BIN=$(t_abs "${1:?usage: scenarios.sh RELAYMILTER-BINARY}")
+# shellcheck source-path=SCRIPTDIR source=../lib/e2e.sh
+. "$T_LIB/e2e.sh"
 # shellcheck source-path=SCRIPTDIR source=scenarios.inc
 . "$HERE/scenarios.inc"
-sc_prologue "$0" "$@"
+need_root "MTA daemons, network namespace"
+need_tools postfix swaks saslpasswd2
+e2e_begin "$0" "$@"
 
-SC_MX=2525 SC_SUB=2587 SC_SUB_NAME=submission SC_PFX='' SC_AUTH=1
-sc_write_conf
+SC_MX=2525 SC_SUB=2587 SC_PFX='' SC_AUTH=1
+e2e_write_conf
 
 tb_pf_init
 printf secret | saslpasswd2 -p -f "$TB_PFC/sasl/sasldb2" -u testbed.test bob
@@ -34,14 +34,8 @@ tb_pf_listen \
 	'  -o milter_macro_daemon_name=mx' \
 	'127.0.0.1:2587 inet n - n - - smtpd' "${OPTS[@]}" \
 	'  -o milter_macro_daemon_name=submission'
-if ! tb_milter_start "$BIN" "$MCONF"; then
-	echo "not ok - relaymilter starts ($(tail -3 "$TB_MILTER_LOG"))"
-	exit 1
-fi
-if ! tb_pf_start 2525 2587; then
-	echo "not ok - Postfix starts"
-	exit 1
-fi
+tb_milter_start "$BIN" "$MCONF" || bail "relaymilter starts" "$(tail -3 "$TB_MILTER_LOG")"
+tb_pf_start 2525 2587 || bail "Postfix starts"
 ok "Postfix with an MX (2525) and a submission (2587) listener"
 
 sc_run
@@ -51,5 +45,4 @@ tb_milter_stop TERM
 session 127.0.0.9 mx --helo client.example --from friend@remote.test --to user@testbed.test
 expect "milter down: temporary failure" MAIL '^451 4\.7\.1 '
 
-echo "# $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+finish

@@ -8,47 +8,35 @@
 # -bs sessions (no client address), and relaymilter down (F=T).
 #
 # Sendmail is unpacked, not installed: contrib/install-deps test.  Root
-# only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the
 # state directory.
-set -eu
-exec </dev/null
-BIN=${1:?usage: sendmail.sh RELAYMILTER-BINARY}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-SC_TOOLS="m4 swaks saslpasswd2 unshare ip ss"
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+BIN=$(t_abs "${1:?usage: sendmail.sh RELAYMILTER-BINARY}")
+# shellcheck source-path=SCRIPTDIR source=../lib/e2e.sh
+. "$T_LIB/e2e.sh"
 # shellcheck source-path=SCRIPTDIR source=scenarios.inc
 . "$HERE/scenarios.inc"
-sc_prologue "$0" "$@"
-if ! tb_sm_have; then
-	echo "not ok - prerequisites (no Sendmail unpacked under $TB_SM_ROOT: contrib/install-deps test)"
-	exit 1
-fi
+need_root "MTA daemons, network namespace"
+need_tools m4 swaks saslpasswd2
+e2e_begin "$0" "$@"
+tb_sm_have || bail "prerequisites" "no Sendmail unpacked under $TB_SM_ROOT: contrib/install-deps test"
 
 # Sendmail puts the command's address before a milter's reply text:
 # "550 5.7.1 <user@remote.test>... Relaying denied: ..."
-SC_MX=2525 SC_SUB=2587 SC_SUB_NAME=MSA SC_PFX='<[^ >]+>\.\.\. ' SC_AUTH=0
-sc_write_conf
+SC_MX=2525 SC_SUB=2587 E2E_SUB_NAME=MSA SC_PFX='<[^ >]+>\.\.\. ' SC_AUTH=0
+e2e_write_conf
 
 # the snippets as shipped; the test daemons listen on loopback, high ports
 sed -e 's/Port=smtp,/Port=2525, Addr=127.0.0.1,/' \
 	-e 's/Port=submission,/Port=2587, Addr=127.0.0.1,/' \
 	"$SRC/contrib/sendmail/daemons.mc" >"$TB_STATE/daemons.mc"
-if ! tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
-	"$SRC/contrib/sendmail/authority.mc"; then
-	echo "not ok - sendmail.cf from contrib/sendmail/*.mc"
-	exit 1
-fi
+tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
+	"$SRC/contrib/sendmail/authority.mc" || bail "sendmail.cf from contrib/sendmail/*.mc"
 if tb_sm_sasl; then SC_AUTH=1; else tb_log "no SMTP AUTH (no private mount namespace)"; fi
-if ! tb_milter_start "$BIN" "$MCONF"; then
-	echo "not ok - relaymilter starts ($(tail -3 "$TB_MILTER_LOG"))"
-	exit 1
-fi
-if ! tb_sm_start 2525 2587; then
-	echo "not ok - Sendmail starts"
-	exit 1
-fi
+tb_milter_start "$BIN" "$MCONF" || bail "relaymilter starts" "$(tail -3 "$TB_MILTER_LOG")"
+tb_sm_start 2525 2587 || bail "Sendmail starts"
 ok "Sendmail with an MTA (2525) and an MSA (2587) daemon"
 
 sc_run
@@ -84,5 +72,4 @@ expect "milter down (F=T): temporary failure" MAIL '^451 4\.3\.2 '
 session 127.0.0.20 mx --helo client.example --from billing@partner.test --to user@remote.test
 expect "milter down (F=T): no relay even for the LAN" MAIL '^451 4\.3\.2 '
 
-echo "# $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+finish

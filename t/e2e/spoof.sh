@@ -45,16 +45,12 @@
 # Postfix: proxy_interfaces).  Postfix runs with inet_interfaces = all,
 # so it calls the literals of the interface addresses local as well.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines and a table (form | reply | what left); exits 1
 # on any failure.  TB_KEEP=1 keeps the state directory.
-set -eu
-exec </dev/null
-BIN=${1:?usage: spoof.sh RELAYMILTER-BINARY}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-SC_TOOLS="postfix postqueue smtp-sink m4 perl python3 openssl saslpasswd2 unshare ip ss"
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+BIN=$(t_abs "${1:?usage: spoof.sh RELAYMILTER-BINARY}")
 # the server's other addresses: LAN4 and LAN6 on an interface and in
 # our_addresses, IFONLY on an interface only, NAT (the address the world
 # sees) in our_addresses only
@@ -63,10 +59,11 @@ LAN6=2001:db8::25
 IFONLY=192.0.2.26
 NAT=198.51.100.25
 TB_NS_ADDRS="fd00::9 $LAN4 $LAN6 $IFONLY"
-# shellcheck source-path=SCRIPTDIR source=scenarios.inc
-. "$HERE/scenarios.inc"
-sc_prologue "$0" "$@"
-T0=$(date +%s)
+# shellcheck source-path=SCRIPTDIR source=../lib/e2e.sh
+. "$T_LIB/e2e.sh"
+need_root "MTA daemons, network namespace"
+need_tools postfix postqueue smtp-sink m4 perl python3 openssl saslpasswd2
+e2e_begin "$0" "$@"
 
 CLIENT=127.0.0.9
 LOGIN=alice@testbed.test
@@ -475,5 +472,4 @@ oldsnippet_run
 # ==== the table ===================================================================
 echo "# --- MTA | MAIL FROM | reply | layer | sender that left"
 sed 's/^/# /' "$TB_RUN/summary" 2>/dev/null || true
-echo "# $NFAIL failed, $(($(date +%s) - T0)) s"
-[ "$NFAIL" -eq 0 ]
+finish "$SECONDS s"

@@ -2,7 +2,7 @@
 # t/fault/ldap.sh BIN - the LDAP directory down, frozen and flapping while
 # SMTP sessions keep coming through a real Postfix in the authority
 # deployment (see run.sh).  relaymilter takes its lists from a throwaway
-# slapd (t/ldap/lib.sh) with ldap.refresh = 1 s, ldap.timeout = 1 s, a
+# slapd (contrib/testbed/ldap.sh) with ldap.refresh = 1 s, ldap.timeout = 1 s, a
 # cache file, and on-demand sender lookups for SMTP AUTH (kept 1 s).
 # Four streams of sessions run throughout:
 #   untrusted  127.0.0.9 -> local 250, remote 550
@@ -13,28 +13,23 @@
 # The faults: slapd stopped, frozen (SIGSTOP) past ldap.timeout, stopped
 # and started again and again, an entry changed in between.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the
 # state directory.
-set -eu
-exec </dev/null
-BIN=${1:?usage: ldap.sh RELAYMILTER-BINARY}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-SC_TOOLS="postfix python3 unshare ip ss slapd slapadd ldapmodify ldapsearch"
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+BIN=$(t_abs "${1:?usage: ldap.sh RELAYMILTER-BINARY}")
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
-sc_prologue "$0" "$@"
-# shellcheck source-path=SCRIPTDIR source=../ldap/lib.sh
-. "$SRC/t/ldap/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../../contrib/testbed/ldap.sh
+. "$SRC/contrib/testbed/ldap.sh"
+need_root "Postfix, network namespace"
+need_tools postfix python3 slapd slapadd ldapmodify ldapsearch
+e2e_begin "$0" "$@"
 trap 'touch "$TB_RUN/stop"; ld_stop; tb_cleanup' EXIT
 FL_SUB_PORT=2587
 
-if ! ld_init || ! ld_start; then
-	echo "not ok - slapd starts"
-	exit 1
-fi
+{ ld_init && ld_start; } || bail "slapd starts"
 # the testbed's domain and addresses, as LDAP entries; 127.0.0.22 is
 # trusted until the change made while slapd flaps
 ld_modify <"$SRC/t/ldap/testbed.ldif"
@@ -60,7 +55,7 @@ chmod 600 "$SECRET"
 cat >"$MCONF" <<CONF
 log_level = "info";
 hostnames = [ "mx.testbed.test" ];
-listeners = { $SC_SUB_NAME = { require_auth = true; }; };
+listeners = { $E2E_SUB_NAME = { require_auth = true; }; };
 ldap = {
 	uri = "$LD_URI";
 	base = "ou=relaymilter,dc=example,dc=com";
@@ -78,10 +73,7 @@ ldap = {
 	};
 };
 CONF
-if ! tb_milter_start "$BIN" "$MCONF" || ! fl_postfix; then
-	echo "not ok - slapd, relaymilter and Postfix start"
-	exit 1
-fi
+{ tb_milter_start "$BIN" "$MCONF" && fl_postfix; } || bail "slapd, relaymilter and Postfix start"
 
 # The streams: NAME PORT CLIENT NORMAL ERE [ENV...].  A session's
 # "GREET_MAIL_LOCAL_REMOTE_DATA" codes are NORMAL with LDAP up, and always
@@ -243,5 +235,4 @@ if grep -q 'to=<stolen@remote.test>, relay=' "$TB_MAILLOG"; then
 else
 	ok "nothing with someone else's sender was relayed (maillog)"
 fi
-echo "# $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+finish

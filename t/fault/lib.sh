@@ -1,17 +1,16 @@
 # shellcheck shell=bash
-# t/fault/lib.sh - what the fault tests (run.sh, load.sh) share, on top of
-# t/e2e/scenarios.inc (prologue, ok/not_ok, the policy of sc_write_conf):
-# a Postfix in the authority deployment on 127.0.0.1:2525 with short milter
+# t/fault/lib.sh - what the fault tests (run.sh, limits.sh, load.sh,
+# ldap.sh) share, on top of t/lib/tap.sh and t/lib/e2e.sh (the prologue,
+# the policy of e2e_write_conf; sourced here): a Postfix in the authority deployment on 127.0.0.1:2525 with short milter
 # timeouts, and SMTP clients (smtpc.py) whose answers are checked here.
 # Clients come from 127.0.0.9: untrusted, so a remote recipient must never
 # get 250 (only 550 from relaymilter, or 4xx when it cannot answer).
 
-# shellcheck source-path=SCRIPTDIR source=../e2e/scenarios.inc
-. "$SRC/t/e2e/scenarios.inc"
+# shellcheck source-path=SCRIPTDIR source=../lib/e2e.sh
+. "$T_LIB/e2e.sh"
 
 FL_PORT=2525
 FL_CLIENT=127.0.0.9
-SC_SUB_NAME=submission
 FL_PF_EXTRA=() # more main.cf lines for fl_start
 FL_SUB_PORT=   # when set, fl_postfix adds the submission listener there
 
@@ -27,20 +26,19 @@ fl_postfix() {
 	mapfile -t opts < <(awk '/^smtp[ \t]/ { on = 1; next } /^[^ \t]/ { on = 0 } on && /^[ \t]+-o / { print }' \
 		"$SRC/contrib/postfix/master.cf.authority")
 	[ -z "$FL_SUB_PORT" ] || sub=("127.0.0.1:$FL_SUB_PORT inet n - n - - smtpd"
-		"${opts[@]}" "  -o milter_macro_daemon_name=$SC_SUB_NAME")
+		"${opts[@]}" "  -o milter_macro_daemon_name=$E2E_SUB_NAME")
 	tb_pf_listen "127.0.0.1:$FL_PORT inet n - n - - smtpd" "${opts[@]}" \
 		'  -o milter_macro_daemon_name=mx' "${sub[@]}"
 	tb_pf_start "$FL_PORT" ${FL_SUB_PORT:+"$FL_SUB_PORT"}
 }
 
-# fl_start: the policy (sc_write_conf), relaymilter, Postfix, a first
+# fl_start: the policy (e2e_write_conf), relaymilter, Postfix, a first
 # normal session
 fl_start() {
-	sc_write_conf
-	if ! tb_milter_start "$BIN" "$MCONF" || ! fl_postfix "${FL_PF_EXTRA[@]}"; then
-		echo "not ok - relaymilter and Postfix start"
-		exit 1
-	fi
+	# shellcheck disable=SC2119 # no EXTRA
+	e2e_write_conf
+	{ tb_milter_start "$BIN" "$MCONF" && fl_postfix "${FL_PF_EXTRA[@]}"; } ||
+		bail "relaymilter and Postfix start"
 	fl_normal "before any fault: local 250, remote 550"
 }
 

@@ -7,21 +7,19 @@
 # survives (or exits cleanly: never a crash) and answers normally again
 # once the fault is gone.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the
 # state directory.
-set -eu
-exec </dev/null
-BIN=${1:?usage: limits.sh RELAYMILTER-BINARY [FAILMALLOC.so]}
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+BIN=$(t_abs "${1:?usage: limits.sh RELAYMILTER-BINARY [FAILMALLOC.so]}")
 SHIM=${2:-}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-case $SHIM in /* | '') ;; *) SHIM=$PWD/$SHIM ;; esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-SC_TOOLS="postfix python3 prlimit unshare ip ss"
+[ -z "$SHIM" ] || SHIM=$(t_abs "$SHIM")
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
-sc_prologue "$0" "$@"
+need_root "Postfix, network namespace"
+need_tools postfix python3 prlimit
+e2e_begin "$0" "$@"
 fl_start
 
 # 6. Descriptors and threads cut with prlimit on the running daemon: the
@@ -48,7 +46,7 @@ tb_milter_stop TERM
 # Threads count against the user (root is exempt), across the machine: a
 # user of our own, in a private copy of /etc/passwd, with the limit set at
 # exec (lowering it from outside would need CAP_SYS_RESOURCE): main,
-# signal and reload thread, and 3 sessions.
+# libmilter, signal and reload thread, and 3 sessions.
 FAULT_UID=$((40000 + $$ % 20000))
 if [ "${TB_NS_MOUNT:-0}" = 1 ] && ! getent passwd "$FAULT_UID" >/dev/null; then
 	{
@@ -56,10 +54,10 @@ if [ "${TB_NS_MOUNT:-0}" = 1 ] && ! getent passwd "$FAULT_UID" >/dev/null; then
 		echo "rmfault:x:$FAULT_UID:$FAULT_UID::/nonexistent:/usr/sbin/nologin"
 	} >"$TB_STATE/passwd"
 	mount --bind "$TB_STATE/passwd" /etc/passwd
-	printf '#!/bin/sh\nexec prlimit --nproc=6:6 -- "%s" -u rmfault "$@"\n' "$BIN" >"$TB_STATE/as-user"
+	printf '#!/bin/sh\nexec prlimit --nproc=7:7 -- "%s" -u rmfault "$@"\n' "$BIN" >"$TB_STATE/as-user"
 	chmod 755 "$TB_STATE/as-user"
 	if tb_milter_start "$TB_STATE/as-user" "$MCONF"; then
-		starve "RLIMIT_NPROC" nproc 6
+		starve "RLIMIT_NPROC" nproc 7
 	else
 		not_ok "relaymilter -u rmfault starts" "$(tail -2 "$TB_MILTER_LOG")"
 	fi
@@ -109,5 +107,4 @@ else
 fi
 
 fl_no_relay
-echo "# $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+finish

@@ -4,19 +4,17 @@
 # processes for all of them: every session answered, none relayed, and
 # relaymilter still runs.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the
 # state directory.
-set -eu
-exec </dev/null
-BIN=${1:?usage: load.sh RELAYMILTER-BINARY}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-SC_TOOLS="postfix python3 unshare ip ss"
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+BIN=$(t_abs "${1:?usage: load.sh RELAYMILTER-BINARY}")
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
-sc_prologue "$0" "$@"
+need_root "Postfix, network namespace"
+need_tools postfix python3
+e2e_begin "$0" "$@"
 FL_PF_EXTRA=('default_process_limit = 1100' 'milter_connect_timeout = 30s'
 	'milter_command_timeout = 30s')
 fl_start
@@ -28,5 +26,4 @@ fl_check "$N concurrent sessions" "$TB_RUN/load" "$N" degraded
 fl_milter_alive "$N concurrent sessions: relaymilter survives"
 fl_normal "after the load: normal answers"
 fl_no_relay
-echo "# $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+finish

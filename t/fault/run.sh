@@ -8,19 +8,17 @@
 # once the fault is gone.  t/RELIABILITY.md has the table; limits.sh
 # and load.sh have the other faults.
 #
-# Root only (exit 77 = skipped); runs in private namespaces (t/testbed).
+# Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the
 # state directory.
-set -eu
-exec </dev/null
-BIN=${1:?usage: run.sh RELAYMILTER-BINARY}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-SC_TOOLS="postfix python3 unshare ip ss"
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+BIN=$(t_abs "${1:?usage: run.sh RELAYMILTER-BINARY}")
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
-sc_prologue "$0" "$@"
+need_root "Postfix, network namespace"
+need_tools postfix python3
+e2e_begin "$0" "$@"
 fl_start
 
 # 1. SIGKILL after each stage of a session; then a restart, as a
@@ -79,8 +77,8 @@ wait_decisions() { # N: until N more decisions were logged (30 s at most)
 fl_load "$TB_RUN/reload" 300 20 &
 load=$!
 wait_decisions 100
-sc_write_conf 'replies = { relay_denied = "550 5.7.1 Relaying denied, policy two"; };'
-sc_reload
+e2e_write_conf 'replies = { relay_denied = "550 5.7.1 Relaying denied, policy two"; };'
+e2e_reload
 wait_decisions 100
 cp "$MCONF" "$MCONF.good"
 echo 'local_domains = [ "no closing bracket" ;' >>"$MCONF"
@@ -107,5 +105,4 @@ fi
 cp "$MCONF.good" "$MCONF"
 
 fl_no_relay
-echo "# $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+finish

@@ -7,10 +7,9 @@
 # output and "exit N".  Comments (#) and blank lines are kept.  The run
 # rebuilds the file from its commands and diffs it against the original;
 # UPDATE=1 writes the new output back (review the diff before committing).
-set -u
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 BIN=${1:?usage: run.sh RELAYMILTER_BIN}
-HERE=$(cd "$(dirname "$0")" && pwd)
-fails=0 passes=0
 for golden in "$HERE"/*.golden; do
 	CONF=${golden%.golden}.conf
 	[ -f "$CONF" ] || CONF=$HERE/relaymilter.conf
@@ -28,14 +27,11 @@ for golden in "$HERE"/*.golden; do
 		esac
 	done <"$golden" >"$actual"
 	if diff -u "$golden" "$actual"; then
-		echo "PASS: $(basename "$golden")"
-		passes=$((passes + 1))
+		ok "$(basename "$golden")"
 	else
-		echo "FAIL: $(basename "$golden") (UPDATE=1 rewrites it)"
-		fails=$((fails + 1))
-		[ "${UPDATE:-0}" = 1 ] && cp "$actual" "$golden"
+		not_ok "$(basename "$golden")" "UPDATE=1 rewrites it"
+		if [ "${UPDATE:-0}" = 1 ]; then cp "$actual" "$golden"; fi
 	fi
 	rm -f "$actual"
 done
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ] && [ "$passes" -gt 0 ]
+finish

@@ -21,12 +21,13 @@
 # Reply words (rawmilter): O negotiation, c continue, yNNN reply code,
 # EOF: the connection was closed (rawmilter half-closes its side after the
 # last step, so every case ends so, unless libmilter hung up earlier).
-set -eu
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 BIN=${1:?usage: run.sh RELAYMILTER_BIN RAWMILTER_BIN}
 RAW=${2:?usage: run.sh RELAYMILTER_BIN RAWMILTER_BIN}
-HERE=$(cd "$(dirname "$0")" && pwd)
-CONF=$HERE/../miltertest/relaymilter.conf
-. "$HERE/../miltertest/lib/common.sh"
+CONF=$SRC/t/miltertest/relaymilter.conf
+# shellcheck source-path=SCRIPTDIR source=../lib/daemon.sh
+. "$T_LIB/daemon.sh"
 t_begin rmh
 
 SOCK=$TMPD/sock
@@ -40,10 +41,7 @@ if { ldd "$BIN" 2>/dev/null | grep -q libasan; } || grep -qa __asan_init "$BIN";
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
 	RSS_SLACK_KB=8192
 fi
-if ! rm_start "$LOG" -c "$CONF" -p "unix:$SOCK"; then
-	notok "relaymilter starts on unix:$SOCK"
-	finish
-fi
+rm_start "$LOG" -c "$CONF" -p "unix:$SOCK" || bail "relaymilter starts on unix:$SOCK"
 ok "relaymilter starts on unix:$SOCK"
 
 # hostile NAME WANT STEP...: the steps on one connection (see rawmilter.c)
@@ -57,11 +55,11 @@ hostile() {
 	if [ "$got" = "$want" ]; then
 		ok "$name: $got"
 	else
-		notok "$name: want \"$want\", got \"$got\""
+		not_ok "$name: want \"$want\", got \"$got\""
 		sed 's/^/#   /' <<<"$out" | cut -c1-200
 	fi
 	if [[ " $got " == *" a "* ]]; then
-		notok "$name: an accept (a) on the hostile connection"
+		not_ok "$name: an accept (a) on the hostile connection"
 	fi
 	check "$name: the other session still gets 550 for a relay, continue for a local domain (got $probe)" \
 		[ "$probe" = "y550 c" ]
@@ -224,7 +222,7 @@ check "VmRSS stays within +$RSS_SLACK_KB kB ($rss0 -> $rss1 kB)" \
 probe_out=$("$RAW" "$SOCK" seq $OPT "conn=192.0.2.5" $H "$M" "$RR" "$RL" $Q 2>&1)
 check "a trusted client still relays (continue)" grep -qx 'hostile: O c c c EOF' <<<"$probe_out"
 if grep -qiE 'AddressSanitizer|runtime error|segfault|abort|assert' "$LOG"; then
-	notok "no crash or sanitizer report in the daemon log"
+	not_ok "no crash or sanitizer report in the daemon log"
 	grep -iE 'AddressSanitizer|runtime error|segfault|abort|assert' "$LOG" | head -5 | sed 's/^/#   /'
 else
 	ok "no crash or sanitizer report in the daemon log"
@@ -257,13 +255,13 @@ for i in "${!ODD_CASES[@]}"; do
 	odd=${ODD_CASES[$i]}
 	: >"$TMPD/odd.log"
 	if ! rm_start "$TMPD/odd.log" -c "$CONF" -p "unix:$SOCK"; then
-		notok "odd macros $i: relaymilter starts"
+		not_ok "odd macros $i: relaymilter starts"
 		continue
 	fi
 	got=$("$RAW" "$SOCK" seq $OPT $C $H "$odd" "$M" "$RR" $Q 2>&1 | sed -n 's/^hostile: //p')
 	case $got in
 	"O c y550 EOF" | "O c EOF" | "O EOF") ok "odd macros \"$odd\": no continue for the relay ($got)" ;;
-	*) notok "odd macros \"$odd\": want 550 or a closed connection, got \"$got\"" ;;
+	*) not_ok "odd macros \"$odd\": want 550 or a closed connection, got \"$got\"" ;;
 	esac
 	if alive "$RM_PID"; then
 		kill_all

@@ -6,11 +6,12 @@
 # the systemd unit with its paths rewritten for the prefix; the installed
 # binary's default config is the installed one, and the installed sample
 # config is valid.
-set -eu
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 [ $# -eq 7 ] || { echo "usage: run.sh BUILD_DIR CMAKE SBINDIR MANDIR DATADIR SYSCONFDIR UNITDIR" >&2; exit 2; }
 BUILD=$1 CMAKE=$2 SBIN=$3 MAN=$4 DATA=$5 ETC=$6 UNITDIR=$7
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../miltertest/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/daemon.sh
+. "$T_LIB/daemon.sh"
 t_begin rmi
 D=$TMPD/dest
 rc=0

@@ -1,60 +1,25 @@
 #!/bin/bash
 # t/ldap/run.sh BIN - relaymilter with its policy in a real slapd.
 #
-# Runs as root in private namespaces (t/testbed/lib.sh): a throwaway slapd
+# Runs as root in private namespaces (contrib/testbed/lib.sh): a throwaway slapd
 # on 127.0.0.1:3899 loaded with contrib/ldap/example.ldif (the list part of
 # t/golden/policy.conf), relaymilter check against it, then the daemon
 # behind a real Postfix while entries change.  Prints ok/not ok lines and
 # exits 1 on any failure; 77 (skipped) when not root.  TB_KEEP=1 keeps the
 # state directory.
-set -eu
-exec </dev/null
-BIN=${1:?usage: run.sh RELAYMILTER-BINARY}
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-if [ "$(id -u)" -ne 0 ]; then
-	echo "# skipped: needs root (network namespace, slapd, Postfix)"
-	exit 77
-fi
-PATH=$PATH:/usr/sbin:/sbin
-for tool in slapd slapadd ldapmodify ldapsearch postfix swaks unshare; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "not ok - prerequisites ($tool missing: contrib/install-deps test)"
-		exit 1
-	fi
-done
-
-# shellcheck source-path=SCRIPTDIR source=../testbed/lib.sh
-. "$SRC/t/testbed/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$HERE/lib.sh"
-tb_enter_ns "$0" "$@"
-
-if ! tb_ns_setup; then
-	echo "not ok - namespace setup"
-	exit 1
-fi
-tb_state_init
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+BIN=$(t_abs "${1:?usage: run.sh RELAYMILTER-BINARY}")
+# shellcheck source-path=SCRIPTDIR source=../lib/e2e.sh
+. "$T_LIB/e2e.sh"
+# shellcheck source-path=SCRIPTDIR source=../../contrib/testbed/ldap.sh
+. "$SRC/contrib/testbed/ldap.sh"
+need_root "network namespace, slapd, Postfix"
+need_tools slapd slapadd ldapmodify ldapsearch postfix swaks
+e2e_begin "$0" "$@"
 trap 'ld_stop; tb_cleanup' EXIT
-trap 'exit 130' INT TERM HUP
 
-NFAIL=0
-ok() { echo "ok - $1"; }
-not_ok() {
-	NFAIL=$((NFAIL + 1))
-	echo "not ok - $1 ($2)"
-}
-check() { # check NAME COMMAND...: the command succeeds
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
-}
-
-if ! ld_init || ! ld_start; then
-	echo "not ok - slapd starts"
-	exit 1
-fi
+{ ld_init && ld_start; } || bail "slapd starts"
 ok "slapd starts with the example policy"
 
 SECRET=$TB_STATE/secret
@@ -149,6 +114,12 @@ want() {
 		not_ok "$name" "exit $rc: $(head -c 300 "$TB_RUN/want.out")"
 	fi
 }
+# relaymilter check as root keeps the owner and mode of the daemon's cache
+chown nobody:nogroup "$CACHE"
+chmod 600 "$CACHE"
+want "check as root, LDAP up" 1 --client 203.0.113.9 --from a@remote.test --rcpt user@remote.test
+check "check as root: the cache still belongs to the daemon's user" \
+	test "$(stat -c '%U %a' "$CACHE")" = "nobody 600"
 AUTH=(--client 203.0.113.9 --rcpt user@remote.test)
 want "carol owns her mail address (LDAP lookup)" 0 "${AUTH[@]}" --auth carol --from carol@example.com
 want "carol owns her relayMilterSenderAddress" 0 "${AUTH[@]}" --auth carol --from c.smith@example.com
@@ -287,11 +258,8 @@ tb_pf_listen '127.0.0.1:2525 inet n - n - - smtpd' "${OPTS[@]}" \
 	'  -o milter_macro_daemon_name=submission' 
 # the test domain of the testbed is ours, via LDAP like the rest
 ld_modify <"$HERE/testbed.ldif"
-if ! tb_milter_start "$BIN" "$LCONF" || ! tb_pf_start 2525; then
-	not_ok "relaymilter and Postfix start" "$(tail -3 "$TB_MILTER_LOG")"
-	exit 1
-fi
-OUT=$TB_RUN/smtp
+{ tb_milter_start "$BIN" "$LCONF" && tb_pf_start 2525; } ||
+	bail "relaymilter and Postfix start" "$(tail -3 "$TB_MILTER_LOG")"
 relay_code() { # the RCPT reply code of a relay attempt from 127.0.0.9
 	tb_smtp "$OUT" --server 127.0.0.1 --port 2525 --local-interface 127.0.0.9 \
 		--helo client.example --from billing@partner.example --to user@remote.test
@@ -389,5 +357,4 @@ else
 	not_ok "restart, slapd down: the daemon starts" "$(tail -3 "$TB_MILTER_LOG")"
 fi
 
-echo "# $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+finish

@@ -10,23 +10,19 @@
 # miltertest can only tell SMFIR_CONTINUE from SMFIR_REPLYCODE; whether a
 # reply is the 550 or the 451 one is checked in the daemon's decision log
 # ("#expect-log" lines of lib/common.lua).
-set -eu
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 BIN=${1:?usage: run.sh RELAYMILTER_BIN}
-HERE=$(cd "$(dirname "$0")" && pwd)
-if ! command -v miltertest >/dev/null 2>&1; then
-	echo "# SKIP: miltertest is not installed (apt-get install miltertest)"
-	exit 77
-fi
-. "$HERE/lib/common.sh"
+want_tools miltertest
+# shellcheck source-path=SCRIPTDIR source=../lib/daemon.sh
+. "$T_LIB/daemon.sh"
 t_begin rmt
 
 SOCK=$TMPD/sock
 SPEC=unix:$SOCK
 LOG=$TMPD/log
-if ! rm_start "$LOG" -c "$HERE/relaymilter.conf" -p "$SPEC"; then
-	notok "relaymilter starts on $SPEC"
-	finish
-fi
+rm_start "$LOG" -c "$HERE/relaymilter.conf" -p "$SPEC" ||
+	bail "relaymilter starts on $SPEC"
 ok "relaymilter starts on $SPEC"
 
 for script in "$HERE"/*.lua; do
@@ -40,7 +36,7 @@ done
 raw() {
 	local name=$1 want=$2 out got
 	shift 2
-	out=$(perl "$HERE/lib/rawclient.pl" "$SOCK" "$@" 2>&1) || true
+	out=$(perl "$MT_LIB/rawclient.pl" "$SOCK" "$@" 2>&1) || true
 	got=$(awk '$1 == "rcpt:" { r = r sep $2 ($2 == "y" ? $3 : ""); sep = " " }
 		   $1 == "TIMEOUT" { r = r sep "TIMEOUT"; sep = " " }
 		   END { print r }' <<<"$out")
@@ -49,7 +45,7 @@ raw() {
 	elif [ "$got" = "$want" ]; then
 		ok "$name"
 	else
-		notok "$name: want \"$want\", got \"$got\""
+		not_ok "$name: want \"$want\", got \"$got\""
 		sed 's/^/#   /' <<<"$out" | cut -c1-200
 	fi
 }
@@ -101,7 +97,7 @@ probe "$LOG" "$SPEC" "serving after the raw cases: trusted remote continues" \
 	192.0.2.5 user@remote.test continue
 
 if grep -q ': error: ' "$LOG"; then
-	notok "no error lines in the daemon log"
+	not_ok "no error lines in the daemon log"
 	grep ': error: ' "$LOG" | sed 's/^/#   /' | cut -c1-200
 else
 	ok "no error lines in the daemon log"
@@ -109,7 +105,7 @@ fi
 # the first sessions all come from the "mx-in" listener, which names
 # itself: that the submission profile matched none of them is no alarm
 if grep -q 'listener profile' "$LOG"; then
-	notok "listeners that name themselves: no profile warning"
+	not_ok "listeners that name themselves: no profile warning"
 	grep 'listener profile' "$LOG" | sed 's/^/#   /' | cut -c1-300
 else
 	ok "listeners that name themselves: no profile warning"

@@ -13,26 +13,20 @@
 # a tool is missing, or when relaymilter (package, user, group or
 # /etc/relaymilter) is already on the machine: the test leaves the machine
 # as it found it.
-set -eu
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 SRC=${1:?usage: run.sh SOURCE_DIR [CMAKE [CPACK]]}
 CMAKE=${2:-cmake}
 CPACK=${3:-cpack}
 SRC=$(cd "$SRC" && pwd)
-MT=$SRC/t/miltertest
-skip() {
-	echo "# SKIP: $1"
-	exit 77
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root (dpkg -i)"
-for tool in dpkg dpkg-deb dpkg-shlibdeps objdump miltertest "$CMAKE" "$CPACK"; do
-	command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
-done
+need_root "dpkg -i"
+want_tools dpkg dpkg-deb dpkg-shlibdeps objdump miltertest "$CMAKE" "$CPACK"
 if dpkg-query -W -f='${Status}' relaymilter 2>/dev/null | grep -q installed; then
-	skip "the relaymilter package is already installed"
+	skip_all "the relaymilter package is already installed"
 fi
 if getent passwd relaymilter >/dev/null || getent group relaymilter >/dev/null ||
 	[ -e /etc/relaymilter ] || [ -e /var/lib/relaymilter ]; then
-	skip "a relaymilter user, group or directory exists already"
+	skip_all "a relaymilter user, group or directory exists already"
 fi
 # the daemon's port: a private network namespace, else a free host port
 if [ -z "${RM_PKG_NETNS:-}" ] && unshare -n true 2>/dev/null; then
@@ -42,10 +36,11 @@ fi
 if [ -n "${RM_PKG_NETNS:-}" ]; then
 	ip link set lo up
 elif ss -ltn 2>/dev/null | grep -q '127\.0\.0\.1:8894 '; then
-	skip "127.0.0.1:8894 is in use and no private network namespace"
+	skip_all "127.0.0.1:8894 is in use and no private network namespace"
 fi
 
-. "$MT/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/daemon.sh
+. "$T_LIB/daemon.sh"
 t_begin rmp
 INSTALLED=
 pkg_cleanup() {
@@ -65,7 +60,7 @@ if "$CMAKE" -S "$SRC" -B "$B" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=Rel
 	(cd "$B" && "$CPACK" -G DEB) >>"$TMPD/build.log" 2>&1; then
 	ok "configure (prefix /usr), build, cpack -G DEB"
 else
-	notok "configure, build, cpack -G DEB; log:"
+	not_ok "configure, build, cpack -G DEB; log:"
 	tail -30 "$TMPD/build.log" | sed 's/^/#   /'
 	finish
 fi
@@ -133,7 +128,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	check "systemd-analyze verify: clean (exit $rc: ${out:-no output})" \
 		eval '[ $rc -eq 0 ] && [ -z "$out" ]'
 else
-	echo "ok - systemd-analyze verify # SKIP systemd-analyze is not installed"
+	skip "systemd-analyze verify" "systemd-analyze is not installed"
 fi
 
 # --- the installed daemon ----------------------------------------------------
@@ -155,7 +150,7 @@ if rm_start "$LOG" -c /etc/relaymilter/relaymilter.conf -u relaymilter; then
 	check "decision logged: rule=relay_denied" grep -q "rcpt=<user@remote.test>.*rule=relay_denied" "$LOG"
 	stop_check "installed daemon" "$RM_PID"
 else
-	notok "installed daemon starts on the installed config"
+	not_ok "installed daemon starts on the installed config"
 	kill_all
 fi
 rc=0

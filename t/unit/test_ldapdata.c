@@ -71,8 +71,9 @@ main(void)
 	fd = mkstemp(path);
 	CHECK(fd >= 0, "mkstemp");
 	close(fd);
-	CHECK(rm_ldapdata_save(&a, path, err, sizeof(err)) == 0, "save: %s",
-	      err);
+	CHECK(rm_ldapdata_save(&a, path, (uid_t)-1, (gid_t)-1, 0, err,
+	                       sizeof(err)) == 0,
+	      "save: %s", err);
 	CHECK(rm_ldapdata_load(&b, path, err, sizeof(err)) == 0, "load: %s",
 	      err);
 	rm_ldapdata_sort(&b);

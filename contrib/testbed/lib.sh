@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# t/testbed/lib.sh - a throwaway Postfix or Sendmail (plus relaymilter) on
-# loopback, for the end-to-end tests.  Sourced by bash scripts; see t/testbed/README.
+# contrib/testbed/lib.sh - a throwaway Postfix or Sendmail (plus relaymilter)
+# on loopback, for the end-to-end tests (t/lib/e2e.sh) and the benchmarks
+# (contrib/bench).  Sourced by bash scripts; see contrib/testbed/README.
 #
 #   tb_enter_ns "$0" "$@"     re-run the calling script in fresh network, UTS,
 #                             PID and mount namespaces (root only); returns
@@ -302,8 +303,8 @@ tb_milter_start() {
 	return 1
 }
 
-# tb_milter_stop [TERM|KILL]: TERM waits for libmilter's own exit (it looks
-# at its stop flag every 5 s); sets TB_MILTER_RC to the exit status.
+# tb_milter_stop [TERM|KILL]: TERM waits for the daemon to exit (it stops
+# within milliseconds); sets TB_MILTER_RC to the exit status.
 tb_milter_stop() {
 	[ -n "$TB_MILTER_PID" ] || return 0
 	# stderr: keep bash's "Killed" job report out of the test output

@@ -1,16 +1,17 @@
-# common.sh - shell helpers for t/miltertest/run.sh and t/daemon/*.sh.
-# Sourced after "set -eu"; the caller sets BIN (the relaymilter binary) and
-# calls t_begin for TMPD (its private temporary directory, short: unix
-# socket paths are limited to 107 bytes).
-MT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-T_PASS=0
-T_FAIL=0
+# shellcheck shell=bash
+# t/lib/daemon.sh - relaymilter run directly, driven by miltertest (the
+# tests of t/miltertest, t/daemon, t/hostile, t/install, t/pkg).  Sourced
+# after tap.sh; the caller sets BIN (the relaymilter binary) and calls
+# t_begin for TMPD (its private temporary directory, short: unix socket
+# paths are limited to 107 bytes).  The Lua side is t/miltertest/lib.
+MT_LIB=$SRC/t/miltertest/lib
 T_PIDS=""
+# shellcheck source-path=SCRIPTDIR source=../../contrib/testbed/lib.sh
+. "$SRC/contrib/testbed/lib.sh"
 
-# t_begin PREFIX: no stdin; TMPD=/tmp/PREFIX.XXXXXX; at exit, stop every
-# process we started and remove TMPD
+# t_begin PREFIX: TMPD=/tmp/PREFIX.XXXXXX; at exit, stop every process we
+# started and remove TMPD
 t_begin() {
-	exec </dev/null
 	TMPD=$(mktemp -d "/tmp/$1.XXXXXX")
 	trap t_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
@@ -20,29 +21,8 @@ t_cleanup() {
 	rm -rf "$TMPD"
 }
 
-ok() { echo "ok - $1"; T_PASS=$((T_PASS + 1)); }
-notok() { echo "not ok - $1"; T_FAIL=$((T_FAIL + 1)); }
-# check NAME CMD...: ok if CMD succeeds
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else notok "$name"; fi
-}
-
-# finish: summary line, exit status 1 on any failure
-finish() {
-	echo "# $T_PASS passed, $T_FAIL failed"
-	[ "$T_FAIL" -eq 0 ] || exit 1
-	exit 0
-}
-
-# alive PID: the process exists and is not a zombie
-alive() {
-	local st
-	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-	case $st in Z*) return 1 ;; esac
-	return 0
-}
+# alive PID: the process exists and is not a zombie (contrib/testbed)
+alive() { tb_alive "$1"; }
 
 # kill_all: TERM, then KILL, every process we started (cleanup traps)
 kill_all() {
@@ -89,7 +69,7 @@ stop_check() {
 		wait "$2" || rc=$?
 		check "$1: SIGTERM, exit 0 (got $rc)" [ $rc -eq 0 ]
 	else
-		notok "$1: still running 15 s after SIGTERM"
+		not_ok "$1: still running 15 s after SIGTERM"
 	fi
 	T_PIDS=""
 }
@@ -121,7 +101,7 @@ check_log_expect() {
 		grep -F -e "rcpt=$rcpt" -e "rcpt=<$rcpt>" | grep -qF -- "$want"; then
 		ok "log: $name ($want)"
 	else
-		notok "log: $name: no decision line with from=<$from> rcpt=$rcpt $want"
+		not_ok "log: $name: no decision line with from=<$from> rcpt=$rcpt $want"
 	fi
 }
 
@@ -144,9 +124,9 @@ run_lua() {
 	done <<<"$out"
 	# a Lua error() ends the script early with exit 1 (T.fatal says why)
 	if [ $rc -ne 0 ]; then
-		notok "$name: miltertest exit $rc"
+		not_ok "$name: miltertest exit $rc"
 	elif [ $n -eq 0 ]; then
-		notok "$name: no results"
+		not_ok "$name: no results"
 	fi
 }
 

@@ -1,14 +1,14 @@
 # shellcheck shell=bash
-# t/ldap/lib.sh - a throwaway slapd for the LDAP tests (sourced after
-# t/testbed/lib.sh, inside the test namespace).
+# contrib/testbed/ldap.sh - a throwaway slapd for the LDAP tests and
+# benchmarks (sourced after contrib/testbed/lib.sh, inside the namespace).
 #
 #   ld_init            slapd.conf and an mdb database under $TB_STATE/ldap,
-#                      loaded offline with t/ldap/base.ldif and
+#                      loaded offline with ldap/base.ldif and
 #                      contrib/ldap/example.ldif
 #   ld_start / ld_stop slapd on ldap://127.0.0.1:$LD_PORT
 #   ld_modify          ldapmodify as the rootdn, LDIF on stdin
-LD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-LD_SRC=$(cd "$LD_DIR/../.." && pwd)
+LD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ldap
+LD_SRC=$(cd "$LD_DIR/../../.." && pwd)
 LD_PORT=${LD_PORT:-3899}
 LD_URI=ldap://127.0.0.1:$LD_PORT
 LD_PID=

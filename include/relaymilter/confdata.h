@@ -1,0 +1,98 @@
+/*
+ * confdata.h - a config file as read: plain data, no libconfig.
+ *
+ * The reader (conf.c, confldap.c) fills it from the file and checks every
+ * key, type and value it can check alone; the compiler (compile.c) turns
+ * it, with the entries from elsewhere (LDAP), into a ruleset, validating
+ * every list entry on the way ("file:line: list: "value": why").  The
+ * daemon's own settings (socket, pid file, log level, LDAP) stay here and
+ * never reach the ruleset.
+ */
+#ifndef RM_CONFDATA_H
+#define RM_CONFDATA_H
+
+#include <stddef.h>
+
+#include "relaymilter/reply.h"
+#include "relaymilter/ruleset.h"
+
+struct rm_ldap_conf;
+
+/* The daemon's settings: where it listens and logs, where LDAP is. */
+struct rm_settings {
+	char *st_socket;       /* "socket", or NULL */
+	int st_socket_mode;    /* "socket_mode" (0-0777), or -1: not set */
+	char *st_socket_group; /* "socket_group" (name or number), or NULL */
+	char *st_pid_file;     /* "pid_file", or NULL */
+	int st_log_level;      /* enum rm_log_level, or -1: not set */
+	char *st_log_file;     /* "log_file", or NULL: syslog */
+	int st_log_facility;   /* a syslog facility, or -1: mail */
+	int st_log_json;       /* log_format = "json" */
+	struct rm_ldap_conf *st_ldap; /* the "ldap" group, or NULL */
+};
+
+/* One list entry as written, or one of our_addresses (op_list < 0). */
+#define RM_OP_OUR_ADDRESS (-1)
+struct rm_confop {
+	int op_list;             /* enum rm_list_id, or RM_OP_OUR_ADDRESS */
+	unsigned op_lifts;       /* exceptions: RM_LIFT() bits; 0 = all */
+	unsigned op_line;        /* its line in op_file */
+	const char *op_file;     /* the file (an @include'd one, maybe) */
+	const char *op_value;    /* the pattern */
+	const char *op_owner;    /* sender_logins: the login, or NULL */
+	const char *op_listener; /* listeners.NAME, or NULL */
+	const char *op_reply;    /* deny: its own reply, or NULL */
+};
+
+/*
+ * A profile as written: -1 where the file does not say, so a listener can
+ * inherit from the top level whatever the order of the keys in the file.
+ */
+struct rm_confprofile {
+	char *cp_name;   /* NULL: the top level */
+	char *cp_origin; /* "file:line" */
+	int cp_mode;     /* 0 enforce, 1 monitor */
+	int cp_require_auth;
+	int cp_check[RM_CK__COUNT];
+};
+
+struct rm_strblock;
+
+struct rm_conf {
+	char *cf_path;
+	struct rm_settings cf_settings;
+	struct rm_confprofile cf_top;
+	struct rm_confprofile *cf_profiles; /* listeners, in file order */
+	size_t cf_nprofiles;
+	struct rm_reply cf_replies[RM_R__COUNT]; /* valid where cf_reply_set */
+	unsigned char cf_reply_set[RM_R__COUNT];
+	int cf_no_ifaddrs; /* our_interface_addresses = false */
+	struct rm_confop *cf_ops;
+	size_t cf_nops, cf_capops;
+	struct rm_strblock *cf_strings; /* the ops' strings, packed */
+	int cf_dropped; /* rm_conf_drop_entries(): settings only */
+};
+
+/* rm_conf_new - an empty config for path (NULL: out of memory). */
+struct rm_conf *rm_conf_new(const char *path);
+
+/*
+ * rm_conf_add_op - append an entry; its strings are copied (NULL ones stay
+ * NULL).  0, or -1 when out of memory.
+ */
+int rm_conf_add_op(struct rm_conf *, const struct rm_confop *);
+
+/* rm_conf_strdup - a copy that lives as long as the config. */
+const char *rm_conf_strdup(struct rm_conf *, const char *);
+
+/*
+ * rm_conf_drop_entries - free the list entries (a big file's worth of
+ * memory) once compiled, when nothing will compile this config again;
+ * the settings stay.
+ */
+void rm_conf_drop_entries(struct rm_conf *);
+
+/* rm_settings_clear - free what the settings hold. */
+void rm_settings_clear(struct rm_settings *);
+
+#endif

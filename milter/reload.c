@@ -1,0 +1,163 @@
+/*
+ * reload.c - the reload thread: SIGUSR1, the periodic LDAP check, and the
+ * freeing of retired rulesets, off the sessions' threads and at a lower
+ * priority than they have.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "relaymilter/daemon.h"
+#include "relaymilter/ldapconf.h"
+#include "relaymilter/log.h"
+
+/*
+ * rm_reload_warnings - the load's warnings: to stderr for -n (rt NULL and
+ * nothing logged yet) and to the log; a reload repeats only the new ones.
+ */
+void
+rm_reload_warnings(const struct rm_ruleset *rs, struct rm_runtime *rt)
+{
+	const struct rm_ruleset *old = NULL;
+	size_t i, j;
+
+	if (rt != NULL)
+		old = rm_snapshot_acquire(&rt->rt_snapshot);
+	for (i = 0; i < rs->rs_nwarnings; i++) {
+		for (j = 0; old != NULL && j < old->rs_nwarnings; j++)
+			if (strcmp(old->rs_warnings[j], rs->rs_warnings[i]) ==
+			    0)
+				break;
+		if (old == NULL || j == old->rs_nwarnings)
+			rm_log(RM_LOG_WARNING, "%s", rs->rs_warnings[i]);
+	}
+	rm_ruleset_release((struct rm_ruleset *)old);
+}
+
+/*
+ * reload - build a new ruleset aside and swap it in, or keep the old.
+ * refresh: the periodic LDAP check, quiet when nothing changed.
+ */
+static void
+reload(struct rm_runtime *rt, bool refresh)
+{
+	struct rm_ruleset *rs;
+	char err[1024];
+
+	/* a reload is also when a rotated log file is opened anew */
+	if (!refresh && rm_log_reopen() != 0)
+		rm_log(RM_LOG_ERR, "cannot reopen the log file");
+	switch (
+	    rm_source_load(&rt->rt_source, refresh, &rs, err, sizeof(err))) {
+	case RM_SRC_UNCHANGED:
+		return;
+	case RM_SRC_ERROR:
+		rm_log(RM_LOG_ERR,
+		       "reload failed, keeping the running "
+		       "policy: %s",
+		       err);
+		return;
+	case RM_SRC_NEW:
+		break;
+	}
+	rm_reload_warnings(rs, rt);
+	rm_owners_set(&rt->rt_owners,
+	              rm_source_settings(&rt->rt_source)->st_ldap);
+	rm_snapshot_swap(&rt->rt_snapshot, rs);
+	rm_log(RM_LOG_INFO, "%s %s (generation %lu)",
+	       refresh ? "LDAP changed, rebuilt" : "reloaded",
+	       rt->rt_config_path, rt->rt_snapshot.sn_generation);
+}
+
+/*
+ * refresh_interval - seconds between LDAP checks, or 0 without LDAP.  The
+ * source is the reload thread's own: no lock.
+ */
+static int
+refresh_interval(struct rm_runtime *rt)
+{
+	const struct rm_settings *st = rm_source_settings(&rt->rt_source);
+
+	return st != NULL && st->st_ldap != NULL ? st->st_ldap->lc_refresh : 0;
+}
+
+/* ms_until - milliseconds from now to the monotonic deadline, >= 0 */
+static long
+ms_until(const struct timespec *when)
+{
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long)(when->tv_sec - now.tv_sec) * 1000 +
+	     (when->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? ms : 0;
+}
+
+/* how often to look for retired rulesets the sessions have let go */
+#define REAP_MS 100
+
+/*
+ * rm_reload_thread - wait for SIGUSR1 (blocked in every thread) and reload;
+ * with LDAP, also check for changes every ldap.refresh seconds; free
+ * the retired rulesets once their sessions are done.
+ */
+void *
+rm_reload_thread(void *arg)
+{
+	struct rm_runtime *rt = arg;
+	struct timespec ts, next = {0, 0};
+	sigset_t set;
+	int sig, every;
+	bool timed = false;
+	size_t held;
+	long ms;
+
+#ifdef __linux__
+	/*
+	 * A rebuild is seconds of CPU for a big policy: on a busy machine
+	 * the sessions come first (Linux threads have their own nice).
+	 */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+		rm_log(RM_LOG_DEBUG, "reload thread: setpriority: %s",
+		       strerror(errno));
+#endif
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		every = refresh_interval(rt);
+		/* freeing an old policy is this thread's work, not a
+		   session's */
+		held = rm_snapshot_reap(&rt->rt_snapshot);
+		if (every > 0 && !timed) {
+			clock_gettime(CLOCK_MONOTONIC, &next);
+			next.tv_sec += every;
+		}
+		timed = every > 0;
+		if (timed || held > 0) {
+			ms = timed ? ms_until(&next) : REAP_MS;
+			if (held > 0 && ms > REAP_MS)
+				ms = REAP_MS;
+			ts.tv_sec = ms / 1000;
+			ts.tv_nsec = ms % 1000 * 1000000;
+			sig = sigtimedwait(&set, NULL, &ts);
+		} else if (sigwait(&set, &sig) != 0)
+			continue;
+		if (atomic_load(&rt->rt_stopping))
+			break;
+		if (sig == SIGUSR1) {
+			reload(rt, false);
+			timed = false; /* the LDAP check restarts its wait */
+		} else if (sig < 0 && errno == EAGAIN && timed &&
+		           ms_until(&next) == 0) {
+			reload(rt, true);
+			timed = false;
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,60 @@
+# shellcheck shell=bash
+# t/lib/e2e.sh - the end-to-end tests' side of contrib/testbed (a throwaway
+# Postfix or Sendmail, relaymilter, slapd in private namespaces).  Sourced
+# after tap.sh; sources contrib/testbed/lib.sh.
+#
+#   e2e_begin "$0" "$@"   after need_root and need_tools: the script again
+#                         in private namespaces (tb_enter_ns) with lo set
+#                         up and a state directory removed at exit.  Sets
+#                         MCONF (relaymilter's config) and OUT (tb_smtp's)
+#   e2e_write_conf [EXTRA]  the policy of the relay scenarios into MCONF;
+#                         E2E_SUB_NAME is the submission listener's
+#                         {daemon_name} (require_auth there)
+#   e2e_reload            SIGUSR1, then wait until relaymilter says it
+#                         reloaded
+# 127.0.0.20 is the home/ISP network (trusted), 127.0.0.9 a client away
+# from home.
+
+# shellcheck source-path=SCRIPTDIR source=../../contrib/testbed/lib.sh
+. "$SRC/contrib/testbed/lib.sh"
+E2E_SUB_NAME=submission
+
+e2e_begin() {
+	need_tools unshare ip ss
+	tb_enter_ns "$@"
+	tb_ns_setup || bail "namespace setup (lo, hostname, $TB_NS_ADDRS)"
+	tb_state_init
+	trap 'tb_cleanup' EXIT
+	trap 'exit 130' INT TERM HUP
+	MCONF=$TB_STATE/relaymilter.conf
+	# shellcheck disable=SC2034 # for the sourcing script
+	OUT=$TB_RUN/smtp
+}
+
+# shellcheck disable=SC2120 # EXTRA is optional
+e2e_write_conf() {
+	cat >"$MCONF" <<CONF
+log_level = "info";
+hostnames = [ "mx.testbed.test" ];
+local_domains = [ "testbed.test" ];
+trusted_networks = [ "127.0.0.20/32" ];
+licensed_senders = [ "testbed.test", "billing@partner.test" ];
+sender_logins = (
+	{ login = "alice@testbed.test"; senders = [ "alice@testbed.test" ]; },
+	{ login = "bob@testbed.test"; senders = [ "bob@testbed.test" ]; }
+);
+listeners = { $E2E_SUB_NAME = { require_auth = true; }; };
+${1:-}
+CONF
+}
+
+e2e_reload() {
+	local before _
+	before=$(grep -c "reloaded" "$TB_MILTER_LOG" || true)
+	kill -USR1 "$TB_MILTER_PID"
+	for _ in $(seq 100); do
+		[ "$(grep -c "reloaded" "$TB_MILTER_LOG" || true)" -gt "$before" ] && break
+		sleep 0.05
+	done
+}
+

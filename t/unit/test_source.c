@@ -1,0 +1,224 @@
+/*
+ * test_source.c - where a policy comes from, without a directory: the
+ * LDAP fetch is injected.  What is read and compiled when: a refresh that
+ * finds neither the file nor the data changed compiles nothing, a change
+ * of the data compiles without reading the file again, a change of the
+ * file reads it again, LDAP down keeps the last data, and a reload always
+ * reads and builds.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "relaymilter/ldapconf.h"
+#include "relaymilter/domset.h"
+#include "relaymilter/source.h"
+
+static int fetch_fails;
+static const char *fetch_value = "ldap.example";
+
+static int
+fake_fetch(const struct rm_ldap_conf *lc, struct rm_ldapdata *out,
+           void (*warn)(void *, const char *), void *arg, char *err,
+           size_t errlen)
+{
+	struct rm_ldaprec r;
+
+	(void)lc;
+	(void)warn;
+	(void)arg;
+	memset(out, 0, sizeof(*out));
+	if (fetch_fails) {
+		snprintf(err, errlen, "server down");
+		return -1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.r_list = RM_L_LOCAL_DOMAINS;
+	r.r_value = (char *)fetch_value;
+	r.r_dn = (char *)"cn=local,dc=example";
+	if (rm_ldapdata_add(out, &r) != 0)
+		return -1;
+	rm_ldapdata_sort(out);
+	return 0;
+}
+
+static void
+write_conf(const char *path, const char *extra)
+{
+	FILE *fp = fopen(path, "w");
+
+	fprintf(fp,
+	        "hostnames = [ \"mx.example.com\" ];\n"
+	        "our_interface_addresses = false;\n%s"
+	        "ldap = { uri = \"ldap://127.0.0.1:1/\";\n"
+	        "         base = \"dc=example\"; refresh = 5; };\n",
+	        extra);
+	fclose(fp);
+}
+
+/* has - the ruleset holds name in local_domains */
+static int
+has(const struct rm_ruleset *rs, const char *name)
+{
+	return rm_domset_lookup(rs->rs_lists.l_local_domains, name, NULL);
+}
+
+int
+main(void)
+{
+	char path[] = "/tmp/test_source.XXXXXX", err[512], cache[64];
+	struct stat st;
+	FILE *fp;
+	struct rm_source src;
+	struct rm_ruleset *rs = NULL;
+	enum rm_source_result r;
+	int fd = mkstemp(path);
+
+	close(fd);
+	write_conf(path, "");
+	rm_source_init(&src, path);
+	src.src_fetch = fake_fetch;
+
+	/* start: read once (for the settings), the build uses that read */
+	CHECK(rm_source_read(&src, err, sizeof(err)) == 0, "read: %s", err);
+	CHECK(rm_source_settings(&src)->st_ldap != NULL &&
+	          rm_source_settings(&src)->st_ldap->lc_refresh == 5,
+	      "the settings are the daemon's, from the file");
+	r = rm_source_load(&src, false, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && rs != NULL && has(rs, "ldap.example"),
+	      "start: built with the LDAP data: %s", err);
+	CHECK(src.src_reads == 1 && src.src_compiles == 1,
+	      "start: one read, one compile (%lu, %lu)", src.src_reads,
+	      src.src_compiles);
+	rm_ruleset_release(rs);
+
+	/* a refresh with nothing changed: nothing read, nothing compiled */
+	r = rm_source_load(&src, true, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_UNCHANGED && rs == NULL, "unchanged refresh");
+	CHECK(src.src_reads == 1 && src.src_compiles == 1,
+	      "unchanged refresh: no read, no compile (%lu, %lu)",
+	      src.src_reads, src.src_compiles);
+
+	/* the data changed: compiled again, the file not read again */
+	fetch_value = "changed.example";
+	r = rm_source_load(&src, true, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && rs != NULL && has(rs, "changed.example") &&
+	          !has(rs, "ldap.example"),
+	      "data changed: rebuilt");
+	CHECK(src.src_reads == 1 && src.src_compiles == 2,
+	      "data changed: no read, one compile (%lu, %lu)", src.src_reads,
+	      src.src_compiles);
+	rm_ruleset_release(rs);
+
+	/* LDAP down with data in hand: unchanged, nothing compiled */
+	fetch_fails = 1;
+	r = rm_source_load(&src, true, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_UNCHANGED && src.src_compiles == 2,
+	      "LDAP down: the last data stays");
+
+	/* the file changed: read again and compiled, LDAP still down */
+	write_conf(path, "local_domains = [ \"file.example\" ];\n");
+	r = rm_source_load(&src, true, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && rs != NULL && has(rs, "file.example") &&
+	          has(rs, "changed.example") && !rs->rs_incomplete,
+	      "file changed: read again, last LDAP data kept");
+	CHECK(src.src_reads == 2 && src.src_compiles == 3,
+	      "file changed: one read, one compile (%lu, %lu)", src.src_reads,
+	      src.src_compiles);
+	rm_ruleset_release(rs);
+
+	/* a reload always reads and builds */
+	fetch_fails = 0;
+	r = rm_source_load(&src, false, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && src.src_reads == 3 && src.src_compiles == 4,
+	      "reload: read and built (%lu, %lu)", src.src_reads,
+	      src.src_compiles);
+	rm_ruleset_release(rs);
+
+	/* a broken file: an error, and the source keeps what it had */
+	write_conf(path, "local_domains = [ \"bad..example\" ];\n");
+	r = rm_source_load(&src, true, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_ERROR && rs == NULL &&
+	          strstr(err, ":3: local_domains: \"bad..example\"") != NULL,
+	      "broken file: file:line error: %s", err);
+	rm_source_free(&src);
+
+	/* the cache file: written by a good fetch, read when LDAP is down */
+	snprintf(cache, sizeof(cache), "%s.cache", path);
+	fp = fopen(path, "w");
+	fprintf(
+	    fp,
+	    "hostnames = [ \"mx.example.com\" ];\n"
+	    "our_interface_addresses = false;\n"
+	    "ldap = { uri = \"ldap://127.0.0.1:1/\"; base = \"dc=example\";\n"
+	    "         cache_file = \"%s\"; };\n",
+	    cache);
+	fclose(fp);
+	rm_source_init(&src, path);
+	src.src_fetch = fake_fetch;
+	fetch_fails = 0;
+	fetch_value = "cached.example";
+	r = rm_source_load(&src, false, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && has(rs, "cached.example"), "cache written");
+	rm_ruleset_release(rs);
+	rm_source_free(&src);
+	rm_source_init(&src, path);
+	src.src_fetch = fake_fetch;
+	fetch_fails = 1;
+	r = rm_source_load(&src, false, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && rs != NULL && has(rs, "cached.example") &&
+	          !rs->rs_incomplete,
+	      "LDAP down at start: the cache answers");
+	rm_ruleset_release(rs);
+	rm_source_free(&src);
+
+	/* root (a what-if run, a root start) keeps the file's owner and mode */
+	if (geteuid() == 0) {
+		CHECK(chown(cache, 65534, 65534) == 0 &&
+		          chmod(cache, 0640) == 0,
+		      "chown the cache");
+		rm_source_init(&src, path);
+		src.src_fetch = fake_fetch;
+		fetch_fails = 0;
+		r = rm_source_load(&src, false, &rs, err, sizeof(err));
+		CHECK(r == RM_SRC_NEW && stat(cache, &st) == 0 &&
+		          st.st_uid == 65534 && st.st_gid == 65534 &&
+		          (st.st_mode & 0777) == 0640,
+		      "root kept the cache's owner and mode");
+		rm_ruleset_release(rs);
+		rm_source_free(&src);
+	}
+	remove(cache);
+
+	/* root writing for the user the daemon becomes: the user's file */
+	if (geteuid() == 0) {
+		rm_source_init(&src, path);
+		src.src_fetch = fake_fetch;
+		src.src_cache_uid = 65534;
+		src.src_cache_gid = 65534;
+		r = rm_source_load(&src, false, &rs, err, sizeof(err));
+		CHECK(r == RM_SRC_NEW && stat(cache, &st) == 0 &&
+		          st.st_uid == 65534 && st.st_gid == 65534 &&
+		          (st.st_mode & 0777) == 0600,
+		      "-u: cache owned by the daemon's user, 0600");
+		rm_ruleset_release(rs);
+		rm_source_free(&src);
+	}
+	remove(cache);
+
+	/* LDAP down at start, no cache: every decision would tempfail */
+	write_conf(path, "");
+	rm_source_init(&src, path);
+	src.src_fetch = fake_fetch;
+	fetch_fails = 1;
+	r = rm_source_load(&src, false, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && rs != NULL && rs->rs_incomplete,
+	      "no data, no cache: incomplete");
+	rm_ruleset_release(rs);
+	rm_source_free(&src);
+	remove(path);
+	return check_done();
+}
