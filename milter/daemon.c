@@ -422,6 +422,7 @@ daemon_load(struct daemon_state *ds, const char *config, const char *sockopt,
 		return RM_EX_CONFIG;
 	}
 	rm_reload_warnings(rs, NULL);
+	rm_reload_milter_map(rs, rt);
 	rm_owners_set(&rt->rt_owners, st->st_ldap);
 	rm_snapshot_init(&rt->rt_snapshot, rs);
 	return 0;

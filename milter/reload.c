@@ -15,6 +15,7 @@
 #include "relaymilter/daemon.h"
 #include "relaymilter/ldapconf.h"
 #include "relaymilter/log.h"
+#include "relaymilter/miltermap.h"
 
 /*
  * rm_reload_warnings - the load's warnings: to stderr for -n (rt NULL and
@@ -66,12 +67,26 @@ reload(struct rm_runtime *rt, bool refresh)
 		break;
 	}
 	rm_reload_warnings(rs, rt);
+	rm_reload_milter_map(rs, rt);
 	rm_owners_set(&rt->rt_owners,
 	              rm_source_settings(&rt->rt_source)->st_ldap);
 	rm_snapshot_swap(&rt->rt_snapshot, rs);
 	rm_log(RM_LOG_INFO, "%s %s (generation %lu)",
 	       refresh ? "LDAP changed, rebuilt" : "reloaded",
 	       rt->rt_config_path, rt->rt_snapshot.sn_generation);
+}
+
+void
+rm_reload_milter_map(const struct rm_ruleset *rs, struct rm_runtime *rt)
+{
+	const struct rm_settings *st = rm_source_settings(&rt->rt_source);
+	char err[600];
+
+	if (st == NULL || st->st_milter_map == NULL)
+		return;
+	if (rm_milter_map_write(rs, rm_source_owner_lookups(&rt->rt_source),
+	                        st->st_milter_map, err, sizeof(err)) != 0)
+		rm_log(RM_LOG_ERR, "milter_map: %s", err);
 }
 
 /*
