@@ -1,15 +1,18 @@
 /*
  * fuzz.c - helpers and invariants shared by the fuzz targets.
  */
+#define _GNU_SOURCE /* memrchr */
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fuzz.h"
 #include "relaymilter/addr.h"
+#include "relaymilter/conf.h"
 
 void
 fz_fail(const char *fmt, ...)
@@ -184,10 +187,8 @@ int
 fz_ours(const struct rm_ruleset *rs, const char *listener,
         const struct rm_ip *daemon, const char *addr)
 {
-	const struct rm_lists *l[2];
 	struct rm_addr a;
 	const void *tag;
-	int i;
 
 	if (addr == NULL || rm_addr_parse(addr, &a, NULL, 0) != 0)
 		return 0;
@@ -196,15 +197,41 @@ fz_ours(const struct rm_ruleset *rs, const char *listener,
 	if (a.a_flags & RM_ADDR_UNQUALIFIED)
 		return rm_addr_is_postmaster(&a);
 	if (a.a_flags & RM_ADDR_LITERAL)
-		return daemon != NULL &&
-		       memcmp(&a.a_literal, daemon, sizeof(*daemon)) == 0;
+		return !(a.a_flags & RM_ADDR_LITERAL_ODD) &&
+		       ((daemon != NULL &&
+		         memcmp(&a.a_literal, daemon, sizeof(*daemon)) == 0) ||
+		        rm_ipset_lookup(rs->rs_our_addrs, &a.a_literal, &tag));
+	return fz_name_ours(rs, listener, a.a_domain);
+}
+
+int
+fz_name_ours(const struct rm_ruleset *rs, const char *listener,
+             const char *name)
+{
+	const struct rm_lists *l[2];
+	const void *tag;
+	int i;
+
 	scopes(rs, listener, l);
 	for (i = 0; i < 2; i++)
 		if (l[i] != NULL &&
-		    (rm_domset_lookup(l[i]->l_hostnames, a.a_domain, &tag) ||
-		     rm_domset_lookup(l[i]->l_local_domains, a.a_domain,
-		                      &tag) ||
-		     rm_domset_lookup(l[i]->l_relay_domains, a.a_domain, &tag)))
+		    (rm_domset_lookup(l[i]->l_hostnames, name, &tag) ||
+		     rm_domset_lookup(l[i]->l_local_domains, name, &tag) ||
+		     rm_domset_lookup(l[i]->l_relay_domains, name, &tag)))
+			return 1;
+	return 0;
+}
+
+/* smtp_mailer - a mailer that hands mail to another host by SMTP */
+static int
+smtp_mailer(const char *m)
+{
+	static const char *const names[] = {"smtp", "esmtp", "smtp8", "dsmtp",
+	                                    "relay"};
+	size_t i;
+
+	for (i = 0; m != NULL && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(m, names[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -214,6 +241,7 @@ fz_check_verdict(const struct rm_ruleset *rs, const struct rm_facts *f,
                  const struct rm_verdict *v, int rcpt)
 {
 	const char *ra = f->f_rcpt_addr;
+	struct rm_addr a;
 	int authed = f->f_auth != NULL && f->f_auth[0] != '\0';
 
 	switch (v->v_action) {
@@ -257,6 +285,215 @@ fz_check_verdict(const struct rm_ruleset *rs, const struct rm_facts *f,
 		fz_fail("relay: continue (rule %s) for \"%s\", which the MTA "
 		        "routes to \"%s\", not ours",
 		        v->v_rule, f->f_rcpt, ra);
+	if (smtp_mailer(f->f_rcpt_mailer) &&
+	    rm_addr_parse(f->f_rcpt, &a, NULL, 0) == 0 &&
+	    (a.a_flags & RM_ADDR_LITERAL) &&
+	    (f->f_rcpt_host == NULL ||
+	     !fz_name_ours(rs, f->f_listener, f->f_rcpt_host)))
+		fz_fail("relay: continue (rule %s) for \"%s\", which the MTA "
+		        "hands to its %s mailer for host \"%s\"",
+		        v->v_rule, f->f_rcpt, f->f_rcpt_mailer,
+		        f->f_rcpt_host ? f->f_rcpt_host : "(none)");
+}
+
+/* ref_label_ok - letters, digits and inner hyphens (LDH) */
+static int
+ref_label_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* ref_octet - a decimal 0-255 without leading zeros; its length or 0 */
+static size_t
+ref_octet(const char *s)
+{
+	size_t n = 0;
+	unsigned v = 0;
+
+	while (n < 4 && s[n] >= '0' && s[n] <= '9')
+		v = v * 10 + (unsigned)(s[n++] - '0');
+	if (n == 0 || n > 3 || v > 255 || (n > 1 && s[0] == '0'))
+		return 0;
+	return n;
+}
+
+/* ref_loopback - "[127.a.b.c]" or "[IPv6:::1]", any case */
+static int
+ref_loopback(const char *t, size_t n)
+{
+	size_t i = 1, k, part;
+
+	if (n == 10 && strncasecmp(t, "[ipv6:::1]", 10) == 0)
+		return 1;
+	if (n < 11 || strncmp(t, "[127.", 5) != 0 || t[n - 1] != ']')
+		return 0;
+	for (part = 0; part < 4; part++) {
+		if ((k = ref_octet(t + i)) == 0)
+			return 0;
+		i += k;
+		if (part < 3 && t[i++] != '.')
+			return 0;
+	}
+	return i == n - 1;
+}
+
+/* ref_domain_ours - one domain from fz_route_ours: surely ours */
+static int
+ref_domain_ours(const char *t, size_t n, const char *const *ours)
+{
+	size_t i, start, k;
+
+	if (n > 0 && t[0] == '[')
+		return ref_loopback(t, n);
+	if (n > 1 && t[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = start = 0; i <= n; i++)
+		if (i == n || t[i] == '.') {
+			if (!ref_label_ok(t + start, i - start))
+				return 0;
+			start = i + 1;
+		}
+	if (memchr(t, '.', n) == NULL)
+		return 1; /* a single label: the MTA qualifies it */
+	if ((n == 9 && strncasecmp(t, "localhost", 9) == 0) ||
+	    (n == 21 && strncasecmp(t, "localhost.localdomain", 21) == 0) ||
+	    (n > 10 && strncasecmp(t + n - 10, ".localhost", 10) == 0))
+		return 1;
+	for (; *ours != NULL; ours++) {
+		k = strlen(*ours);
+		if ((*ours)[0] == '.'
+		        ? n > k && strncasecmp(t + n - k, *ours, k) == 0
+		        : n == k && strncasecmp(t, *ours, k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* ref_pieces - the pieces of [s, s + n) between the separators in seps,
+   from the first (or the second: skip_first) on: surely ours? */
+static int
+ref_pieces(const char *s, size_t n, const char *seps, int skip_first,
+           const char *const *ours)
+{
+	size_t i, start = 0;
+	int first = 1;
+
+	for (i = 0; i <= n; i++)
+		if (i == n || strchr(seps, s[i]) != NULL) {
+			if (!(first && skip_first) &&
+			    ref_domain_ours(s + start, i - start, ours))
+				return 1;
+			first = 0;
+			start = i + 1;
+		}
+	return 0;
+}
+
+int
+fz_route_ours(const char *addr, const char *const *ours)
+{
+	const char *s = addr, *colon, *at = NULL, *bang;
+	char local[1024];
+	size_t n = strlen(addr), i, k = 0;
+	int quoted = 0;
+
+	/* one enclosing <...>, or none */
+	if (n > 0 && s[0] == '<') {
+		if (n < 2 || s[n - 1] != '>')
+			return 0;
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(local))
+		return 0; /* the null sender; or too long to be sure */
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') ||
+		      strchr(".-_+=@%!:,\"[]", c) != NULL) ||
+		    c == '\0')
+			return 0;
+		if (c == '"')
+			quoted = !quoted;
+		else if (c == '@' && !quoted)
+			at = s + i;
+	}
+	if (quoted)
+		return 0;
+	/* a source route "@a,@b:": each hop is a domain on the way */
+	if (s[0] == '@') {
+		if ((colon = memchr(s, ':', n)) == NULL)
+			return 0;
+		for (i = 0; i < (size_t)(colon - s); i = k + 1) {
+			k = i + strcspn(s + i, ",:");
+			if (s[i] != '@')
+				return 0;
+			if (ref_domain_ours(s + i + 1, k - i - 1, ours))
+				return 1;
+		}
+		n -= (size_t)(colon + 1 - s);
+		s = colon + 1;
+		if (at != NULL && at < s)
+			at = NULL;
+	}
+	if (n == 0)
+		return 0;
+	if (at == NULL)
+		return 1; /* unqualified: the MTA makes it one of ours */
+	if (ref_domain_ours(at + 1, n - (size_t)(at + 1 - s), ours))
+		return 1;
+	/* the local part without its quotes: bang hosts first ... */
+	for (i = 0, k = 0; s + i < at; i++)
+		if (s[i] != '"')
+			local[k++] = s[i];
+	if ((bang = memrchr(local, '!', k)) != NULL) {
+		if (ref_pieces(local, (size_t)(bang - local), "!", 0, ours))
+			return 1;
+		k -= (size_t)(bang + 1 - local);
+		memmove(local, bang + 1, k);
+	}
+	/* ... then what follows '%' or '@' after the user */
+	return ref_pieces(local, k, "%@", 1, ours);
+}
+
+const char *const fz_fixed_ours[] = {"mx.example.com", "example.com",
+                                     ".example.org", NULL};
+
+static const char fixed_conf[] =
+    "hostnames = [ \"mx.example.com\" ];\n"
+    "local_domains = [ \"example.com\", \".example.org\" ];\n"
+    "relay_domains = [ \"backup.example.net\" ];\n"
+    "trusted_networks = [ \"192.0.2.0/24\", \"2001:db8:1::/48\" ];\n"
+    "our_addresses = [ \"198.51.100.25\" ];\n"
+    "our_interface_addresses = false;\n"
+    "listeners = {\n"
+    "\tlax = { checks = { local_sender_spoof = \"off\"; }; };\n"
+    "\twatch = { mode = \"monitor\"; };\n"
+    "\tbranch = { local_domains = [ \"branch.example.net\" ]; };\n"
+    "};\n";
+
+const struct rm_ruleset *
+fz_fixed(void)
+{
+	static struct rm_ruleset *rs;
+	char err[512];
+
+	if (rs == NULL && (rs = rm_conf_load_string(fixed_conf, "fixed", err,
+	                                            sizeof(err))) == NULL)
+		fz_fail("the fixed ruleset: %s", err);
+	return rs;
 }
 
 void

@@ -8,15 +8,25 @@
  * address the client connected to, 2 listener, 3 HELO, 4 AUTH login,
  * 5 sender, 6 recipient, 7 {rcpt_addr}); byte 1 bit 0 turns the trace on,
  * bits 1-2 the on-demand lookup of the login's addresses (none, found,
- * error, not found).  Then the facts in that order and the owned
- * addresses (comma-separated), separated by NUL bytes.  A client address
- * that does not parse is unknown, as when the MTA gives none.
+ * error, not found), bit 3 {mail_addr}, bit 4 {rcpt_mailer}, bit 5
+ * {rcpt_host}.  Then the facts in that order, the owned addresses
+ * (comma-separated), {mail_addr}, {rcpt_mailer} and {rcpt_host},
+ * separated by NUL bytes.  A client address that does not parse is
+ * unknown, as when the MTA gives none.
+ *
+ * One more invariant: a client neither trusted nor authenticated never
+ * gets continue, where local_sender_spoof is on and no exception lifts it,
+ * for a sender (or a {mail_addr} that parses) that fz_route_ours() finds
+ * leads into our domains (hostnames and local_domains of the golden
+ * ruleset, localhost, single labels, loopback literals).  A recipient with
+ * the local part postmaster is left out (postmaster comes first).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
+#include "relaymilter/addr.h"
 #include "relaymilter/conf.h"
 
 #ifndef RM_FUZZ_POLICY_CONF
@@ -61,6 +71,75 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* hostnames and local_domains of t/golden/policy.conf */
+static const char *const golden_ours[] = {"mx.example.com", "example.com",
+                                          ".example.com", NULL};
+
+/* lifted - an exception could lift local_sender_spoof for these facts */
+static int
+lifted(const struct rm_facts *f)
+{
+	const unsigned ck = RM_LIFT(RM_CK_LOCAL_SENDER_SPOOF);
+	const struct rm_lists *l[2];
+	const struct rm_factsets *x;
+	const struct rm_entry *e;
+	struct rm_addr s, r;
+	const void *tag;
+	int i, s_ok, r_ok;
+
+	l[0] = rm_ruleset_profile(rs, f->f_listener)->pf_lists;
+	l[1] = &rs->rs_lists;
+	s_ok = rm_addr_parse(f->f_sender, &s, NULL, 0) == 0;
+	r_ok = rm_addr_parse(f->f_rcpt, &r, NULL, 0) == 0;
+	for (i = 0; i < 2; i++) {
+		if (l[i] == NULL)
+			continue;
+		x = &l[i]->l_exceptions;
+		if ((f->f_client_ip != NULL &&
+		     rm_ipset_lookup(x->fs_clients, f->f_client_ip, &tag) &&
+		     ((e = tag)->e_lifts & ck)) ||
+		    (f->f_helo != NULL &&
+		     rm_domset_lookup(x->fs_helo, f->f_helo, &tag) &&
+		     ((e = tag)->e_lifts & ck)) ||
+		    (s_ok && rm_addrset_lookup(x->fs_senders, NULL, &s, &tag) &&
+		     ((e = tag)->e_lifts & ck)) ||
+		    (r_ok &&
+		     rm_addrset_lookup(x->fs_recipients, NULL, &r, &tag) &&
+		     ((e = tag)->e_lifts & ck)))
+			return 1;
+	}
+	return 0;
+}
+
+/* spoof_check - the local_sender_spoof invariant (see the top) */
+static void
+spoof_check(const struct rm_facts *f, const struct rm_verdict *v)
+{
+	struct rm_addr a;
+	int ours;
+
+	if (v->v_action != RM_CONTINUE || f->f_sender == NULL ||
+	    f->f_rcpt == NULL || (f->f_auth != NULL && f->f_auth[0] != '\0') ||
+	    fz_trusted(rs, f->f_listener, f->f_client_ip) ||
+	    rm_ruleset_profile(rs, f->f_listener)
+	            ->pf_check[RM_CK_LOCAL_SENDER_SPOOF] != RM_CM_REJECT ||
+	    strcmp(f->f_sender, "") == 0 || strcmp(f->f_sender, "<>") == 0 ||
+	    (rm_addr_parse(f->f_rcpt, &a, NULL, 0) == 0 &&
+	     rm_addr_is_postmaster(&a)) ||
+	    lifted(f))
+		return;
+	ours = fz_route_ours(f->f_sender, golden_ours) ||
+	       (f->f_mail_addr != NULL &&
+	        rm_addr_parse(f->f_mail_addr, &a, NULL, 0) == 0 &&
+	        fz_route_ours(f->f_mail_addr, golden_ours));
+	if (ours)
+		fz_fail("spoof: continue (rule %s) for sender \"%s\" "
+		        "({mail_addr} \"%s\"), which leads into our domains, "
+		        "client neither trusted nor authenticated",
+		        v->v_rule, f->f_sender,
+		        f->f_mail_addr ? f->f_mail_addr : "(none)");
+}
+
 static void
 owned_split(char *s, struct rm_owned *o, char **addrs, size_t max)
 {
@@ -86,7 +165,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum rm_lookup states[] = {RM_FOUND, RM_LOOKUP_ERROR,
 	                                        RM_NOTFOUND};
-	char *field[9], *copy, *addrs[8], empty[] = "";
+	char *field[12], *copy, *addrs[8], empty[] = "";
 	const char *fact[8];
 	struct rm_ip client, daemon;
 	struct rm_owned owned;
@@ -100,7 +179,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	have = data[0];
 	opt = data[1];
-	n = fz_fields(data + 2, size - 2, field, 9, &copy);
+	n = fz_fields(data + 2, size - 2, field, 12, &copy);
 	for (i = 0; i < 8; i++)
 		fact[i] = !(have & (1u << i)) ? NULL : i < n ? field[i] : "";
 	memset(&f, 0, sizeof(f));
@@ -115,6 +194,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.f_sender = fact[5];
 	f.f_rcpt = fact[6];
 	f.f_rcpt_addr = fact[7];
+	if (opt & 8)
+		f.f_mail_addr = n > 9 ? field[9] : empty;
+	if (opt & 16)
+		f.f_rcpt_mailer = n > 10 ? field[10] : empty;
+	if (opt & 32)
+		f.f_rcpt_host = n > 11 ? field[11] : empty;
 	if ((opt >> 1 & 3) != 0) {
 		owned_split(n > 8 ? field[8] : empty, &owned, addrs, 8);
 		owned.o_state = states[(opt >> 1 & 3) - 1];
@@ -125,6 +210,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_check_verdict(rs, &f, &v, 0);
 	rm_policy_rcpt(rs, &f, &v, opt & 1 ? &fz_trace : NULL);
 	fz_check_verdict(rs, &f, &v, 1);
+	spoof_check(&f, &v);
 	free(copy);
 	return 0;
 }
