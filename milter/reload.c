@@ -16,6 +16,7 @@
 #include "relaymilter/ldapconf.h"
 #include "relaymilter/log.h"
 #include "relaymilter/miltermap.h"
+#include "relaymilter/notify.h"
 
 /*
  * rm_reload_warnings - the load's warnings: to stderr for -n (rt NULL and
@@ -48,8 +49,10 @@ static void
 reload(struct rm_runtime *rt, bool refresh)
 {
 	struct rm_ruleset *rs;
-	char err[1024];
+	char err[1024], status[300];
 
+	if (!refresh)
+		rm_notify("RELOADING=1");
 	/* a reload is also when a rotated log file is opened anew */
 	if (!refresh && rm_log_reopen() != 0)
 		rm_log(RM_LOG_ERR, "cannot reopen the log file");
@@ -58,6 +61,8 @@ reload(struct rm_runtime *rt, bool refresh)
 	case RM_SRC_UNCHANGED:
 		return;
 	case RM_SRC_ERROR:
+		rm_notify("READY=1\nSTATUS=the last reload failed: the "
+		          "running policy stays (see the log)");
 		rm_log(RM_LOG_ERR,
 		       "reload failed, keeping the running "
 		       "policy: %s",
@@ -71,6 +76,11 @@ reload(struct rm_runtime *rt, bool refresh)
 	rm_owners_set(&rt->rt_owners,
 	              rm_source_settings(&rt->rt_source)->st_ldap);
 	rm_snapshot_swap(&rt->rt_snapshot, rs);
+	snprintf(status, sizeof(status),
+	         "READY=1\nSTATUS=%s, policy generation %lu",
+	         refresh ? "LDAP changed, rebuilt" : "reloaded",
+	         rt->rt_snapshot.sn_generation);
+	rm_notify(status);
 	rm_log(RM_LOG_INFO, "%s %s (generation %lu)",
 	       refresh ? "LDAP changed, rebuilt" : "reloaded",
 	       rt->rt_config_path, rt->rt_snapshot.sn_generation);

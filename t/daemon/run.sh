@@ -144,6 +144,44 @@ else
 	not_ok "start for the quick stop" "$(tail -3 "$LOGQ")"
 fi
 
+# --- the service manager is told (sd_notify: Type=notify) ------------------
+NSOCK=$TMPD/notify
+python3 - "$NSOCK" "$TMPD/notify.out" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(30)
+with open(sys.argv[2], "a") as out:
+    try:
+        while True:
+            msg = s.recv(4096).decode()
+            out.write(msg.replace("\n", " | ") + "\n")
+            out.flush()
+            if "STOPPING=1" in msg:
+                break
+    except socket.timeout:
+        pass
+PY
+NPID=$!
+for _ in $(seq 50); do [ -S "$NSOCK" ] && break; sleep 0.1; done
+LOGN=$TMPD/logn
+if NOTIFY_SOCKET=$NSOCK rm_start "$LOGN" -c "$CONF" -p "$SPEC"; then
+	for _ in $(seq 50); do grep -q READY=1 "$TMPD/notify.out" 2>/dev/null && break; sleep 0.1; done
+	check "notify: READY=1 with a status once it listens" \
+		grep -q "^READY=1 | STATUS=listening on $SPEC" "$TMPD/notify.out"
+	kill -USR1 "$RM_PID"
+	for _ in $(seq 50); do [ "$(grep -c READY=1 "$TMPD/notify.out")" -ge 2 ] && break; sleep 0.1; done
+	check "notify: RELOADING=1, then READY=1 again after a reload" \
+		eval 'grep -q "^RELOADING=1" "$TMPD/notify.out" &&
+			grep -q "^READY=1 | STATUS=reloaded" "$TMPD/notify.out"'
+	stop_check "notify" "$RM_PID"
+	wait "$NPID" 2>/dev/null || true
+	check "notify: STOPPING=1 on SIGTERM" grep -q "^STOPPING=1" "$TMPD/notify.out"
+else
+	not_ok "start with NOTIFY_SOCKET" "$(tail -3 "$LOGN")"
+	kill "$NPID" 2>/dev/null || true
+fi
+
 # --- stale socket after SIGKILL -------------------------------------------
 LOG2=$TMPD/log2
 if rm_start "$LOG2" -c "$CONF" -p "$SPEC"; then
