@@ -9,26 +9,19 @@
 #include <string.h>
 
 #include "check.h"
+#include "rules.h"
 #include "relaymilter/ip.h"
 #include "relaymilter/policy.h"
 #include "relaymilter/ruleset.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* add - an entry, scoped to listener (NULL: all) */
 static void
 add(struct rm_ruleset *rs, enum rm_list_id list, const char *listener,
     const char *value)
 {
-	struct rm_entry_spec sp;
-	char err[256];
-
-	memset(&sp, 0, sizeof(sp));
-	sp.es_list = list;
-	sp.es_value = value;
-	sp.es_listener = listener;
-	sp.es_origin = "test_gaps";
-	CHECK(rm_ruleset_add(rs, &sp, err, sizeof(err)) == 0, "add %s: %s",
-	      value, err);
+	rules_add(rs, list, NULL, listener, value, "test_gaps");
 }
 
 /* IPv6 prefixes around the 64-bit word boundary, and IPv4 ones. */

@@ -13,26 +13,19 @@
 #include <string.h>
 
 #include "check.h"
+#include "rules.h"
 #include "relaymilter/addrset.h"
 #include "relaymilter/policy.h"
 #include "relaymilter/ruleset.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* add - an entry, owned by owner (sender_logins) */
 static void
 add(struct rm_ruleset *rs, enum rm_list_id list, const char *owner,
     const char *value)
 {
-	struct rm_entry_spec sp;
-	char err[256];
-
-	memset(&sp, 0, sizeof(sp));
-	sp.es_list = list;
-	sp.es_value = value;
-	sp.es_owner = owner;
-	sp.es_origin = "test_owned";
-	CHECK(rm_ruleset_add(rs, &sp, err, sizeof(err)) == 0, "add %s: %s",
-	      value, err);
+	rules_add(rs, list, owner, NULL, value, "test_owned");
 }
 
 /*
