@@ -617,7 +617,7 @@ daemon_serve(struct daemon_state *ds)
 	ready(&ds->ds_ready, 0, NULL);
 	snprintf(status, sizeof(status),
 	         "READY=1\nSTATUS=listening on %s, policy generation %lu",
-	         ds->ds_opts.spec, rt->rt_snapshot.sn_generation);
+	         ds->ds_opts.spec, rm_snapshot_generation(&rt->rt_snapshot));
 	rm_notify(status);
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);

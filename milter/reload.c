@@ -79,11 +79,11 @@ reload(struct rm_runtime *rt, bool refresh)
 	snprintf(status, sizeof(status),
 	         "READY=1\nSTATUS=%s, policy generation %lu",
 	         refresh ? "LDAP changed, rebuilt" : "reloaded",
-	         rt->rt_snapshot.sn_generation);
+	         rm_snapshot_generation(&rt->rt_snapshot));
 	rm_notify(status);
 	rm_log(RM_LOG_INFO, "%s %s (generation %lu)",
 	       refresh ? "LDAP changed, rebuilt" : "reloaded",
-	       rt->rt_config_path, rt->rt_snapshot.sn_generation);
+	       rt->rt_config_path, rm_snapshot_generation(&rt->rt_snapshot));
 }
 
 void
