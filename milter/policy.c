@@ -804,7 +804,7 @@ login_owns(struct eval *e, const struct rm_addr *a, const char *what)
 /*
  * mail_addr - {mail_addr}, the MTA's own resolution of the sender, when it
  * says something the argument did not: NULL when absent, the null sender,
- * unparseable, or the same address.
+ * unparseable, or the same address (and no source route).
  */
 static const struct rm_addr *
 mail_addr(struct eval *e)
@@ -818,7 +818,10 @@ mail_addr(struct eval *e)
 		    !(e->mail.a_flags & RM_ADDR_NULL) &&
 		    (strcmp(e->mail.a_local, e->sender.a_local) != 0 ||
 		     strcmp(e->mail.a_domain, e->sender.a_domain) != 0 ||
-		     e->mail.a_flags != e->sender.a_flags);
+		     e->mail.a_flags != e->sender.a_flags ||
+		     /* the hops of a source route are not in struct
+		        rm_addr: one in {mail_addr} is always judged */
+		     (e->mail.a_flags & RM_ADDR_SOURCE_ROUTE));
 	}
 	return e->mail_ok ? &e->mail : NULL;
 }
