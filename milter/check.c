@@ -18,6 +18,7 @@
 #include "relaymilter/check.h"
 #include "relaymilter/conf.h"
 #include "relaymilter/log.h"
+#include "relaymilter/miltermap.h"
 #include "relaymilter/owners.h"
 #include "relaymilter/policy.h"
 #include "relaymilter/source.h"
@@ -340,4 +341,36 @@ rm_check_main(int argc, char **argv)
 	rm_source_free(&src);
 	free(ca.ca_rcpts);
 	return rc;
+}
+
+int
+rm_miltermap_main(int argc, char **argv)
+{
+	const char *config = RM_CONF_DEFAULT;
+	struct rm_ruleset *rs;
+	struct rm_source src;
+	char err[1024];
+	int c;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "c:h")) != -1) {
+		if (c == 'c')
+			config = optarg;
+		else {
+			fprintf(c == 'h' ? stdout : stderr,
+			        "usage: relaymilter milter-map [-c CONFIG]\n");
+			return c == 'h' ? 0 : RM_EX_USAGE;
+		}
+	}
+	rm_log_open("relaymilter milter-map", true, RM_LOG_WARNING);
+	rm_source_init(&src, config);
+	if (rm_source_load(&src, false, &rs, err, sizeof(err)) != RM_SRC_NEW) {
+		rm_source_free(&src);
+		fprintf(stderr, "%s\n", err);
+		return RM_EX_CONFIG;
+	}
+	rm_milter_map_print(rs, rm_source_owner_lookups(&src), stdout);
+	rm_ruleset_release(rs);
+	rm_source_free(&src);
+	return 0;
 }

@@ -154,6 +154,22 @@ policy_empty(const struct rm_ruleset *rs)
 	return n == 0;
 }
 
+/* no_domains - no local or relay domain anywhere (host names aside) */
+static int
+no_domains(const struct rm_ruleset *rs)
+{
+	const struct rm_lists *l = &rs->rs_lists;
+	size_t i, n;
+
+	n = rm_domset_count(l->l_local_domains) +
+	    rm_domset_count(l->l_relay_domains);
+	for (i = 0; i < rs->rs_nprofiles; i++)
+		if ((l = rs->rs_profiles[i]->pf_lists) != NULL)
+			n += rm_domset_count(l->l_local_domains) +
+			     rm_domset_count(l->l_relay_domains);
+	return n == 0 && rm_domset_count(rs->rs_lists.l_hostnames) > 0;
+}
+
 /* profiles - the top level and the listeners, resolved */
 static int
 profiles(struct rm_ruleset *rs, const struct rm_conf *cf)
@@ -201,6 +217,15 @@ rm_conf_compile(const struct rm_conf *cf, rm_conf_extra *extra, void *arg,
 		interfaces(rs);
 	if (extra != NULL && extra(arg, rs, errbuf, errlen) != 0)
 		goto fail;
+	/* legal, but mail for the site's own domains would be a relay */
+	if (no_domains(rs))
+		rm_ruleset_warn(
+		    rs,
+		    "%s: local_domains and relay_domains are empty: "
+		    "only the host names are ours, and mail for your "
+		    "domains is refused as relaying; set "
+		    "local_domains",
+		    cf->cf_path);
 	/* with LDAP, the domains may all come from the directory */
 	if (cf->cf_settings.st_ldap == NULL && policy_empty(rs)) {
 		snprintf(errbuf, errlen,

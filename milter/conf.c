@@ -39,7 +39,7 @@ static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
     conf_pid_file, conf_log_level, conf_replies, conf_mode_key,
     conf_require_auth, conf_checks_key, conf_list, conf_sender_logins,
     conf_factlists, conf_listeners, conf_our_addresses, conf_our_ifaddrs,
-    conf_log_file, conf_log_facility, conf_log_format;
+    conf_log_file, conf_log_facility, conf_log_format, conf_milter_map;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -52,6 +52,7 @@ static const struct conf_key conf_keys[] = {
     {"log_level", CONFIG_TYPE_STRING, conf_log_level, "a string", 0},
     {"log_file", CONFIG_TYPE_STRING, conf_log_file, "a string", 0},
     {"log_facility", CONFIG_TYPE_STRING, conf_log_facility, "a string", 0},
+    {"milter_map", CONFIG_TYPE_STRING, conf_milter_map, "a string", 0},
     {"log_format", CONFIG_TYPE_STRING, conf_log_format, "\"kv\" or \"json\"",
      0},
     {"sender_logins", CONF_GROUP_OR_LIST, conf_sender_logins,
@@ -210,6 +211,17 @@ conf_log_file(struct conf_ctx *cx, const config_setting_t *s)
 		return conf_error(cx, s, "log_file \"%s\": must be absolute",
 		                  v);
 	return conf_set_str(cx, s, &cx->cx_conf->cf_settings.st_log_file, v);
+}
+
+static int
+conf_milter_map(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (*v != '/')
+		return conf_error(cx, s, "milter_map \"%s\": must be absolute",
+		                  v);
+	return conf_set_str(cx, s, &cx->cx_conf->cf_settings.st_milter_map, v);
 }
 
 static int

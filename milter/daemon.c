@@ -30,6 +30,7 @@
 #include "relaymilter/conf.h"
 #include "relaymilter/daemon.h"
 #include "relaymilter/log.h"
+#include "relaymilter/notify.h"
 #include "relaymilter/rm.h"
 
 #define RM_SOCKET_DEFAULT "inet:8894@127.0.0.1"
@@ -422,6 +423,7 @@ daemon_load(struct daemon_state *ds, const char *config, const char *sockopt,
 		return RM_EX_CONFIG;
 	}
 	rm_reload_warnings(rs, NULL);
+	rm_reload_milter_map(rs, rt);
 	rm_owners_set(&rt->rt_owners, st->st_ldap);
 	rm_snapshot_init(&rt->rt_snapshot, rs);
 	return 0;
@@ -587,6 +589,7 @@ daemon_serve(struct daemon_state *ds)
 	struct milter_run mr = {pthread_self(), MI_FAILURE};
 	pthread_t th, mt;
 	struct sigaction sa;
+	char status[600];
 	sigset_t stop;
 	int rc, sig;
 
@@ -612,6 +615,10 @@ daemon_serve(struct daemon_state *ds)
 	rm_log(RM_LOG_INFO, "relaymilter %s listening on %s, config %s",
 	       RM_VERSION, ds->ds_opts.spec, ds->ds_config);
 	ready(&ds->ds_ready, 0, NULL);
+	snprintf(status, sizeof(status),
+	         "READY=1\nSTATUS=listening on %s, policy generation %lu",
+	         ds->ds_opts.spec, rm_snapshot_generation(&rt->rt_snapshot));
+	rm_notify(status);
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
@@ -619,6 +626,7 @@ daemon_serve(struct daemon_state *ds)
 	while (sigwait(&stop, &sig) != 0)
 		;
 	rm_log(RM_LOG_DEBUG, "signal %d: stopping libmilter", sig);
+	rm_notify("STOPPING=1");
 	stop_milter(mt);
 	pthread_join(mt, NULL);
 	rm_log(mr.mr_rc == MI_SUCCESS ? RM_LOG_INFO : RM_LOG_ERR, "stopping%s",

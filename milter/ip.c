@@ -455,6 +455,29 @@ rm_ipset_count(const struct rm_ipset *set)
 }
 
 void
+rm_ipset_each(const struct rm_ipset *set,
+              void (*fn)(void *arg, const struct rm_cidr *, const void *tag),
+              void *arg)
+{
+	size_t i;
+
+	for (i = 0; set != NULL && i < set->is_n; i++)
+		fn(arg, &set->is_ent[i].ie_net, set->is_ent[i].ie_tag);
+}
+
+bool
+rm_ipset_overlaps(const struct rm_ipset *set, const struct rm_cidr *c)
+{
+	size_t i;
+
+	for (i = 0; set != NULL && i < set->is_n; i++)
+		if (rm_cidr_contains(&set->is_ent[i].ie_net, &c->c_addr) ||
+		    rm_cidr_contains(c, &set->is_ent[i].ie_net.c_addr))
+			return true;
+	return false;
+}
+
+void
 rm_ipset_free(struct rm_ipset *set)
 {
 	if (set == NULL)

@@ -24,6 +24,7 @@ usage(FILE *fp)
 	    "       relaymilter check [-c CONFIG] --client ADDR --rcpt ADDR "
 	    "... [--explain]\n"
 	    "       relaymilter ldap-test [-c CONFIG] [--login LOGIN]\n"
+	    "       relaymilter milter-map [-c CONFIG]\n"
 	    "  -c CONFIG  config file (default %s)\n"
 	    "  -p SOCKET  unix:/path or inet:PORT@HOST (overrides \"socket\")\n"
 	    "  -P FILE    write the pid to FILE (overrides \"pid_file\")\n"
@@ -60,6 +61,8 @@ main(int argc, char **argv)
 		return rm_check_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "ldap-test") == 0)
 		return rm_ldaptest_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "milter-map") == 0)
+		return rm_miltermap_main(argc - 1, argv + 1);
 	while ((c = getopt(argc, argv, "c:p:P:fu:nVh")) != -1) {
 		switch (c) {
 		case 'c':

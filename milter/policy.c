@@ -1339,3 +1339,88 @@ rm_policy_rcpt(const struct rm_ruleset *rs, const struct rm_facts *f,
 		if (rcpt_steps[i].st_fn(&e))
 			return;
 }
+
+/* active_anywhere - the check is not off at the top level or a listener */
+static bool
+active_anywhere(const struct rm_ruleset *rs, enum rm_check ck)
+{
+	size_t i;
+
+	if (rs->rs_top.pf_check[ck] != RM_CM_OFF)
+		return true;
+	for (i = 0; i < rs->rs_nprofiles; i++)
+		if (rs->rs_profiles[i]->pf_check[ck] != RM_CM_OFF)
+			return true;
+	return false;
+}
+
+/* list_may_match - list l could match a session from net (any scope) */
+static bool
+list_may_match(const struct rm_ruleset *rs, int l, const struct rm_cidr *net)
+{
+	const struct rm_lists *ls;
+	const void *set;
+	size_t i;
+
+	for (i = 0; i <= rs->rs_nprofiles; i++) {
+		ls = i == 0 ? &rs->rs_lists : rs->rs_profiles[i - 1]->pf_lists;
+		if (ls == NULL)
+			continue;
+		set = *(const void *const *)((const char *)ls +
+		                             rm_list_defs[l].ld_set);
+		switch (rm_list_defs[l].ld_key) {
+		case RM_KEY_NET:
+			if (rm_ipset_overlaps(set, net))
+				return true;
+			break;
+		case RM_KEY_HOST:
+		case RM_KEY_DOMAIN:
+			if (rm_domset_count(set) > 0)
+				return true;
+			break;
+		case RM_KEY_ADDR:
+			if (rm_addrset_count(set) > 0)
+				return true;
+			break;
+		}
+	}
+	return false;
+}
+
+bool
+rm_policy_always_continues(const struct rm_ruleset *rs,
+                           const struct rm_cidr *net, bool owner_lookups,
+                           const char **why)
+{
+	int l;
+
+	if (rs->rs_incomplete) {
+		*why = "the policy data could not be loaded";
+		return false;
+	}
+	if (active_anywhere(rs, RM_CK_REQUIRE_AUTH)) {
+		*why = "a listener requires SMTP AUTH";
+		return false;
+	}
+	if (active_anywhere(rs, RM_CK_DENY))
+		for (l = 0; l < RM_L__COUNT; l++)
+			if (rm_list_defs[l].ld_role == RM_ROLE_DENY &&
+			    list_may_match(rs, l, net)) {
+				*why = "a deny list may match its sessions";
+				return false;
+			}
+	/* a trusted client may still log in: its sender is then checked */
+	if (active_anywhere(rs, RM_CK_SENDER_LOGIN) &&
+	    (owner_lookups || list_may_match(rs, RM_L_SENDER_LOGINS, net))) {
+		*why = "sender_login checks what a login may use";
+		return false;
+	}
+	if (active_anywhere(rs, RM_CK_UNLICENSED_SENDER) &&
+	    list_may_match(rs, RM_L_LICENSED_SENDERS, net)) {
+		*why = "licensed_senders limits who may relay";
+		return false;
+	}
+	/* local_sender_spoof and helo_spoof never apply to a trusted client */
+	*why = NULL;
+	return true;
+}

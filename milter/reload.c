@@ -15,6 +15,8 @@
 #include "relaymilter/daemon.h"
 #include "relaymilter/ldapconf.h"
 #include "relaymilter/log.h"
+#include "relaymilter/miltermap.h"
+#include "relaymilter/notify.h"
 
 /*
  * rm_reload_warnings - the load's warnings: to stderr for -n (rt NULL and
@@ -47,8 +49,10 @@ static void
 reload(struct rm_runtime *rt, bool refresh)
 {
 	struct rm_ruleset *rs;
-	char err[1024];
+	char err[1024], status[300];
 
+	if (!refresh)
+		rm_notify("RELOADING=1");
 	/* a reload is also when a rotated log file is opened anew */
 	if (!refresh && rm_log_reopen() != 0)
 		rm_log(RM_LOG_ERR, "cannot reopen the log file");
@@ -57,6 +61,8 @@ reload(struct rm_runtime *rt, bool refresh)
 	case RM_SRC_UNCHANGED:
 		return;
 	case RM_SRC_ERROR:
+		rm_notify("READY=1\nSTATUS=the last reload failed: the "
+		          "running policy stays (see the log)");
 		rm_log(RM_LOG_ERR,
 		       "reload failed, keeping the running "
 		       "policy: %s",
@@ -66,12 +72,31 @@ reload(struct rm_runtime *rt, bool refresh)
 		break;
 	}
 	rm_reload_warnings(rs, rt);
+	rm_reload_milter_map(rs, rt);
 	rm_owners_set(&rt->rt_owners,
 	              rm_source_settings(&rt->rt_source)->st_ldap);
 	rm_snapshot_swap(&rt->rt_snapshot, rs);
+	snprintf(status, sizeof(status),
+	         "READY=1\nSTATUS=%s, policy generation %lu",
+	         refresh ? "LDAP changed, rebuilt" : "reloaded",
+	         rm_snapshot_generation(&rt->rt_snapshot));
+	rm_notify(status);
 	rm_log(RM_LOG_INFO, "%s %s (generation %lu)",
 	       refresh ? "LDAP changed, rebuilt" : "reloaded",
-	       rt->rt_config_path, rt->rt_snapshot.sn_generation);
+	       rt->rt_config_path, rm_snapshot_generation(&rt->rt_snapshot));
+}
+
+void
+rm_reload_milter_map(const struct rm_ruleset *rs, struct rm_runtime *rt)
+{
+	const struct rm_settings *st = rm_source_settings(&rt->rt_source);
+	char err[600];
+
+	if (st == NULL || st->st_milter_map == NULL)
+		return;
+	if (rm_milter_map_write(rs, rm_source_owner_lookups(&rt->rt_source),
+	                        st->st_milter_map, err, sizeof(err)) != 0)
+		rm_log(RM_LOG_ERR, "milter_map: %s", err);
 }
 
 /*

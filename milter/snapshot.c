@@ -38,6 +38,17 @@ rm_snapshot_acquire_gen(struct rm_snapshot *sn, unsigned long *gen)
 	return rs;
 }
 
+unsigned long
+rm_snapshot_generation(struct rm_snapshot *sn)
+{
+	unsigned long gen;
+
+	pthread_mutex_lock(&sn->sn_lock);
+	gen = sn->sn_generation;
+	pthread_mutex_unlock(&sn->sn_lock);
+	return gen;
+}
+
 void
 rm_snapshot_swap(struct rm_snapshot *sn, struct rm_ruleset *rs)
 {

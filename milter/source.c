@@ -249,6 +249,15 @@ rm_source_load(struct rm_source *src, bool refresh, struct rm_ruleset **out,
 	return *out != NULL ? RM_SRC_NEW : RM_SRC_ERROR;
 }
 
+bool
+rm_source_owner_lookups(const struct rm_source *src)
+{
+	const struct rm_settings *st = rm_source_settings(src);
+
+	return st != NULL && st->st_ldap != NULL &&
+	       st->st_ldap->lc_senders != NULL;
+}
+
 const struct rm_settings *
 rm_source_settings(const struct rm_source *src)
 {

@@ -17,4 +17,7 @@ int rm_check_main(int argc, char **argv);
  */
 int rm_ldaptest_main(int argc, char **argv);
 
+/* rm_miltermap_main - "relaymilter milter-map": the smtpd_milter_maps table. */
+int rm_miltermap_main(int argc, char **argv);
+
 #endif

@@ -25,6 +25,12 @@ int rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 void rm_reload_warnings(const struct rm_ruleset *rs, struct rm_runtime *rt);
 
 /*
+ * rm_reload_milter_map - write the smtpd_milter_maps table of rs where the
+ * settings say (milter_map); logs a failure.
+ */
+void rm_reload_milter_map(const struct rm_ruleset *rs, struct rm_runtime *rt);
+
+/*
  * rm_reload_thread - the thread that reloads on SIGUSR1 (blocked in every
  * thread), checks LDAP every ldap.refresh seconds, and frees the retired
  * rulesets once no session holds them.  arg: the runtime.

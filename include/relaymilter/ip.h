@@ -75,6 +75,13 @@ int rm_ipset_finish(struct rm_ipset *);
 bool rm_ipset_lookup(const struct rm_ipset *, const struct rm_ip *,
                      const void **tag);
 size_t rm_ipset_count(const struct rm_ipset *);
+/* rm_ipset_each - fn for every network in the set, with its tag. */
+void rm_ipset_each(const struct rm_ipset *,
+                   void (*fn)(void *arg, const struct rm_cidr *,
+                              const void *tag),
+                   void *arg);
+/* rm_ipset_overlaps - a network of the set and c share an address. */
+bool rm_ipset_overlaps(const struct rm_ipset *, const struct rm_cidr *);
 void rm_ipset_free(struct rm_ipset *);
 
 #endif

@@ -101,6 +101,18 @@ void rm_policy_rcpt(const struct rm_ruleset *, const struct rm_facts *,
                     struct rm_verdict *, const struct rm_trace *);
 
 /*
+ * rm_policy_always_continues - does every recipient from every client in
+ * net get RM_CONTINUE, whatever the session brings (HELO, sender, AUTH,
+ * listener)?  Only then may the MTA skip relaymilter for those clients
+ * (Postfix's smtpd_milter_maps).  net is a trusted network of the top
+ * level; owner_lookups: on-demand sender lookups are configured.  When
+ * not, *why says what could refuse.
+ */
+bool rm_policy_always_continues(const struct rm_ruleset *,
+                                const struct rm_cidr *net, bool owner_lookups,
+                                const char **why);
+
+/*
  * The steps of rm_policy_rcpt(), in order: st_num is the step's number in
  * relaymilter.conf(5) (0: bookkeeping that decides nothing of its own).
  */

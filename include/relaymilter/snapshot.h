@@ -31,6 +31,8 @@ struct rm_ruleset *rm_snapshot_acquire(struct rm_snapshot *);
 /* rm_snapshot_acquire_gen - the same, and its generation in *gen. */
 struct rm_ruleset *rm_snapshot_acquire_gen(struct rm_snapshot *,
                                            unsigned long *gen);
+/* rm_snapshot_generation - the generation in force (1 = the first). */
+unsigned long rm_snapshot_generation(struct rm_snapshot *);
 /* rm_snapshot_swap - install rs (reference taken over), retire the old. */
 void rm_snapshot_swap(struct rm_snapshot *, struct rm_ruleset *rs);
 /*

@@ -80,6 +80,9 @@ enum rm_source_result rm_source_load(struct rm_source *, bool refresh,
                                      struct rm_ruleset **out, char *err,
                                      size_t errlen);
 
+/* rm_source_owner_lookups - ldap.senders is configured (on-demand lookups). */
+bool rm_source_owner_lookups(const struct rm_source *);
+
 /* rm_source_settings - the daemon settings of the last read, or NULL. */
 const struct rm_settings *rm_source_settings(const struct rm_source *);
 

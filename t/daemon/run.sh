@@ -65,12 +65,26 @@ check "socket file still there" test -S "$SOCK"
 probe "$LOG" "$SPEC" "first instance still answers" 203.0.113.9 a2@remote.test reject
 
 # --- reloads ---------------------------------------------------------------
-# reload N: SIGUSR1, then wait for the Nth "reloaded"/"reload failed" line
+# reload_wait: SIGUSR1, then wait for one more "reloaded"/"reload failed"
+# line than the log had before it
 nreload=0
 reload_wait() {
+	nreload=$(grep -cF reload "$LOG" || true)
 	nreload=$((nreload + 1))
 	kill -USR1 "$FIRST" || return 1
 	wait_log "$LOG" "reload" 100 "$nreload"
+}
+# reload_settle: wait until no reload is in flight (the count of reload
+# lines holds still for 1 s; at most 10 s)
+reload_settle() {
+	local i=0 same=0 last=-1 got
+	while [ $i -lt 100 ] && [ $same -lt 10 ]; do
+		got=$(grep -cF reload "$LOG" || true)
+		if [ "$got" = "$last" ]; then same=$((same + 1)); else same=0; fi
+		last=$got
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 cp "$TMPD/trust.conf" "$CONF"
 check "reload with a good config: logged \"reloaded $CONF (generation N)\"" \
@@ -94,12 +108,12 @@ printf '#!/bin/sh\nkill -USR1 %s\ni=0\nwhile [ "$(grep -c reloaded %s)" -lt 3 ];
 	"$FIRST" "$LOG" >"$TMPD/reload.sh"
 chmod +x "$TMPD/reload.sh"
 cp "$TMPD/trust.conf" "$CONF"
-nreload=$((nreload + 1))
 run_lua "$HERE/pin.lua" "$LOG" "$SPEC" -D reload="$TMPD/reload.sh"
 # signals in a burst (pending SIGUSR1s may merge: at least one more reload)
 for i in 1 2 3 4 5; do kill -USR1 "$FIRST" || true; done
 check "five SIGUSR1 in a burst: reloaded again" wait_log "$LOG" "reloaded" 100 4
 check "still running after the burst" alive "$FIRST"
+reload_settle
 probe "$LOG" "$SPEC" "after the burst: answers" 203.0.113.9 b5@remote.test continue
 
 # the decision line names the HELO in force
@@ -142,6 +156,44 @@ if rm_start "$LOGQ" -c "$CONF" -p "$SPEC"; then
 	fi
 else
 	not_ok "start for the quick stop" "$(tail -3 "$LOGQ")"
+fi
+
+# --- the service manager is told (sd_notify: Type=notify) ------------------
+NSOCK=$TMPD/notify
+python3 - "$NSOCK" "$TMPD/notify.out" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(30)
+with open(sys.argv[2], "a") as out:
+    try:
+        while True:
+            msg = s.recv(4096).decode()
+            out.write(msg.replace("\n", " | ") + "\n")
+            out.flush()
+            if "STOPPING=1" in msg:
+                break
+    except socket.timeout:
+        pass
+PY
+NPID=$!
+for _ in $(seq 50); do [ -S "$NSOCK" ] && break; sleep 0.1; done
+LOGN=$TMPD/logn
+if NOTIFY_SOCKET=$NSOCK rm_start "$LOGN" -c "$CONF" -p "$SPEC"; then
+	for _ in $(seq 50); do grep -q READY=1 "$TMPD/notify.out" 2>/dev/null && break; sleep 0.1; done
+	check "notify: READY=1 with a status once it listens" \
+		grep -q "^READY=1 | STATUS=listening on $SPEC" "$TMPD/notify.out"
+	kill -USR1 "$RM_PID"
+	for _ in $(seq 50); do [ "$(grep -c READY=1 "$TMPD/notify.out")" -ge 2 ] && break; sleep 0.1; done
+	check "notify: RELOADING=1, then READY=1 again after a reload" \
+		eval 'grep -q "^RELOADING=1" "$TMPD/notify.out" &&
+			grep -q "^READY=1 | STATUS=reloaded" "$TMPD/notify.out"'
+	stop_check "notify" "$RM_PID"
+	wait "$NPID" 2>/dev/null || true
+	check "notify: STOPPING=1 on SIGTERM" grep -q "^STOPPING=1" "$TMPD/notify.out"
+else
+	not_ok "start with NOTIFY_SOCKET" "$(tail -3 "$LOGN")"
+	kill "$NPID" 2>/dev/null || true
 fi
 
 # --- stale socket after SIGKILL -------------------------------------------

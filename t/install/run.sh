@@ -19,8 +19,8 @@ DESTDIR=$D "$CMAKE" --install "$BUILD" >"$TMPD/install.log" 2>&1 || rc=$?
 check "cmake --install into DESTDIR: exit 0 (got $rc)" [ $rc -eq 0 ]
 [ $rc -eq 0 ] || sed 's/^/#   /' "$TMPD/install.log"
 BIN=$D$SBIN/relaymilter
-for f in "$SBIN/relaymilter" "$MAN/man8/relaymilter.8" \
-	"$MAN/man5/relaymilter.conf.5" "$ETC/relaymilter/relaymilter.conf" \
+for f in "$SBIN/relaymilter" "$MAN/man8/relaymilter.8.gz" \
+	"$MAN/man5/relaymilter.conf.5.gz" "$ETC/relaymilter/relaymilter.conf" \
 	"$DATA/relaymilter/relaymilter.schema" "$DATA/relaymilter/relaymilter.ldif" \
 	"$DATA/relaymilter/example.ldif" "$UNITDIR/relaymilter.service"; do
 	check "installed: $f" test -f "$D$f"
@@ -30,8 +30,11 @@ out=$("$BIN" -h 2>&1) || true
 check "the binary's default config is $ETC/relaymilter/relaymilter.conf" \
 	grep -qF "default $ETC/relaymilter/relaymilter.conf)" <<<"$out"
 out=$("$BIN" -n -c "$D$ETC/relaymilter/relaymilter.conf" 2>&1) || true
-check "the installed sample config is valid ($out)" \
-	[ "$out" = "$D$ETC/relaymilter/relaymilter.conf: OK" ]
+check "the installed minimal config is valid, and names what to set ($out)" \
+	eval '[[ $out == *"$D$ETC/relaymilter/relaymilter.conf: OK"* &&
+		$out == *"set local_domains"* ]]'
+check "the annotated sample is in the documentation" \
+	test -f "$D$DATA/doc/relaymilter/examples/relaymilter.conf"
 U=$D$UNITDIR/relaymilter.service
 check "unit: ExecStart runs $SBIN/relaymilter on $ETC/relaymilter/relaymilter.conf" \
 	grep -qx "ExecStart=$SBIN/relaymilter -f -c $ETC/relaymilter/relaymilter.conf" "$U"

@@ -82,6 +82,12 @@ raw "no address, 10 KiB {client_addr} and {daemon_addr}: 451" "y451" \
 raw "RCPT of 1 MiB (beyond libmilter's packet limit): no hang" any \
 	conn=203.0.113.9 helo=c.test "mail=<a@sender.test>" \
 	"rcpt=<{a*1048576}@remote.test>" quit=
+# a connection reused after QUIT_NC (at the end of a message) is a new
+# session: nothing of the first one (its HELO, our name here) carries over
+raw "QUIT_NC, then a new session without HELO: the old HELO is gone" "y550 c" \
+	conn=203.0.113.9 helo=mx.example.com "mail=<a@sender.test>" \
+	"rcpt=<u@example.com>" eom= quitnc= conn=203.0.113.9 \
+	"mail=<a@sender.test>" "rcpt=<u@example.com>" quit=
 raw "client leaves after MAIL without QUIT" "" \
 	conn=203.0.113.9 helo=c.test "mail=<a@sender.test>"
 check "still running after the raw client cases" alive "$RM_PID"

@@ -88,6 +88,30 @@ done < <(ldd "$B/milter/relaymilter" |
 		$1 in want && $3 ~ /^\// { print $3 }')
 check "each of the $(wc -w <<<"$needed") libraries the binary needs is covered by Depends (missing:${missing:- none})" \
 	eval '[ -z "$missing" ] && [ -n "$needed" ]'
+# Debian's own checks: no error, no warning
+if command -v lintian >/dev/null; then
+	lintian --tag-display-limit 0 "$DEB" >"$TMPD/lintian.out" 2>&1 || true
+	check "lintian: no error, no warning" \
+		eval '! grep -qE "^[EW]: " "$TMPD/lintian.out"'
+	grep -E "^[EW]: " "$TMPD/lintian.out" | sed 's/^/#   /'
+else
+	not_ok "lintian" "not installed: contrib/install-deps test"
+fi
+# built hardened: PIE, RELRO and BIND_NOW, stack protector, FORTIFY_SOURCE
+dpkg-deb -x "$DEB" "$TMPD/x"
+bin=$TMPD/x/usr/sbin/relaymilter
+check "hardened: PIE" eval 'readelf -h "$bin" | grep -q "DYN (Position-Independent"'
+check "hardened: RELRO and BIND_NOW" \
+	eval 'readelf -lW "$bin" | grep -q GNU_RELRO && readelf -d "$bin" | grep -q BIND_NOW'
+check "hardened: stack protector and FORTIFY_SOURCE" \
+	eval 'readelf --dyn-syms -W "$bin" | grep -q __stack_chk_fail &&
+		readelf --dyn-syms -W "$bin" | grep -q "_chk@"'
+check "stripped, man pages and changelog compressed, copyright" \
+	eval '! readelf -S "$bin" | grep -q "\.symtab" &&
+		[ -f "$TMPD/x/usr/share/man/man8/relaymilter.8.gz" ] &&
+		[ -f "$TMPD/x/usr/share/doc/relaymilter/changelog.gz" ] &&
+		[ -f "$TMPD/x/usr/share/doc/relaymilter/copyright" ] &&
+		[ -f "$TMPD/x/usr/share/doc/relaymilter/sendmail/authority.mc" ]'
 dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles >"$TMPD/conffiles" 2>/dev/null || true
 check "conffiles: /etc/relaymilter/relaymilter.conf" \
 	grep -qx /etc/relaymilter/relaymilter.conf "$TMPD/conffiles"
@@ -97,11 +121,14 @@ INSTALLED=1
 rc=0
 dpkg -i "$DEB" >"$TMPD/dpkg-i.log" 2>&1 || rc=$?
 check "dpkg -i: exit 0 (got $rc)" [ $rc -eq 0 ]
+check "postinst names the next step" \
+	eval 'grep -q "edit /etc/relaymilter/relaymilter.conf" "$TMPD/dpkg-i.log" &&
+		grep -q "systemctl enable --now relaymilter.service" "$TMPD/dpkg-i.log"'
 [ $rc -eq 0 ] || sed 's/^/#   /' "$TMPD/dpkg-i.log"
 check "dpkg: relaymilter is installed" \
 	eval 'dpkg-query -W -f="\${Status}" relaymilter | grep -q "ok installed"'
-for f in /usr/sbin/relaymilter /usr/share/man/man8/relaymilter.8 \
-	/usr/share/man/man5/relaymilter.conf.5 /etc/relaymilter/relaymilter.conf \
+for f in /usr/sbin/relaymilter /usr/share/man/man8/relaymilter.8.gz \
+	/usr/share/man/man5/relaymilter.conf.5.gz /etc/relaymilter/relaymilter.conf \
 	/usr/lib/systemd/system/relaymilter.service /usr/share/relaymilter/relaymilter.schema \
 	/usr/share/relaymilter/relaymilter.ldif /usr/share/relaymilter/example.ldif; do
 	check "installed: $f" test -f "$f"
@@ -115,8 +142,14 @@ check "group relaymilter is the user's group" \
 check "/var/lib/relaymilter: relaymilter, 0750 (got $(stat -c "%U %a" /var/lib/relaymilter 2>&1))" \
 	eval '[ "$(stat -c "%U %a" /var/lib/relaymilter)" = "relaymilter 750" ]'
 out=$(/usr/sbin/relaymilter -n 2>&1) || true
-check "relaymilter -n: the installed default config is valid ($out)" \
-	[ "$out" = "/etc/relaymilter/relaymilter.conf: OK" ]
+check "relaymilter -n: the installed minimal config is valid, and names what to set ($out)" \
+	eval '[[ $out == *"/etc/relaymilter/relaymilter.conf: OK"* &&
+		$out == *"local_domains and relay_domains are empty"*"set local_domains"* ]]'
+check "the annotated sample: /usr/share/doc/relaymilter/examples/relaymilter.conf" \
+	test -f /usr/share/doc/relaymilter/examples/relaymilter.conf
+check "the bind account and its access rule: /usr/share/relaymilter/relaymilter-{bind,access}.ldif" \
+	eval '[ -f /usr/share/relaymilter/relaymilter-bind.ldif ] &&
+		[ -f /usr/share/relaymilter/relaymilter-access.ldif ]'
 UNIT=/usr/lib/systemd/system/relaymilter.service
 check "unit: the installed paths and the relaymilter user" \
 	eval 'grep -qx "ExecStart=/usr/sbin/relaymilter -f -c /etc/relaymilter/relaymilter.conf" "$UNIT" &&
@@ -145,8 +178,8 @@ if rm_start "$LOG" -c /etc/relaymilter/relaymilter.conf -u relaymilter; then
 	[ "$uids" = "$R $R $R $R" ] || sed 's/^/#   /' "$LOG"
 	probe "$LOG" "$SPEC" "installed daemon: relay from an untrusted client rejected" \
 		203.0.113.9 user@remote.test reject
-	probe "$LOG" "$SPEC" "installed daemon: mail to example.com continues" \
-		203.0.113.9 user@example.com continue
+	probe "$LOG" "$SPEC" "installed daemon: mail for the host itself continues" \
+		203.0.113.9 root@localhost continue
 	check "decision logged: rule=relay_denied" grep -q "rcpt=<user@remote.test>.*rule=relay_denied" "$LOG"
 	stop_check "installed daemon" "$RM_PID"
 else
@@ -154,11 +187,11 @@ else
 	kill_all
 fi
 rc=0
-out=$(/usr/sbin/relaymilter check --client 203.0.113.9 --rcpt user@example.com \
+out=$(/usr/sbin/relaymilter check --client 203.0.113.9 --rcpt root@localhost \
 	--rcpt user@remote.test 2>&1) || rc=$?
-check "relaymilter check on the installed config: exit 1, local continues, relay rejected" \
-	eval '[ $rc -eq 1 ] && grep -q "^<user@example.com> continue" <<<"$out" &&
-		grep -q "^<user@remote.test> reject \"550 5.7.1 .*rule=relay_denied" <<<"$out"'
+check "relaymilter check on the installed config: exit 1, the host's own mail continues, relay rejected" \
+	eval '[ $rc -eq 1 ] && grep -q "^<root@localhost> continue" <<<"$out" &&
+		grep -q "^<user@remote.test> reject" <<<"$out"'
 
 # --- purge -------------------------------------------------------------------
 rc=0
@@ -168,7 +201,7 @@ check "dpkg --purge: exit 0 (got $rc)" [ $rc -eq 0 ]
 INSTALLED=
 check "dpkg: relaymilter is gone" \
 	eval '! dpkg-query -W -f="\${Status}" relaymilter 2>/dev/null | grep -q installed'
-for f in /usr/sbin/relaymilter /usr/share/man/man8/relaymilter.8 /etc/relaymilter \
+for f in /usr/sbin/relaymilter /usr/share/man/man8/relaymilter.8.gz /etc/relaymilter \
 	/usr/lib/systemd/system/relaymilter.service /usr/share/relaymilter \
 	/usr/share/doc/relaymilter /var/lib/relaymilter; do
 	check "purged: $f" eval '[ ! -e "$f" ]'

@@ -22,10 +22,12 @@ test_reap(void)
 
 	CHECK(a && b && c, "new");
 	rm_snapshot_init(&sn, a);
+	CHECK(rm_snapshot_generation(&sn) == 1, "first generation");
 	CHECK(rm_snapshot_reap(&sn) == 0, "nothing retired");
 	s1 = rm_snapshot_acquire(&sn);
 	CHECK(s1 == a && refs(a) == 2, "session holds a: %u", refs(a));
 	rm_snapshot_swap(&sn, b);
+	CHECK(rm_snapshot_generation(&sn) == 2, "a swap: next generation");
 	/* the session's reference and the snapshot's */
 	CHECK(refs(a) == 2, "a retired, still held: %u", refs(a));
 	CHECK(rm_snapshot_reap(&sn) == 1, "a still held");

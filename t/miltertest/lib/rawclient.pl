@@ -7,6 +7,8 @@
 #   conn=IP[/HOST]    connect info; IP "unspec" sends no address
 #   macro=S:N=V;N=V   macros for stage S (C connect, H helo, M mail, R rcpt)
 #   helo=NAME  mail=ADDR  rcpt=ADDR   abort=  quit=
+#   eom=       end of message (answered)
+#   quitnc=    QUIT_NC: end the session, keep the connection for the next
 # In VALUE, {X*N} is X repeated N times and \xHH a byte.
 # Output: one line per reply the milter sends:
 #   "STEP: c"  /  "STEP: y 550 5.7.1 text"  /  "STEP: EOF" (connection closed)
@@ -99,10 +101,12 @@ for my $arg (@ARGV) {
 	} elsif ($step eq 'rcpt') { $sent = put('R', "$val\0");
 	} elsif ($step eq 'abort') { $sent = put('A', '');
 	} elsif ($step eq 'quit') { $sent = put('Q', '');
+	} elsif ($step eq 'eom') { $sent = put('E', '');
+	} elsif ($step eq 'quitnc') { $sent = put('K', '');
 	} else { die "unknown step $step\n"; }
 	if (!$sent) { print "$step: EOF\n"; exit 0; }
-	next if $step eq 'macro' || $step eq 'abort' || $step eq 'quit';
-	next if ($proto & $nr{$step});
+	next if $step =~ /^(macro|abort|quit|quitnc)$/;
+	next if ($proto & ($nr{$step} // 0));
 	reply($step) or exit 0;
 }
 exit 0;
