@@ -497,6 +497,29 @@ fz_fixed(void)
 }
 
 void
+fz_fixed_session(unsigned opt, struct rm_facts *f, struct rm_ip *client,
+                 struct rm_ip *daemon)
+{
+	static const char *const clients[] = {"203.0.113.9", "2001:db8:2::9",
+	                                      NULL, "192.0.2.5"};
+	static const char *const listeners[] = {NULL, "lax", "watch", "branch"};
+
+	memset(f, 0, sizeof(*f));
+	if (clients[opt & 3] != NULL) {
+		rm_ip_parse(clients[opt & 3], client);
+		f->f_client_ip = client;
+		f->f_client_name = clients[opt & 3];
+	}
+	if (opt & 32) {
+		rm_ip_parse("198.51.100.1", daemon);
+		f->f_daemon_ip = daemon;
+	}
+	f->f_auth = opt & 4 ? "alice" : NULL;
+	f->f_listener = listeners[opt >> 3 & 3];
+	f->f_helo = "client.remote.test";
+}
+
+void
 fz_one_line(const char *what, const char *line, int ascii)
 {
 	size_t i;

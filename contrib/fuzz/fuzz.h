@@ -95,6 +95,16 @@ int fz_route_ours(const char *addr, const char *const *ours);
  */
 extern const char *const fz_fixed_ours[];
 const struct rm_ruleset *fz_fixed(void);
+/*
+ * fz_fixed_session - the session facts of opt against fz_fixed(): bits
+ * 0-1 the client (untrusted 203.0.113.9, untrusted 2001:db8:2::9, unknown,
+ * trusted 192.0.2.5), bit 2 SMTP AUTH as alice, bits 3-4 the listener
+ * (none, lax, watch, branch), bit 5 the address the client connected to
+ * (198.51.100.1) known.  f is cleared first; client and daemon hold the
+ * parsed addresses f points to.
+ */
+void fz_fixed_session(unsigned opt, struct rm_facts *f, struct rm_ip *client,
+                      struct rm_ip *daemon);
 
 /*
  * fz_one_line - a line for a log: no control byte (and, with ascii, no

@@ -108,9 +108,6 @@ ref_ours(const char *raw, const char *listener, int daemon_known, int bare_pm)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const clients[] = {"203.0.113.9", "2001:db8:2::9",
-	                                      NULL, "192.0.2.5"};
-	static const char *const listeners[] = {NULL, "lax", "watch", "branch"};
 	const struct rm_ruleset *rs = fz_fixed();
 	char *field[4], *copy, empty[] = "";
 	struct rm_ip client, daemon;
@@ -124,19 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	opt = data[0];
 	macros = data[1];
 	n = fz_fields(data + 2, size - 2, field, 4, &copy);
-	memset(&f, 0, sizeof(f));
-	if (clients[opt & 3] != NULL) {
-		rm_ip_parse(clients[opt & 3], &client);
-		f.f_client_ip = &client;
-		f.f_client_name = clients[opt & 3];
-	}
-	if (opt & 32) {
-		rm_ip_parse("198.51.100.1", &daemon);
-		f.f_daemon_ip = &daemon;
-	}
-	f.f_auth = opt & 4 ? "alice" : NULL;
-	f.f_listener = listeners[opt >> 3 & 3];
-	f.f_helo = "client.remote.test";
+	fz_fixed_session(opt, &f, &client, &daemon);
 	f.f_sender = opt & 128 ? "<>" : "<sender@remote.test>";
 	f.f_rcpt = field[0];
 	if (macros & 1)

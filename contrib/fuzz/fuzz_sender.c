@@ -145,9 +145,6 @@ variants(const struct rm_facts *f, const struct rm_verdict *v0)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const clients[] = {"203.0.113.9", "2001:db8:2::9",
-	                                      NULL, "192.0.2.5"};
-	static const char *const listeners[] = {NULL, "lax", "watch", "branch"};
 	const struct rm_ruleset *rs = fz_fixed();
 	struct rm_ip client, daemon;
 	struct rm_verdict v;
@@ -163,19 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	opt = data[0];
 	n = fz_fields(data + 1, size - 1, field, 2, &copy);
 	sender = field[0];
-	memset(&f, 0, sizeof(f));
-	if (clients[opt & 3] != NULL) {
-		rm_ip_parse(clients[opt & 3], &client);
-		f.f_client_ip = &client;
-		f.f_client_name = clients[opt & 3];
-	}
-	if (opt & 32) {
-		rm_ip_parse("198.51.100.1", &daemon);
-		f.f_daemon_ip = &daemon;
-	}
-	f.f_auth = opt & 4 ? "alice" : NULL;
-	f.f_listener = listeners[opt >> 3 & 3];
-	f.f_helo = "client.remote.test";
+	fz_fixed_session(opt, &f, &client, &daemon);
 	f.f_sender = sender;
 	if (opt & 128)
 		f.f_mail_addr = n > 1 ? field[1] : empty;
