@@ -39,7 +39,8 @@ static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
     conf_pid_file, conf_log_level, conf_replies, conf_mode_key,
     conf_require_auth, conf_checks_key, conf_list, conf_sender_logins,
     conf_factlists, conf_listeners, conf_our_addresses, conf_our_ifaddrs,
-    conf_log_file, conf_log_facility, conf_log_format, conf_milter_map;
+    conf_log_file, conf_log_facility, conf_log_format, conf_milter_map,
+    conf_answer_data;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -55,6 +56,8 @@ static const struct conf_key conf_keys[] = {
     {"milter_map", CONFIG_TYPE_STRING, conf_milter_map, "a string", 0},
     {"log_format", CONFIG_TYPE_STRING, conf_log_format, "\"kv\" or \"json\"",
      0},
+    {"answer_data", CONFIG_TYPE_STRING, conf_answer_data,
+     "\"auto\", \"yes\" or \"no\"", 0},
     {"sender_logins", CONF_GROUP_OR_LIST, conf_sender_logins,
      "a group { login = [ ... ]; } or a list ( { login = \"...\"; "
      "senders = [ ... ]; } )",
@@ -251,6 +254,25 @@ conf_log_format(struct conf_ctx *cx, const config_setting_t *s)
 		                  v);
 	cx->cx_conf->cf_settings.st_log_json = strcmp(v, "json") == 0;
 	return 0;
+}
+
+/* conf_answer_data - "auto" (inet sockets), "yes" or "no" */
+static int
+conf_answer_data(struct conf_ctx *cx, const config_setting_t *s)
+{
+	static const char *const names[] = {"no", "yes", "auto"};
+	const char *v = config_setting_get_string(s);
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(v, names[i]) == 0) {
+			cx->cx_conf->cf_settings.st_answer_data =
+			    i == 2 ? -1 : i;
+			return 0;
+		}
+	return conf_error(cx, s,
+	                  "answer_data \"%s\": expected \"auto\", \"yes\" "
+	                  "or \"no\"",
+	                  v);
 }
 
 static int

@@ -56,6 +56,7 @@ rm_conf_new(const char *path)
 	cf->cf_settings.st_socket_mode = -1;
 	cf->cf_settings.st_log_level = -1;
 	cf->cf_settings.st_log_facility = -1;
+	cf->cf_settings.st_answer_data = -1;
 	cf->cf_top.cp_mode = cf->cf_top.cp_require_auth = -1;
 	for (i = 0; i < RM_CK__COUNT; i++)
 		cf->cf_top.cp_check[i] = -1;
@@ -108,6 +109,7 @@ rm_settings_clear(struct rm_settings *st)
 	rm_ldap_conf_free(st->st_ldap);
 	memset(st, 0, sizeof(*st));
 	st->st_socket_mode = st->st_log_level = st->st_log_facility = -1;
+	st->st_answer_data = -1;
 }
 
 void

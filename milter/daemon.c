@@ -416,6 +416,9 @@ daemon_load(struct daemon_state *ds, const char *config, const char *sockopt,
 	         rt->rt_source.src_cache_gid, &ds->ds_opts)) != 0)
 		return rc;
 	rt->rt_log_json = st->st_log_json;
+	rt->rt_answer_data = st->st_answer_data >= 0
+	                         ? st->st_answer_data == 1
+	                         : strncmp(ds->ds_opts.spec, "inet", 4) == 0;
 	/* with LDAP: fresh data, else the cache, else tempfail everything */
 	if (rm_source_load(&rt->rt_source, false, &rs, err, sizeof(err)) !=
 	    RM_SRC_NEW) {

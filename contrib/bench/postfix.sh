@@ -21,6 +21,12 @@
 #                   2531  relaymilter's place: the same negotiation and no
 #                         work (2531: -r, every RCPT refused), the floor
 #                         any milter pays in Postfix
+#   inet-nodata     2532  authority-inet with answer_data = "no": the
+#                         DATA step negotiated away over TCP, as before
+#                         answer_data existed (the delayed-ACK stall)
+#   authority-map   2533  authority-inet with smtpd_milter_maps = the
+#                         table of "relaymilter milter-map": no milter
+#                         for the trusted client
 # Workloads:
 #   deliver  trusted client (127.0.0.1) -> remote domain, relayed to
 #            smtp-sink: msg/s until the sink has all N
@@ -33,8 +39,11 @@
 # nothing delivered.
 #
 # Env: BUILD (build dir, default build), N (messages/sessions per run,
-# 2000), S (parallel sessions, 20), L (body bytes, 1024), REPS (3),
-# CONFIGS (default all four), WORKLOADS ("deliver refuse"), TARGET (0.90).
+# 2000), S (parallel sessions; a list runs each in turn: "10 20 40"),
+# L (body bytes, 1024), REPS (3), CONFIGS (default all), WORKLOADS
+# ("deliver refuse"), TARGET (0.90), QUICKACK (1: the namespace's
+# loopback routes get "quickack 1": no delayed ACKs, the milter host's
+# side of the inet stall removed for every configuration).
 # Writes OUTDIR/postfix.tsv (one row per run) and OUTDIR/postfix.md.
 # Needs root; contrib/install-deps bench.
 set -u
@@ -43,8 +52,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=pflib.sh
 . "$HERE/pflib.sh"
 bl_prelude postfix.sh "${1:-}" smtp-source
-N=${N:-2000} S=${S:-20} L=${L:-1024} REPS=${REPS:-3} TARGET=${TARGET:-0.90}
-CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet floor-unix}
+N=${N:-2000} S=${S:-10 20 40} L=${L:-1024} REPS=${REPS:-3} TARGET=${TARGET:-0.90}
+CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet floor-unix inet-nodata authority-map}
 WORKLOADS=${WORKLOADS:-deliver refuse}
 export N S L REPS TARGET CONFIGS WORKLOADS
 tb_enter_ns "$0" "$@"
@@ -57,6 +66,13 @@ trap 'kill $RM_INET_PID $RM_UNIX_PID $FLOOR_PID $FLOOR_REJ_PID 2>/dev/null; bl_c
 trap 'exit 130' INT TERM HUP
 log() { printf 'postfix.sh: %s\n' "$*" >&2; }
 
+if [ "${QUICKACK:-0}" = 1 ]; then
+	for r in 127.0.0.0/8 127.0.0.1; do
+		ip route replace local "$r" dev lo table local proto kernel scope host \
+			src 127.0.0.1 quickack 1 || exit 1
+	done
+	log "loopback routes with quickack 1"
+fi
 # the same policy for relaymilter as Postfix's own in bl_pf_init
 MCONF=$TB_STATE/relaymilter.conf
 cat >"$MCONF" <<EOF
@@ -69,6 +85,21 @@ trusted_networks = [ "$BL_TRUSTED/32", "::1/128" ];
 socket_group = "postfix";
 EOF
 UNIX_SOCK=$TB_RUN/rm.sock
+NODATA_SOCK=inet:8896@127.0.0.1 NODATA_CONF=$TB_STATE/relaymilter-nodata.conf
+{
+	cat "$MCONF"
+	echo 'answer_data = "no";'
+} >"$NODATA_CONF"
+# the table "relaymilter milter-map" writes for this policy
+MILTER_MAP=$TB_STATE/milter-map.cidr
+"$BIN" milter-map -c "$MCONF" >"$MILTER_MAP" 2>"$TB_RUN/milter-map.err" || {
+	log "relaymilter milter-map failed: $(head -3 "$TB_RUN/milter-map.err")"
+	exit 1
+}
+grep -q "^$BL_TRUSTED/32 *DISABLE" "$MILTER_MAP" || {
+	log "milter-map left the trusted client out: $(cat "$MILTER_MAP")"
+	exit 1
+}
 EMPTY=$BUILD/contrib/bench/emptymilter
 FLOOR_SOCK=$TB_RUN/floor.sock FLOOR_REJ_SOCK=$TB_RUN/floor-rej.sock
 FLOOR_PID= FLOOR_REJ_PID=
@@ -82,6 +113,8 @@ mapfile -t AUTH_OPTS < <(bl_authority_opts)
 UNIX_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$UNIX_SOCK}")
 FLOOR_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$FLOOR_SOCK}")
 FLOOR_REJ_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$FLOOR_REJ_SOCK}")
+NODATA_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8896}")
+MAP_OPTS=("${AUTH_OPTS[@]}" "  -o smtpd_milter_maps=cidr:$MILTER_MAP")
 # narrowing: Postfix's gate stays, the milter lines of main.cf.narrowing
 mapfile -t NARROW_OPTS < <(awk -F' *= *' '/^(smtpd_milters|milter_default_action) *=/ {
 	print "  -o " $1 "=" $2 }' "$SRC/contrib/postfix/main.cf.narrowing")
@@ -90,7 +123,9 @@ bl_pf_init '2525 inet n - n - - smtpd' \
 	'2528 inet n - n - - smtpd' "${UNIX_OPTS[@]}" \
 	'2529 inet n - n - - smtpd' "${NARROW_OPTS[@]}" \
 	'2530 inet n - n - - smtpd' "${FLOOR_OPTS[@]}" \
-	'2531 inet n - n - - smtpd' "${FLOOR_REJ_OPTS[@]}" >"$TB_RUN/check.out" 2>&1 || {
+	'2531 inet n - n - - smtpd' "${FLOOR_REJ_OPTS[@]}" \
+	'2532 inet n - n - - smtpd' "${NODATA_OPTS[@]}" \
+	'2533 inet n - n - - smtpd' "${MAP_OPTS[@]}" >"$TB_RUN/check.out" 2>&1 || {
 	log "Postfix set-up failed: $(head -3 "$TB_RUN/check.out")"
 	exit 1
 }
@@ -106,6 +141,9 @@ RM_INET_PID=$TB_MILTER_PID TB_MILTER_PID=
 TB_MILTER_SOCK=unix:$UNIX_SOCK TB_MILTER_LOG=$TB_RUN/rm-unix.log
 tb_milter_start "$BIN" "$MCONF" || exit 1
 RM_UNIX_PID=$TB_MILTER_PID TB_MILTER_PID=
+TB_MILTER_SOCK=$NODATA_SOCK TB_MILTER_LOG=$TB_RUN/rm-nodata.log
+tb_milter_start "$BIN" "$NODATA_CONF" || exit 1
+RM_NODATA_PID=$TB_MILTER_PID TB_MILTER_PID=
 # floor_start SOCK [-r]: the empty filter, its socket open to smtpd
 floor_start() {
 	local sock=$1 _
@@ -132,13 +170,13 @@ case " $CONFIGS " in *" floor-unix "*)
 	;;
 esac
 bl_sink_start || exit 1
-tb_pf_start 2525 2527 2528 2529 2530 2531 || exit 1
+tb_pf_start 2525 2527 2528 2529 2530 2531 2532 2533 || exit 1
 
 # port_of CONFIG [WORKLOAD], milter_pid_of CONFIG WORKLOAD
 port_of() {
 	case $1 in
 	pf) echo 2525 ;; authority-inet) echo 2527 ;; authority-unix) echo 2528 ;;
-	narrowing-inet) echo 2529 ;;
+	narrowing-inet) echo 2529 ;; inet-nodata) echo 2532 ;; authority-map) echo 2533 ;;
 	floor-unix) if [ "${2:-}" = refuse ]; then echo 2531; else echo 2530; fi ;;
 	*) return 1 ;;
 	esac
@@ -146,6 +184,7 @@ port_of() {
 milter_pid_of() {
 	case $1 in
 	authority-unix) echo "$RM_UNIX_PID" ;; pf) echo "" ;;
+	inet-nodata) echo "$RM_NODATA_PID" ;;
 	floor-unix) if [ "$2" = refuse ]; then echo "$FLOOR_REJ_PID"; else echo "$FLOOR_PID"; fi ;;
 	*) echo "$RM_INET_PID" ;;
 	esac
@@ -153,7 +192,7 @@ milter_pid_of() {
 # the maillog line of a refusal with the code this configuration must give
 refusal_re() {
 	case $1 in
-	authority-* | floor-*) echo 'milter-reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 550 5\.7\.1 ' ;;
+	authority-* | floor-* | inet-*) echo 'milter-reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 550 5\.7\.1 ' ;;
 	*) echo 'reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 554 5\.7\.1 <b@y\.test>: Relay access denied' ;;
 	esac
 }
@@ -169,7 +208,8 @@ for c in $CONFIGS; do port_of "$c" >/dev/null || {
 TSV=$OUTDIR/postfix.tsv
 printf 'config\tworkload\trep\tN\tS\tL\tseconds\trate\tpostfix_cpu_s\trelaymilter_cpu_s\tsink_cpu_s\tsource_cpu_s\tcpu_busy_pct\toutcome\tvalid\n' >"$TSV"
 
-# run CONFIG WORKLOAD REP [N]: one measured run; REP 0 = warm-up, not recorded
+# run CONFIG WORKLOAD REP [N]: one measured run at $S sessions; REP 0 =
+# warm-up, not recorded
 run() {
 	local cfg=$1 wl=$2 rep=$3 n=${4:-$N} port dst aopt=() mpid ml0 sk0 b0 t0 p0 m0 k0 s0 s1 \
 		b1 t1 p1 m1 k1 got ok outcome valid=1 rc=0 _
@@ -235,13 +275,16 @@ run() {
 	log "$(tail -1 "$TSV")"
 }
 
-# warm-up: every listener and both milter connections once
-for c in $CONFIGS; do
-	for w in $WORKLOADS; do run "$c" "$w" 0 $((S * 5)); done
-done
-for rep in $(seq "$REPS"); do
-	for w in $WORKLOADS; do
-		for c in $CONFIGS; do run "$c" "$w" "$rep"; done
+SLIST=$S
+for S in $SLIST; do
+	# warm-up: every listener and milter connection once
+	for c in $CONFIGS; do
+		for w in $WORKLOADS; do run "$c" "$w" 0 $((S * 5)); done
+	done
+	for rep in $(seq "$REPS"); do
+		for w in $WORKLOADS; do
+			for c in $CONFIGS; do run "$c" "$w" "$rep"; done
+		done
 	done
 done
 

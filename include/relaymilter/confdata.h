@@ -28,6 +28,7 @@ struct rm_settings {
 	char *st_log_file;     /* "log_file", or NULL: syslog */
 	int st_log_facility;   /* a syslog facility, or -1: mail */
 	int st_log_json;       /* log_format = "json" */
+	int st_answer_data;    /* answer_data: 1 yes, 0 no, -1 auto */
 	char *st_milter_map;   /* "milter_map": where to write the
 	                          smtpd_milter_maps table, or NULL */
 	struct rm_ldap_conf *st_ldap; /* the "ldap" group, or NULL */

@@ -26,6 +26,7 @@ struct rm_runtime {
 	atomic_ulong rt_sessions;   /* session ids */
 	atomic_bool rt_stopping;    /* tells the reload thread to end */
 	bool rt_log_json;           /* log_format = "json" (read at start) */
+	bool rt_answer_data;        /* take the DATA step (read at start) */
 };
 
 /*

@@ -92,6 +92,11 @@ rm_start() {
 	fi
 }
 
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # check_log_expect LOG LINE: verify one "#expect-log" line from common.lua
 check_log_expect() {
 	local log=$1 from rcpt code name want

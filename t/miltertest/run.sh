@@ -115,4 +115,25 @@ rc=0
 wait "$RM_PID" || rc=$?
 check "SIGTERM: exit status 0 (got $rc)" [ "$rc" -eq 0 ]
 T_PIDS=""
+
+# answer_data: over TCP the DATA step is taken and answered (auto), over a
+# unix socket negotiated away; "yes" and "no" force it (data/answer-data.lua)
+# data_run NAME WANT SOCKSPEC [SETTING]: one daemon, one script
+data_run() {
+	local name=$1 want=$2 spec=$3 setting=${4:-} conf=$TMPD/data-$1.conf log=$TMPD/data-$1.log
+	{
+		cat "$HERE/relaymilter.conf"
+		echo "$setting"
+	} >"$conf"
+	if rm_start "$log" -c "$conf" -p "$spec"; then
+		run_lua "$HERE/data/answer-data.lua" "$log" "$spec" -D data="$want"
+		kill -TERM "$RM_PID" && wait "$RM_PID" || not_ok "$name: SIGTERM"
+	else
+		not_ok "$name: relaymilter starts on $spec"
+	fi
+	T_PIDS=""
+}
+data_run inet-auto yes "inet:$(free_port)@127.0.0.1"
+data_run inet-no no "inet:$(free_port)@127.0.0.1" 'answer_data = "no";'
+data_run unix-yes yes "unix:$TMPD/data.sock" 'answer_data = "yes";'
 finish
