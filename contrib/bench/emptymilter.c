@@ -21,6 +21,8 @@
  * usage: emptymilter [-r] -p unix:/path | inet:PORT@HOST
  *   -r  refuse every RCPT with "550 5.7.1 Relaying denied" (set as a reply
  *       text, as relaymilter does): the floor of sessions refused at RCPT
+ * Over an inet socket it takes the DATA step and answers it, as relaymilter
+ * does with answer_data = "auto".
  * Build: cc -O2 -pthread -o emptymilter emptymilter.c -lmilter
  */
 #include <signal.h>
@@ -36,6 +38,10 @@
 	 SMFIP_NOUNKNOWN)
 #define NO_REPLY (SMFIP_NR_CONN | SMFIP_NR_HELO)
 
+/* set once in main() before libmilter starts its threads */
+static int refuse_rcpt; /* -r */
+static int answer_data; /* an inet socket */
+
 static sfsistat
 e_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
             unsigned long f3, unsigned long *pf0, unsigned long *pf1,
@@ -47,6 +53,8 @@ e_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 		return SMFIS_REJECT;
 	*pf0 = 0;
 	*pf1 = NO_REPLY | (NO_STEPS & f1);
+	if (answer_data)
+		*pf1 &= ~(unsigned long)SMFIP_NODATA;
 	*pf2 = *pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
 		*pf0 |= SMFIF_SETSYMLIST;
@@ -89,9 +97,6 @@ e_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
-/* -r: set once in main() before libmilter starts its threads */
-static int refuse_rcpt;
-
 static sfsistat
 e_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -100,6 +105,13 @@ e_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_CONTINUE;
 	smfi_setreply(ctx, "550", "5.7.1", "Relaying denied");
 	return SMFIS_REJECT;
+}
+
+static sfsistat
+e_data(SMFICTX *ctx)
+{
+	(void)ctx;
+	return SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -124,6 +136,7 @@ static struct smfiDesc desc = {
     .xxfi_helo = e_helo,
     .xxfi_envfrom = e_envfrom,
     .xxfi_envrcpt = e_envrcpt,
+    .xxfi_data = e_data,
     .xxfi_abort = e_abort,
     .xxfi_close = e_close,
     .xxfi_negotiate = e_negotiate,
@@ -152,6 +165,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: emptymilter [-r] -p SOCKET\n");
 		return 64;
 	}
+	answer_data = strncmp(spec, "inet", 4) == 0;
 	/* as relaymilter's main.c: libmilter's signal thread takes these */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);

@@ -102,7 +102,7 @@ def target_line(s, w, cur_c, base_c, tgt, only=None):
 targets = [
     (c, "pf", target, None)
     for c in configs
-    if c not in ("pf", "inet-nodata", "authority-map")
+    if c not in ("pf", "inet-nodata", "authority-map", "floor-inet")
 ]
 targets += [
     ("authority-inet", "authority-unix", 0.95, None),
@@ -127,6 +127,17 @@ comparisons = [
         'inet-nodata is authority-inet with answer_data = "no": the DATA '
         "step negotiated away over TCP, which stalls on the milter host's "
         'delayed ACK (see README, "The inet socket"):',
+    ),
+    (
+        "floor-inet",
+        "floor-unix",
+        "What TCP costs any milter: the empty filter over inet (answering "
+        "DATA) against the same over unix:",
+    ),
+    (
+        "authority-inet",
+        "floor-inet",
+        "relaymilter over inet against the empty filter over inet:",
     ),
     (
         "authority-unix",

@@ -21,12 +21,18 @@
 #                   2531  relaymilter's place: the same negotiation and no
 #                         work (2531: -r, every RCPT refused), the floor
 #                         any milter pays in Postfix
+#   floor-inet      2535  floor-unix over inet (emptymilter answers DATA
+#                   2536  there, as relaymilter does): what TCP costs any
+#                         milter
 #   inet-nodata     2532  authority-inet with answer_data = "no": the
 #                         DATA step negotiated away over TCP, as before
 #                         answer_data existed (the delayed-ACK stall)
 #   authority-map   2533  authority-inet with smtpd_milter_maps = the
 #                         table of "relaymilter milter-map": no milter
 #                         for the trusted client
+#   nodata-nodelay  2534  inet-nodata with TCP_NODELAY on Postfix's milter
+#                         socket (NODELAY=1 only: contrib/bench/nodelay.so
+#                         preloaded into the Postfix daemons)
 # Workloads:
 #   deliver  trusted client (127.0.0.1) -> remote domain, relayed to
 #            smtp-sink: msg/s until the sink has all N
@@ -43,7 +49,11 @@
 # L (body bytes, 1024), REPS (3), CONFIGS (default all), WORKLOADS
 # ("deliver refuse"), TARGET (0.90), QUICKACK (1: the namespace's
 # loopback routes get "quickack 1": no delayed ACKs, the milter host's
-# side of the inet stall removed for every configuration).
+# side of the inet stall removed for every configuration), PCAP (1: the
+# inet milter connections of authority-inet and inet-nodata captured
+# with tcpdump into OUTDIR/milter-PORT.pcap, 20 000 packets at most, and
+# ackdelay.py's summary of each in OUTDIR/ackdelay.txt), NODELAY (1: add
+# nodata-nodelay).
 # Writes OUTDIR/postfix.tsv (one row per run) and OUTDIR/postfix.md.
 # Needs root; contrib/install-deps bench.
 set -u
@@ -53,7 +63,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/pflib.sh"
 bl_prelude postfix.sh "${1:-}" smtp-source
 N=${N:-2000} S=${S:-10 20 40} L=${L:-1024} REPS=${REPS:-3} TARGET=${TARGET:-0.90}
-CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet floor-unix inet-nodata authority-map}
+CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet floor-unix floor-inet inet-nodata authority-map}
 WORKLOADS=${WORKLOADS:-deliver refuse}
 export N S L REPS TARGET CONFIGS WORKLOADS
 tb_enter_ns "$0" "$@"
@@ -85,6 +95,14 @@ trusted_networks = [ "$BL_TRUSTED/32", "::1/128" ];
 socket_group = "postfix";
 EOF
 UNIX_SOCK=$TB_RUN/rm.sock
+NODELAY_SO=$BUILD/contrib/bench/nodelay.so
+if [ "${NODELAY:-0}" = 1 ]; then
+	[ -f "$NODELAY_SO" ] || {
+		log "no $NODELAY_SO (cmake -DRM_BENCH=ON)"
+		exit 1
+	}
+	case " $CONFIGS " in *" nodata-nodelay "*) ;; *) CONFIGS="$CONFIGS nodata-nodelay" ;; esac
+fi
 NODATA_SOCK=inet:8896@127.0.0.1 NODATA_CONF=$TB_STATE/relaymilter-nodata.conf
 {
 	cat "$MCONF"
@@ -113,8 +131,11 @@ mapfile -t AUTH_OPTS < <(bl_authority_opts)
 UNIX_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$UNIX_SOCK}")
 FLOOR_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$FLOOR_SOCK}")
 FLOOR_REJ_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$FLOOR_REJ_SOCK}")
+FLOORI_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8898}")
+FLOORI_REJ_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8899}")
 NODATA_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8896}")
 MAP_OPTS=("${AUTH_OPTS[@]}" "  -o smtpd_milter_maps=cidr:$MILTER_MAP")
+NODELAY_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8897}")
 # narrowing: Postfix's gate stays, the milter lines of main.cf.narrowing
 mapfile -t NARROW_OPTS < <(awk -F' *= *' '/^(smtpd_milters|milter_default_action) *=/ {
 	print "  -o " $1 "=" $2 }' "$SRC/contrib/postfix/main.cf.narrowing")
@@ -125,7 +146,10 @@ bl_pf_init '2525 inet n - n - - smtpd' \
 	'2530 inet n - n - - smtpd' "${FLOOR_OPTS[@]}" \
 	'2531 inet n - n - - smtpd' "${FLOOR_REJ_OPTS[@]}" \
 	'2532 inet n - n - - smtpd' "${NODATA_OPTS[@]}" \
-	'2533 inet n - n - - smtpd' "${MAP_OPTS[@]}" >"$TB_RUN/check.out" 2>&1 || {
+	'2533 inet n - n - - smtpd' "${MAP_OPTS[@]}" \
+	'2534 inet n - n - - smtpd' "${NODELAY_OPTS[@]}" \
+	'2535 inet n - n - - smtpd' "${FLOORI_OPTS[@]}" \
+	'2536 inet n - n - - smtpd' "${FLOORI_REJ_OPTS[@]}" >"$TB_RUN/check.out" 2>&1 || {
 	log "Postfix set-up failed: $(head -3 "$TB_RUN/check.out")"
 	exit 1
 }
@@ -135,6 +159,8 @@ TB_MILTER_SOCK=$(bl_milter_sock) || {
 	log "relaymilter_milters is not inet:HOST:PORT"
 	exit 1
 }
+TB_MILTER_SOCK_INET_PORT=${TB_MILTER_SOCK#inet:}
+TB_MILTER_SOCK_INET_PORT=${TB_MILTER_SOCK_INET_PORT%@*}
 TB_MILTER_LOG=$TB_RUN/rm-inet.log
 tb_milter_start "$BIN" "$MCONF" || exit 1
 RM_INET_PID=$TB_MILTER_PID TB_MILTER_PID=
@@ -144,55 +170,82 @@ RM_UNIX_PID=$TB_MILTER_PID TB_MILTER_PID=
 TB_MILTER_SOCK=$NODATA_SOCK TB_MILTER_LOG=$TB_RUN/rm-nodata.log
 tb_milter_start "$BIN" "$NODATA_CONF" || exit 1
 RM_NODATA_PID=$TB_MILTER_PID TB_MILTER_PID=
-# floor_start SOCK [-r]: the empty filter, its socket open to smtpd
+RM_NODELAY_PID=
+if [ "${NODELAY:-0}" = 1 ]; then
+	# the preload reaches smtpd and cleanup through import_environment
+	postconf -c "$TB_PFC" -e "import_environment = $(postconf -c "$TB_PFC" -h import_environment) LD_PRELOAD=$(realpath "$NODELAY_SO") RM_NODELAY_PORT=8897"
+	TB_MILTER_SOCK=inet:8897@127.0.0.1 TB_MILTER_LOG=$TB_RUN/rm-nodelay.log
+	tb_milter_start "$BIN" "$NODATA_CONF" || exit 1
+	RM_NODELAY_PID=$TB_MILTER_PID TB_MILTER_PID=
+fi
+# floor_start SPEC [-r]: the empty filter on unix:PATH (open to smtpd) or
+# inet:PORT@HOST
 floor_start() {
-	local sock=$1 _
+	local spec=$1 _
 	shift
-	"$EMPTY" "$@" -p "unix:$sock" >>"$TB_RUN/floor.log" 2>&1 &
-	for _ in $(seq 100); do
-		[ -S "$sock" ] && chmod 666 "$sock" && return 0
-		sleep 0.05
-	done
-	log "emptymilter did not start"
+	"$EMPTY" "$@" -p "$spec" >>"$TB_RUN/floor.log" 2>&1 &
+	case $spec in
+	inet:*)
+		_=${spec#inet:}
+		tb_wait_port "${_%@*}" && return 0
+		;;
+	*)
+		for _ in $(seq 100); do
+			[ -S "${spec#unix:}" ] && chmod 666 "${spec#unix:}" && return 0
+			sleep 0.05
+		done
+		;;
+	esac
+	log "emptymilter did not start on $spec"
 	return 1
 }
+[ -x "$EMPTY" ] || {
+	log "no $EMPTY (cmake -DRM_BENCH=ON): floor-unix and floor-inet left out"
+	CONFIGS=${CONFIGS/floor-unix/}
+	CONFIGS=${CONFIGS/floor-inet/}
+}
 case " $CONFIGS " in *" floor-unix "*)
-	[ -x "$EMPTY" ] || {
-		log "no $EMPTY (cmake -DRM_BENCH=ON): floor-unix left out"
-		CONFIGS=${CONFIGS/floor-unix/}
-	} ;;
-esac
-case " $CONFIGS " in *" floor-unix "*)
-	floor_start "$FLOOR_SOCK" || exit 1
+	floor_start "unix:$FLOOR_SOCK" || exit 1
 	FLOOR_PID=$!
-	floor_start "$FLOOR_REJ_SOCK" -r || exit 1
+	floor_start "unix:$FLOOR_REJ_SOCK" -r || exit 1
 	FLOOR_REJ_PID=$!
 	;;
 esac
+FLOORI_PID= FLOORI_REJ_PID=
+case " $CONFIGS " in *" floor-inet "*)
+	floor_start inet:8898@127.0.0.1 || exit 1
+	FLOORI_PID=$!
+	floor_start inet:8899@127.0.0.1 -r || exit 1
+	FLOORI_REJ_PID=$!
+	;;
+esac
 bl_sink_start || exit 1
-tb_pf_start 2525 2527 2528 2529 2530 2531 2532 2533 || exit 1
+tb_pf_start 2525 2527 2528 2529 2530 2531 2532 2533 2534 2535 2536 || exit 1
 
 # port_of CONFIG [WORKLOAD], milter_pid_of CONFIG WORKLOAD
 port_of() {
 	case $1 in
 	pf) echo 2525 ;; authority-inet) echo 2527 ;; authority-unix) echo 2528 ;;
 	narrowing-inet) echo 2529 ;; inet-nodata) echo 2532 ;; authority-map) echo 2533 ;;
+	nodata-nodelay) echo 2534 ;;
 	floor-unix) if [ "${2:-}" = refuse ]; then echo 2531; else echo 2530; fi ;;
+	floor-inet) if [ "${2:-}" = refuse ]; then echo 2536; else echo 2535; fi ;;
 	*) return 1 ;;
 	esac
 }
 milter_pid_of() {
 	case $1 in
 	authority-unix) echo "$RM_UNIX_PID" ;; pf) echo "" ;;
-	inet-nodata) echo "$RM_NODATA_PID" ;;
+	inet-nodata) echo "$RM_NODATA_PID" ;; nodata-nodelay) echo "$RM_NODELAY_PID" ;;
 	floor-unix) if [ "$2" = refuse ]; then echo "$FLOOR_REJ_PID"; else echo "$FLOOR_PID"; fi ;;
+	floor-inet) if [ "$2" = refuse ]; then echo "$FLOORI_REJ_PID"; else echo "$FLOORI_PID"; fi ;;
 	*) echo "$RM_INET_PID" ;;
 	esac
 }
 # the maillog line of a refusal with the code this configuration must give
 refusal_re() {
 	case $1 in
-	authority-* | floor-* | inet-*) echo 'milter-reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 550 5\.7\.1 ' ;;
+	authority-* | floor-* | inet-* | nodata-*) echo 'milter-reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 550 5\.7\.1 ' ;;
 	*) echo 'reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 554 5\.7\.1 <b@y\.test>: Relay access denied' ;;
 	esac
 }
@@ -275,6 +328,17 @@ run() {
 	log "$(tail -1 "$TSV")"
 }
 
+PCAP_PIDS=()
+if [ "${PCAP:-0}" = 1 ]; then
+	for p in "${TB_MILTER_SOCK_INET_PORT:-}" 8896; do
+		[ -n "$p" ] || continue
+		tcpdump -i lo -n -s 96 -c 20000 -w "$OUTDIR/milter-$p.pcap" "tcp port $p" \
+			>"$TB_RUN/tcpdump-$p.log" 2>&1 &
+		PCAP_PIDS+=($!)
+	done
+	sleep 1 # tcpdump is listening before the first run
+fi
+
 SLIST=$S
 for S in $SLIST; do
 	# warm-up: every listener and milter connection once
@@ -288,4 +352,13 @@ for S in $SLIST; do
 	done
 done
 
+if [ "${#PCAP_PIDS[@]}" -gt 0 ]; then
+	kill -INT "${PCAP_PIDS[@]}" 2>/dev/null
+	wait "${PCAP_PIDS[@]}" 2>/dev/null
+	for p in "${TB_MILTER_SOCK_INET_PORT:-}" 8896; do
+		[ -s "$OUTDIR/milter-$p.pcap" ] || continue
+		echo "milter port $p:"
+		tcpdump -n -tt -r "$OUTDIR/milter-$p.pcap" 2>/dev/null | python3 "$HERE/ackdelay.py" "$p"
+	done >"$OUTDIR/ackdelay.txt"
+fi
 python3 "$HERE/postfix-report.py" "$TSV" >"$OUTDIR/postfix.md"
