@@ -151,8 +151,16 @@ wait "$RM_PID" || rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
 T_PIDS=""
 wait "$SLOW" 2>/dev/null || true
-check "SIGTERM: exit 0 (got $rc)" [ $rc -eq 0 ]
-check "SIGTERM with a slow client: stopped in $ms ms (<= 1000)" [ "$ms" -le 1000 ]
+if [ $rc -eq 0 ]; then
+	ok "SIGTERM: exit 0"
+else
+	not_ok "SIGTERM: exit 0 (got $rc)"
+	sed 's/^/#   /' "$TMPD/log" | tail -80
+fi
+# 1 s; a sanitizer build's own exit takes longer (t/daemon/run.sh: 2 s)
+limit=1000
+ldd "$BIN" 2>/dev/null | grep -qE 'lib(a|t)san' && limit=2000
+check "SIGTERM with a slow client: stopped in $ms ms (<= $limit)" [ "$ms" -le "$limit" ]
 check "the control socket is removed" eval '[ ! -e "$CTL" ]'
 
 # --- stats without a daemon ----------------------------------------------------
