@@ -20,6 +20,7 @@
 #include "relaymilter/conf.h"
 #include "relaymilter/confread.h"
 #include "relaymilter/ip.h"
+#include "relaymilter/metrics.h"
 #include "relaymilter/reply.h"
 
 #define CONF_GROUP_OR_LIST 100 /* a ck_type: a group or a list */
@@ -40,7 +41,7 @@ static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
     conf_require_auth, conf_checks_key, conf_list, conf_sender_logins,
     conf_factlists, conf_listeners, conf_our_addresses, conf_our_ifaddrs,
     conf_log_file, conf_log_facility, conf_log_format, conf_milter_map,
-    conf_answer_data;
+    conf_answer_data, conf_metrics, conf_control_socket;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -54,6 +55,9 @@ static const struct conf_key conf_keys[] = {
     {"log_file", CONFIG_TYPE_STRING, conf_log_file, "a string", 0},
     {"log_facility", CONFIG_TYPE_STRING, conf_log_facility, "a string", 0},
     {"milter_map", CONFIG_TYPE_STRING, conf_milter_map, "a string", 0},
+    {"metrics", CONFIG_TYPE_STRING, conf_metrics,
+     "a string \"inet:PORT@ADDRESS\"", 0},
+    {"control_socket", CONFIG_TYPE_STRING, conf_control_socket, "a string", 0},
     {"log_format", CONFIG_TYPE_STRING, conf_log_format, "\"kv\" or \"json\"",
      0},
     {"answer_data", CONFIG_TYPE_STRING, conf_answer_data,
@@ -225,6 +229,36 @@ conf_milter_map(struct conf_ctx *cx, const config_setting_t *s)
 		return conf_error(cx, s, "milter_map \"%s\": must be absolute",
 		                  v);
 	return conf_set_str(cx, s, &cx->cx_conf->cf_settings.st_milter_map, v);
+}
+
+/* conf_metrics - where the Prometheus endpoint listens */
+static int
+conf_metrics(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool loop;
+	char err[160];
+
+	if (rm_metrics_addr(v, &ss, &len, &loop, err, sizeof(err)) != 0)
+		return conf_error(cx, s, "metrics \"%s\": %s", v, err);
+	return conf_set_str(cx, s, &cx->cx_conf->cf_settings.st_metrics, v);
+}
+
+/* conf_control_socket - the unix socket "relaymilter stats" asks */
+static int
+conf_control_socket(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (*v != '/' || strlen(v) > 107)
+		return conf_error(cx, s,
+		                  "control_socket \"%s\": expected an "
+		                  "absolute path of at most 107 bytes",
+		                  v);
+	return conf_set_str(cx, s, &cx->cx_conf->cf_settings.st_control_socket,
+	                    v);
 }
 
 static int

@@ -106,6 +106,8 @@ rm_settings_clear(struct rm_settings *st)
 	free(st->st_pid_file);
 	free(st->st_log_file);
 	free(st->st_milter_map);
+	free(st->st_metrics);
+	free(st->st_control_socket);
 	rm_ldap_conf_free(st->st_ldap);
 	memset(st, 0, sizeof(*st));
 	st->st_socket_mode = st->st_log_level = st->st_log_facility = -1;

@@ -30,6 +30,7 @@
 #include "relaymilter/conf.h"
 #include "relaymilter/daemon.h"
 #include "relaymilter/log.h"
+#include "relaymilter/monitor.h"
 #include "relaymilter/notify.h"
 #include "relaymilter/rm.h"
 
@@ -45,29 +46,6 @@ unix_path(const char *spec)
 	if (strncmp(spec, "local:", 6) == 0)
 		return spec + 6;
 	return NULL;
-}
-
-/*
- * socket_in_use - is another process listening on this unix socket?
- * libmilter removes an existing socket file before binding, which would
- * silently steal a live instance's socket: refuse that instead.
- */
-static int
-socket_in_use(const char *path)
-{
-	struct sockaddr_un sun;
-	int fd, rc;
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return 0;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-		return 0;
-	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	close(fd);
-	return rc == 0;
 }
 
 /*
@@ -222,7 +200,8 @@ remove_ours(const char *path, const struct stat *ours)
  * becomes the user's, in group sockgid ((gid_t)-1: the user's group).
  */
 static int
-drop_privileges(const char *user, const char *sockpath, gid_t sockgid)
+drop_privileges(const char *user, const char *sockpath, gid_t sockgid,
+                const char *ctlpath)
 {
 	struct passwd *pw;
 
@@ -235,6 +214,10 @@ drop_privileges(const char *user, const char *sockpath, gid_t sockgid)
 	/* the socket must stay removable by us at exit */
 	if (sockpath != NULL && chown(sockpath, pw->pw_uid, sockgid) != 0)
 		rm_log(RM_LOG_WARNING, "chown %s: %s", sockpath,
+		       strerror(errno));
+	/* the control socket stays the run user's alone (0600) */
+	if (ctlpath != NULL && chown(ctlpath, pw->pw_uid, pw->pw_gid) != 0)
+		rm_log(RM_LOG_WARNING, "chown %s: %s", ctlpath,
 		       strerror(errno));
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
 	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
@@ -351,6 +334,7 @@ struct daemon_state {
 	struct stat ds_sock_st, ds_pid_st;
 	int ds_sock_ours, ds_pid_ours;
 	int ds_ready; /* daemon mode: the pipe to the starting process */
+	struct rm_monitor ds_mon; /* metrics endpoint, control socket */
 };
 
 /* block_signals - ours are waited for, never delivered, in every thread */
@@ -429,6 +413,7 @@ daemon_load(struct daemon_state *ds, const char *config, const char *sockopt,
 	rm_reload_milter_map(rs, rt);
 	rm_owners_set(&rt->rt_owners, st->st_ldap);
 	rm_snapshot_init(&rt->rt_snapshot, rs);
+	rm_reload_record(rt, rs, 1);
 	return 0;
 }
 
@@ -440,10 +425,11 @@ static int
 daemon_listen(struct daemon_state *ds)
 {
 	const char *spec = ds->ds_opts.spec;
+	char err[600];
 	mode_t mask;
 
 	ds->ds_path = unix_path(spec);
-	if (ds->ds_path != NULL && socket_in_use(ds->ds_path)) {
+	if (ds->ds_path != NULL && rm_unix_in_use(ds->ds_path)) {
 		fprintf(stderr,
 		        "relaymilter: %s: another process is listening on "
 		        "this socket\n",
@@ -468,6 +454,14 @@ daemon_listen(struct daemon_state *ds)
 	    socket_perms(ds->ds_path, ds->ds_opts.sockgid,
 	                 ds->ds_opts.sockmode) != 0)
 		return -1;
+	/* the metrics endpoint and the control socket: a busy port fails
+	   the start here, before detaching */
+	if (rm_monitor_open(&ds->ds_mon,
+	                    rm_source_settings(&ds->ds_rt.rt_source), err,
+	                    sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -496,7 +490,8 @@ daemon_detach(struct daemon_state *ds, int foreground, const char *user)
 		ds->ds_pid_ours = 1;
 	}
 	if (user != NULL &&
-	    drop_privileges(user, ds->ds_path, ds->ds_opts.sockgid) != 0) {
+	    drop_privileges(user, ds->ds_path, ds->ds_opts.sockgid,
+	                    ds->ds_mon.mo_ctl_path) != 0) {
 		snprintf(why, sizeof(why), "relaymilter: cannot become %s",
 		         user);
 		ready(&ds->ds_ready, RM_EX_OSERR, why);
@@ -599,6 +594,11 @@ daemon_serve(struct daemon_state *ds)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = nudge; /* no SA_RESTART: select() returns EINTR */
 	sigaction(SIGUSR2, &sa, NULL);
+	if (rm_monitor_start(&ds->ds_mon, rt) != 0) {
+		ready(&ds->ds_ready, RM_EX_OSERR,
+		      "relaymilter: cannot start the metrics thread");
+		return RM_EX_OSERR;
+	}
 	if ((rc = pthread_create(&th, NULL, rm_reload_thread, rt)) != 0) {
 		rm_log(RM_LOG_ERR, "cannot start the reload thread: %s",
 		       strerror(rc));
@@ -637,6 +637,7 @@ daemon_serve(struct daemon_state *ds)
 	atomic_store(&rt->rt_stopping, true);
 	pthread_kill(th, SIGUSR1);
 	pthread_join(th, NULL);
+	rm_monitor_stop(&ds->ds_mon);
 	return mr.mr_rc == MI_SUCCESS ? 0 : RM_EX_OSERR;
 }
 
@@ -652,6 +653,11 @@ rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 	ds.ds_ready = -1;
 	rm_owners_init(&ds.ds_rt.rt_owners);
 	rm_watch_init(&ds.ds_rt.rt_watch);
+	rm_monitor_init(&ds.ds_mon);
+	if (rm_metrics_init(&ds.ds_rt.rt_metrics) != 0) {
+		fprintf(stderr, "relaymilter: out of memory\n");
+		return RM_EX_OSERR;
+	}
 	if ((rc = daemon_load(&ds, config, sockopt, pidopt, foreground,
 	                      user)) == 0) {
 		rc = RM_EX_OSERR;
@@ -660,6 +666,7 @@ rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 			rc = daemon_serve(&ds);
 		rm_snapshot_destroy(&ds.ds_rt.rt_snapshot);
 	}
+	rm_monitor_close(&ds.ds_mon);
 	if (ds.ds_sock_ours)
 		remove_ours(ds.ds_path, &ds.ds_sock_st);
 	if (ds.ds_pid_ours)
@@ -667,6 +674,7 @@ rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 	rm_source_free(&ds.ds_rt.rt_source);
 	rm_owners_destroy(&ds.ds_rt.rt_owners);
 	rm_watch_destroy(&ds.ds_rt.rt_watch);
+	rm_metrics_destroy(&ds.ds_rt.rt_metrics);
 	daemon_opts_free(&ds.ds_opts);
 	free(ds.ds_config);
 	/* a daemon that never got ready still tells its starter */

@@ -1,6 +1,7 @@
 /*
  * main.c - relaymilter(8): the command line.  "relaymilter check" is the
- * what-if CLI (check.c); -n checks the config; anything else runs the
+ * what-if CLI (check.c), "relaymilter stats" asks the running daemon
+ * (monitor.c); -n checks the config; anything else runs the
  * daemon (daemon.c).
  */
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "relaymilter/confdata.h"
 #include "relaymilter/daemon.h"
 #include "relaymilter/ldapsrc.h"
+#include "relaymilter/monitor.h"
 #include "relaymilter/rm.h"
 
 static void
@@ -25,6 +27,7 @@ usage(FILE *fp)
 	    "... [--explain]\n"
 	    "       relaymilter ldap-test [-c CONFIG] [--login LOGIN]\n"
 	    "       relaymilter milter-map [-c CONFIG]\n"
+	    "       relaymilter stats [-c CONFIG]\n"
 	    "  -c CONFIG  config file (default %s)\n"
 	    "  -p SOCKET  unix:/path or inet:PORT@HOST (overrides \"socket\")\n"
 	    "  -P FILE    write the pid to FILE (overrides \"pid_file\")\n"
@@ -34,6 +37,17 @@ usage(FILE *fp)
 	    "  -V         print the version\n",
 	    RM_CONF_DEFAULT);
 }
+
+/* The subcommands: relaymilter NAME ARGS... */
+static const struct {
+	const char *sc_name;
+	int (*sc_main)(int argc, char **argv);
+} subcommands[] = {
+    {"check", rm_check_main},
+    {"ldap-test", rm_ldaptest_main},
+    {"milter-map", rm_miltermap_main},
+    {"stats", rm_stats_main},
+};
 
 /* has_ldap - the config has an ldap group */
 static int
@@ -57,12 +71,11 @@ main(int argc, char **argv)
 	int c, foreground = 0, check_only = 0;
 
 	rm_ldap_init();
-	if (argc > 1 && strcmp(argv[1], "check") == 0)
-		return rm_check_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "ldap-test") == 0)
-		return rm_ldaptest_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "milter-map") == 0)
-		return rm_miltermap_main(argc - 1, argv + 1);
+	for (c = 0; argc > 1 &&
+	            c < (int)(sizeof(subcommands) / sizeof(subcommands[0]));
+	     c++)
+		if (strcmp(argv[1], subcommands[c].sc_name) == 0)
+			return subcommands[c].sc_main(argc - 1, argv + 1);
 	while ((c = getopt(argc, argv, "c:p:P:fu:nVh")) != -1) {
 		switch (c) {
 		case 'c':

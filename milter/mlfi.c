@@ -51,6 +51,7 @@ struct rm_session {
 	struct rm_ip s_client, s_daemon;
 	char *s_client_name;
 	char *s_listener;
+	unsigned s_mx_listener; /* its label slot in the metrics */
 	char *s_helo;
 	/*
 	 * The session's part of the decision line ("client=... helo=<...>"
@@ -151,6 +152,10 @@ session_new(SMFICTX *ctx)
 		free(s);
 		return NULL;
 	}
+	atomic_fetch_add_explicit(&mlfi_runtime->rt_metrics.mx_sessions_total,
+	                          1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mlfi_runtime->rt_metrics.mx_sessions_active,
+	                          1, memory_order_relaxed);
 	return s;
 }
 
@@ -321,6 +326,9 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		s->s_oom = true;
 	rm_watch_session(&mlfi_runtime->rt_watch, s->s_rs, s->s_gen,
 	                 s->s_listener, watch_warn, NULL);
+	s->s_mx_listener = rm_metrics_listener(
+	    &mlfi_runtime->rt_metrics,
+	    rm_ruleset_profile(s->s_rs, s->s_listener)->pf_name);
 	return SMFIS_NOREPLY;
 }
 
@@ -531,6 +539,35 @@ lost(SMFICTX *ctx, const struct rm_session *s)
 	return rc;
 }
 
+/*
+ * judge - the engine's verdict at MAIL or RCPT, timed, and counted when
+ * it is a decision (RCPT always; MAIL when it refuses or monitors).
+ */
+static void
+judge(struct rm_session *s, const struct rm_facts *f, struct rm_verdict *v,
+      bool rcpt)
+{
+	struct rm_metrics *mx = &mlfi_runtime->rt_metrics;
+	struct rm_trace tr = {trace_debug, s->s_id};
+	const struct rm_trace *t = rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL;
+	struct timespec t0, t1;
+	long long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (rcpt)
+		rm_policy_rcpt(s->s_rs, f, v, t);
+	else
+		rm_policy_mail(s->s_rs, f, v, t);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
+	     (t1.tv_nsec - t0.tv_nsec);
+	rm_metrics_latency(mx, ns > 0 ? (unsigned long long)ns : 0);
+	if (rcpt || v->v_action != RM_CONTINUE || v->v_would_rule != NULL)
+		rm_metrics_decision(mx, v->v_rule, v->v_action,
+		                    v->v_would_rule ? v->v_would_check : -1,
+		                    s->s_mx_listener);
+}
+
 /* facts - what the session knows, for the engine. */
 static void
 facts(SMFICTX *ctx, struct rm_session *s, struct rm_facts *f)
@@ -552,7 +589,6 @@ static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct rm_session *s = smfi_getpriv(ctx);
-	struct rm_trace tr = {trace_debug, NULL};
 	struct rm_facts f;
 	struct rm_verdict v;
 
@@ -575,9 +611,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (s->s_oom)
 		return lost(ctx, s);
 	facts(ctx, s, &f);
-	tr.t_arg = s->s_id;
-	rm_policy_mail(s->s_rs, &f, &v,
-	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);
+	judge(s, &f, &v, false);
 	/* RCPT logs the decision, unless MAIL already made one */
 	if (v.v_action != RM_CONTINUE || v.v_would_rule != NULL)
 		log_decision(s, &f, &v, macro(ctx, "i"));
@@ -588,7 +622,6 @@ static sfsistat
 mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct rm_session *s = smfi_getpriv(ctx);
-	struct rm_trace tr = {trace_debug, NULL};
 	struct rm_facts f;
 	struct rm_verdict v;
 
@@ -599,9 +632,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	f.f_rcpt_addr = macro(ctx, "{rcpt_addr}");
 	f.f_rcpt_mailer = macro(ctx, "{rcpt_mailer}");
 	f.f_rcpt_host = macro(ctx, "{rcpt_host}");
-	tr.t_arg = s->s_id;
-	rm_policy_rcpt(s->s_rs, &f, &v,
-	               rm_log_enabled(RM_LOG_DEBUG) ? &tr : NULL);
+	judge(s, &f, &v, true);
 	log_decision(s, &f, &v, macro(ctx, "i"));
 	return answer(ctx, v.v_reply, v.v_action);
 }
@@ -645,6 +676,8 @@ mlfi_close(SMFICTX *ctx)
 	free(s->s_helo);
 	rm_ruleset_release(s->s_rs);
 	free(s);
+	atomic_fetch_sub_explicit(&mlfi_runtime->rt_metrics.mx_sessions_active,
+	                          1, memory_order_relaxed);
 	return SMFIS_CONTINUE;
 }
 

@@ -78,7 +78,12 @@ rm_owners_lookup(struct rm_owners *ow, const char *login, time_t now,
 		return;
 	}
 	ls = lc->lc_senders;
-	if (!rm_ownercache_get(&ow->ow_cache, login, now, out)) {
+	if (rm_ownercache_get(&ow->ow_cache, login, now, out))
+		atomic_fetch_add_explicit(&ow->ow_hits, 1,
+		                          memory_order_relaxed);
+	else {
+		atomic_fetch_add_explicit(&ow->ow_misses, 1,
+		                          memory_order_relaxed);
 		rm_ldap_senders(lc, login, out, err, errlen);
 		if (out->o_state != RM_LOOKUP_ERROR)
 			rm_ownercache_put(&ow->ow_cache, login, out,

@@ -417,6 +417,7 @@ fire(struct eval *e, enum rm_check ck, const struct rm_reply *r,
 	if (e->v->v_would_rule == NULL) {
 		e->v->v_would = *expand(e, r, &tmp);
 		e->v->v_would_rule = rule;
+		e->v->v_would_check = (int)ck;
 	}
 	if (e->t != NULL)
 		trace(e->t, "monitor: check %s would %s with \"%s\"; going on",
@@ -459,6 +460,7 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	v->v_rule = NULL;
 	v->v_entry = NULL;
 	v->v_would_rule = NULL;
+	v->v_would_check = -1;
 	e->trusted = 0;
 	e->trusted_by = NULL;
 	e->lifted = 0;

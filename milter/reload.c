@@ -59,8 +59,12 @@ reload(struct rm_runtime *rt, bool refresh)
 	switch (
 	    rm_source_load(&rt->rt_source, refresh, &rs, err, sizeof(err))) {
 	case RM_SRC_UNCHANGED:
+		rm_reload_record(rt, NULL, 0);
 		return;
 	case RM_SRC_ERROR:
+		rm_reload_record(rt, NULL, 0);
+		atomic_fetch_add(
+		    &rt->rt_metrics.mx_reloads[RM_MX_RELOAD_FAILED], 1);
 		rm_notify("READY=1\nSTATUS=the last reload failed: the "
 		          "running policy stays (see the log)");
 		rm_log(RM_LOG_ERR,
@@ -75,6 +79,9 @@ reload(struct rm_runtime *rt, bool refresh)
 	rm_reload_milter_map(rs, rt);
 	rm_owners_set(&rt->rt_owners,
 	              rm_source_settings(&rt->rt_source)->st_ldap);
+	/* its listeners are labels before a session can pin it */
+	rm_reload_record(rt, rs, rm_snapshot_generation(&rt->rt_snapshot) + 1);
+	atomic_fetch_add(&rt->rt_metrics.mx_reloads[RM_MX_RELOAD_OK], 1);
 	rm_snapshot_swap(&rt->rt_snapshot, rs);
 	snprintf(status, sizeof(status),
 	         "READY=1\nSTATUS=%s, policy generation %lu",
@@ -84,6 +91,24 @@ reload(struct rm_runtime *rt, bool refresh)
 	rm_log(RM_LOG_INFO, "%s %s (generation %lu)",
 	       refresh ? "LDAP changed, rebuilt" : "reloaded",
 	       rt->rt_config_path, rm_snapshot_generation(&rt->rt_snapshot));
+}
+
+void
+rm_reload_record(struct rm_runtime *rt, const struct rm_ruleset *rs,
+                 unsigned long gen)
+{
+	const struct rm_source *src = &rt->rt_source;
+	const struct rm_settings *st = rm_source_settings(src);
+	struct rm_metrics *mx = &rt->rt_metrics;
+
+	if (rs != NULL)
+		rm_metrics_ruleset(mx, rs, gen, time(NULL));
+	atomic_store(&mx->mx_ldap_configured, st != NULL && st->st_ldap);
+	atomic_store(&mx->mx_ldap_up, src->src_ldap_down ? 0 : 1);
+	atomic_store(&mx->mx_ldap_refresh_time,
+	             (long long)src->src_ldap_fetched);
+	atomic_store(&mx->mx_ldap_data_time, (long long)src->src_data_time);
+	atomic_store(&mx->mx_ldap_errors, (long long)src->src_ldap_errors);
 }
 
 void
@@ -111,9 +136,8 @@ refresh_interval(struct rm_runtime *rt)
 	return st != NULL && st->st_ldap != NULL ? st->st_ldap->lc_refresh : 0;
 }
 
-/* ms_until - milliseconds from now to the monotonic deadline, >= 0 */
-static long
-ms_until(const struct timespec *when)
+long
+rm_ms_until(const struct timespec *when)
 {
 	struct timespec now;
 	long ms;
@@ -165,7 +189,7 @@ rm_reload_thread(void *arg)
 		}
 		timed = every > 0;
 		if (timed || held > 0) {
-			ms = timed ? ms_until(&next) : REAP_MS;
+			ms = timed ? rm_ms_until(&next) : REAP_MS;
 			if (held > 0 && ms > REAP_MS)
 				ms = REAP_MS;
 			ts.tv_sec = ms / 1000;
@@ -179,7 +203,7 @@ rm_reload_thread(void *arg)
 			reload(rt, false);
 			timed = false; /* the LDAP check restarts its wait */
 		} else if (sig < 0 && errno == EAGAIN && timed &&
-		           ms_until(&next) == 0) {
+		           rm_ms_until(&next) == 0) {
 			reload(rt, true);
 			timed = false;
 		}

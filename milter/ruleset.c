@@ -415,6 +415,8 @@ new_entry(struct rm_ruleset *rs, const struct rm_entry_spec *sp,
 	    (sp->es_listener != NULL && e->e_listener == NULL))
 		return NULL;
 	rs->rs_nentries++;
+	if (sp->es_list < RM_L__COUNT)
+		rs->rs_list_entries[sp->es_list]++;
 	return e;
 }
 

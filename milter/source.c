@@ -159,6 +159,7 @@ take(struct rm_source *src, struct rm_ldapdata *d,
 	src->src_data = *d;
 	memset(d, 0, sizeof(*d));
 	src->src_have_data = true;
+	src->src_ldap_fetched = src->src_data_time = time(NULL);
 	if (lc->lc_cache_file != NULL)
 		own = cache_owner(src, lc->lc_cache_file);
 	if (lc->lc_cache_file != NULL &&
@@ -173,6 +174,7 @@ from_cache(struct rm_source *src, const struct rm_ldap_conf *lc)
 {
 	struct rm_ldapdata d;
 	char why[1024];
+	struct stat st;
 
 	memset(&d, 0, sizeof(d));
 	if (!src->src_have_data && lc->lc_cache_file != NULL) {
@@ -185,6 +187,8 @@ from_cache(struct rm_source *src, const struct rm_ldap_conf *lc)
 			rm_ldapdata_clear(&src->src_data);
 			src->src_data = d;
 			src->src_have_data = true;
+			src->src_data_time =
+			    stat(lc->lc_cache_file, &st) == 0 ? st.st_mtime : 0;
 		} else
 			rm_log(RM_LOG_ERR, "no LDAP cache: %s", why);
 	}
@@ -208,6 +212,7 @@ fetch(struct rm_source *src, const struct rm_ldap_conf *lc, bool refresh)
 		if (src->src_ldap_down)
 			rm_log(RM_LOG_INFO, "LDAP is back: %zu entries", d.d_n);
 		src->src_ldap_down = false;
+		src->src_ldap_fetched = time(NULL);
 		if (refresh && src->src_have_data &&
 		    rm_ldapdata_equal(&d, &src->src_data)) {
 			rm_ldapdata_clear(&d);
@@ -219,6 +224,7 @@ fetch(struct rm_source *src, const struct rm_ldap_conf *lc, bool refresh)
 	if (!src->src_ldap_down || !refresh)
 		rm_log(RM_LOG_ERR, "LDAP unavailable: %s", why);
 	src->src_ldap_down = true;
+	src->src_ldap_errors++;
 	if (refresh && src->src_have_data)
 		return false;
 	from_cache(src, lc);

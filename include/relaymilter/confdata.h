@@ -20,17 +20,19 @@ struct rm_ldap_conf;
 
 /* The daemon's settings: where it listens and logs, where LDAP is. */
 struct rm_settings {
-	char *st_socket;       /* "socket", or NULL */
-	int st_socket_mode;    /* "socket_mode" (0-0777), or -1: not set */
-	char *st_socket_group; /* "socket_group" (name or number), or NULL */
-	char *st_pid_file;     /* "pid_file", or NULL */
-	int st_log_level;      /* enum rm_log_level, or -1: not set */
-	char *st_log_file;     /* "log_file", or NULL: syslog */
-	int st_log_facility;   /* a syslog facility, or -1: mail */
-	int st_log_json;       /* log_format = "json" */
-	int st_answer_data;    /* answer_data: 1 yes, 0 no, -1 auto */
-	char *st_milter_map;   /* "milter_map": where to write the
-	                          smtpd_milter_maps table, or NULL */
+	char *st_socket;         /* "socket", or NULL */
+	int st_socket_mode;      /* "socket_mode" (0-0777), or -1: not set */
+	char *st_socket_group;   /* "socket_group" (name or number), or NULL */
+	char *st_pid_file;       /* "pid_file", or NULL */
+	int st_log_level;        /* enum rm_log_level, or -1: not set */
+	char *st_log_file;       /* "log_file", or NULL: syslog */
+	int st_log_facility;     /* a syslog facility, or -1: mail */
+	int st_log_json;         /* log_format = "json" */
+	int st_answer_data;      /* answer_data: 1 yes, 0 no, -1 auto */
+	char *st_milter_map;     /* "milter_map": where to write the
+	                            smtpd_milter_maps table, or NULL */
+	char *st_metrics;        /* "metrics": inet:PORT@ADDR, or NULL */
+	char *st_control_socket; /* "control_socket", or NULL: default */
 	struct rm_ldap_conf *st_ldap; /* the "ldap" group, or NULL */
 };
 

@@ -5,6 +5,8 @@
 #ifndef RM_DAEMON_H
 #define RM_DAEMON_H
 
+#include <time.h>
+
 #include "relaymilter/ruleset.h"
 #include "relaymilter/runtime.h"
 
@@ -25,10 +27,20 @@ int rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 void rm_reload_warnings(const struct rm_ruleset *rs, struct rm_runtime *rt);
 
 /*
+ * rm_reload_record - what a load leaves for the metrics: the LDAP state
+ * and, with rs (to be installed as generation gen), its figures.
+ */
+void rm_reload_record(struct rm_runtime *rt, const struct rm_ruleset *rs,
+                      unsigned long gen);
+
+/*
  * rm_reload_milter_map - write the smtpd_milter_maps table of rs where the
  * settings say (milter_map); logs a failure.
  */
 void rm_reload_milter_map(const struct rm_ruleset *rs, struct rm_runtime *rt);
+
+/* rm_ms_until - milliseconds from now to a CLOCK_MONOTONIC time, >= 0 */
+long rm_ms_until(const struct timespec *when);
 
 /*
  * rm_reload_thread - the thread that reloads on SIGUSR1 (blocked in every

@@ -11,6 +11,7 @@
 #define RM_OWNERS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -22,8 +23,10 @@ struct rm_ldap_conf;
 
 struct rm_owners {
 	struct rm_ownercache ow_cache;
-	pthread_mutex_t ow_lock;    /* guards ow_lc, the pointer only */
-	struct rm_ldap_conf *ow_lc; /* held; NULL: no on-demand lookups */
+	pthread_mutex_t ow_lock;         /* guards ow_lc, the pointer only */
+	struct rm_ldap_conf *ow_lc;      /* held; NULL: no on-demand lookups */
+	atomic_ulong ow_hits, ow_misses; /* lookups the cache answered, or
+	                                    not (relaxed: for the metrics) */
 };
 
 void rm_owners_init(struct rm_owners *);

@@ -69,6 +69,7 @@ struct rm_verdict {
 	 * (NULL: none) and reply.  The verdict itself does not change.
 	 */
 	const char *v_would_rule;
+	int v_would_check; /* its enum rm_check */
 	struct rm_reply v_would;
 	struct rm_reply v_rbuf; /* v_reply points here once expanded */
 };

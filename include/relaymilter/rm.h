@@ -9,10 +9,14 @@
 
 #define RM_VERSION "0.1.0"
 
-/* Exit codes (sysexits.h): usage, system error, configuration error. */
-#define RM_EX_USAGE  64
-#define RM_EX_OSERR  71
-#define RM_EX_CONFIG 78
+/*
+ * Exit codes (sysexits.h): usage, service unavailable (no daemon answers),
+ * system error, configuration error.
+ */
+#define RM_EX_USAGE       64
+#define RM_EX_UNAVAILABLE 69
+#define RM_EX_OSERR       71
+#define RM_EX_CONFIG      78
 
 /* What the engine tells the MTA for one recipient. */
 enum rm_action {

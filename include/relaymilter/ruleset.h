@@ -229,6 +229,7 @@ struct rm_ruleset {
 
 	/* how many entries; the sets' tags point at them */
 	size_t rs_nentries;
+	size_t rs_list_entries[RM_L__COUNT]; /* of each list */
 	/* where the entries and their strings live: big blocks, freed
 	   together, not one allocation each */
 	struct rm_arena *rs_arena;

@@ -4,7 +4,8 @@
  * libmilter callbacks take no user pointer, so the adapter reaches the
  * runtime through a single pointer set once by rm_mlfi_register() before
  * smfi_main() starts any thread.  Everything that changes at run time is
- * inside: the snapshot (its own lock) and the session counter (atomic).
+ * inside: the snapshot (its own lock), the session counter and the
+ * metrics (atomics).
  */
 #ifndef RM_RUNTIME_H
 #define RM_RUNTIME_H
@@ -12,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "relaymilter/metrics.h"
 #include "relaymilter/owners.h"
 #include "relaymilter/snapshot.h"
 #include "relaymilter/source.h"
@@ -20,13 +22,14 @@
 struct rm_runtime {
 	struct rm_snapshot rt_snapshot;
 	const char *rt_config_path;
-	struct rm_source rt_source; /* the reload thread's only */
-	struct rm_owners rt_owners; /* on-demand sender lookups */
-	struct rm_watch rt_watch;   /* which profiles sessions reach */
-	atomic_ulong rt_sessions;   /* session ids */
-	atomic_bool rt_stopping;    /* tells the reload thread to end */
-	bool rt_log_json;           /* log_format = "json" (read at start) */
-	bool rt_answer_data;        /* take the DATA step (read at start) */
+	struct rm_source rt_source;   /* the reload thread's only */
+	struct rm_owners rt_owners;   /* on-demand sender lookups */
+	struct rm_watch rt_watch;     /* which profiles sessions reach */
+	atomic_ulong rt_sessions;     /* session ids */
+	atomic_bool rt_stopping;      /* tells the reload thread to end */
+	bool rt_log_json;             /* log_format = "json" (read at start) */
+	bool rt_answer_data;          /* take the DATA step (read at start) */
+	struct rm_metrics rt_metrics; /* counters: relaxed atomics */
 };
 
 /*

@@ -47,7 +47,11 @@ struct rm_source {
 	bool src_fresh;              /* read by rm_source_read, not built */
 	struct rm_ldapdata src_data; /* last good LDAP data */
 	bool src_have_data;
-	bool src_ldap_down; /* the last fetch failed (logged once) */
+	bool src_ldap_down;            /* the last fetch failed (logged once) */
+	unsigned long src_ldap_errors; /* fetches that failed */
+	time_t src_ldap_fetched;       /* the last good fetch, or 0 */
+	time_t src_data_time; /* when the data in use was fetched: by us,
+	                         or the cache file's time; 0: none */
 	/* the cache file's owner when root starts the daemon for another
 	   user (-u); (uid_t)-1/(gid_t)-1: see source.c, cache_owner() */
 	uid_t src_cache_uid;
