@@ -71,8 +71,8 @@ tb_enter_ns "$0" "$@"
 # ---- inside the namespaces ------------------------------------------------------
 bl_ns_setup || exit 1
 tb_state_init
-RM_INET_PID= RM_UNIX_PID=
-trap 'kill $RM_INET_PID $RM_UNIX_PID $FLOOR_PID $FLOOR_REJ_PID 2>/dev/null; bl_cleanup' EXIT
+RM_INET_PID= RM_UNIX_PID= RM_NODATA_PID= RM_NODELAY_PID= FLOORI_PID= FLOORI_REJ_PID=
+trap 'kill $RM_INET_PID $RM_UNIX_PID $RM_NODATA_PID $RM_NODELAY_PID $FLOOR_PID $FLOOR_REJ_PID $FLOORI_PID $FLOORI_REJ_PID 2>/dev/null; bl_cleanup' EXIT
 trap 'exit 130' INT TERM HUP
 log() { printf 'postfix.sh: %s\n' "$*" >&2; }
 
@@ -211,7 +211,6 @@ case " $CONFIGS " in *" floor-unix "*)
 	FLOOR_REJ_PID=$!
 	;;
 esac
-FLOORI_PID= FLOORI_REJ_PID=
 case " $CONFIGS " in *" floor-inet "*)
 	floor_start inet:8898@127.0.0.1 || exit 1
 	FLOORI_PID=$!
