@@ -26,15 +26,20 @@ sc = rows("scale.tsv")
 panels = []
 if pf:
     configs = list(dict.fromkeys(r["config"] for r in pf))
-    workloads = list(dict.fromkeys(r["workload"] for r in pf))
+    # one cluster per workload and number of parallel sessions
+    groups = list(dict.fromkeys((r["workload"], r.get("S", "")) for r in pf))
     with open(os.path.join(out, "plot-postfix.dat"), "w") as f:
         f.write("workload " + " ".join(configs) + "\n")
-        for w in workloads:
+        for w, s in groups:
             vals = []
             for c in configs:
-                v = [float(r["rate"]) for r in pf if r["config"] == c and r["workload"] == w]
+                v = [
+                    float(r["rate"])
+                    for r in pf
+                    if r["config"] == c and r["workload"] == w and r.get("S", "") == s
+                ]
                 vals.append(f"{st.median(v):.1f}" if v else "NaN")
-            f.write(f"{w} " + " ".join(vals) + "\n")
+            f.write(f"{w}/S={s} " + " ".join(vals) + "\n")
     cols = ", ".join(
         f"'plot-postfix.dat' using {i + 2}:xtic(1) title columnheader({i + 2})"
         for i in range(len(configs))
@@ -43,7 +48,7 @@ if pf:
         "set title 'Postfix end to end: median rate (msg/s or sessions/s)'\n"
         "set style data histograms\nset style histogram clustered gap 1\n"
         "set style fill solid 0.8 border -1\nset key top left\nset yrange [0:*]\n"
-        "set ylabel 'per second'\nunset logscale x\nset xlabel 'workload'\n"
+        "set ylabel 'per second'\nunset logscale x\nset xlabel 'workload / parallel sessions'\n"
         f"plot {cols}\n"
     )
 # scale.tsv is long: part, domains, metric, rep, value (metric rcpt_ns)
