@@ -34,8 +34,15 @@
 #include "relaymilter/notify.h"
 #include "relaymilter/rm.h"
 
-#define RM_SOCKET_DEFAULT "inet:8894@127.0.0.1"
+/*
+ * The default socket: inside Debian's Postfix chroot (/var/spool/postfix),
+ * in a directory only relaymilter and the group postfix can enter, mode
+ * 0660 and the group postfix when that group exists.  Only the MTA can
+ * reach libmilter, which trusts what it reads (contrib/libmilter/README).
+ */
+#define RM_SOCKET_DEFAULT "unix:/var/spool/postfix/relaymilter/relaymilter.sock"
 #define RM_SOCKET_MODE    0660
+#define RM_SOCKET_GROUP   "postfix"
 
 /* unix_path - the path of a unix-domain socket spec, or NULL. */
 static const char *
@@ -46,6 +53,36 @@ unix_path(const char *spec)
 	if (strncmp(spec, "local:", 6) == 0)
 		return spec + 6;
 	return NULL;
+}
+
+/*
+ * socket_dir_missing - say so when the unix socket's directory does not
+ * exist (the package makes the default one when Postfix is installed).
+ */
+static int
+socket_dir_missing(const char *spec, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	if (slash == NULL || slash == path ||
+	    (size_t)(slash - path) >= sizeof(dir))
+		return 0;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (stat(dir, &st) == 0 || errno != ENOENT)
+		return 0;
+	fprintf(stderr, "relaymilter: cannot listen on %s: no directory %s",
+	        spec, dir);
+	if (strcmp(spec, RM_SOCKET_DEFAULT) == 0)
+		fprintf(stderr,
+		        "; with Postfix: install -d -o relaymilter "
+		        "-g " RM_SOCKET_GROUP
+		        " -m 2750 %s; otherwise set socket",
+		        dir);
+	fprintf(stderr, " (relaymilter(8), SOCKET AND PRIVILEGES)\n");
+	return 1;
 }
 
 /*
@@ -124,11 +161,11 @@ ready(int *fd, int status, const char *why)
 
 /*
  * socket_perms - the group and mode of the unix socket we just bound.
- * gid (socket_group) is (gid_t)-1 to keep ours.  Changing the group
- * needs root or membership of the group.
+ * gid (socket_group, named group) is (gid_t)-1 to keep ours.  Changing
+ * the group needs root or membership of the group.
  */
 static int
-socket_perms(const char *path, gid_t gid, int mode)
+socket_perms(const char *path, gid_t gid, const char *group, int mode)
 {
 	struct stat st;
 
@@ -138,8 +175,11 @@ socket_perms(const char *path, gid_t gid, int mode)
 	}
 	if (gid != (gid_t)-1 && st.st_gid != gid &&
 	    chown(path, (uid_t)-1, gid) != 0) {
-		rm_log(RM_LOG_ERR, "cannot give %s to group %lu: %s", path,
-		       (unsigned long)gid, strerror(errno));
+		rm_log(RM_LOG_ERR,
+		       "cannot give %s to group %s (%lu): %s; relaymilter "
+		       "must start as root (with -u) or be a member of it",
+		       path, group ? group : "?", (unsigned long)gid,
+		       strerror(errno));
 		return -1;
 	}
 	if (chmod(path, (mode_t)mode) != 0) {
@@ -238,6 +278,7 @@ struct daemon_opts {
 	char *pidfile; /* or NULL */
 	gid_t sockgid; /* socket_group, or (gid_t)-1 */
 	int sockmode;
+	char *sockgroup; /* its name, for the messages, or NULL */
 };
 
 static void
@@ -245,6 +286,7 @@ daemon_opts_free(struct daemon_opts *o)
 {
 	free(o->spec);
 	free(o->pidfile);
+	free(o->sockgroup);
 }
 
 /*
@@ -259,19 +301,27 @@ daemon_opts_get(struct daemon_opts *o, const struct rm_settings *st,
 	                   : st->st_socket ? st->st_socket
 	                                   : RM_SOCKET_DEFAULT;
 	const char *pid = pidopt ? pidopt : st->st_pid_file;
+	const char *group = NULL;
 
 	memset(o, 0, sizeof(*o));
 	o->sockgid = (gid_t)-1;
 	o->sockmode =
 	    st->st_socket_mode >= 0 ? st->st_socket_mode : RM_SOCKET_MODE;
-	if (st->st_socket_group != NULL &&
-	    rm_conf_group(st->st_socket_group, &o->sockgid) != 0) {
-		fprintf(stderr, "relaymilter: socket_group %s: no such group\n",
-		        st->st_socket_group);
-		return -1;
+	if (st->st_socket_group != NULL) {
+		if (rm_conf_group(st->st_socket_group, &o->sockgid) != 0) {
+			fprintf(stderr,
+			        "relaymilter: socket_group %s: no such group\n",
+			        st->st_socket_group);
+			return -1;
+		}
+		group = st->st_socket_group;
+	} else if (rm_conf_group(RM_SOCKET_GROUP, &o->sockgid) == 0) {
+		/* unset: the MTA's group when Postfix is installed */
+		group = RM_SOCKET_GROUP;
 	}
 	if ((o->spec = strdup(spec)) == NULL ||
-	    (pid != NULL && (o->pidfile = strdup(pid)) == NULL)) {
+	    (pid != NULL && (o->pidfile = strdup(pid)) == NULL) ||
+	    (group != NULL && (o->sockgroup = strdup(group)) == NULL)) {
 		fprintf(stderr, "relaymilter: out of memory\n");
 		daemon_opts_free(o);
 		return -1;
@@ -429,6 +479,8 @@ daemon_listen(struct daemon_state *ds)
 	mode_t mask;
 
 	ds->ds_path = unix_path(spec);
+	if (ds->ds_path != NULL && socket_dir_missing(spec, ds->ds_path))
+		return -1;
 	if (ds->ds_path != NULL && rm_unix_in_use(ds->ds_path)) {
 		fprintf(stderr,
 		        "relaymilter: %s: another process is listening on "
@@ -452,7 +504,7 @@ daemon_listen(struct daemon_state *ds)
 		ds->ds_sock_ours = 1;
 	if (ds->ds_path != NULL &&
 	    socket_perms(ds->ds_path, ds->ds_opts.sockgid,
-	                 ds->ds_opts.sockmode) != 0)
+	                 ds->ds_opts.sockgroup, ds->ds_opts.sockmode) != 0)
 		return -1;
 	/* the metrics endpoint and the control socket: a busy port fails
 	   the start here, before detaching */

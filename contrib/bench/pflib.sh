@@ -71,6 +71,10 @@ bl_pf_init() {
 		return 1
 	}
 	tb_pf_apply "$SRC/contrib/postfix/main.cf.authority"
+	# the benchmarks measure relaymilter on inet here (postfix.sh adds a
+	# unix socket of its own to compare); the snippet names the default
+	# unix socket
+	tb_pf_conf 'relaymilter_milters = inet:127.0.0.1:8894'
 	tb_pf_conf 'inet_interfaces = all' "mynetworks = $BL_TRUSTED/32 [::1]/128" \
 		"relayhost = [127.0.0.1]:$BL_SINK_PORT" \
 		'smtp_connection_cache_on_demand = yes'

@@ -21,8 +21,11 @@
 #   tb_sm ARGS / tb_sm_cmd    run the unpacked sendmail with test.cf / its
 #                             command line
 #   tb_sm_start PORT ... / tb_sm_stop   the daemon (-bd)
-#   tb_milter_start BIN CONF  relaymilter -f on $TB_MILTER_SOCK, log to
-#                             $TB_MILTER_LOG; tb_milter_stop [TERM|KILL]
+#   tb_milter_start BIN CONF  relaymilter -f on $TB_MILTER_SOCK (default:
+#                             the default socket's place in the instance's
+#                             queue directory, where the shipped main.cf
+#                             snippets look), log to $TB_MILTER_LOG;
+#                             tb_milter_stop [TERM|KILL]
 #   tb_smtp OUT SWAKS-ARGS    one SMTP session with swaks; OUT gets the
 #                             replies as "MAIL|RCPT|DATA|AUTH|CONN CODE TEXT"
 #
@@ -34,7 +37,7 @@ TB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TB_NS_HOSTNAME=${TB_NS_HOSTNAME:-host.testbed.test}
 # addresses added to lo inside the namespace (127.0.0.0/8 needs none)
 TB_NS_ADDRS=${TB_NS_ADDRS:-fd00::9}
-TB_MILTER_SOCK=${TB_MILTER_SOCK:-inet:8894@127.0.0.1}
+TB_MILTER_SOCK=${TB_MILTER_SOCK:-} # empty: set by tb_state_init
 TB_MILTER_PID=
 # shellcheck disable=SC2034 # read by the sourcing script
 TB_MILTER_RC=
@@ -92,6 +95,8 @@ tb_state_init() {
 	TB_MAILLOG=$TB_PF/log/maillog
 	TB_MILTER_LOG=$TB_RUN/milter.log
 	TB_SM=$TB_STATE/sm
+	# unix:relaymilter/relaymilter.sock, relative to the queue directory
+	TB_MILTER_SOCK=${TB_MILTER_SOCK:-unix:$TB_PF/spool/relaymilter/relaymilter.sock}
 	mkdir -p "$TB_RUN"
 	export TB_STATE
 }
@@ -203,12 +208,24 @@ tb_sm_have() { [ -x "$TB_SM_ROOT/usr/libexec/sendmail/sendmail" ]; }
 # tb_sm_init SNIPPET...: $TB_SM/etc/test.cf from the template, with the
 # snippet files (.mc lines) in place of its @SITE@ line.  Queue, pid file
 # and aliases live in $TB_SM.
+# tb_sm_milter_spec: $TB_MILTER_SOCK as Sendmail's S= wants it
+tb_sm_milter_spec() {
+	case $TB_MILTER_SOCK in
+	unix:*) echo "local:${TB_MILTER_SOCK#unix:}" ;;
+	*) echo "$TB_MILTER_SOCK" ;;
+	esac
+}
+
 tb_sm_init() {
 	local f
 	mkdir -p "$TB_SM/etc" "$TB_SM/run" "$TB_SM/mqueue"
 	chmod 700 "$TB_SM/mqueue"
 	cp "$TB_DIR/sendmail/aliases" "$TB_DIR/sendmail/service.switch" "$TB_SM/etc/"
-	for f in "$@"; do cat "$f"; done >"$TB_SM/etc/site.mc"
+	# the shipped relaymilter.mc names relaymilter's socket in /run: the
+	# instance's milter listens on $TB_MILTER_SOCK instead
+	for f in "$@"; do cat "$f"; done |
+		sed "s#S=local:/run/relaymilter/relaymilter.sock,#S=$(tb_sm_milter_spec),#" \
+			>"$TB_SM/etc/site.mc"
 	sed -e "s#@STATE@#$TB_STATE#g" -e "s#@ROOT@#$TB_SM_ROOT#g" \
 		-e "/^@SITE@\$/{r $TB_SM/etc/site.mc" -e 'd;}' \
 		"$TB_DIR/sendmail/test.mc.in" >"$TB_SM/etc/test.mc"
@@ -279,7 +296,21 @@ tb_sm_stop() {
 # tb_milter_start BIN CONFIG: relaymilter in the foreground, stderr to the
 # log; waits until it listens.
 tb_milter_start() {
-	local bin=$1 conf=$2 _ port
+	local bin=$1 conf=$2 _ port dir
+	case $TB_MILTER_SOCK in
+	unix:*/*)
+		# as the package makes it: relaymilter's default socket_group
+		# postfix reaches smtpd, and nobody else gets in
+		dir=${TB_MILTER_SOCK#unix:}
+		dir=${dir%/*}
+		if [ ! -d "$dir" ]; then
+			install -d -g postfix -m 2750 "$dir" 2>/dev/null || mkdir -p "$dir"
+		fi
+		# a socket left behind (an instance run with -u cannot unlink
+		# it in this root-owned directory) would look like the new one
+		rm -f "${TB_MILTER_SOCK#unix:}"
+		;;
+	esac
 	(
 		umask 0 # a unix socket must be writable by smtpd (user postfix)
 		exec "$bin" -f -c "$conf" -p "$TB_MILTER_SOCK"

@@ -6,7 +6,10 @@
 # supplementary group: no account is created).  The pid file (-P and
 # pid_file) holds the daemon's pid, mode 0644, replaces a stale file
 # without following a planted symlink, and is removed at exit, also after
-# -u.  Root only (exit 77 otherwise, or without miltertest/setpriv).
+# -u.  The defaults (no socket_mode, no socket_group) with a group postfix:
+# the socket is 0660 in group postfix, in a set-group-ID directory like the
+# default socket's; user nobody is refused, a member of postfix is
+# answered.  Root only (exit 77 otherwise, or without miltertest/setpriv).
 # shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
 BIN=${1:?usage: socket.sh RELAYMILTER_BIN}
@@ -40,6 +43,21 @@ ask() {
 }
 # perms FILE: "MODE UID GID"
 perms() { stat -c '%a %u %g' "$1"; }
+# who_connects LOG SPEC N OUT_AS OUT_NAME IN_AS IN_NAME: a client run by
+# OUT_AS is refused at connect() and nothing of it is logged; one run by
+# IN_AS gets a decision, logged (recipients oN@ and mN@remote.test)
+who_connects() {
+	local wc_log=$1 wc_spec=$2 wc_n=$3 wc_out wc_oname=$5 wc_iname=$7
+	wc_out=$(ask "$4" "$wc_oname" "$wc_spec" "o$wc_n@remote.test") || true
+	check "$wc_oname: connect refused ($(head -c 160 <<<"$wc_out"))" \
+		eval '[[ $wc_out != *"ok - $wc_oname"* ]] && [[ $wc_out == *"ermission denied"* ]]'
+	check "$wc_oname: no decision logged" \
+		eval '! grep -qF "rcpt=<o$wc_n@remote.test>" "$wc_log"'
+	wc_out=$(ask "$6" "$wc_iname: decision (reject)" "$wc_spec" "m$wc_n@remote.test") || true
+	check "$wc_iname: connects and gets a decision ($(grep -m1 'ok - ' <<<"$wc_out" || head -c 160 <<<"$wc_out"))" \
+		eval '[[ $wc_out == *"ok - $wc_iname: decision (reject)"* ]] && [[ $wc_out != *"not ok"* ]]'
+	check "$wc_iname: decision logged" grep -qF "rcpt=<m$wc_n@remote.test>" "$wc_log"
+}
 
 CONF=$TMPD/r.conf
 {
@@ -57,16 +75,8 @@ if rm_start "$LOG" -c "$CONF" -p "$SPEC" -P "$PID"; then
 	ok "start with socket_mode 0660, socket_group $G, -P $PID"
 	check "socket is 0660 root:$G (got $(perms "$SOCK"))" \
 		[ "$(perms "$SOCK")" = "660 0 $G" ]
-	out=$(ask outsider "outsider" "$SPEC" o1@remote.test) || true
-	check "uid $U outside group $G: connect refused ($(head -c 160 <<<"$out"))" \
-		eval '[[ $out != *"ok - outsider"* ]] && [[ $out == *"ermission denied"* ]]'
-	check "uid $U outside group $G: no decision logged" \
-		eval '! grep -qF "rcpt=<o1@remote.test>" "$LOG"'
-	out=$(ask member "member of $G: decision (reject)" "$SPEC" m1@remote.test) || true
-	check "uid $U in group $G: connects and gets a decision ($(grep -m1 'ok - ' <<<"$out" || head -c 160 <<<"$out"))" \
-		eval '[[ $out == *"ok - member of $G: decision (reject)"* ]] && [[ $out != *"not ok"* ]]'
-	check "uid $U in group $G: decision logged" \
-		grep -qF "rcpt=<m1@remote.test>" "$LOG"
+	who_connects "$LOG" "$SPEC" 1 outsider "uid $U outside group $G" \
+		member "uid $U in group $G"
 	# --- the pid file ---
 	check "-P: pid file holds the daemon's pid ($RM_PID; got $(cat "$PID" 2>&1))" \
 		eval '[ "$(cat "$PID")" = "$RM_PID" ]'
@@ -81,6 +91,36 @@ else
 	not_ok "start with socket_mode 0660, socket_group $G"
 	kill_all
 fi
+
+# --- the defaults: 0660, group postfix, in a 2750 root:postfix directory --
+# (the default socket's directory, /var/spool/postfix/relaymilter, as the
+# package makes it; a local user outside postfix never reaches libmilter)
+if PFGID=$(getent group postfix | cut -d: -f3) && [ -n "$PFGID" ]; then
+	install -d -o root -g postfix -m 2750 "$TMPD/pf"
+	DSOCK=$TMPD/pf/relaymilter.sock
+	pfmember() { setpriv --reuid="$U" --regid="$U" --groups="$PFGID" "$@"; }
+	asnobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$@"; }
+	if rm_start "$TMPD/dlog" -c "$MT/relaymilter.conf" -p "unix:$DSOCK"; then
+		check "defaults: socket is 0660 root:postfix (got $(perms "$DSOCK"))" \
+			[ "$(perms "$DSOCK")" = "660 0 $PFGID" ]
+		who_connects "$TMPD/dlog" "unix:$DSOCK" 3 asnobody "defaults: user nobody" \
+			pfmember "defaults: uid $U in group postfix"
+		kill -TERM "$RM_PID" || true
+		wait_gone "$RM_PID" 150 || true
+		T_PIDS=""
+	else
+		not_ok "start with the default socket_mode and socket_group"
+		kill_all
+	fi
+else
+	skip "the default socket_group postfix" "no group postfix"
+fi
+
+# a unix socket whose directory is missing: refused, and said so
+rc=0
+out=$(timeout 20 "$BIN" -f -c "$MT/relaymilter.conf" -p "unix:$TMPD/none/s" 2>&1) || rc=$?
+check "no socket directory: exit non-zero, names it ($rc: $out)" \
+	eval '[ $rc -ne 0 ] && [[ $out == *"no directory $TMPD/none"* ]]'
 
 # --- pid_file in the config, a stale file, a planted symlink ---------------
 PCONF=$TMPD/p.conf

@@ -4,7 +4,9 @@
 # BIN is the relaymilter binary.  Runs as root only (exit 77 = skipped when
 # not root or Postfix is not installed).  Everything happens in private
 # network/UTS/PID/mount namespaces (contrib/testbed/lib.sh): a throwaway Postfix
-# on 127.0.0.1:2525 and [::1]:2525, relaymilter on inet:8894@127.0.0.1,
+# on 127.0.0.1:2525 and [::1]:2525, relaymilter on a unix socket where the
+# shipped snippets look for it (unix:relaymilter/relaymilter.sock, relative
+# to the queue directory: the default socket's place, 0660, group postfix),
 # clients sent by swaks from several loopback addresses (127.0.0.9 and
 # fd00::9 untrusted, 127.0.0.20 and ::1 trusted) and with SMTP AUTH.
 # Nothing leaves the namespace; Postfix discards what it accepts.
@@ -40,7 +42,6 @@ TEMPFAIL='451 4.3.0 Temporary policy failure (e2e)'
 # the config under test; $1 = extra trusted networks
 write_conf() {
 	cat >"$MCONF" <<EOF
-socket = "inet:8894@127.0.0.1";
 log_level = "info";
 hostnames = [ "mx.testbed.test" ];
 local_domains = [ "testbed.test" ];

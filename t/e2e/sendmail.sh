@@ -32,6 +32,7 @@ e2e_write_conf
 sed -e 's/Port=smtp,/Port=2525, Addr=127.0.0.1,/' \
 	-e 's/Port=submission,/Port=2587, Addr=127.0.0.1,/' \
 	"$SRC/contrib/sendmail/daemons.mc" >"$TB_STATE/daemons.mc"
+# (tb_sm_init points relaymilter.mc's S= at this instance's milter socket)
 tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
 	"$SRC/contrib/sendmail/authority.mc" || bail "sendmail.cf from contrib/sendmail/*.mc"
 if tb_sm_sasl; then SC_AUTH=1; else tb_log "no SMTP AUTH (no private mount namespace)"; fi

@@ -238,8 +238,9 @@ stop_check "hostile input" "$RM_PID"
 # and, when a packet held an odd number, reads one pointer past the end of
 # its array (valgrind: "Invalid read of size 8 ... 0 bytes after a block",
 # in smfi_getsymval): whether the daemon survives depends on what the heap
-# held there.  relaymilter cannot check the packets libmilter parses, so
-# this asserts what it can promise: nothing it answers lets the relay
+# held there (contrib/libmilter: the reproduction, the patch and why).
+# relaymilter cannot check the packets libmilter parses; who may connect is
+# decided by the socket (t/daemon/socket.sh).  So this asserts what it can promise: nothing it answers lets the relay
 # through, and a dead daemon is counted and reported (the MTA's
 # milter_default_action = tempfail / F=T covers the gap).  A fresh daemon
 # for each case, on its own log.

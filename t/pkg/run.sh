@@ -8,11 +8,13 @@
 #   /usr/sbin/relaymilter -f -c /etc/relaymilter/relaymilter.conf -u relaymilter
 # ask it two decisions with miltertest and the check CLI, stop it with
 # SIGTERM, then "dpkg --purge" and check that nothing is left.  The daemon
-# listens on the sample's inet:8894@127.0.0.1, inside a private network
-# namespace when unshare allows.  Root only; 77 (skip) when not root, when
-# a tool is missing, or when relaymilter (package, user, group or
-# /etc/relaymilter) is already on the machine: the test leaves the machine
-# as it found it.
+# listens on the default socket, which the postinst makes room for when
+# Postfix is installed: /var/spool/postfix/relaymilter (relaymilter:postfix,
+# 2750), the socket 0660 in group postfix; without Postfix that part is
+# skipped.  Inside a private network namespace when unshare allows.  Root
+# only; 77 (skip) when not root, when a tool is missing, or when relaymilter
+# (package, user, group, /etc/relaymilter or the socket's directory) is
+# already on the machine: the test leaves the machine as it found it.
 # shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
 SRC=${1:?usage: run.sh SOURCE_DIR [CMAKE [CPACK]]}
@@ -25,7 +27,8 @@ if dpkg-query -W -f='${Status}' relaymilter 2>/dev/null | grep -q installed; the
 	skip_all "the relaymilter package is already installed"
 fi
 if getent passwd relaymilter >/dev/null || getent group relaymilter >/dev/null ||
-	[ -e /etc/relaymilter ] || [ -e /var/lib/relaymilter ]; then
+	[ -e /etc/relaymilter ] || [ -e /var/lib/relaymilter ] ||
+	[ -e /var/spool/postfix/relaymilter ]; then
 	skip_all "a relaymilter user, group or directory exists already"
 fi
 # the daemon's port: a private network namespace, else a free host port
@@ -35,8 +38,6 @@ if [ -z "${RM_PKG_NETNS:-}" ] && unshare -n true 2>/dev/null; then
 fi
 if [ -n "${RM_PKG_NETNS:-}" ]; then
 	ip link set lo up
-elif ss -ltn 2>/dev/null | grep -q '127\.0\.0\.1:8894 '; then
-	skip_all "127.0.0.1:8894 is in use and no private network namespace"
 fi
 
 # shellcheck source-path=SCRIPTDIR source=../lib/daemon.sh
@@ -141,6 +142,18 @@ check "group relaymilter is the user's group" \
 	eval '[ "$(id -gn relaymilter)" = relaymilter ]'
 check "/var/lib/relaymilter: relaymilter, 0750 (got $(stat -c "%U %a" /var/lib/relaymilter 2>&1))" \
 	eval '[ "$(stat -c "%U %a" /var/lib/relaymilter)" = "relaymilter 750" ]'
+SOCKDIR=/var/spool/postfix/relaymilter
+POSTFIX=
+[ -d /var/spool/postfix ] && getent group postfix >/dev/null && POSTFIX=1
+if [ -n "$POSTFIX" ]; then
+	check "$SOCKDIR: relaymilter:postfix, 2750 (got $(stat -c "%U:%G %a" $SOCKDIR 2>&1))" \
+		eval '[ "$(stat -c "%U:%G %a" $SOCKDIR)" = "relaymilter:postfix 2750" ]'
+	check "postinst names the main.cf line" \
+		grep -qF "smtpd_milters = unix:relaymilter/relaymilter.sock" "$TMPD/dpkg-i.log"
+else
+	check "no Postfix: no $SOCKDIR, and postinst says to set socket" \
+		eval '[ ! -e $SOCKDIR ] && grep -q "set socket" "$TMPD/dpkg-i.log"'
+fi
 out=$(/usr/sbin/relaymilter -n 2>&1) || true
 check "relaymilter -n: the installed minimal config is valid, and names what to set ($out)" \
 	eval '[[ $out == *"/etc/relaymilter/relaymilter.conf: OK"* &&
@@ -166,15 +179,19 @@ fi
 
 # --- the installed daemon ----------------------------------------------------
 BIN=/usr/sbin/relaymilter
-SPEC=inet:8894@127.0.0.1
+SPEC=unix:$SOCKDIR/relaymilter.sock
 LOG=$TMPD/log
-if rm_start "$LOG" -c /etc/relaymilter/relaymilter.conf -u relaymilter; then
+if [ -z "$POSTFIX" ]; then
+	skip "installed daemon on the default socket" "Postfix is not installed"
+elif rm_start "$LOG" -c /etc/relaymilter/relaymilter.conf -u relaymilter; then
 	ok "installed daemon listens on $SPEC as -u relaymilter"
 	check "log: listening on $SPEC, config /etc/relaymilter/relaymilter.conf" \
 		grep -qF "listening on $SPEC, config /etc/relaymilter/relaymilter.conf" "$LOG"
 	uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$RM_PID/status")
 	R=$(id -u relaymilter)
 	check "daemon runs as relaymilter ($R; got $uids)" [ "$uids" = "$R $R $R $R" ]
+	check "the socket: 0660 relaymilter:postfix (got $(stat -c "%a %U:%G" $SOCKDIR/relaymilter.sock 2>&1))" \
+		eval '[ "$(stat -c "%a %U:%G" $SOCKDIR/relaymilter.sock)" = "660 relaymilter:postfix" ]'
 	[ "$uids" = "$R $R $R $R" ] || sed 's/^/#   /' "$LOG"
 	probe "$LOG" "$SPEC" "installed daemon: relay from an untrusted client rejected" \
 		203.0.113.9 user@remote.test reject
@@ -203,7 +220,7 @@ check "dpkg: relaymilter is gone" \
 	eval '! dpkg-query -W -f="\${Status}" relaymilter 2>/dev/null | grep -q installed'
 for f in /usr/sbin/relaymilter /usr/share/man/man8/relaymilter.8.gz /etc/relaymilter \
 	/usr/lib/systemd/system/relaymilter.service /usr/share/relaymilter \
-	/usr/share/doc/relaymilter /var/lib/relaymilter; do
+	/usr/share/doc/relaymilter /var/lib/relaymilter $SOCKDIR; do
 	check "purged: $f" eval '[ ! -e "$f" ]'
 done
 check "purged: user and group relaymilter" \
