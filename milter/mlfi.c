@@ -64,6 +64,7 @@ struct rm_session {
 	char *s_sender;
 	char *s_mail_addr; /* {mail_addr} */
 	char *s_auth;
+	unsigned s_nrcpts; /* recipients let through (max_recipients) */
 	bool s_have_owned; /* s_owned holds the lookup for s_auth */
 	struct rm_owned s_owned;
 	/* the engine's owner port, set when lookups are configured */
@@ -165,6 +166,7 @@ message_reset(struct rm_session *s)
 	set_str(&s->s_sender, NULL);
 	set_str(&s->s_mail_addr, NULL);
 	set_str(&s->s_auth, NULL);
+	s->s_nrcpts = 0;
 	if (s->s_have_owned)
 		rm_owned_clear(&s->s_owned);
 	s->s_have_owned = false;
@@ -583,6 +585,7 @@ facts(SMFICTX *ctx, struct rm_session *s, struct rm_facts *f)
 	f->f_sender = s->s_sender;
 	f->f_mail_addr = s->s_mail_addr;
 	f->f_owners = s->s_port.op_lookup != NULL ? &s->s_port : NULL;
+	f->f_nrcpts = s->s_nrcpts;
 }
 
 static sfsistat
@@ -634,6 +637,8 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	f.f_rcpt_host = macro(ctx, "{rcpt_host}");
 	judge(s, &f, &v, true);
 	log_decision(s, &f, &v, macro(ctx, "i"));
+	if (v.v_action == RM_CONTINUE)
+		s->s_nrcpts++;
 	return answer(ctx, v.v_reply, v.v_action);
 }
 
