@@ -140,6 +140,8 @@ struct rm_limit_store {
  * recently used unlocked ones.  NULL when out of memory.
  */
 struct rm_limit_store *rm_limits_memory_new(size_t max_entries);
+/* the daemon's budget: a million keys, well under 200 MB */
+#define RM_LIMIT_ENTRIES 1000000
 
 /* What one transaction (MAIL to end) has counted. */
 struct rm_limit_txn {
