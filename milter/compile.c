@@ -43,6 +43,13 @@ resolve(struct rm_profile *pf, const struct rm_confprofile *cp,
 	       : top->cp_require_auth >= 0 ? top->cp_require_auth
 	                                   : 0;
 	pf->pf_check[RM_CK_REQUIRE_AUTH] = auth ? RM_CM_REJECT : RM_CM_OFF;
+	pf->pf_limits = cp->cp_has_limits    ? cp->cp_limits
+	                : top->cp_has_limits ? top->cp_limits
+	                                     : 0;
+	pf->pf_max_rcpts =
+	    (unsigned)(cp->cp_max_rcpts >= 0    ? cp->cp_max_rcpts
+	               : top->cp_max_rcpts >= 0 ? top->cp_max_rcpts
+	                                        : 0);
 	mode = cp->cp_mode >= 0    ? cp->cp_mode
 	       : top->cp_mode >= 0 ? top->cp_mode
 	                           : 0;
@@ -170,6 +177,25 @@ no_domains(const struct rm_ruleset *rs)
 	return n == 0 && rm_domset_count(rs->rs_lists.l_hostnames) > 0;
 }
 
+/* limits - the config's limits, copied: the ruleset owns its own */
+static int
+limits(struct rm_ruleset *rs, const struct rm_conf *cf)
+{
+	size_t i;
+
+	if (cf->cf_nlimits == 0)
+		return 0;
+	if ((rs->rs_limits = calloc(cf->cf_nlimits, sizeof(*rs->rs_limits))) ==
+	    NULL)
+		return -1;
+	for (i = 0; i < cf->cf_nlimits; i++) {
+		if (rm_limit_copy(&rs->rs_limits[i], &cf->cf_limits[i]) != 0)
+			return -1;
+		rs->rs_nlimits++;
+	}
+	return 0;
+}
+
 /* profiles - the top level and the listeners, resolved */
 static int
 profiles(struct rm_ruleset *rs, const struct rm_conf *cf)
@@ -210,6 +236,10 @@ rm_conf_compile(const struct rm_conf *cf, rm_conf_extra *extra, void *arg,
 	for (id = 0; id < RM_R__COUNT; id++)
 		if (cf->cf_reply_set[id])
 			rs->rs_replies[id] = cf->cf_replies[id];
+	if (limits(rs, cf) != 0) {
+		snprintf(errbuf, errlen, "%s: out of memory", cf->cf_path);
+		goto fail;
+	}
 	for (i = 0; i < cf->cf_nops; i++)
 		if (add_op(rs, &cf->cf_ops[i], errbuf, errlen) != 0)
 			goto fail;

@@ -1,8 +1,8 @@
 /*
  * conf.c - read the libconfig file into plain data (confdata.h).
  *
- * With confldap.c, the only code that includes <libconfig.h>.  Every
- * top-level key is declared in conf_keys[] (the lists in rm_list_defs[])
+ * With confldap.c and conflimits.c, the only code that includes <libconfig.h>.
+ * Every top-level key is declared in conf_keys[] (the lists in rm_list_defs[])
  * with its type and a handler; anything else is an error.  Errors are
  * "file:line: message" and abort the whole read: for a relay policy a
  * half-understood file is worse than none.  libconfig is not thread-safe
@@ -73,6 +73,10 @@ static const struct conf_key conf_keys[] = {
      1},
     {"require_auth", CONFIG_TYPE_BOOL, conf_require_auth, "true or false", 1},
     {"checks", CONFIG_TYPE_GROUP, conf_checks_key, GROUP, 1},
+    {"limits", CONFIG_TYPE_LIST, conf_limits,
+     "a list ( { name = \"...\"; key = \"...\"; ... } )", 1},
+    {"max_recipients", CONFIG_TYPE_INT, conf_max_recipients,
+     "a number of recipients", 1},
     {"listeners", CONFIG_TYPE_GROUP, conf_listeners, GROUP, 0},
     {"ldap", CONFIG_TYPE_GROUP, conf_ldap, GROUP, 0},
     {"our_addresses", CONFIG_TYPE_ARRAY, conf_our_addresses, LIST, 0},
@@ -601,6 +605,7 @@ profile_init(struct rm_confprofile *cp)
 
 	memset(cp, 0, sizeof(*cp));
 	cp->cp_mode = cp->cp_require_auth = -1;
+	cp->cp_max_rcpts = -1;
 	for (i = 0; i < RM_CK__COUNT; i++)
 		cp->cp_check[i] = -1;
 }

@@ -58,6 +58,7 @@ rm_conf_new(const char *path)
 	cf->cf_settings.st_log_facility = -1;
 	cf->cf_settings.st_answer_data = -1;
 	cf->cf_top.cp_mode = cf->cf_top.cp_require_auth = -1;
+	cf->cf_top.cp_max_rcpts = -1;
 	for (i = 0; i < RM_CK__COUNT; i++)
 		cf->cf_top.cp_check[i] = -1;
 	return cf;
@@ -128,6 +129,9 @@ rm_conf_free(struct rm_conf *cf)
 		free(cf->cf_profiles[i].cp_origin);
 	}
 	free(cf->cf_profiles);
+	for (i = 0; i < cf->cf_nlimits; i++)
+		rm_limit_clear(&cf->cf_limits[i]);
+	free(cf->cf_limits);
 	free(cf->cf_ops);
 	for (b = cf->cf_strings; b != NULL; b = next) {
 		next = b->sb_next;

@@ -706,7 +706,9 @@ rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 	rm_owners_init(&ds.ds_rt.rt_owners);
 	rm_watch_init(&ds.ds_rt.rt_watch);
 	rm_monitor_init(&ds.ds_mon);
-	if (rm_metrics_init(&ds.ds_rt.rt_metrics) != 0) {
+	if (rm_metrics_init(&ds.ds_rt.rt_metrics) != 0 ||
+	    (ds.ds_rt.rt_limits = rm_limits_memory_new(RM_LIMIT_ENTRIES)) ==
+	        NULL) {
 		fprintf(stderr, "relaymilter: out of memory\n");
 		return RM_EX_OSERR;
 	}
@@ -727,6 +729,8 @@ rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 	rm_owners_destroy(&ds.ds_rt.rt_owners);
 	rm_watch_destroy(&ds.ds_rt.rt_watch);
 	rm_metrics_destroy(&ds.ds_rt.rt_metrics);
+	if (ds.ds_rt.rt_limits != NULL)
+		ds.ds_rt.rt_limits->ls_free(ds.ds_rt.rt_limits);
 	daemon_opts_free(&ds.ds_opts);
 	free(ds.ds_config);
 	/* a daemon that never got ready still tells its starter */

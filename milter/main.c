@@ -13,6 +13,7 @@
 #include "relaymilter/confdata.h"
 #include "relaymilter/daemon.h"
 #include "relaymilter/ldapsrc.h"
+#include "relaymilter/limitctl.h"
 #include "relaymilter/monitor.h"
 #include "relaymilter/rm.h"
 
@@ -28,6 +29,8 @@ usage(FILE *fp)
 	    "       relaymilter ldap-test [-c CONFIG] [--login LOGIN]\n"
 	    "       relaymilter milter-map [-c CONFIG]\n"
 	    "       relaymilter stats [-c CONFIG]\n"
+	    "       relaymilter limits [-c CONFIG] [--key KEY | --lift "
+	    "LIMIT:KEY]\n"
 	    "  -c CONFIG  config file (default %s)\n"
 	    "  -p SOCKET  unix:/path or inet:PORT@HOST (overrides \"socket\")\n"
 	    "  -P FILE    write the pid to FILE (overrides \"pid_file\")\n"
@@ -43,9 +46,8 @@ static const struct {
 	const char *sc_name;
 	int (*sc_main)(int argc, char **argv);
 } subcommands[] = {
-    {"check", rm_check_main},
-    {"ldap-test", rm_ldaptest_main},
-    {"milter-map", rm_miltermap_main},
+    {"check", rm_check_main},   {"ldap-test", rm_ldaptest_main},
+    {"limits", rm_limits_main}, {"milter-map", rm_miltermap_main},
     {"stats", rm_stats_main},
 };
 

@@ -8,7 +8,7 @@
  * happens here, in the thread that serves a scrape.
  *
  * Each metric is one row of mx_table[]: its name, type and help, and how
- * to read it.  Limit and grant counters take a row each when they come.
+ * to read it.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -64,7 +64,10 @@ rm_metrics_init(struct rm_metrics *mx)
 	mx->mx_listener[RM_MX_LST_DEFAULT] = strdup("default");
 	mx->mx_listener[RM_MX_LST_OTHER] = strdup("other");
 	atomic_store(&mx->mx_nlisteners, 2);
-	return mx->mx_listener[0] && mx->mx_listener[1] ? 0 : -1;
+	mx->mx_limit[0] = strdup("other");
+	atomic_store(&mx->mx_nlimits, 1);
+	return mx->mx_listener[0] && mx->mx_listener[1] && mx->mx_limit[0] ? 0
+	                                                                   : -1;
 }
 
 void
@@ -75,6 +78,34 @@ rm_metrics_destroy(struct rm_metrics *mx)
 	for (i = 0; i < RM_MX_LISTENERS; i++)
 		free(mx->mx_listener[i]);
 	memset(mx->mx_listener, 0, sizeof(mx->mx_listener));
+	for (i = 0; i < RM_MX_LIMITS; i++)
+		free(mx->mx_limit[i]);
+	memset(mx->mx_limit, 0, sizeof(mx->mx_limit));
+}
+
+/* find_limit - the slot of a limit's name, or 0 ("other") */
+static size_t
+find_limit(struct rm_metrics *mx, const char *name)
+{
+	size_t i,
+	    n = atomic_load_explicit(&mx->mx_nlimits, memory_order_acquire);
+
+	for (i = 1; i < n; i++)
+		if (strcmp(mx->mx_limit[i], name) == 0)
+			return i;
+	return 0;
+}
+
+void
+rm_metrics_limit(struct rm_metrics *mx, const char *limit, bool locked)
+{
+	size_t i = find_limit(mx, limit);
+
+	atomic_fetch_add_explicit(&mx->mx_limit_refusals[i], 1,
+	                          memory_order_relaxed);
+	if (locked)
+		atomic_fetch_add_explicit(&mx->mx_limit_locks[i], 1,
+		                          memory_order_relaxed);
 }
 
 /* find_listener - the slot of a name, or -1 */
@@ -117,6 +148,17 @@ rm_metrics_ruleset(struct rm_metrics *mx, const struct rm_ruleset *rs,
 			continue;
 		mx->mx_listener[n] = name;
 		atomic_store_explicit(&mx->mx_nlisteners, n + 1,
+		                      memory_order_release);
+	}
+	for (i = 0; i < rs->rs_nlimits; i++) {
+		n = atomic_load(&mx->mx_nlimits);
+		if (n == RM_MX_LIMITS ||
+		    find_limit(mx, rs->rs_limits[i].lm_name) != 0)
+			continue;
+		if ((name = strdup(rs->rs_limits[i].lm_name)) == NULL)
+			continue;
+		mx->mx_limit[n] = name;
+		atomic_store_explicit(&mx->mx_nlimits, n + 1,
 		                      memory_order_release);
 	}
 	for (i = 0; i < RM_L__COUNT; i++)
@@ -301,6 +343,36 @@ monitored(const struct mx_ctx *c, const struct mx_def *d)
 				    listener_name(c, l, lb, sizeof(lb)), v);
 }
 
+/* limit_counts - one count of each limit, by name */
+static void
+limit_counts(const struct mx_ctx *c, const struct mx_def *d,
+             const atomic_ulong *v)
+{
+	size_t i, n = atomic_load(&c->c_mx->mx_nlimits);
+	unsigned long x;
+	char lb[256];
+
+	for (i = 0; i < n; i++)
+		if ((x = LOAD(v[i])))
+			rm_mxbuf_printf(c->c_out, "%s{limit=\"%s\"} %lu\n",
+			                d->md_name,
+			                rm_metrics_escape(c->c_mx->mx_limit[i],
+			                                  lb, sizeof(lb)),
+			                x);
+}
+
+static void
+limit_refusals(const struct mx_ctx *c, const struct mx_def *d)
+{
+	limit_counts(c, d, c->c_mx->mx_limit_refusals);
+}
+
+static void
+limit_locks(const struct mx_ctx *c, const struct mx_def *d)
+{
+	limit_counts(c, d, c->c_mx->mx_limit_locks);
+}
+
 static void
 latency(const struct mx_ctx *c, const struct mx_def *d)
 {
@@ -381,6 +453,12 @@ static const struct mx_def mx_table[] = {
     {"relaymilter_monitored_total", "counter",
      "Refusals a monitored check would have made, by check and listener.",
      NOFIELD, NULL, monitored, false},
+    {"relaymilter_limit_refusals_total", "counter",
+     "Recipients a limit refused (over it, or its key locked), by limit.",
+     NOFIELD, NULL, limit_refusals, false},
+    {"relaymilter_limit_locks_total", "counter",
+     "Keys a limit locked when they tripped, by limit.", NOFIELD, NULL,
+     limit_locks, false},
     {"relaymilter_decision_seconds", "histogram",
      "Time the policy engine took per call (MAIL when answered, RCPT).",
      NOFIELD, NULL, latency, false},

@@ -24,10 +24,12 @@
 
 #include "relaymilter/addr.h"
 #include "relaymilter/ip.h"
+#include "relaymilter/limits.h"
 #include "relaymilter/log.h"
 #include "relaymilter/owners.h"
 #include "relaymilter/policy.h"
 #include "relaymilter/reply.h"
+#include "relaymilter/spawn.h"
 #include "relaymilter/runtime.h"
 #include "relaymilter/verdict.h"
 
@@ -64,7 +66,9 @@ struct rm_session {
 	char *s_sender;
 	char *s_mail_addr; /* {mail_addr} */
 	char *s_auth;
-	bool s_have_owned; /* s_owned holds the lookup for s_auth */
+	unsigned s_nrcpts;         /* recipients let through (max_recipients) */
+	struct rm_limit_txn s_ltx; /* what the limits counted of it */
+	bool s_have_owned;         /* s_owned holds the lookup for s_auth */
 	struct rm_owned s_owned;
 	/* the engine's owner port, set when lookups are configured */
 	struct rm_owner_port s_port;
@@ -165,6 +169,8 @@ message_reset(struct rm_session *s)
 	set_str(&s->s_sender, NULL);
 	set_str(&s->s_mail_addr, NULL);
 	set_str(&s->s_auth, NULL);
+	s->s_nrcpts = 0;
+	memset(&s->s_ltx, 0, sizeof(s->s_ltx));
 	if (s->s_have_owned)
 		rm_owned_clear(&s->s_owned);
 	s->s_have_owned = false;
@@ -539,6 +545,89 @@ lost(SMFICTX *ctx, const struct rm_session *s)
 	return rc;
 }
 
+/* on_lock - the limit's command, started and not waited for */
+static void
+on_lock(const struct rm_session *s, const struct rm_limit_event *ev)
+{
+	char err[256];
+
+	if (ev->le_limit->lm_on_lock == NULL)
+		return;
+	if (rm_spawn(ev->le_limit->lm_on_lock, ev->le_limit->lm_name,
+	             ev->le_key, err, sizeof(err)) != 0)
+		rm_log(RM_LOG_ERR, "%s: limit %s: on_lock: %s", s->s_id,
+		       ev->le_limit->lm_name, err);
+}
+
+/*
+ * limit_events - one clear line when a key trips (the first refusal since
+ * it was under) and when it is locked; the lock's alert.  The decision
+ * line follows with the rule and the reply.
+ */
+static void
+limit_events(const struct rm_session *s, const struct rm_limit_report *rep)
+{
+	const struct rm_limit_event *ev;
+	char key[RM_LIMIT_KEY_MAX], what[96], lock[32];
+	size_t i;
+
+	for (i = 0; i < rep->lr_n; i++) {
+		ev = &rep->lr_ev[i];
+		rm_log_sanitize(ev->le_key, key, sizeof(key));
+		if (ev->le_res == RM_LIM_ERROR)
+			rm_log(RM_LOG_ERR,
+			       "%s: limit %s: %s %s: the store failed (out of "
+			       "memory?): tempfail",
+			       s->s_id, ev->le_limit->lm_name,
+			       rm_limit_key_names[ev->le_limit->lm_key], key);
+		if (ev->le_tripped)
+			rm_log(
+			    RM_LOG_WARNING,
+			    "%s: limit %s: %s %s %s over %s (%lu messages, "
+			    "%lu recipients in the window)",
+			    s->s_id, ev->le_limit->lm_name,
+			    rm_limit_key_names[ev->le_limit->lm_key], key,
+			    ev->le_monitor ? "would be" : "is",
+			    rm_limit_describe(ev->le_limit, what, sizeof(what)),
+			    ev->le_count[RM_WC_MSGS],
+			    ev->le_count[RM_WC_RCPTS]);
+		if (!ev->le_locked_now)
+			continue;
+		rm_log(RM_LOG_WARNING,
+		       "%s: limit %s: %s %s locked for %s (relaymilter limits "
+		       "--lift %s:KEY lifts it)",
+		       s->s_id, ev->le_limit->lm_name,
+		       rm_limit_key_names[ev->le_limit->lm_key], key,
+		       rm_duration_format(ev->le_limit->lm_lock, lock,
+		                          sizeof(lock)),
+		       ev->le_limit->lm_name);
+		on_lock(s, ev);
+	}
+}
+
+/* limits - count a recipient let through against the limits that apply */
+static void
+limits(struct rm_session *s, const struct rm_facts *f, struct rm_verdict *v)
+{
+	struct rm_metrics *mx = &mlfi_runtime->rt_metrics;
+	struct rm_limit_report rep;
+	struct timespec now;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rm_limits_admit(mlfi_runtime->rt_limits, s->s_rs, f, &s->s_ltx,
+	                (uint64_t)now.tv_sec, v, &rep);
+	for (i = 0; i < rep.lr_n; i++) {
+		if (rep.lr_ev[i].le_res == RM_LIM_ADMIT ||
+		    rep.lr_ev[i].le_monitor)
+			continue;
+		rm_metrics_limit(mx, rep.lr_ev[i].le_limit->lm_name,
+		                 rep.lr_ev[i].le_locked_now);
+	}
+	if (rep.lr_n > 0)
+		limit_events(s, &rep);
+}
+
 /*
  * judge - the engine's verdict at MAIL or RCPT, timed, and counted when
  * it is a decision (RCPT always; MAIL when it refuses or monitors).
@@ -558,12 +647,18 @@ judge(struct rm_session *s, const struct rm_facts *f, struct rm_verdict *v,
 		rm_policy_rcpt(s->s_rs, f, v, t);
 	else
 		rm_policy_mail(s->s_rs, f, v, t);
+	if (rcpt && v->v_limits != 0)
+		limits(s, f, v);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
 	     (t1.tv_nsec - t0.tv_nsec);
 	rm_metrics_latency(mx, ns > 0 ? (unsigned long long)ns : 0);
 	if (rcpt || v->v_action != RM_CONTINUE || v->v_would_rule != NULL)
-		rm_metrics_decision(mx, v->v_rule, v->v_action,
+		rm_metrics_decision(mx,
+		                    strncmp(v->v_rule, "limit[", 6) == 0
+		                        ? rm_check_name(RM_CK_LIMITS)
+		                        : v->v_rule,
+		                    v->v_action,
 		                    v->v_would_rule ? v->v_would_check : -1,
 		                    s->s_mx_listener);
 }
@@ -583,6 +678,7 @@ facts(SMFICTX *ctx, struct rm_session *s, struct rm_facts *f)
 	f->f_sender = s->s_sender;
 	f->f_mail_addr = s->s_mail_addr;
 	f->f_owners = s->s_port.op_lookup != NULL ? &s->s_port : NULL;
+	f->f_nrcpts = s->s_nrcpts;
 }
 
 static sfsistat
@@ -634,6 +730,8 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	f.f_rcpt_host = macro(ctx, "{rcpt_host}");
 	judge(s, &f, &v, true);
 	log_decision(s, &f, &v, macro(ctx, "i"));
+	if (v.v_action == RM_CONTINUE)
+		s->s_nrcpts++;
 	return answer(ctx, v.v_reply, v.v_action);
 }
 

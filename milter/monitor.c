@@ -5,8 +5,9 @@
  * The HTTP side is the least HTTP/1.x that Prometheus needs: one request
  * per connection ("Connection: close"), GET or HEAD of /metrics, anything
  * else 400 (malformed or too big), 404 (another path) or 405 (another
- * method), then close.  The control socket needs no request at all: the
- * daemon writes the same text and closes.
+ * method), then close.  The control socket reads one request line ("stats",
+ * or nothing before the client shuts its side: the metrics text; "limits
+ * ..." and "lift ...": limitctl.c), answers and closes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 
 #include "relaymilter/conf.h"
 #include "relaymilter/daemon.h"
+#include "relaymilter/limitctl.h"
 #include "relaymilter/log.h"
 #include "relaymilter/metrics.h"
 #include "relaymilter/monitor.h"
@@ -422,9 +424,42 @@ serve_http(struct rm_monitor *mo)
 	linger_close(mo, fd);
 }
 
+/*
+ * read_line - the request line into buf (without its newline): 0, also
+ * for none (the client shut its side); -1 when it is too long, too slow,
+ * or the thread is stopping.
+ */
+static int
+read_line(struct rm_monitor *mo, int fd, char *buf, size_t size,
+          const struct timespec *dl)
+{
+	size_t len = 0;
+	ssize_t n;
+	char *nl;
+
+	buf[0] = '\0';
+	for (;;) {
+		if (len == size - 1 || wait_fd(mo, fd, POLLIN, dl) != 1)
+			return -1;
+		n = recv(fd, buf + len, size - 1 - len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0)
+			return -1;
+		buf[len + (size_t)n] = '\0';
+		if ((nl = strchr(buf, '\n')) != NULL || n == 0) {
+			if (nl != NULL)
+				*nl = '\0';
+			return 0;
+		}
+		len += (size_t)n;
+	}
+}
+
 static void
 serve_control(struct rm_monitor *mo)
 {
+	char req[RM_CONTROL_MAX_REQUEST];
 	struct rm_mxbuf mb;
 	struct timespec dl;
 	int fd;
@@ -432,7 +467,16 @@ serve_control(struct rm_monitor *mo)
 	if ((fd = accept_one(mo->mo_ctl)) < 0)
 		return;
 	deadline_in(&dl, RM_MONITOR_TIMEOUT_MS);
-	if (render(mo, &mb))
+	memset(&mb, 0, sizeof(mb));
+	if (read_line(mo, fd, req, sizeof(req), &dl) != 0)
+		rm_mxbuf_printf(&mb, "error: bad request\n");
+	else if (req[0] == '\0' || strcmp(req, "stats") == 0) {
+		if (!render(mo, &mb))
+			rm_mxbuf_free(&mb);
+	} else
+		rm_limitctl_answer(mo->mo_rt, req, &mb);
+	deadline_in(&dl, RM_MONITOR_TIMEOUT_MS);
+	if (mb.mb_buf != NULL && !mb.mb_oom)
 		(void)send_all(mo, fd, mb.mb_buf, mb.mb_len, &dl);
 	rm_mxbuf_free(&mb);
 	close(fd);
@@ -521,9 +565,8 @@ rm_monitor_close(struct rm_monitor *mo)
 
 /* ---- relaymilter stats ------------------------------------------------ */
 
-/* fetch - what the daemon at path says, into mb; 0, or -1 with errno */
-static int
-fetch(const char *path, struct rm_mxbuf *mb)
+int
+rm_control_ask(const char *path, const char *req, struct rm_mxbuf *mb)
 {
 	struct sockaddr_un sun;
 	struct pollfd p;
@@ -537,7 +580,10 @@ fetch(const char *path, struct rm_mxbuf *mb)
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    (req != NULL && send(fd, req, strlen(req), MSG_NOSIGNAL) !=
+	                        (ssize_t)strlen(req)) ||
+	    shutdown(fd, SHUT_WR) != 0)
 		goto fail;
 	p.fd = fd;
 	p.events = POLLIN;
@@ -618,7 +664,8 @@ rm_stats_main(int argc, char **argv)
 	path = rm_control_path(rm_conf_settings(cf));
 	memset(&mb, 0, sizeof(mb));
 	errno = 0;
-	if (fetch(path, &mb) != 0 || mb.mb_len == 0 || mb.mb_oom) {
+	if (rm_control_ask(path, "stats\n", &mb) != 0 || mb.mb_len == 0 ||
+	    mb.mb_oom) {
 		fprintf(
 		    stderr,
 		    "relaymilter stats: no answer on %s: %s (is relaymilter "

@@ -99,6 +99,20 @@ sc_addr(const struct scope *sc, size_t off, const char *owner,
 	return false;
 }
 
+static bool
+sc_login(const struct scope *sc, size_t off, const char *login,
+         const void **tag)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (sc->sc_l[i] != NULL &&
+		    rm_strset_lookup(L_SET(sc->sc_l[i], off, struct rm_strset),
+		                     login, tag))
+			return true;
+	return false;
+}
+
 static size_t
 sc_count(const struct scope *sc, size_t off)
 {
@@ -461,6 +475,8 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	v->v_entry = NULL;
 	v->v_would_rule = NULL;
 	v->v_would_check = -1;
+	v->v_limits = 0;
+	v->v_limits_monitor = false;
 	e->trusted = 0;
 	e->trusted_by = NULL;
 	e->lifted = 0;
@@ -623,6 +639,9 @@ exceptions(struct eval *e)
 		if (e->rcpt_ok &&
 		    rm_addrset_lookup(x->fs_recipients, NULL, &e->rcpt, &tag))
 			lift(e, "recipient", tag);
+		if (e->authed &&
+		    rm_strset_lookup(x->fs_logins, e->f->f_auth, &tag))
+			lift(e, "login", tag);
 	}
 }
 
@@ -674,6 +693,10 @@ check_deny(struct eval *e)
 	    sc_addr(sc, L_OFF(l_deny.fs_recipients), NULL, &e->rcpt, &tag) &&
 	    deny_hit(e, "recipient", tag, RM_R_DENY_RECIPIENT,
 	             "deny_recipient"))
+		return 1;
+	if (e->authed &&
+	    sc_login(sc, L_OFF(l_deny.fs_logins), e->f->f_auth, &tag) &&
+	    deny_hit(e, "the login", tag, RM_R_DENY_LOGIN, "deny_login"))
 		return 1;
 	return 0;
 }
@@ -1248,12 +1271,96 @@ step_exceptions(struct eval *e)
 	return 0;
 }
 
+/*
+ * check_max_recipients - the message has as many recipients as the
+ * listener allows: 452 4.5.3 (RFC 5321 4.5.3.1.10), and the client sends
+ * the rest in another message.  Counted: the recipients let through.
+ */
+static int
+check_max_recipients(struct eval *e)
+{
+	unsigned max = e->pf->pf_max_rcpts;
+
+	if (max == 0 || e->f->f_nrcpts < max ||
+	    !active(e, RM_CK_MAX_RECIPIENTS))
+		return 0;
+	trace(e->t,
+	      "the message has %u recipient(s) already; max_recipients is %u",
+	      e->f->f_nrcpts, max);
+	return fire(e, RM_CK_MAX_RECIPIENTS, reply(e, RM_R_MAX_RECIPIENTS),
+	            "max_recipients", NULL);
+}
+
+/*
+ * limit_has_key - the transaction has the fact a limit counts by: a
+ * login, a client address, a sender (not the null sender, which would
+ * make every bounce one key)
+ */
+static bool
+limit_has_key(const struct eval *e, enum rm_limit_key k)
+{
+	switch (k) {
+	case RM_LK_LOGIN:
+		return e->authed;
+	case RM_LK_CLIENT:
+		return e->f->f_client_ip != NULL;
+	case RM_LK_SENDER:
+	case RM_LK_SENDER_DOMAIN:
+		return e->sst == S_OK;
+	case RM_LK__COUNT:
+		break;
+	}
+	return false;
+}
+
+/*
+ * limits - the recipient is let through: which of the listener's limits
+ * count it (relay: all of them; ours: those that count all mail).  The
+ * counting is limits.c's, outside the engine.
+ */
+static void
+limits(struct eval *e, bool relay)
+{
+	const struct rm_limit *lm;
+	uint32_t m = 0;
+	char buf[96];
+	size_t i;
+
+	if (e->pf->pf_limits == 0 || !active(e, RM_CK_LIMITS))
+		return;
+	for (i = 0; i < e->rs->rs_nlimits && i < RM_LIMITS_MAX; i++) {
+		lm = &e->rs->rs_limits[i];
+		if (!(e->pf->pf_limits & (UINT32_C(1) << i)))
+			continue;
+		if (!relay && !lm->lm_all) {
+			trace(e->t, "limit %s counts relays only", lm->lm_name);
+			continue;
+		}
+		if (!limit_has_key(e, lm->lm_key)) {
+			trace(e->t, "limit %s: no %s to count by", lm->lm_name,
+			      rm_limit_key_names[lm->lm_key]);
+			continue;
+		}
+		m |= UINT32_C(1) << i;
+		if (e->t != NULL)
+			trace(e->t, "limit %s applies: %s by %s%s", lm->lm_name,
+			      rm_limit_describe(lm, buf, sizeof(buf)),
+			      rm_limit_key_names[lm->lm_key],
+			      e->pf->pf_check[RM_CK_LIMITS] == RM_CM_MONITOR
+			          ? " (monitored)"
+			          : "");
+	}
+	e->v->v_limits = m;
+	e->v->v_limits_monitor = e->pf->pf_check[RM_CK_LIMITS] == RM_CM_MONITOR;
+}
+
 static int
 step_ours(struct eval *e)
 {
 	if (!e->ours)
 		return 0;
 	decide(e, RM_CONTINUE, NULL, e->dest.d_rule, e->dest.d_entry);
+	limits(e, false);
 	return 1;
 }
 
@@ -1288,6 +1395,7 @@ step_continue(struct eval *e)
 		decide(e, RM_CONTINUE, NULL, "authenticated", NULL);
 	else
 		decide(e, RM_CONTINUE, NULL, "trusted_networks", e->trusted_by);
+	limits(e, true);
 	return 1;
 }
 
@@ -1314,12 +1422,16 @@ static const struct rm_step rcpt_steps[] = {
      check_local_sender},
     {7, "helo_spoof", "untrusted and unauthenticated, HELO is ours",
      check_helo},
-    {8, "recipient_ours", "the recipient is ours", step_ours},
-    {9, "relay", "a relay by an untrusted, unauthenticated client", step_relay},
-    {10, "unlicensed_sender",
+    {8, "max_recipients", "the message has max_recipients recipients already",
+     check_max_recipients},
+    {9, "recipient_ours", "the recipient is ours (limits counting all mail)",
+     step_ours},
+    {10, "relay", "a relay by an untrusted, unauthenticated client",
+     step_relay},
+    {11, "unlicensed_sender",
      "licensed_senders is set and the relay's sender is not in it",
      check_licensed},
-    {11, "continue", "nothing refused", step_continue},
+    {12, "continue", "nothing refused (limits apply)", step_continue},
 };
 
 const struct rm_step *
@@ -1356,6 +1468,20 @@ active_anywhere(const struct rm_ruleset *rs, enum rm_check ck)
 	return false;
 }
 
+/* max_rcpts_anywhere - max_recipients is set for some listener */
+static bool
+max_rcpts_anywhere(const struct rm_ruleset *rs)
+{
+	size_t i;
+
+	if (rs->rs_top.pf_max_rcpts != 0)
+		return true;
+	for (i = 0; i < rs->rs_nprofiles; i++)
+		if (rs->rs_profiles[i]->pf_max_rcpts != 0)
+			return true;
+	return false;
+}
+
 /* list_may_match - list l could match a session from net (any scope) */
 static bool
 list_may_match(const struct rm_ruleset *rs, int l, const struct rm_cidr *net)
@@ -1382,6 +1508,10 @@ list_may_match(const struct rm_ruleset *rs, int l, const struct rm_cidr *net)
 			break;
 		case RM_KEY_ADDR:
 			if (rm_addrset_count(set) > 0)
+				return true;
+			break;
+		case RM_KEY_LOGIN:
+			if (rm_strset_count(set) > 0)
 				return true;
 			break;
 		}
@@ -1420,6 +1550,15 @@ rm_policy_always_continues(const struct rm_ruleset *rs,
 	if (active_anywhere(rs, RM_CK_UNLICENSED_SENDER) &&
 	    list_may_match(rs, RM_L_LICENSED_SENDERS, net)) {
 		*why = "licensed_senders limits who may relay";
+		return false;
+	}
+	if (active_anywhere(rs, RM_CK_LIMITS) && rs->rs_nlimits > 0) {
+		*why = "limits count what clients relay";
+		return false;
+	}
+	if (active_anywhere(rs, RM_CK_MAX_RECIPIENTS) &&
+	    max_rcpts_anywhere(rs)) {
+		*why = "max_recipients caps the recipients of a message";
 		return false;
 	}
 	/* local_sender_spoof and helo_spoof never apply to a trusted client */

@@ -24,6 +24,8 @@ const struct rm_check_def rm_check_defs[RM_CK__COUNT] = {
     [RM_CK_HELO_SPOOF] = {"helo_spoof", RM_R_HELO_SPOOF, 1},
     [RM_CK_UNLICENSED_SENDER] = {"unlicensed_sender", RM_R_UNLICENSED_SENDER,
                                  1},
+    [RM_CK_MAX_RECIPIENTS] = {"max_recipients", RM_R_MAX_RECIPIENTS, 1},
+    [RM_CK_LIMITS] = {"limits", RM_R_LIMIT, 1},
 };
 
 const char *
@@ -99,7 +101,118 @@ const struct rm_reply_def rm_reply_defs[RM_R__COUNT] = {
                              "550 5.7.1 <{rcpt}>: Recipient address "
                              "rejected: access denied",
                              RM_REJECT},
+    /* the login is in the log line, never in the reply */
+    [RM_R_DENY_LOGIN] = {"deny_login",
+                         "550 5.7.1 This account may not send mail; "
+                         "contact the administrator",
+                         RM_REJECT},
+    /* RFC 5321 4.5.3.1.10: the client sends the rest in a new message */
+    [RM_R_MAX_RECIPIENTS] = {"max_recipients",
+                             "452 4.5.3 Too many recipients for one "
+                             "message; send the rest in another message",
+                             RM_TEMPFAIL},
+    [RM_R_LIMIT] = {"limit", "451 4.7.1 Sending limit reached; try again later",
+                    RM_TEMPFAIL},
 };
+
+const char *const rm_limit_key_names[RM_LK__COUNT] = {
+    [RM_LK_LOGIN] = "login",
+    [RM_LK_CLIENT] = "client",
+    [RM_LK_SENDER] = "sender",
+    [RM_LK_SENDER_DOMAIN] = "sender_domain",
+};
+
+const char *
+rm_duration_format(unsigned secs, char *buf, size_t len)
+{
+	static const struct {
+		unsigned u_secs;
+		char u_c;
+	} units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}};
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (secs >= units[i].u_secs && secs % units[i].u_secs == 0) {
+			snprintf(buf, len, "%u%c", secs / units[i].u_secs,
+			         units[i].u_c);
+			return buf;
+		}
+	snprintf(buf, len, "%us", secs);
+	return buf;
+}
+
+const char *
+rm_limit_describe(const struct rm_limit *lm, char *buf, size_t len)
+{
+	char per[32];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (lm->lm_messages)
+		n +=
+		    (size_t)snprintf(buf, len, "%lu messages", lm->lm_messages);
+	if (lm->lm_recipients && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%s%lu recipients",
+		                      n ? ", " : "", lm->lm_recipients);
+	if (n < len)
+		snprintf(buf + n, len - n, "/%s",
+		         rm_duration_format(lm->lm_per, per, sizeof(per)));
+	return buf;
+}
+
+void
+rm_limit_clear(struct rm_limit *lm)
+{
+	size_t i;
+
+	free(lm->lm_name);
+	free(lm->lm_rule);
+	free(lm->lm_origin);
+	for (i = 0; lm->lm_on_lock != NULL && lm->lm_on_lock[i] != NULL; i++)
+		free(lm->lm_on_lock[i]);
+	free(lm->lm_on_lock);
+	memset(lm, 0, sizeof(*lm));
+}
+
+/* dup_or_null - strdup() that keeps NULL; *bad set when out of memory */
+static char *
+dup_or_null(const char *s, int *bad)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*bad = 1;
+	return d;
+}
+
+int
+rm_limit_copy(struct rm_limit *dst, const struct rm_limit *src)
+{
+	size_t i, n = 0;
+	int bad = 0;
+
+	*dst = *src;
+	dst->lm_name = dup_or_null(src->lm_name, &bad);
+	dst->lm_rule = dup_or_null(src->lm_rule, &bad);
+	dst->lm_origin = dup_or_null(src->lm_origin, &bad);
+	dst->lm_on_lock = NULL;
+	if (src->lm_on_lock != NULL) {
+		while (src->lm_on_lock[n] != NULL)
+			n++;
+		if ((dst->lm_on_lock = calloc(n + 1, sizeof(char *))) == NULL)
+			bad = 1;
+		for (i = 0; dst->lm_on_lock != NULL && i < n; i++)
+			dst->lm_on_lock[i] =
+			    dup_or_null(src->lm_on_lock[i], &bad);
+	}
+	if (bad) {
+		rm_limit_clear(dst);
+		return -1;
+	}
+	return 0;
+}
 
 #define SET(m) offsetof(struct rm_lists, m)
 const struct rm_list_def rm_list_defs[RM_L__COUNT] = {
@@ -132,6 +245,10 @@ const struct rm_list_def rm_list_defs[RM_L__COUNT] = {
                            RM_FACT_SENDER, 0, SET(l_deny.fs_senders)},
     [RM_L_DENY_RECIPIENTS] = {"deny.recipients", RM_KEY_ADDR, RM_ROLE_DENY,
                               RM_FACT_RECIPIENT, 0, SET(l_deny.fs_recipients)},
+    [RM_L_EXC_LOGINS] = {"exceptions.logins", RM_KEY_LOGIN, RM_ROLE_EXCEPTION,
+                         RM_FACT_LOGIN, 0, SET(l_exceptions.fs_logins)},
+    [RM_L_DENY_LOGINS] = {"deny.logins", RM_KEY_LOGIN, RM_ROLE_DENY,
+                          RM_FACT_LOGIN, 0, SET(l_deny.fs_logins)},
 };
 #undef SET
 
@@ -172,6 +289,9 @@ lists_free(struct rm_lists *l)
 		case RM_KEY_ADDR:
 			rm_addrset_free(set);
 			break;
+		case RM_KEY_LOGIN:
+			rm_strset_free(set);
+			break;
 		}
 	}
 }
@@ -196,6 +316,9 @@ lists_new(struct rm_lists *l)
 		case RM_KEY_ADDR:
 			*set = rm_addrset_new();
 			break;
+		case RM_KEY_LOGIN:
+			*set = rm_strset_new();
+			break;
 		}
 		if (*set == NULL) {
 			lists_free(l);
@@ -219,6 +342,9 @@ lists_finish(struct rm_lists *l)
 			break;
 		case RM_KEY_NET:
 			rc = rm_ipset_finish(*list_set(l, i));
+			break;
+		case RM_KEY_LOGIN:
+			rc = rm_strset_finish(*list_set(l, i));
 			break;
 		case RM_KEY_ADDR:
 			break;
@@ -267,6 +393,8 @@ rm_ruleset_add_profile(struct rm_ruleset *rs, const char *name,
 	if ((pf = calloc(1, sizeof(*pf))) == NULL)
 		return NULL;
 	memcpy(pf->pf_check, rs->rs_top.pf_check, sizeof(pf->pf_check));
+	pf->pf_limits = rs->rs_top.pf_limits;
+	pf->pf_max_rcpts = rs->rs_top.pf_max_rcpts;
 	pf->pf_name = strdup(name);
 	pf->pf_origin = strdup(origin ? origin : "-");
 	if (pf->pf_name == NULL || pf->pf_origin == NULL) {
@@ -450,7 +578,8 @@ validate(const struct rm_entry_spec *sp, struct rm_cidr *cidr,
 			return -1;
 		break;
 	case RM_KEY_ADDR:
-		break; /* the set parses it */
+	case RM_KEY_LOGIN:
+		break; /* the set checks it */
 	}
 	if (ld->ld_role == RM_ROLE_OWNED && sp->es_owner == NULL) {
 		snprintf(err, errlen, "no login");
@@ -665,6 +794,8 @@ rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
 		                          ? sp->es_owner
 		                          : NULL,
 		                      sp->es_value, e, err, errlen);
+	case RM_KEY_LOGIN:
+		return rm_strset_add(set, sp->es_value, e, err, errlen);
 	}
 oom:
 	snprintf(err, errlen, "out of memory");
@@ -763,6 +894,9 @@ rm_ruleset_release(struct rm_ruleset *rs)
 		free(rs->rs_profiles[i]);
 	}
 	free(rs->rs_profiles);
+	for (i = 0; i < rs->rs_nlimits; i++)
+		rm_limit_clear(&rs->rs_limits[i]);
+	free(rs->rs_limits);
 	free(rs->rs_top.pf_origin);
 	arena_free(rs->rs_arena);
 	free(rs->rs_source);

@@ -12,6 +12,7 @@
 #define RM_CONFDATA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "relaymilter/reply.h"
 #include "relaymilter/ruleset.h"
@@ -59,6 +60,10 @@ struct rm_confprofile {
 	int cp_mode;     /* 0 enforce, 1 monitor */
 	int cp_require_auth;
 	int cp_check[RM_CK__COUNT];
+	int cp_has_limits;  /* limits = ( ... ) given: cp_limits replaces
+	                       the top level's */
+	uint32_t cp_limits; /* bit i: cf_limits[i] */
+	long cp_max_rcpts;  /* max_recipients, or -1: not set */
 };
 
 struct rm_strblock;
@@ -71,7 +76,9 @@ struct rm_conf {
 	size_t cf_nprofiles;
 	struct rm_reply cf_replies[RM_R__COUNT]; /* valid where cf_reply_set */
 	unsigned char cf_reply_set[RM_R__COUNT];
-	int cf_no_ifaddrs; /* our_interface_addresses = false */
+	int cf_no_ifaddrs;          /* our_interface_addresses = false */
+	struct rm_limit *cf_limits; /* every limits = ( ) entry, in order */
+	size_t cf_nlimits;
 	struct rm_confop *cf_ops;
 	size_t cf_nops, cf_capops;
 	struct rm_strblock *cf_strings; /* the ops' strings, packed */

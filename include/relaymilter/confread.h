@@ -1,5 +1,6 @@
 /*
- * confread.h - what the config reader's parts share (conf.c, confldap.c):
+ * confread.h - what the config reader's parts share (conf.c, confldap.c,
+ * conflimits.c):
  * the reading context and its "file:line: message" errors.  Only they
  * include <libconfig.h>; nothing else includes this header.
  */
@@ -29,5 +30,12 @@ const config_setting_t *conf_where(const config_setting_t *);
 
 /* conf_ldap - the ldap = { ... } group into the settings (confldap.c). */
 int conf_ldap(struct conf_ctx *, const config_setting_t *);
+
+/*
+ * conf_limits, conf_max_recipients - limits = ( ... ) and max_recipients
+ * of the profile being read (conflimits.c).
+ */
+int conf_limits(struct conf_ctx *, const config_setting_t *);
+int conf_max_recipients(struct conf_ctx *, const config_setting_t *);
 
 #endif

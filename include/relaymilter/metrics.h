@@ -32,6 +32,7 @@
 #define RM_MX_LISTENERS   16 /* listener label slots: "default", "other", 14 */
 #define RM_MX_LST_DEFAULT 0
 #define RM_MX_LST_OTHER   1
+#define RM_MX_LIMITS      48 /* limit label slots; 0 is "other" */
 #define RM_MX_ACTIONS     3  /* enum rm_action */
 #define RM_MX_BUCKETS     13 /* decision latency buckets, +Inf apart */
 
@@ -47,6 +48,12 @@ struct rm_metrics {
 	/* the decision path */
 	atomic_ulong mx_decisions[RM_MX_RULES][RM_MX_ACTIONS][RM_MX_LISTENERS];
 	atomic_ulong mx_monitored[RM_CK__COUNT][RM_MX_LISTENERS];
+	/* limits by name (slot 0: "other"), registered at load like the
+	   listeners; refusals and locks of each */
+	char *mx_limit[RM_MX_LIMITS];
+	atomic_size_t mx_nlimits; /* published after the name */
+	atomic_ulong mx_limit_refusals[RM_MX_LIMITS];
+	atomic_ulong mx_limit_locks[RM_MX_LIMITS];
 	atomic_ulong mx_latency[RM_MX_BUCKETS + 1]; /* per bucket, +Inf last */
 	atomic_ullong mx_latency_ns;                /* the sum */
 	/* plain figures, one value each (read through the table by offset) */
@@ -122,5 +129,11 @@ const char *rm_metrics_escape(const char *value, char *buf, size_t len);
  */
 int rm_metrics_addr(const char *spec, struct sockaddr_storage *ss,
                     socklen_t *len, bool *loopback, char *err, size_t errlen);
+
+/*
+ * rm_metrics_limit - a recipient refused by the limit of that name (and
+ * locked: the refusal locked its key).
+ */
+void rm_metrics_limit(struct rm_metrics *, const char *limit, bool locked);
 
 #endif

@@ -24,8 +24,9 @@
 #ifndef RM_CONTROL_DEFAULT
 #define RM_CONTROL_DEFAULT "/run/relaymilter/control"
 #endif
-#define RM_MONITOR_TIMEOUT_MS 2000 /* per request, per response */
-#define RM_HTTP_MAX_REQUEST   8192
+#define RM_MONITOR_TIMEOUT_MS  2000 /* per request, per response */
+#define RM_HTTP_MAX_REQUEST    8192
+#define RM_CONTROL_MAX_REQUEST 1024
 
 struct rm_monitor {
 	int mo_http;       /* the metrics listener, or -1 */
@@ -63,6 +64,13 @@ const char *rm_control_path(const struct rm_settings *);
 
 /* rm_unix_in_use - does a process listen on the unix socket path? */
 bool rm_unix_in_use(const char *path);
+
+/*
+ * rm_control_ask - send req (one line, or NULL: none) to the control
+ * socket at path and read the whole answer into mb; 0, or -1 with errno.
+ */
+struct rm_mxbuf;
+int rm_control_ask(const char *path, const char *req, struct rm_mxbuf *mb);
 
 /* rm_stats_main - "relaymilter stats [-c CONFIG]"; an exit status. */
 int rm_stats_main(int argc, char **argv);

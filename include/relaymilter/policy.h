@@ -9,6 +9,9 @@
 #ifndef RM_POLICY_H
 #define RM_POLICY_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "relaymilter/ip.h"
 #include "relaymilter/rm.h"
 #include "relaymilter/ruleset.h"
@@ -57,6 +60,8 @@ struct rm_facts {
 	const char *f_rcpt_host;   /* {rcpt_host}: the mailer's next hop */
 	/* on-demand lookups of what f_auth owns; NULL: none configured */
 	const struct rm_owner_port *f_owners;
+	/* recipients of this message let through so far (max_recipients) */
+	unsigned f_nrcpts;
 };
 
 struct rm_verdict {
@@ -72,6 +77,14 @@ struct rm_verdict {
 	int v_would_check; /* its enum rm_check */
 	struct rm_reply v_would;
 	struct rm_reply v_rbuf; /* v_reply points here once expanded */
+	/*
+	 * A recipient let through (RM_CONTINUE) that limits apply to: bit i
+	 * is rs_limits[i].  The engine only says which; limits.h counts,
+	 * and may turn the verdict into a refusal.  Monitored: the limits
+	 * count but never refuse.
+	 */
+	uint32_t v_limits;
+	bool v_limits_monitor;
 };
 
 /*

@@ -14,11 +14,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "relaymilter/addrset.h"
 #include "relaymilter/domset.h"
 #include "relaymilter/ip.h"
 #include "relaymilter/reply.h"
+#include "relaymilter/strset.h"
 
 /*
  * The checks that can refuse a client that may otherwise send, in the
@@ -33,6 +35,8 @@ enum rm_check {
 	RM_CK_LOCAL_SENDER_SPOOF,
 	RM_CK_HELO_SPOOF,
 	RM_CK_UNLICENSED_SENDER,
+	RM_CK_MAX_RECIPIENTS,
+	RM_CK_LIMITS,
 	RM_CK__COUNT
 };
 #define RM_LIFT(ck) (1u << (ck))
@@ -56,10 +60,12 @@ enum rm_list_id {
 	RM_L_EXC_HELO,
 	RM_L_EXC_SENDERS,
 	RM_L_EXC_RECIPIENTS,
+	RM_L_EXC_LOGINS,
 	RM_L_DENY_CLIENTS,
 	RM_L_DENY_HELO,
 	RM_L_DENY_SENDERS,
 	RM_L_DENY_RECIPIENTS,
+	RM_L_DENY_LOGINS,
 	RM_L__COUNT
 };
 /* How a list's entries are written and matched. */
@@ -68,6 +74,7 @@ enum rm_list_key {
 	RM_KEY_DOMAIN, /* a domain, or ".domain": its subtree (domset.h) */
 	RM_KEY_NET,    /* an address or a CIDR network (ip.h) */
 	RM_KEY_ADDR,   /* an address pattern (addrset.h) */
+	RM_KEY_LOGIN,  /* an SMTP AUTH login, exactly but for case */
 };
 
 /* What else an entry of a list may carry, and what it is for. */
@@ -84,7 +91,8 @@ enum rm_fact {
 	RM_FACT_CLIENT,
 	RM_FACT_HELO,
 	RM_FACT_SENDER,
-	RM_FACT_RECIPIENT
+	RM_FACT_RECIPIENT,
+	RM_FACT_LOGIN
 };
 
 /*
@@ -148,6 +156,9 @@ enum rm_reply_id {
 	RM_R_DENY_HELO,
 	RM_R_DENY_SENDER,
 	RM_R_DENY_RECIPIENT,
+	RM_R_DENY_LOGIN,
+	RM_R_MAX_RECIPIENTS,
+	RM_R_LIMIT,
 	RM_R__COUNT
 };
 
@@ -164,6 +175,7 @@ struct rm_factsets {
 	struct rm_domset *fs_helo;
 	struct rm_addrset *fs_senders;
 	struct rm_addrset *fs_recipients;
+	struct rm_strset *fs_logins;
 };
 
 /* The lists, compiled; a profile may have its own besides the global ones. */
@@ -178,6 +190,48 @@ struct rm_lists {
 };
 
 /*
+ * Limits: how much a key (a login, a client, a sender, a sender domain)
+ * may relay in a sliding window.  The ruleset only declares them; the
+ * engine says which apply to a recipient it lets through, and limits.c
+ * counts (its store keeps the state across reloads, by limit name).
+ */
+enum rm_limit_key {
+	RM_LK_LOGIN = 0,
+	RM_LK_CLIENT,
+	RM_LK_SENDER,
+	RM_LK_SENDER_DOMAIN,
+	RM_LK__COUNT
+};
+extern const char *const rm_limit_key_names[RM_LK__COUNT];
+#define RM_LIMITS_MAX 32 /* a profile's limits are a mask of 32 bits */
+
+struct rm_limit {
+	char *lm_name;   /* unique in the config; the store's key */
+	char *lm_rule;   /* "limit[NAME]": the rule in logs */
+	char *lm_origin; /* "file:line" */
+	enum rm_limit_key lm_key;
+	unsigned long lm_messages;   /* per window; 0: not counted */
+	unsigned long lm_recipients; /* per window; 0: not counted */
+	unsigned lm_per;             /* the window, seconds */
+	unsigned lm_lock;            /* lock the key this long when it
+	                                trips, seconds; 0: no lock */
+	int lm_all;                  /* counts = "all" (else relays only) */
+	unsigned lm_v6prefix;        /* client keys: IPv6 aggregated */
+	int lm_has_reply;            /* lm_reply is set (else replies.limit) */
+	struct rm_reply lm_reply;
+	char **lm_on_lock; /* argv of the command run at a lock, or NULL */
+};
+
+/* rm_limit_copy - a deep copy of src into dst; 0, or -1 out of memory. */
+int rm_limit_copy(struct rm_limit *dst, const struct rm_limit *src);
+/* rm_limit_clear - free what a limit holds. */
+void rm_limit_clear(struct rm_limit *);
+/* rm_limit_describe - "100 messages, 500 recipients/1h" into buf. */
+const char *rm_limit_describe(const struct rm_limit *, char *buf, size_t len);
+/* rm_duration_format - 3600 as "1h", 90 as "90s"; returns buf. */
+const char *rm_duration_format(unsigned secs, char *buf, size_t len);
+
+/*
  * A policy profile: the checks in force for one listener ({daemon_name}),
  * fully resolved at load (a listener inherits what it does not set from
  * the top level, and mode = "monitor" has turned every reject into
@@ -188,6 +242,8 @@ struct rm_profile {
 	char *pf_origin; /* "file:line" of its definition */
 	unsigned char pf_check[RM_CK__COUNT]; /* enum rm_check_mode */
 	struct rm_lists *pf_lists; /* entries for this listener only, or NULL */
+	uint32_t pf_limits;        /* bit i: rs_limits[i] is in force */
+	unsigned pf_max_rcpts;     /* recipients per message; 0: no cap */
 };
 
 struct rm_ruleset {
@@ -206,6 +262,9 @@ struct rm_ruleset {
 	size_t rs_nprofiles;
 
 	struct rm_reply rs_replies[RM_R__COUNT];
+
+	struct rm_limit *rs_limits; /* every limit of the config */
+	size_t rs_nlimits;
 
 	/*
 	 * This server's addresses besides the one a client connected to:

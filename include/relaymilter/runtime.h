@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "relaymilter/limits.h"
 #include "relaymilter/metrics.h"
 #include "relaymilter/owners.h"
 #include "relaymilter/snapshot.h"
@@ -30,6 +31,9 @@ struct rm_runtime {
 	bool rt_log_json;             /* log_format = "json" (read at start) */
 	bool rt_answer_data;          /* take the DATA step (read at start) */
 	struct rm_metrics rt_metrics; /* counters: relaxed atomics */
+	/* the limits' counters and locks: kept across reloads (the store
+	   is keyed by limit name), lost at exit */
+	struct rm_limit_store *rt_limits;
 };
 
 /*

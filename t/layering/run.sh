@@ -3,7 +3,8 @@
 #   adapter (mlfi.c) -> engine (policy.c) <- ruleset <- (file reader, LDAP)
 # - only the adapter and the daemon's start-up include libmilter;
 # - only the LDAP reader (ldapsrc.c) includes libldap;
-# - only the config reader (conf.c, confldap.c) includes libconfig;
+# - only the config reader (conf.c, confldap.c, conflimits.c) includes
+#   libconfig;
 # - the engine, the ruleset and the sets include none of those, no daemon
 #   setting (confdata.h, source.h, runtime.h, daemon.h) and no LDAP module;
 # - the adapter and the CLI include no LDAP header.
@@ -51,9 +52,10 @@ none() {
 only '^libmilter/' milter/mlfi.c milter/daemon.c
 only '^ldap\.h$' milter/ldapsrc.c
 only '^libconfig\.h$' include/relaymilter/confread.h
-only 'relaymilter/confread\.h$' milter/conf.c milter/confldap.c
+only 'relaymilter/confread\.h$' milter/conf.c milter/confldap.c milter/conflimits.c
 ENGINE="milter/policy.c milter/ruleset.c milter/addr.c milter/addrset.c
-	milter/domset.c milter/ip.c milter/reply.c include/relaymilter/policy.h
+	milter/domset.c milter/ip.c milter/reply.c milter/strset.c
+	include/relaymilter/strset.h include/relaymilter/policy.h
 	include/relaymilter/ruleset.h include/relaymilter/addr.h
 	include/relaymilter/addrset.h include/relaymilter/domset.h
 	include/relaymilter/ip.h include/relaymilter/reply.h"

@@ -1,0 +1,327 @@
+/*
+ * limits.c - the sliding-window arithmetic and the admission of one
+ * recipient against the limits that apply (limits.h).
+ *
+ * No clock and no lock of its own: the caller passes now, the store port
+ * keeps the state.  A recipient is admitted only if every limit admits
+ * it; when one refuses, what the others counted is taken back, so a
+ * refused recipient is counted by none.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "relaymilter/addr.h"
+#include "relaymilter/ip.h"
+#include "relaymilter/limits.h"
+
+void
+rm_window_roll(struct rm_window *w, unsigned per, uint64_t now)
+{
+	uint64_t start = now - now % per;
+	int i;
+
+	if (start <= w->w_start)
+		return; /* same window, or a clock that went back */
+	for (i = 0; i < RM_WC__COUNT; i++) {
+		w->w_prev[i] = start - w->w_start == per ? w->w_cur[i] : 0;
+		w->w_cur[i] = 0;
+	}
+	w->w_start = start;
+}
+
+uint64_t
+rm_window_estimate(struct rm_window *w, unsigned per, uint64_t now, int what)
+{
+	uint64_t elapsed;
+
+	rm_window_roll(w, per, now);
+	elapsed = now > w->w_start ? now - w->w_start : 0;
+	if (elapsed >= per)
+		elapsed = per - 1; /* cannot happen once rolled */
+	return (uint64_t)w->w_prev[what] * (per - elapsed) +
+	       (uint64_t)w->w_cur[what] * per;
+}
+
+bool
+rm_window_admits(struct rm_window *w, unsigned per, uint64_t now,
+                 const unsigned add[RM_WC__COUNT],
+                 const unsigned long max[RM_WC__COUNT])
+{
+	int i;
+
+	for (i = 0; i < RM_WC__COUNT; i++)
+		if (max[i] != 0 && rm_window_estimate(w, per, now, i) +
+		                           (uint64_t)add[i] * per >
+		                       (uint64_t)max[i] * per)
+			return false;
+	return true;
+}
+
+void
+rm_window_add(struct rm_window *w, unsigned per, uint64_t now,
+              const int add[RM_WC__COUNT])
+{
+	int i;
+
+	rm_window_roll(w, per, now);
+	for (i = 0; i < RM_WC__COUNT; i++) {
+		if (add[i] >= 0)
+			w->w_cur[i] =
+			    w->w_cur[i] > UINT32_MAX - (unsigned)add[i]
+			        ? UINT32_MAX
+			        : w->w_cur[i] + (unsigned)add[i];
+		else if (w->w_cur[i] >= (unsigned)-add[i])
+			w->w_cur[i] -= (unsigned)-add[i];
+		else
+			w->w_cur[i] = 0;
+	}
+}
+
+bool
+rm_window_idle(const struct rm_window *w, unsigned per, uint64_t now)
+{
+	return now >= w->w_start + 2 * (uint64_t)per ||
+	       (now >= w->w_start + per && w->w_cur[0] == 0 &&
+	        w->w_cur[1] == 0) ||
+	       (w->w_cur[0] == 0 && w->w_cur[1] == 0 && w->w_prev[0] == 0 &&
+	        w->w_prev[1] == 0);
+}
+
+void
+rm_window_reper(struct rm_window *w, unsigned old_per, unsigned per,
+                uint64_t now)
+{
+	uint64_t est[RM_WC__COUNT];
+	int i;
+
+	for (i = 0; i < RM_WC__COUNT; i++)
+		est[i] =
+		    (rm_window_estimate(w, old_per, now, i) + old_per - 1) /
+		    old_per;
+	w->w_start = now - now % per;
+	for (i = 0; i < RM_WC__COUNT; i++) {
+		w->w_prev[i] = 0;
+		w->w_cur[i] =
+		    est[i] > UINT32_MAX ? UINT32_MAX : (uint32_t)est[i];
+	}
+}
+
+/* lower_copy - s lower-cased into buf; false when it does not fit */
+static bool
+lower_copy(const char *s, char *buf, size_t len)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= len)
+		return false;
+	for (i = 0; i <= n; i++)
+		buf[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a')
+		                                    : s[i];
+	return true;
+}
+
+/* client_key - the address, or its IPv6 network of prefix bits */
+static bool
+client_key(const struct rm_ip *ip, unsigned prefix, char *buf, size_t len)
+{
+	struct rm_ip net = *ip;
+	char a[64];
+	unsigned i;
+
+	if (rm_ip_is_v4(ip) || prefix >= 128) {
+		rm_ip_format(ip, buf, len);
+		return true;
+	}
+	for (i = 0; i < 16; i++)
+		if (i * 8 >= prefix)
+			net.ip_b[i] = 0;
+		else if (i * 8 + 8 > prefix)
+			net.ip_b[i] &=
+			    (unsigned char)(0xff00u >> (prefix - i * 8));
+	snprintf(buf, len, "%s/%u", rm_ip_format(&net, a, sizeof(a)), prefix);
+	return true;
+}
+
+bool
+rm_limit_key(const struct rm_limit *lm, const struct rm_facts *f, char *buf,
+             size_t len)
+{
+	struct rm_addr a;
+	char tmp[RM_LIMIT_KEY_MAX];
+
+	switch (lm->lm_key) {
+	case RM_LK_LOGIN:
+		return f->f_auth != NULL && lower_copy(f->f_auth, buf, len);
+	case RM_LK_CLIENT:
+		return f->f_client_ip != NULL &&
+		       client_key(f->f_client_ip, lm->lm_v6prefix, buf, len);
+	case RM_LK_SENDER:
+	case RM_LK_SENDER_DOMAIN:
+		if (f->f_sender == NULL ||
+		    rm_addr_parse(f->f_sender, &a, NULL, 0) != 0 ||
+		    (a.a_flags & RM_ADDR_NULL))
+			return false;
+		if (lm->lm_key == RM_LK_SENDER_DOMAIN)
+			return lower_copy(a.a_domain, buf, len);
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s@%s", a.a_local,
+		                     a.a_domain) >= sizeof(tmp))
+			return false;
+		return lower_copy(tmp, buf, len);
+	case RM_LK__COUNT:
+		break;
+	}
+	return false;
+}
+
+/* question - the store's question for limit lm and this recipient */
+static void
+question(const struct rm_limit *lm, const char *key, bool msg_new, bool monitor,
+         struct rm_limit_q *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->q_limit = lm->lm_name;
+	q->q_key = key;
+	q->q_per = lm->lm_per;
+	q->q_lock = lm->lm_lock;
+	q->q_max[RM_WC_MSGS] = lm->lm_messages;
+	q->q_max[RM_WC_RCPTS] = lm->lm_recipients;
+	q->q_add[RM_WC_MSGS] = msg_new ? 1 : 0;
+	q->q_add[RM_WC_RCPTS] = 1;
+	q->q_monitor = monitor;
+}
+
+/* event - note what the store said, when it is worth a log line */
+static void
+event(struct rm_limit_report *rep, const struct rm_limit *lm, const char *key,
+      const struct rm_limit_ans *a, bool monitor)
+{
+	struct rm_limit_event *ev;
+
+	if ((a->a_res == RM_LIM_ADMIT && !a->a_tripped) ||
+	    rep->lr_n == RM_LIMIT_EVENTS_MAX)
+		return;
+	ev = &rep->lr_ev[rep->lr_n++];
+	ev->le_limit = lm;
+	snprintf(ev->le_key, sizeof(ev->le_key), "%s", key);
+	ev->le_res = a->a_res;
+	ev->le_tripped = a->a_tripped;
+	ev->le_locked_now = a->a_locked_now;
+	ev->le_monitor = monitor;
+	ev->le_lock_left = a->a_lock_left;
+	memcpy(ev->le_count, a->a_count, sizeof(ev->le_count));
+}
+
+/* refuse - the verdict becomes limit lm's refusal (or its "would") */
+static void
+refuse(const struct rm_ruleset *rs, const struct rm_facts *f,
+       const struct rm_limit *lm, const struct rm_limit_ans *a,
+       struct rm_verdict *v, bool monitor)
+{
+	const struct rm_reply *r =
+	    lm->lm_has_reply ? &lm->lm_reply : &rs->rs_replies[RM_R_LIMIT];
+	const char *vals[RM_RV__COUNT];
+	char ip[64], sender[RM_REPLY_VAR_MAX + 8], rcpt[RM_REPLY_VAR_MAX + 8];
+	struct rm_reply *dst = monitor ? &v->v_would : &v->v_rbuf;
+
+	if (a->a_res == RM_LIM_ERROR)
+		r = &rs->rs_replies[RM_R_TEMPFAIL];
+	if (monitor && v->v_would_rule != NULL)
+		return; /* the first monitored refusal is the one shown */
+	if (r->r_has_vars) {
+		vals[RM_RV_SENDER] =
+		    f->f_sender
+		        ? rm_addr_unbracket(f->f_sender, sender, sizeof(sender))
+		        : NULL;
+		vals[RM_RV_LOGIN] = f->f_auth;
+		vals[RM_RV_HELO] = f->f_helo;
+		vals[RM_RV_CLIENT] =
+		    f->f_client_ip
+		        ? rm_ip_format(f->f_client_ip, ip, sizeof(ip))
+		        : NULL;
+		vals[RM_RV_RCPT] =
+		    f->f_rcpt ? rm_addr_unbracket(f->f_rcpt, rcpt, sizeof(rcpt))
+		              : NULL;
+		rm_reply_expand(r, vals, dst);
+	} else
+		*dst = *r;
+	if (monitor) {
+		v->v_would_rule = lm->lm_rule;
+		v->v_would_check = RM_CK_LIMITS;
+		return;
+	}
+	v->v_action = dst->r_action;
+	v->v_reply = dst;
+	v->v_rule = lm->lm_rule;
+	v->v_entry = NULL;
+}
+
+/* take_back - undo the counts of the limits in mask (a later one refused) */
+static void
+take_back(struct rm_limit_store *st, const struct rm_ruleset *rs,
+          const struct rm_facts *f, struct rm_limit_txn *tx, uint32_t mask,
+          uint32_t msgs, uint64_t now)
+{
+	char key[RM_LIMIT_KEY_MAX];
+	struct rm_limit_q q;
+	size_t i;
+
+	for (i = 0; i < rs->rs_nlimits && i < RM_LIMITS_MAX; i++) {
+		if (!(mask & (UINT32_C(1) << i)) ||
+		    !rm_limit_key(&rs->rs_limits[i], f, key, sizeof(key)))
+			continue;
+		question(&rs->rs_limits[i], key, msgs & (UINT32_C(1) << i),
+		         false, &q);
+		st->ls_unhit(st, &q, now);
+	}
+	tx->lt_msg_counted &= ~msgs;
+}
+
+void
+rm_limits_admit(struct rm_limit_store *st, const struct rm_ruleset *rs,
+                const struct rm_facts *f, struct rm_limit_txn *tx, uint64_t now,
+                struct rm_verdict *v, struct rm_limit_report *rep)
+{
+	char key[RM_LIMIT_KEY_MAX];
+	const struct rm_limit *lm;
+	struct rm_limit_ans a;
+	struct rm_limit_q q;
+	bool mon = v->v_limits_monitor;
+	uint32_t bit, hit = 0, msgs = 0;
+	size_t i;
+
+	rep->lr_n = 0;
+	rep->lr_refused = -1;
+	if (v->v_action != RM_CONTINUE || v->v_limits == 0 || st == NULL)
+		return;
+	for (i = 0; i < rs->rs_nlimits && i < RM_LIMITS_MAX; i++) {
+		bit = UINT32_C(1) << i;
+		lm = &rs->rs_limits[i];
+		if (!(v->v_limits & bit) ||
+		    !rm_limit_key(lm, f, key, sizeof(key)))
+			continue;
+		question(lm, key,
+		         lm->lm_messages && !(tx->lt_msg_counted & bit), mon,
+		         &q);
+		memset(&a, 0, sizeof(a));
+		if (st->ls_hit(st, &q, now, &a) != 0)
+			a.a_res = RM_LIM_ERROR;
+		event(rep, lm, key, &a, mon);
+		if (a.a_res == RM_LIM_ADMIT || mon) {
+			/* monitored: counted whatever it says, never refused */
+			if (a.a_res != RM_LIM_ADMIT)
+				refuse(rs, f, lm, &a, v, true);
+			if (a.a_res == RM_LIM_ADMIT || a.a_res == RM_LIM_OVER) {
+				hit |= bit;
+				msgs |= q.q_add[RM_WC_MSGS] ? bit : 0;
+				tx->lt_msg_counted |= msgs;
+			}
+			continue;
+		}
+		/* refused: what the limits before it counted is taken back */
+		if (rep->lr_n > 0 && rep->lr_ev[rep->lr_n - 1].le_limit == lm)
+			rep->lr_refused = (int)rep->lr_n - 1;
+		take_back(st, rs, f, tx, hit, msgs, now);
+		refuse(rs, f, lm, &a, v, false);
+		return;
+	}
+}
