@@ -3,8 +3,8 @@
  * (struct rm_limit_store in limits.h).
  *
  * LS_SHARDS shards, chosen by the hash of (limit, key); each is a chained
- * hash table (doubling as it fills) threaded on an LRU list, under its own
- * mutex, in the shape of ownercache.c.  An entry is (limit name, key): its
+ * hash table (doubling as it fills) threaded on an LRU list (lrutab.c, as
+ * the owner cache's), under its own mutex.  An entry is (limit name, key): its
  * two windows, the per they were counted in, its lock.  It goes when it
  * is met idle (windows over, no lock); a full store (max_entries, an
  * atomic count of all shards) first drops idle entries from the LRU end
@@ -17,18 +17,17 @@
 #include <string.h>
 
 #include "relaymilter/limits.h"
+#include "relaymilter/lrutab.h"
 #include "relaymilter/rm.h"
 
 #define LS_SHARDS 64
 #define LS_SCAN   8 /* LRU entries a full store looks at for one to drop */
 
 struct ls_ent {
-	struct ls_ent *next;          /* hash chain */
-	struct ls_ent *older, *newer; /* LRU list */
-	unsigned hash;
-	unsigned per;        /* what the windows were counted in */
-	uint64_t lock_until; /* 0: not locked */
-	bool tripped;        /* refused since it was last under */
+	struct rm_lru_node node; /* first: the table links it */
+	unsigned per;            /* what the windows were counted in */
+	uint64_t lock_until;     /* 0: not locked */
+	bool tripped;            /* refused since it was last under */
 	struct rm_window w;
 	unsigned short klen; /* the limit's name is name[0..klen) */
 	char name[];         /* "limit\0key" */
@@ -36,9 +35,7 @@ struct ls_ent {
 
 struct ls_shard {
 	pthread_mutex_t sh_lock;
-	struct ls_ent **sh_buckets;
-	size_t sh_mask, sh_n;
-	struct ls_ent *sh_lru, *sh_mru;
+	struct rm_lru_tab sh_tab;
 };
 
 struct ls_store {
@@ -74,55 +71,35 @@ ent_key(const struct ls_ent *e)
 	return e->name + e->klen + 1;
 }
 
-static void
-lru_unlink(struct ls_shard *sh, struct ls_ent *e)
-{
-	if (e->older != NULL)
-		e->older->newer = e->newer;
-	else
-		sh->sh_lru = e->newer;
-	if (e->newer != NULL)
-		e->newer->older = e->older;
-	else
-		sh->sh_mru = e->older;
-	e->older = e->newer = NULL;
-}
+/* the (limit, key) a lookup is for */
+struct ls_want {
+	const char *limit, *key;
+};
 
-static void
-lru_push(struct ls_shard *sh, struct ls_ent *e)
+static int
+ent_is(const struct rm_lru_node *n, const void *want)
 {
-	e->older = sh->sh_mru;
-	e->newer = NULL;
-	if (sh->sh_mru != NULL)
-		sh->sh_mru->newer = e;
-	else
-		sh->sh_lru = e;
-	sh->sh_mru = e;
+	const struct ls_ent *e = (const struct ls_ent *)n;
+	const struct ls_want *w = want;
+
+	return strcmp(e->name, w->limit) == 0 &&
+	       strcmp(ent_key(e), w->key) == 0;
 }
 
 /* find - the slot that points at (limit, key), or at the chain's end */
 static struct ls_ent **
 find(struct ls_shard *sh, const char *limit, const char *key, unsigned h)
 {
-	struct ls_ent **p;
+	struct ls_want w = {limit, key};
 
-	if (sh->sh_buckets == NULL)
-		return NULL;
-	for (p = &sh->sh_buckets[h & sh->sh_mask]; *p != NULL; p = &(*p)->next)
-		if ((*p)->hash == h && strcmp((*p)->name, limit) == 0 &&
-		    strcmp(ent_key(*p), key) == 0)
-			return p;
-	return p;
+	return (struct ls_ent **)rm_lru_find(&sh->sh_tab, h, ent_is, &w);
 }
 
 static void
 drop(struct ls_store *ls, struct ls_shard *sh, struct ls_ent *e)
 {
-	struct ls_ent **p = find(sh, e->name, ent_key(e), e->hash);
-
-	*p = e->next;
-	lru_unlink(sh, e);
-	sh->sh_n--;
+	rm_lru_remove(&sh->sh_tab, (struct rm_lru_node **)find(
+	                               sh, e->name, ent_key(e), e->node.hash));
 	atomic_fetch_sub_explicit(&ls->st_count, 1, memory_order_relaxed);
 	free(e);
 }
@@ -132,27 +109,6 @@ static bool
 idle(const struct ls_ent *e, uint64_t now)
 {
 	return e->lock_until <= now && rm_window_idle(&e->w, e->per, now);
-}
-
-static void
-grow(struct ls_shard *sh)
-{
-	struct ls_ent **nb, *e, *next;
-	size_t n = sh->sh_buckets ? (sh->sh_mask + 1) * 2 : 64, i;
-
-	if (sh->sh_buckets != NULL && sh->sh_n <= sh->sh_mask + 1)
-		return;
-	if ((nb = calloc(n, sizeof(*nb))) == NULL)
-		return; /* chains just get longer */
-	for (i = 0; sh->sh_buckets != NULL && i <= sh->sh_mask; i++)
-		for (e = sh->sh_buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			e->next = nb[e->hash & (n - 1)];
-			nb[e->hash & (n - 1)] = e;
-		}
-	free(sh->sh_buckets);
-	sh->sh_buckets = nb;
-	sh->sh_mask = n - 1;
 }
 
 /*
@@ -169,9 +125,9 @@ make_room(struct ls_store *ls, struct ls_shard *sh, uint64_t now)
 	while (atomic_load_explicit(&ls->st_count, memory_order_relaxed) >=
 	       ls->st_max) {
 		victim = NULL;
-		for (e = sh->sh_lru, n = 0; e != NULL && n < LS_SCAN;
-		     e = next, n++) {
-			next = e->newer;
+		for (e = (struct ls_ent *)sh->sh_tab.lru, n = 0;
+		     e != NULL && n < LS_SCAN; e = next, n++) {
+			next = (struct ls_ent *)e->node.newer;
 			if (idle(e, now)) {
 				victim = e;
 				break;
@@ -198,8 +154,7 @@ get(struct ls_store *ls, struct ls_shard *sh, const struct rm_limit_q *q,
 	size_t ln = strlen(q->q_limit), kn = strlen(q->q_key);
 
 	if (slot != NULL && (e = *slot) != NULL) {
-		lru_unlink(sh, e);
-		lru_push(sh, e);
+		rm_lru_touch(&sh->sh_tab, &e->node);
 		if (e->per != q->q_per) {
 			/* a reload changed the limit's window */
 			rm_window_reper(&e->w, e->per, q->q_per, now);
@@ -213,17 +168,12 @@ get(struct ls_store *ls, struct ls_shard *sh, const struct rm_limit_q *q,
 	memcpy(e->name, q->q_limit, ln + 1);
 	memcpy(e->name + ln + 1, q->q_key, kn + 1);
 	e->klen = (unsigned short)ln;
-	e->hash = h;
+	e->node.hash = h;
 	e->per = q->q_per;
-	grow(sh);
-	if (sh->sh_buckets == NULL) {
+	if (rm_lru_insert(&sh->sh_tab, &e->node) != 0) {
 		free(e);
 		return NULL;
 	}
-	e->next = sh->sh_buckets[h & sh->sh_mask];
-	sh->sh_buckets[h & sh->sh_mask] = e;
-	lru_push(sh, e);
-	sh->sh_n++;
 	atomic_fetch_add_explicit(&ls->st_count, 1, memory_order_relaxed);
 	return e;
 }
@@ -321,8 +271,8 @@ each(struct ls_store *ls, const char *limit, const char *key, uint64_t now,
 	for (i = 0; i < LS_SHARDS; i++) {
 		sh = &ls->st_shards[i];
 		pthread_mutex_lock(&sh->sh_lock);
-		for (e = sh->sh_lru; e != NULL; e = next) {
-			next = e->newer;
+		for (e = (struct ls_ent *)sh->sh_tab.lru; e != NULL; e = next) {
+			next = (struct ls_ent *)e->node.newer;
 			if ((key != NULL && strcmp(ent_key(e), key) != 0) ||
 			    (limit != NULL && strcmp(e->name, limit) != 0))
 				continue;
@@ -393,11 +343,12 @@ ls_free(struct rm_limit_store *st)
 	if (ls == NULL)
 		return;
 	for (i = 0; i < LS_SHARDS; i++) {
-		for (e = ls->st_shards[i].sh_lru; e != NULL; e = next) {
-			next = e->newer;
+		for (e = (struct ls_ent *)ls->st_shards[i].sh_tab.lru;
+		     e != NULL; e = next) {
+			next = (struct ls_ent *)e->node.newer;
 			free(e);
 		}
-		free(ls->st_shards[i].sh_buckets);
+		free(ls->st_shards[i].sh_tab.buckets);
 		pthread_mutex_destroy(&ls->st_shards[i].sh_lock);
 	}
 	free(ls);

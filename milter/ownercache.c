@@ -2,11 +2,11 @@
  * ownercache.c - the on-demand sender lookup cache.
  *
  * RM_OC_SHARDS shards, chosen by the login's hash; each is a chained hash
- * table (doubling as it fills) threaded on a doubly linked LRU list, under
- * its own mutex.  A get moves the entry to the MRU end; a put into a full
- * cache (an atomic count of all shards) drops the LRU end of the shard it
- * lands in: a sharded approximation of LRU.  Expired entries are dropped
- * when met.
+ * table (doubling as it fills) threaded on a doubly linked LRU list
+ * (lrutab.c), under its own mutex.  A get moves the entry to the MRU end; a put
+ * into a full cache (an atomic count of all shards) drops the LRU end of the
+ * shard it lands in: a sharded approximation of LRU.  Expired entries are
+ * dropped when met.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +14,7 @@
 #include "relaymilter/ownercache.h"
 
 struct oc_ent {
-	struct oc_ent *next;          /* hash chain */
-	struct oc_ent *older, *newer; /* LRU list */
-	unsigned hash;
+	struct rm_lru_node node; /* first: the table links it */
 	time_t expiry;
 	struct rm_owned owned;
 	char login[]; /* lower-cased */
@@ -118,54 +116,27 @@ rm_ownercache_destroy(struct rm_ownercache *oc)
 	size_t i;
 
 	for (i = 0; i < RM_OC_SHARDS; i++) {
-		for (e = oc->oc_shards[i].sh_lru; e != NULL; e = next) {
-			next = e->newer;
+		for (e = (struct oc_ent *)oc->oc_shards[i].sh_tab.lru;
+		     e != NULL; e = next) {
+			next = (struct oc_ent *)e->node.newer;
 			ent_free(e);
 		}
-		free(oc->oc_shards[i].sh_buckets);
+		free(oc->oc_shards[i].sh_tab.buckets);
 		pthread_mutex_destroy(&oc->oc_shards[i].sh_lock);
 	}
 }
 
-/* lru_unlink / lru_push - take e off the list / put it at the MRU end */
-static void
-lru_unlink(struct oc_shard *sh, struct oc_ent *e)
+/* ent_is - the entry holds this login (ASCII case ignored) */
+static int
+ent_is(const struct rm_lru_node *n, const void *login)
 {
-	if (e->older != NULL)
-		e->older->newer = e->newer;
-	else
-		sh->sh_lru = e->newer;
-	if (e->newer != NULL)
-		e->newer->older = e->older;
-	else
-		sh->sh_mru = e->older;
-	e->older = e->newer = NULL;
+	return key_eq(((const struct oc_ent *)n)->login, login);
 }
 
-static void
-lru_push(struct oc_shard *sh, struct oc_ent *e)
-{
-	e->older = sh->sh_mru;
-	e->newer = NULL;
-	if (sh->sh_mru != NULL)
-		sh->sh_mru->newer = e;
-	else
-		sh->sh_lru = e;
-	sh->sh_mru = e;
-}
-
-/* find - the slot pointing at login's entry (*slot NULL: none) */
 static struct oc_ent **
 find(struct oc_shard *sh, const char *login, unsigned h)
 {
-	struct oc_ent **p;
-
-	if (sh->sh_buckets == NULL)
-		return NULL;
-	for (p = &sh->sh_buckets[h & sh->sh_mask]; *p != NULL; p = &(*p)->next)
-		if ((*p)->hash == h && key_eq((*p)->login, login))
-			return p;
-	return p;
+	return (struct oc_ent **)rm_lru_find(&sh->sh_tab, h, ent_is, login);
 }
 
 /* drop - unlink the entry at *slot from chain and list, free it */
@@ -174,9 +145,7 @@ drop(struct oc_shard *sh, struct oc_ent **slot)
 {
 	struct oc_ent *e = *slot;
 
-	*slot = e->next;
-	lru_unlink(sh, e);
-	sh->sh_n--;
+	rm_lru_remove(&sh->sh_tab, (struct rm_lru_node **)slot);
 	ent_free(e);
 }
 
@@ -196,35 +165,12 @@ rm_ownercache_get(struct rm_ownercache *oc, const char *login, time_t now,
 			atomic_fetch_sub_explicit(&oc->oc_count, 1,
 			                          memory_order_relaxed);
 		} else if (rm_owned_copy(out, &(*slot)->owned) == 0) {
-			lru_unlink(sh, *slot);
-			lru_push(sh, *slot);
+			rm_lru_touch(&sh->sh_tab, &(*slot)->node);
 			hit = 1;
 		}
 	}
 	pthread_mutex_unlock(&sh->sh_lock);
 	return hit;
-}
-
-/* grow - double the buckets when the shard holds more entries than them */
-static void
-grow(struct oc_shard *sh)
-{
-	struct oc_ent **nb, *e, *next;
-	size_t n = sh->sh_buckets ? (sh->sh_mask + 1) * 2 : 64, i;
-
-	if (sh->sh_buckets != NULL && sh->sh_n <= sh->sh_mask + 1)
-		return;
-	if ((nb = calloc(n, sizeof(*nb))) == NULL)
-		return; /* chains just get longer */
-	for (i = 0; sh->sh_buckets != NULL && i <= sh->sh_mask; i++)
-		for (e = sh->sh_buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			e->next = nb[e->hash & (n - 1)];
-			nb[e->hash & (n - 1)] = e;
-		}
-	free(sh->sh_buckets);
-	sh->sh_buckets = nb;
-	sh->sh_mask = n - 1;
 }
 
 void
@@ -246,7 +192,7 @@ rm_ownercache_put(struct rm_ownercache *oc, const char *login,
 		e->login[i] = login[i] >= 'A' && login[i] <= 'Z'
 		                  ? (char)(login[i] - 'A' + 'a')
 		                  : login[i];
-	e->hash = h;
+	e->node.hash = h;
 	e->expiry = expiry;
 	if (rm_owned_copy(&e->owned, o) != 0) {
 		free(e);
@@ -261,21 +207,18 @@ rm_ownercache_put(struct rm_ownercache *oc, const char *login,
 	/* full: this shard's least recently used logins make room */
 	while (atomic_load_explicit(&oc->oc_count, memory_order_relaxed) >=
 	           max &&
-	       sh->sh_lru != NULL) {
-		drop(sh, find(sh, sh->sh_lru->login, sh->sh_lru->hash));
+	       sh->sh_tab.lru != NULL) {
+		const struct oc_ent *old = (struct oc_ent *)sh->sh_tab.lru;
+
+		drop(sh, find(sh, old->login, old->node.hash));
 		atomic_fetch_sub_explicit(&oc->oc_count, 1,
 		                          memory_order_relaxed);
 	}
-	grow(sh);
-	if (sh->sh_buckets == NULL) {
+	if (rm_lru_insert(&sh->sh_tab, &e->node) != 0) {
 		pthread_mutex_unlock(&sh->sh_lock);
 		ent_free(e);
 		return;
 	}
-	e->next = sh->sh_buckets[h & sh->sh_mask];
-	sh->sh_buckets[h & sh->sh_mask] = e;
-	lru_push(sh, e);
-	sh->sh_n++;
 	atomic_fetch_add_explicit(&oc->oc_count, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&sh->sh_lock);
 }
@@ -287,7 +230,7 @@ rm_ownercache_count(struct rm_ownercache *oc)
 
 	for (i = 0; i < RM_OC_SHARDS; i++) {
 		pthread_mutex_lock(&oc->oc_shards[i].sh_lock);
-		n += oc->oc_shards[i].sh_n;
+		n += oc->oc_shards[i].sh_tab.n;
 		pthread_mutex_unlock(&oc->oc_shards[i].sh_lock);
 	}
 	return n;

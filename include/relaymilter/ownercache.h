@@ -16,18 +16,14 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "relaymilter/lrutab.h"
 #include "relaymilter/policy.h"
 
 #define RM_OC_SHARDS 16
 
-struct oc_ent;
-
 struct oc_shard {
 	pthread_mutex_t sh_lock;
-	struct oc_ent **sh_buckets; /* chains; sh_mask + 1 of them */
-	size_t sh_mask;
-	size_t sh_n;
-	struct oc_ent *sh_lru, *sh_mru; /* least and most recently used */
+	struct rm_lru_tab sh_tab; /* the logins, by hash and by last use */
 };
 
 struct rm_ownercache {
