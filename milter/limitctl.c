@@ -89,11 +89,10 @@ rm_limits_main(int argc, char **argv)
 	    {"lift", required_argument, 0, 'l'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
-	const char *config = RM_CONF_DEFAULT, *key = NULL, *lift = NULL, *path;
-	char req[RM_CONTROL_MAX_REQUEST], err[1024];
+	const char *config = RM_CONF_DEFAULT, *key = NULL, *lift = NULL;
+	char req[RM_CONTROL_MAX_REQUEST];
 	struct rm_mxbuf mb;
-	struct rm_conf *cf;
-	int c, rc = 0;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -126,26 +125,13 @@ rm_limits_main(int argc, char **argv)
 	else
 		snprintf(req, sizeof(req), "limits%s%s\n", key ? " " : "",
 		         key ? key : "");
-	if ((cf = rm_conf_read(config, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s\n", err);
-		return RM_EX_CONFIG;
-	}
-	path = rm_control_path(rm_conf_settings(cf));
-	memset(&mb, 0, sizeof(mb));
-	errno = 0;
-	if (rm_control_ask(path, req, &mb) != 0 || mb.mb_oom) {
-		fprintf(stderr,
-		        "relaymilter limits: no answer on %s: %s (is "
-		        "relaymilter running with this config?)\n",
-		        path, mb.mb_oom ? "out of memory" : strerror(errno));
-		rc = RM_EX_UNAVAILABLE;
-	} else if (mb.mb_len > 0) {
+	if ((rc = rm_control_call("limits", config, req, true, &mb)) == 0 &&
+	    mb.mb_len > 0) {
 		fputs(mb.mb_buf, stdout);
 		if (strncmp(mb.mb_buf, "error:", 6) == 0 ||
 		    strcmp(mb.mb_buf, "lifted 0\n") == 0)
 			rc = 1;
 	}
 	rm_mxbuf_free(&mb);
-	rm_conf_free(cf);
 	return rc;
 }

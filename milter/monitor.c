@@ -637,13 +637,42 @@ print_stats(char *text)
 }
 
 int
+rm_control_call(const char *who, const char *config, const char *req,
+                bool empty_ok, struct rm_mxbuf *mb)
+{
+	struct rm_conf *cf;
+	const char *path;
+	char err[1024];
+	int rc = 0;
+
+	memset(mb, 0, sizeof(*mb));
+	if ((cf = rm_conf_read(config, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return RM_EX_CONFIG;
+	}
+	path = rm_control_path(rm_conf_settings(cf));
+	errno = 0;
+	if (rm_control_ask(path, req, mb) != 0 || mb->mb_oom ||
+	    (mb->mb_len == 0 && !empty_ok)) {
+		fprintf(stderr,
+		        "relaymilter %s: no answer on %s: %s (is relaymilter "
+		        "running with this config?)\n",
+		        who, path ? path : "(no control socket)",
+		        mb->mb_oom ? "out of memory"
+		        : errno    ? strerror(errno)
+		                   : "empty reply");
+		rc = RM_EX_UNAVAILABLE;
+	}
+	rm_conf_free(cf);
+	return rc;
+}
+
+int
 rm_stats_main(int argc, char **argv)
 {
-	const char *config = RM_CONF_DEFAULT, *path;
+	const char *config = RM_CONF_DEFAULT;
 	struct rm_mxbuf mb;
-	struct rm_conf *cf;
-	char err[1024];
-	int c, rc = 0;
+	int c, rc;
 
 	while ((c = getopt(argc, argv, "c:h")) != -1) {
 		if (c != 'c') {
@@ -657,27 +686,8 @@ rm_stats_main(int argc, char **argv)
 		fprintf(stderr, "usage: relaymilter stats [-c CONFIG]\n");
 		return RM_EX_USAGE;
 	}
-	if ((cf = rm_conf_read(config, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s\n", err);
-		return RM_EX_CONFIG;
-	}
-	path = rm_control_path(rm_conf_settings(cf));
-	memset(&mb, 0, sizeof(mb));
-	errno = 0;
-	if (rm_control_ask(path, "stats\n", &mb) != 0 || mb.mb_len == 0 ||
-	    mb.mb_oom) {
-		fprintf(
-		    stderr,
-		    "relaymilter stats: no answer on %s: %s (is relaymilter "
-		    "running with this config?)\n",
-		    path,
-		    mb.mb_oom ? "out of memory"
-		    : errno   ? strerror(errno)
-		              : "empty reply");
-		rc = RM_EX_UNAVAILABLE;
-	} else
+	if ((rc = rm_control_call("stats", config, "stats\n", false, &mb)) == 0)
 		print_stats(mb.mb_buf);
 	rm_mxbuf_free(&mb);
-	rm_conf_free(cf);
 	return rc;
 }

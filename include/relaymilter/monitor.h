@@ -71,6 +71,14 @@ bool rm_unix_in_use(const char *path);
  */
 struct rm_mxbuf;
 int rm_control_ask(const char *path, const char *req, struct rm_mxbuf *mb);
+/*
+ * rm_control_call - what a subcommand does: read config, send req to its
+ * daemon's control socket, the answer into mb (freed by the caller).  0,
+ * or an exit status after saying why on stderr ("relaymilter WHO: ...");
+ * an empty answer is an error when empty_ok is false.
+ */
+int rm_control_call(const char *who, const char *config, const char *req,
+                    bool empty_ok, struct rm_mxbuf *mb);
 
 /* rm_stats_main - "relaymilter stats [-c CONFIG]"; an exit status. */
 int rm_stats_main(int argc, char **argv);
