@@ -271,23 +271,15 @@ print_verdict(const char *rcpt, const struct rm_verdict *v)
 static void
 print_limits(const struct rm_ruleset *rs, const struct rm_verdict *v)
 {
-	const struct rm_limit *lm;
-	char buf[96], lock[32];
+	char buf[256];
 	size_t i;
 
-	for (i = 0; i < rs->rs_nlimits && i < RM_LIMITS_MAX; i++) {
-		if (!(v->v_limits & (UINT32_C(1) << i)))
-			continue;
-		lm = &rs->rs_limits[i];
-		printf("    limit %s applies: %s by %s%s%s%s\n", lm->lm_name,
-		       rm_limit_describe(lm, buf, sizeof(buf)),
-		       rm_limit_key_names[lm->lm_key],
-		       lm->lm_lock ? ", lock " : "",
-		       lm->lm_lock
-		           ? rm_duration_format(lm->lm_lock, lock, sizeof(lock))
-		           : "",
-		       v->v_limits_monitor ? " (monitored)" : "");
-	}
+	for (i = 0; i < rs->rs_nlimits && i < RM_LIMITS_MAX; i++)
+		if (v->v_limits & (UINT32_C(1) << i))
+			printf("    limit %s\n",
+			       rm_limit_applies(&rs->rs_limits[i],
+			                        v->v_limits_monitor, buf,
+			                        sizeof(buf)));
 }
 
 /* check_run - every recipient through the engine; the exit status */
@@ -311,7 +303,8 @@ check_run(struct check_args *ca, const struct rm_ruleset *rs)
 			           buf, sizeof(buf)));
 		rm_policy_rcpt(rs, &ca->ca_f, &v, ca->ca_explain ? &tr : NULL);
 		print_verdict(ca->ca_rcpts[i], &v);
-		print_limits(rs, &v);
+		if (!ca->ca_explain) /* the trace has said it */
+			print_limits(rs, &v);
 		/* the recipients are one message: max_recipients counts */
 		if (v.v_action == RM_CONTINUE)
 			ca->ca_f.f_nrcpts++;

@@ -1323,7 +1323,7 @@ limits(struct eval *e, bool relay)
 {
 	const struct rm_limit *lm;
 	uint32_t m = 0;
-	char buf[96];
+	char buf[256];
 	size_t i;
 
 	if (e->pf->pf_limits == 0 || !active(e, RM_CK_LIMITS))
@@ -1343,12 +1343,11 @@ limits(struct eval *e, bool relay)
 		}
 		m |= UINT32_C(1) << i;
 		if (e->t != NULL)
-			trace(e->t, "limit %s applies: %s by %s%s", lm->lm_name,
-			      rm_limit_describe(lm, buf, sizeof(buf)),
-			      rm_limit_key_names[lm->lm_key],
-			      e->pf->pf_check[RM_CK_LIMITS] == RM_CM_MONITOR
-			          ? " (monitored)"
-			          : "");
+			trace(e->t, "limit %s",
+			      rm_limit_applies(lm,
+			                       e->pf->pf_check[RM_CK_LIMITS] ==
+			                           RM_CM_MONITOR,
+			                       buf, sizeof(buf)));
 	}
 	e->v->v_limits = m;
 	e->v->v_limits_monitor = e->pf->pf_check[RM_CK_LIMITS] == RM_CM_MONITOR;

@@ -160,6 +160,22 @@ rm_limit_describe(const struct rm_limit *lm, char *buf, size_t len)
 	return buf;
 }
 
+const char *
+rm_limit_applies(const struct rm_limit *lm, bool monitored, char *buf,
+                 size_t len)
+{
+	char what[96], lock[32];
+
+	snprintf(buf, len, "%s applies: %s by %s%s%s%s", lm->lm_name,
+	         rm_limit_describe(lm, what, sizeof(what)),
+	         rm_limit_key_names[lm->lm_key], lm->lm_lock ? ", lock " : "",
+	         lm->lm_lock
+	             ? rm_duration_format(lm->lm_lock, lock, sizeof(lock))
+	             : "",
+	         monitored ? " (monitored)" : "");
+	return buf;
+}
+
 void
 rm_limit_clear(struct rm_limit *lm)
 {

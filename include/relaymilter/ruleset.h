@@ -228,6 +228,12 @@ int rm_limit_copy(struct rm_limit *dst, const struct rm_limit *src);
 void rm_limit_clear(struct rm_limit *);
 /* rm_limit_describe - "100 messages, 500 recipients/1h" into buf. */
 const char *rm_limit_describe(const struct rm_limit *, char *buf, size_t len);
+/*
+ * rm_limit_applies - "NAME applies: 100 messages/1h by login, lock 1d" (and
+ * " (monitored)"): how check and its trace say a limit counts a recipient.
+ */
+const char *rm_limit_applies(const struct rm_limit *, bool monitored, char *buf,
+                             size_t len);
 /* rm_duration_format - 3600 as "1h", 90 as "90s"; returns buf. */
 const char *rm_duration_format(unsigned secs, char *buf, size_t len);
 
