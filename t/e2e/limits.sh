@@ -15,6 +15,12 @@
 # What Postfix delivered is read from its maillog (every transport is the
 # discard daemon; the smtp and relay transports log as postfix/outbound):
 # exactly the recipients that got 250, nothing over a limit.
+# Then the login limit once more through a real Sendmail (its MSA daemon
+# with SMTP AUTH, contrib/sendmail/*.mc as shipped, queue only; a fresh
+# relaymilter): the same 451 4.7.1 (Sendmail may put "<rcpt>... " before
+# a milter's reply text), and its queue must hold exactly the recipients
+# accepted.  Skipped without the
+# unpacked Sendmail (contrib/install-deps test).
 #
 # Root only (exit 77 = skipped); runs in private namespaces (contrib/testbed).
 # Prints ok/not ok lines, exits 1 on any failure; TB_KEEP=1 keeps the state
@@ -25,7 +31,7 @@ BIN=$(t_abs "${1:?usage: limits.sh RELAYMILTER-BINARY}")
 # shellcheck source-path=SCRIPTDIR source=../lib/e2e.sh
 . "$T_LIB/e2e.sh"
 need_root "MTA daemons, network namespace"
-need_tools postfix postqueue swaks saslpasswd2
+need_tools postfix postqueue swaks saslpasswd2 m4
 e2e_begin "$0" "$@"
 
 CTL=$TB_RUN/control
@@ -46,6 +52,7 @@ tb_milter_start "$BIN" "$MCONF" || bail "relaymilter starts" "$(tail -3 "$TB_MIL
 tb_pf_start 2525 2587 || bail "Postfix starts"
 ok "Postfix with an MX (2525) and a submission (2587) listener"
 
+# ---- Postfix ----------------------------------------------------------------------
 # send LOGIN|- FROM TO[,TO...]: one session, on submission with AUTH as
 # LOGIN@testbed.test, else on the MX from the trusted LAN
 send() {
@@ -76,7 +83,8 @@ logged() {
 # rcpts N: a1@remote.test,...,aN@remote.test with the prefix of $2
 rcpts() { seq -s, -f "$2%g@remote.test" 1 "$1"; }
 
-LIMIT='^451 4\.7\.1 Sending limit reached'
+# (Sendmail may put the recipient before the reply text)
+LIMIT='^451 4\.7\.1 (<[^ >]+>\.\.\. )?Sending limit reached'
 # ---- a login limit: 3 relayed recipients per hour -------------------------------
 send alice alice@testbed.test "$(rcpts 4 alice-)"
 expect "alice, 1st remote recipient" '^250 ' RCPT 1
@@ -137,4 +145,35 @@ else
 fi
 
 check "relaymilter still running" tb_alive "$TB_MILTER_PID"
+tb_pf_stop
+tb_milter_stop TERM
+
+# ---- Sendmail: the login limit through its MSA -----------------------------------
+if ! tb_sm_have; then
+	ok "Sendmail # SKIP no Sendmail unpacked under $TB_SM_ROOT (contrib/install-deps test)"
+	finish
+fi
+E2E_SUB_NAME=MSA
+limits_conf '{ name = "sub-hourly"; key = "login"; recipients = 3; per = "1h"; }'
+sed -e 's/Port=smtp,/Port=2525, Addr=127.0.0.1,/' \
+	-e 's/Port=submission,/Port=2587, Addr=127.0.0.1,/' \
+	"$SRC/contrib/sendmail/daemons.mc" >"$TB_STATE/daemons.mc"
+tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
+	"$SRC/contrib/sendmail/authority.mc" || bail "sendmail.cf from contrib/sendmail/*.mc"
+tb_sm_sasl || bail "Sendmail's SMTP AUTH (private mount namespace)"
+tb_milter_start "$BIN" "$MCONF" || bail "relaymilter starts again" "$(tail -3 "$TB_MILTER_LOG")"
+tb_sm_start 2525 2587 || bail "Sendmail starts"
+ok "Sendmail with an MTA (2525) and an MSA (2587) daemon"
+send alice alice@testbed.test "$(rcpts 4 sm-alice-)"
+expect "Sendmail: alice, 3rd remote recipient: within the limit" '^250 ' RCPT 3
+expect "Sendmail: alice, 4th remote recipient: over the limit" "$LIMIT" RCPT 4
+expect "Sendmail: alice, the 3 within the limit are accepted" '^250 ' DATA
+send alice alice@testbed.test sm-alice-5@remote.test
+expect "Sendmail: alice, new session: still over the limit" "$LIMIT" RCPT
+send bob bob@testbed.test sm-bob-1@remote.test
+expect "Sendmail: bob is unaffected" '^250 ' RCPT
+tb_sm_stop
+got=$(sed -n 's/^R[^:]*:<\{0,1\}\([^@>]*\)@remote\.test>\{0,1\}$/\1/p' "$TB_SM"/mqueue/qf* 2>/dev/null | sort | tr '\n' ' ')
+check "Sendmail queued exactly the recipients accepted ($got)" \
+	[ "${got% }" = "sm-alice-1 sm-alice-2 sm-alice-3 sm-bob-1" ]
 finish
