@@ -102,17 +102,31 @@ def target_line(s, w, cur_c, base_c, tgt, only=None):
 targets = [
     (c, "pf", target, None)
     for c in configs
-    if c not in ("pf", "inet-nodata", "authority-map", "floor-inet")
+    if c
+    not in (
+        "pf",
+        "inet-nodata",
+        "authority-map",
+        "floor-inet",
+        "limits-mem",
+        "limits-redis",
+    )
 ]
 targets += [
     ("authority-inet", "authority-unix", 0.95, None),
     ("authority-map", "pf", 0.95, ("deliver",)),
+    # the limits' counting on every RCPT: the memory store within 3 %,
+    # a Redis store on loopback (limits-redis, once there is one) 10 %
+    ("limits-mem", "authority-inet", 0.97, ("deliver",)),
+    ("limits-redis", "authority-inet", 0.90, ("deliver",)),
 ]
 print(
     f"Targets: Postfix + relaymilter / Postfix alone >= {target:.2f}; "
     "the inet socket / the unix socket >= 0.95; with smtpd_milter_maps "
     "(authority-map) the trusted client's mail at Postfix-alone speed "
-    "(>= 0.95)\n"
+    "(>= 0.95); with limits counting every RCPT, the memory store "
+    "(limits-mem) >= 0.97 and a Redis store (limits-redis) >= 0.90 of "
+    "authority-inet\n"
 )
 for s in sessions:
     for w in workloads:

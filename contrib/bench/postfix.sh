@@ -33,6 +33,15 @@
 #   nodata-nodelay  2534  inet-nodata with TCP_NODELAY on Postfix's milter
 #                         socket (NODELAY=1 only: contrib/bench/nodelay.so
 #                         preloaded into the Postfix daemons)
+#   limits-mem      2537  authority-inet with limits in the memory store
+#                         (relaymilter on 8900): a client-keyed limit
+#                         counting all mail and a sender-keyed one, with
+#                         budgets never reached, so every RCPT is counted
+#                         twice and refused by none
+#   limits-redis    2538  limits-mem with the limits in a Redis store on
+#                         loopback (8901): left out, with a note, until
+#                         relaymilter has a Redis store (LIMITS_REDIS_CONF
+#                         names the config lines that select it)
 # Workloads:
 #   deliver  trusted client (127.0.0.1) -> remote domain, relayed to
 #            smtp-sink: msg/s until the sink has all N
@@ -63,7 +72,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/pflib.sh"
 bl_prelude postfix.sh "${1:-}" smtp-source
 N=${N:-2000} S=${S:-10 20 40} L=${L:-1024} REPS=${REPS:-3} TARGET=${TARGET:-0.90}
-CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet floor-unix floor-inet inet-nodata authority-map}
+CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet floor-unix floor-inet inet-nodata authority-map limits-mem limits-redis}
 WORKLOADS=${WORKLOADS:-deliver refuse}
 export N S L REPS TARGET CONFIGS WORKLOADS
 tb_enter_ns "$0" "$@"
@@ -72,7 +81,8 @@ tb_enter_ns "$0" "$@"
 bl_ns_setup || exit 1
 tb_state_init
 RM_INET_PID= RM_UNIX_PID= RM_NODATA_PID= RM_NODELAY_PID= FLOORI_PID= FLOORI_REJ_PID=
-trap 'kill $RM_INET_PID $RM_UNIX_PID $RM_NODATA_PID $RM_NODELAY_PID $FLOOR_PID $FLOOR_REJ_PID $FLOORI_PID $FLOORI_REJ_PID 2>/dev/null; bl_cleanup' EXIT
+RM_LIMITS_PID='' RM_REDIS_PID=''
+trap 'kill $RM_INET_PID $RM_UNIX_PID $RM_NODATA_PID $RM_NODELAY_PID $RM_LIMITS_PID $RM_REDIS_PID $FLOOR_PID $FLOOR_REJ_PID $FLOORI_PID $FLOORI_REJ_PID 2>/dev/null; bl_cleanup' EXIT
 trap 'exit 130' INT TERM HUP
 log() { printf 'postfix.sh: %s\n' "$*" >&2; }
 
@@ -108,6 +118,33 @@ NODATA_SOCK=inet:8896@127.0.0.1 NODATA_CONF=$TB_STATE/relaymilter-nodata.conf
 	cat "$MCONF"
 	echo 'answer_data = "no";'
 } >"$NODATA_CONF"
+# limits-mem: limits that apply to every RCPT of the deliver workload
+# (client 127.0.0.1, sender a@x.test) and are never reached
+LIMITS_SOCK=inet:8900@127.0.0.1 LIMITS_CONF=$TB_STATE/relaymilter-limits.conf
+LIMITS_LINES='limits = (
+	{ name = "bench-client"; key = "client"; counts = "all";
+	  messages = 1000000000; recipients = 1000000000; per = "1h"; },
+	{ name = "bench-sender"; key = "sender"; recipients = 1000000000;
+	  per = "1d"; }
+);'
+{
+	cat "$MCONF"
+	echo "$LIMITS_LINES"
+	echo "control_socket = \"$TB_RUN/limits.control\";"
+} >"$LIMITS_CONF"
+# limits-redis: the same limits in a Redis store on loopback.  No Redis
+# store yet: LIMITS_REDIS_CONF (the lines selecting it, e.g. the store's
+# address) turns it on, and the configuration is left out without them.
+REDIS_SOCK=inet:8901@127.0.0.1 REDIS_CONF=$TB_STATE/relaymilter-redis.conf
+case " $CONFIGS " in *" limits-redis "*)
+	if [ -z "${LIMITS_REDIS_CONF:-}" ]; then
+		log "limits-redis left out: no Redis store configured (LIMITS_REDIS_CONF)"
+		CONFIGS=${CONFIGS/limits-redis/}
+	else
+		printf '%s\n' "$LIMITS_LINES" "$LIMITS_REDIS_CONF" | cat "$MCONF" - >"$REDIS_CONF"
+	fi
+	;;
+esac
 # the table "relaymilter milter-map" writes for this policy
 MILTER_MAP=$TB_STATE/milter-map.cidr
 "$BIN" milter-map -c "$MCONF" >"$MILTER_MAP" 2>"$TB_RUN/milter-map.err" || {
@@ -136,6 +173,8 @@ FLOORI_REJ_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:88
 NODATA_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8896}")
 MAP_OPTS=("${AUTH_OPTS[@]}" "  -o smtpd_milter_maps=cidr:$MILTER_MAP")
 NODELAY_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8897}")
+LIMITS_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8900}")
+REDIS_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8901}")
 # narrowing: Postfix's gate stays, the milter lines of main.cf.narrowing
 # (its milter the inet one of relaymilter_milters: the shipped snippets name
 # the unix socket, this benchmark measures inet there)
@@ -152,7 +191,9 @@ bl_pf_init '2525 inet n - n - - smtpd' \
 	'2533 inet n - n - - smtpd' "${MAP_OPTS[@]}" \
 	'2534 inet n - n - - smtpd' "${NODELAY_OPTS[@]}" \
 	'2535 inet n - n - - smtpd' "${FLOORI_OPTS[@]}" \
-	'2536 inet n - n - - smtpd' "${FLOORI_REJ_OPTS[@]}" >"$TB_RUN/check.out" 2>&1 || {
+	'2536 inet n - n - - smtpd' "${FLOORI_REJ_OPTS[@]}" \
+	'2537 inet n - n - - smtpd' "${LIMITS_OPTS[@]}" \
+	'2538 inet n - n - - smtpd' "${REDIS_OPTS[@]}" >"$TB_RUN/check.out" 2>&1 || {
 	log "Postfix set-up failed: $(head -3 "$TB_RUN/check.out")"
 	exit 1
 }
@@ -173,6 +214,18 @@ RM_UNIX_PID=$TB_MILTER_PID TB_MILTER_PID=
 TB_MILTER_SOCK=$NODATA_SOCK TB_MILTER_LOG=$TB_RUN/rm-nodata.log
 tb_milter_start "$BIN" "$NODATA_CONF" || exit 1
 RM_NODATA_PID=$TB_MILTER_PID TB_MILTER_PID=
+case " $CONFIGS " in *" limits-mem "*)
+	TB_MILTER_SOCK=$LIMITS_SOCK TB_MILTER_LOG=$TB_RUN/rm-limits.log
+	tb_milter_start "$BIN" "$LIMITS_CONF" || exit 1
+	RM_LIMITS_PID=$TB_MILTER_PID TB_MILTER_PID=
+	;;
+esac
+case " $CONFIGS " in *" limits-redis "*)
+	TB_MILTER_SOCK=$REDIS_SOCK TB_MILTER_LOG=$TB_RUN/rm-redis.log
+	tb_milter_start "$BIN" "$REDIS_CONF" || exit 1
+	RM_REDIS_PID=$TB_MILTER_PID TB_MILTER_PID=
+	;;
+esac
 RM_NODELAY_PID=
 if [ "${NODELAY:-0}" = 1 ]; then
 	# the preload reaches smtpd and cleanup through import_environment
@@ -222,14 +275,14 @@ case " $CONFIGS " in *" floor-inet "*)
 	;;
 esac
 bl_sink_start || exit 1
-tb_pf_start 2525 2527 2528 2529 2530 2531 2532 2533 2534 2535 2536 || exit 1
+tb_pf_start 2525 2527 2528 2529 2530 2531 2532 2533 2534 2535 2536 2537 2538 || exit 1
 
 # port_of CONFIG [WORKLOAD], milter_pid_of CONFIG WORKLOAD
 port_of() {
 	case $1 in
 	pf) echo 2525 ;; authority-inet) echo 2527 ;; authority-unix) echo 2528 ;;
 	narrowing-inet) echo 2529 ;; inet-nodata) echo 2532 ;; authority-map) echo 2533 ;;
-	nodata-nodelay) echo 2534 ;;
+	nodata-nodelay) echo 2534 ;; limits-mem) echo 2537 ;; limits-redis) echo 2538 ;;
 	floor-unix) if [ "${2:-}" = refuse ]; then echo 2531; else echo 2530; fi ;;
 	floor-inet) if [ "${2:-}" = refuse ]; then echo 2536; else echo 2535; fi ;;
 	*) return 1 ;;
@@ -239,6 +292,7 @@ milter_pid_of() {
 	case $1 in
 	authority-unix) echo "$RM_UNIX_PID" ;; pf) echo "" ;;
 	inet-nodata) echo "$RM_NODATA_PID" ;; nodata-nodelay) echo "$RM_NODELAY_PID" ;;
+	limits-mem) echo "$RM_LIMITS_PID" ;; limits-redis) echo "$RM_REDIS_PID" ;;
 	floor-unix) if [ "$2" = refuse ]; then echo "$FLOOR_REJ_PID"; else echo "$FLOOR_PID"; fi ;;
 	floor-inet) if [ "$2" = refuse ]; then echo "$FLOORI_REJ_PID"; else echo "$FLOORI_PID"; fi ;;
 	*) echo "$RM_INET_PID" ;;
@@ -247,7 +301,7 @@ milter_pid_of() {
 # the maillog line of a refusal with the code this configuration must give
 refusal_re() {
 	case $1 in
-	authority-* | floor-* | inet-* | nodata-*) echo 'milter-reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 550 5\.7\.1 ' ;;
+	authority-* | floor-* | inet-* | nodata-* | limits-*) echo 'milter-reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 550 5\.7\.1 ' ;;
 	*) echo 'reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 554 5\.7\.1 <b@y\.test>: Relay access denied' ;;
 	esac
 }
@@ -363,4 +417,10 @@ if [ "${#PCAP_PIDS[@]}" -gt 0 ]; then
 		tcpdump -n -tt -r "$OUTDIR/milter-$p.pcap" 2>/dev/null | python3 "$HERE/ackdelay.py" "$p"
 	done >"$OUTDIR/ackdelay.txt"
 fi
+# what limits-mem counted (relaymilter limits): proof that it counted
+case " $CONFIGS " in *" limits-mem "*)
+	"$BIN" limits -c "$LIMITS_CONF" >"$OUTDIR/limits-mem.txt" 2>&1
+	log "limits-mem counted: $(tr '\n' ';' <"$OUTDIR/limits-mem.txt")"
+	;;
+esac
 python3 "$HERE/postfix-report.py" "$TSV" >"$OUTDIR/postfix.md"

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc_kb.h"
 #include "relaymilter/conf.h"
 #include "relaymilter/policy.h"
 
@@ -244,26 +245,6 @@ make_fact(struct fact *x, enum kind k, unsigned ndom, uint32_t *seed)
 	x->f.f_helo = x->helo;
 	x->f.f_sender = x->sender;
 	x->f.f_rcpt = x->rcpt;
-}
-
-/* proc_kb - a "Vm...:" line of /proc/self/status, in kB. */
-static long
-proc_kb(const char *key)
-{
-	char line[256];
-	size_t n = strlen(key);
-	long v = -1;
-	FILE *fp = fopen("/proc/self/status", "r");
-
-	if (fp == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strncmp(line, key, n) == 0 && line[n] == ':') {
-			v = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	fclose(fp);
-	return v;
 }
 
 static void

@@ -23,17 +23,7 @@ e2e_begin "$0" "$@"
 SC_MX=2525 SC_SUB=2587 SC_PFX='' SC_AUTH=1
 e2e_write_conf
 
-tb_pf_init
-printf secret | saslpasswd2 -p -f "$TB_PFC/sasl/sasldb2" -u testbed.test bob
-tb_pf_apply "$SRC/contrib/postfix/main.cf.authority"
-tb_pf_conf 'mynetworks = 127.0.0.1/32'
-mapfile -t OPTS < <(awk '/^smtp[ \t]/ { on = 1; next } /^[^ \t]/ { on = 0 } on && /^[ \t]+-o / { print }' \
-	"$SRC/contrib/postfix/master.cf.authority")
-tb_pf_listen \
-	'127.0.0.1:2525 inet n - n - - smtpd' "${OPTS[@]}" \
-	'  -o milter_macro_daemon_name=mx' \
-	'127.0.0.1:2587 inet n - n - - smtpd' "${OPTS[@]}" \
-	'  -o milter_macro_daemon_name=submission'
+e2e_pf_authority bob
 tb_milter_start "$BIN" "$MCONF" || bail "relaymilter starts" "$(tail -3 "$TB_MILTER_LOG")"
 tb_pf_start 2525 2587 || bail "Postfix starts"
 ok "Postfix with an MX (2525) and a submission (2587) listener"

@@ -9,7 +9,14 @@
 #                         MCONF (relaymilter's config) and OUT (tb_smtp's)
 #   e2e_write_conf [EXTRA]  the policy of the relay scenarios into MCONF;
 #                         E2E_SUB_NAME is the submission listener's
-#                         {daemon_name} (require_auth there)
+#                         {daemon_name} (require_auth there, and the
+#                         settings in E2E_SUB_PROFILE)
+#   e2e_pf_authority [LOGIN...]  a Postfix (tb_pf_init) in the authority
+#                         deployment, contrib/postfix as shipped: an MX
+#                         listener on 127.0.0.1:2525 ({daemon_name} mx)
+#                         and a submission one on 2587 (E2E_SUB_NAME), the
+#                         SASL logins alice and LOGIN... (@testbed.test,
+#                         password "secret"); not started
 #   e2e_reload            SIGUSR1, then wait until relaymilter says it
 #                         reloaded
 # 127.0.0.20 is the home/ISP network (trusted), 127.0.0.9 a client away
@@ -43,9 +50,27 @@ sender_logins = (
 	{ login = "alice@testbed.test"; senders = [ "alice@testbed.test" ]; },
 	{ login = "bob@testbed.test"; senders = [ "bob@testbed.test" ]; }
 );
-listeners = { $E2E_SUB_NAME = { require_auth = true; }; };
+listeners = { $E2E_SUB_NAME = { require_auth = true; ${E2E_SUB_PROFILE:-} }; };
 ${1:-}
 CONF
+}
+
+e2e_pf_authority() {
+	local u
+	local -a opts
+	tb_pf_init
+	for u in "$@"; do
+		printf secret | saslpasswd2 -p -f "$TB_PFC/sasl/sasldb2" -u testbed.test "$u"
+	done
+	tb_pf_apply "$SRC/contrib/postfix/main.cf.authority"
+	tb_pf_conf 'mynetworks = 127.0.0.1/32'
+	mapfile -t opts < <(awk '/^smtp[ \t]/ { on = 1; next } /^[^ \t]/ { on = 0 } on && /^[ \t]+-o / { print }' \
+		"$SRC/contrib/postfix/master.cf.authority")
+	tb_pf_listen \
+		'127.0.0.1:2525 inet n - n - - smtpd' "${opts[@]}" \
+		'  -o milter_macro_daemon_name=mx' \
+		'127.0.0.1:2587 inet n - n - - smtpd' "${opts[@]}" \
+		"  -o milter_macro_daemon_name=$E2E_SUB_NAME"
 }
 
 e2e_reload() {
