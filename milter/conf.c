@@ -20,6 +20,7 @@
 #include "relaymilter/conf.h"
 #include "relaymilter/confread.h"
 #include "relaymilter/ip.h"
+#include "relaymilter/limits.h"
 #include "relaymilter/metrics.h"
 #include "relaymilter/reply.h"
 
@@ -41,7 +42,8 @@ static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
     conf_require_auth, conf_checks_key, conf_list, conf_sender_logins,
     conf_factlists, conf_listeners, conf_our_addresses, conf_our_ifaddrs,
     conf_log_file, conf_log_facility, conf_log_format, conf_milter_map,
-    conf_answer_data, conf_metrics, conf_control_socket;
+    conf_answer_data, conf_metrics, conf_control_socket, conf_store,
+    conf_store_timeout, conf_store_down;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -62,6 +64,12 @@ static const struct conf_key conf_keys[] = {
      0},
     {"answer_data", CONFIG_TYPE_STRING, conf_answer_data,
      "\"auto\", \"yes\" or \"no\"", 0},
+    {"store", CONFIG_TYPE_STRING, conf_store,
+     "a string \"memory\" or \"redis://HOST:PORT/DB\"", 0},
+    {"store_timeout", CONFIG_TYPE_STRING, conf_store_timeout,
+     "a string such as \"200ms\" or \"1s\"", 0},
+    {"store_down", CONFIG_TYPE_STRING, conf_store_down,
+     "\"local\" or \"tempfail\"", 0},
     {"sender_logins", CONF_GROUP_OR_LIST, conf_sender_logins,
      "a group { login = [ ... ]; } or a list ( { login = \"...\"; "
      "senders = [ ... ]; } )",
@@ -263,6 +271,59 @@ conf_control_socket(struct conf_ctx *cx, const config_setting_t *s)
 		                  v);
 	return conf_set_str(cx, s, &cx->cx_conf->cf_settings.st_control_socket,
 	                    v);
+}
+
+/* conf_store - where the limits' counters live (limits.h) */
+static int
+conf_store(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	struct rm_store_addr a;
+	char err[160];
+
+	if (rm_store_parse(v, &a, err, sizeof(err)) != 0)
+		return conf_error(cx, s, "store \"%s\": %s", v, err);
+	return conf_set_str(cx, s, &cx->cx_conf->cf_settings.st_store, v);
+}
+
+/* conf_store_timeout - "250ms", "1s": 1 ms to 60 s */
+static int
+conf_store_timeout(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	unsigned long n = 0;
+	char *end;
+
+	errno = 0;
+	if (v[0] >= '0' && v[0] <= '9')
+		n = strtoul(v, &end, 10);
+	if (n == 0 || errno != 0 ||
+	    (strcmp(end, "ms") != 0 && strcmp(end, "s") != 0) ||
+	    (*end == 's' ? n > 60 : n > 60000))
+		return conf_error(cx, s,
+		                  "store_timeout \"%s\": expected 1ms to 60s, "
+		                  "such as \"200ms\" or \"1s\"",
+		                  v);
+	cx->cx_conf->cf_settings.st_store_timeout_ms =
+	    (unsigned)(*end == 's' ? n * 1000 : n);
+	return 0;
+}
+
+/* conf_store_down - what the Redis store does when Redis does not answer */
+static int
+conf_store_down(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (strcmp(v, "local") != 0 && strcmp(v, "tempfail") != 0)
+		return conf_error(cx, s,
+		                  "store_down \"%s\": expected \"local\" or "
+		                  "\"tempfail\"",
+		                  v);
+	cx->cx_conf->cf_settings.st_store_down = strcmp(v, "tempfail") == 0
+	                                             ? RM_STORE_DOWN_TEMPFAIL
+	                                             : RM_STORE_DOWN_LOCAL;
+	return 0;
 }
 
 static int

@@ -57,6 +57,7 @@ rm_conf_new(const char *path)
 	cf->cf_settings.st_log_level = -1;
 	cf->cf_settings.st_log_facility = -1;
 	cf->cf_settings.st_answer_data = -1;
+	cf->cf_settings.st_store_down = -1;
 	cf->cf_top.cp_mode = cf->cf_top.cp_require_auth = -1;
 	cf->cf_top.cp_max_rcpts = -1;
 	for (i = 0; i < RM_CK__COUNT; i++)
@@ -109,10 +110,11 @@ rm_settings_clear(struct rm_settings *st)
 	free(st->st_milter_map);
 	free(st->st_metrics);
 	free(st->st_control_socket);
+	free(st->st_store);
 	rm_ldap_conf_free(st->st_ldap);
 	memset(st, 0, sizeof(*st));
 	st->st_socket_mode = st->st_log_level = st->st_log_facility = -1;
-	st->st_answer_data = -1;
+	st->st_answer_data = st->st_store_down = -1;
 }
 
 void

@@ -408,6 +408,35 @@ block_signals(void)
 }
 
 /*
+ * limit_store - the limits' store the settings name (read at start): the
+ * memory store, or Redis with the memory store as its fallback.  NULL
+ * when out of memory.
+ */
+static struct rm_limit_store *
+limit_store(const struct rm_settings *st, struct rm_metrics *mx)
+{
+	struct rm_redis_conf rc;
+	char err[160];
+
+	memset(&rc, 0, sizeof(rc));
+	if (st->st_store == NULL ||
+	    rm_store_parse(st->st_store, &rc.rc_addr, err, sizeof(err)) != 0 ||
+	    !rc.rc_addr.sa_redis)
+		return rm_limits_memory_new(RM_LIMIT_ENTRIES);
+	rc.rc_timeout_ms = st->st_store_timeout_ms;
+	rc.rc_down = st->st_store_down == RM_STORE_DOWN_TEMPFAIL
+	                 ? RM_STORE_DOWN_TEMPFAIL
+	                 : RM_STORE_DOWN_LOCAL;
+	rc.rc_fallbacks = &mx->mx_limit_store_fallbacks;
+	rm_log(RM_LOG_INFO,
+	       "limits: counting in Redis at %s (timeout %u ms, "
+	       "when it is down: %s)",
+	       st->st_store, rc.rc_timeout_ms ? rc.rc_timeout_ms : 1000,
+	       rc.rc_down == RM_STORE_DOWN_TEMPFAIL ? "tempfail" : "local");
+	return rm_limits_redis_new(&rc);
+}
+
+/*
  * daemon_load - the config once, for the settings, and the first policy
  * from that read.  0, or the exit status (reported on stderr).
  */
@@ -449,6 +478,10 @@ daemon_load(struct daemon_state *ds, const char *config, const char *sockopt,
 	         st, sockopt, pidopt, foreground, rt->rt_source.src_cache_uid,
 	         rt->rt_source.src_cache_gid, &ds->ds_opts)) != 0)
 		return rc;
+	if ((rt->rt_limits = limit_store(st, &rt->rt_metrics)) == NULL) {
+		fprintf(stderr, "relaymilter: out of memory\n");
+		return RM_EX_OSERR;
+	}
 	rt->rt_log_json = st->st_log_json;
 	rt->rt_answer_data = st->st_answer_data >= 0
 	                         ? st->st_answer_data == 1
@@ -706,9 +739,7 @@ rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 	rm_owners_init(&ds.ds_rt.rt_owners);
 	rm_watch_init(&ds.ds_rt.rt_watch);
 	rm_monitor_init(&ds.ds_mon);
-	if (rm_metrics_init(&ds.ds_rt.rt_metrics) != 0 ||
-	    (ds.ds_rt.rt_limits = rm_limits_memory_new(RM_LIMIT_ENTRIES)) ==
-	        NULL) {
+	if (rm_metrics_init(&ds.ds_rt.rt_metrics) != 0) {
 		fprintf(stderr, "relaymilter: out of memory\n");
 		return RM_EX_OSERR;
 	}

@@ -255,25 +255,28 @@ refuse(const struct rm_ruleset *rs, const struct rm_facts *f,
 	v->v_entry = NULL;
 }
 
-/* take_back - undo the counts of the limits in mask (a later one refused) */
-static void
-take_back(struct rm_limit_store *st, const struct rm_ruleset *rs,
-          const struct rm_facts *f, struct rm_limit_txn *tx, uint32_t mask,
-          uint32_t msgs, uint64_t now)
+size_t
+rm_limits_hits(struct rm_limit_store *st, const struct rm_limit_q *q, size_t n,
+               uint64_t now, struct rm_limit_ans *a)
 {
-	char key[RM_LIMIT_KEY_MAX];
-	struct rm_limit_q q;
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < rs->rs_nlimits && i < RM_LIMITS_MAX; i++) {
-		if (!(mask & (UINT32_C(1) << i)) ||
-		    !rm_limit_key(&rs->rs_limits[i], f, key, sizeof(key)))
+	if (st->ls_hits != NULL)
+		return st->ls_hits(st, q, n, now, a);
+	for (i = 0; i < n; i++) {
+		memset(&a[i], 0, sizeof(a[i]));
+		if (st->ls_hit(st, &q[i], now, &a[i]) != 0)
+			a[i].a_res = RM_LIM_ERROR;
+		if (!rm_limit_refuses(&q[i], &a[i]))
 			continue;
-		question(&rs->rs_limits[i], key, msgs & (UINT32_C(1) << i),
-		         false, &q);
-		st->ls_unhit(st, &q, now);
+		/* refused: what the limits before it counted is taken back */
+		for (j = 0; j < i; j++)
+			if (a[j].a_res == RM_LIM_ADMIT ||
+			    (q[j].q_monitor && a[j].a_res == RM_LIM_OVER))
+				st->ls_unhit(st, &q[j], now);
+		return i + 1;
 	}
-	tx->lt_msg_counted &= ~msgs;
+	return n;
 }
 
 void
@@ -281,13 +284,14 @@ rm_limits_admit(struct rm_limit_store *st, const struct rm_ruleset *rs,
                 const struct rm_facts *f, struct rm_limit_txn *tx, uint64_t now,
                 struct rm_verdict *v, struct rm_limit_report *rep)
 {
-	char key[RM_LIMIT_KEY_MAX];
-	const struct rm_limit *lm;
-	struct rm_limit_ans a;
-	struct rm_limit_q q;
+	char keys[RM_LIMITS_MAX][RM_LIMIT_KEY_MAX];
+	const struct rm_limit *lms[RM_LIMITS_MAX];
+	uint32_t bits[RM_LIMITS_MAX];
+	struct rm_limit_q q[RM_LIMITS_MAX];
+	struct rm_limit_ans a[RM_LIMITS_MAX];
 	bool mon = v->v_limits_monitor;
-	uint32_t bit, hit = 0, msgs = 0;
-	size_t i;
+	uint32_t bit, msgs = 0;
+	size_t i, n = 0, got;
 
 	rep->lr_n = 0;
 	rep->lr_refused = -1;
@@ -295,33 +299,222 @@ rm_limits_admit(struct rm_limit_store *st, const struct rm_ruleset *rs,
 		return;
 	for (i = 0; i < rs->rs_nlimits && i < RM_LIMITS_MAX; i++) {
 		bit = UINT32_C(1) << i;
-		lm = &rs->rs_limits[i];
+		lms[n] = &rs->rs_limits[i];
 		if (!(v->v_limits & bit) ||
-		    !rm_limit_key(lm, f, key, sizeof(key)))
+		    !rm_limit_key(lms[n], f, keys[n], sizeof(keys[n])))
 			continue;
-		question(lm, key,
-		         lm->lm_messages && !(tx->lt_msg_counted & bit), mon,
-		         &q);
-		memset(&a, 0, sizeof(a));
-		if (st->ls_hit(st, &q, now, &a) != 0)
-			a.a_res = RM_LIM_ERROR;
-		event(rep, lm, key, &a, mon);
-		if (a.a_res == RM_LIM_ADMIT || mon) {
+		question(lms[n], keys[n],
+		         lms[n]->lm_messages && !(tx->lt_msg_counted & bit),
+		         mon, &q[n]);
+		bits[n++] = bit;
+	}
+	if (n == 0)
+		return;
+	got = rm_limits_hits(st, q, n, now, a);
+	for (i = 0; i < got; i++) {
+		event(rep, lms[i], keys[i], &a[i], mon);
+		if (!rm_limit_refuses(&q[i], &a[i])) {
 			/* monitored: counted whatever it says, never refused */
-			if (a.a_res != RM_LIM_ADMIT)
-				refuse(rs, f, lm, &a, v, true);
-			if (a.a_res == RM_LIM_ADMIT || a.a_res == RM_LIM_OVER) {
-				hit |= bit;
-				msgs |= q.q_add[RM_WC_MSGS] ? bit : 0;
-				tx->lt_msg_counted |= msgs;
-			}
+			if (a[i].a_res != RM_LIM_ADMIT)
+				refuse(rs, f, lms[i], &a[i], v, true);
+			if ((a[i].a_res == RM_LIM_ADMIT ||
+			     a[i].a_res == RM_LIM_OVER) &&
+			    q[i].q_add[RM_WC_MSGS])
+				msgs |= bits[i];
 			continue;
 		}
-		/* refused: what the limits before it counted is taken back */
-		if (rep->lr_n > 0 && rep->lr_ev[rep->lr_n - 1].le_limit == lm)
+		if (rep->lr_n > 0 &&
+		    rep->lr_ev[rep->lr_n - 1].le_limit == lms[i])
 			rep->lr_refused = (int)rep->lr_n - 1;
-		take_back(st, rs, f, tx, hit, msgs, now);
-		refuse(rs, f, lm, &a, v, false);
-		return;
+		refuse(rs, f, lms[i], &a[i], v, false);
+		return; /* counted by none: the message is not counted either */
 	}
+	tx->lt_msg_counted |= msgs;
+}
+
+/* The Redis store's names: where it is and what its keys are. */
+
+/* store_num - a decimal number from s up to end, at most max */
+static int
+store_num(const char *s, const char *end, unsigned long max, unsigned long *out)
+{
+	unsigned long n = 0;
+
+	if (s == end)
+		return -1;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9' ||
+		    n > (max - (unsigned)(*s - '0')) / 10)
+			return -1;
+		n = n * 10 + (unsigned)(*s - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+/* store_unix - "redis+unix:///PATH[?db=N]" after the scheme */
+static int
+store_unix(const char *p, struct rm_store_addr *a, char *err, size_t errlen)
+{
+	const char *q = strchr(p, '?');
+	unsigned long db = 0;
+	size_t n = q != NULL ? (size_t)(q - p) : strlen(p);
+
+	if (*p != '/' || n >= sizeof(a->sa_path)) {
+		snprintf(err, errlen,
+		         "expected redis+unix:///PATH[?db=N], an absolute path "
+		         "of at most %zu bytes",
+		         sizeof(a->sa_path) - 1);
+		return -1;
+	}
+	if (q != NULL && (strncmp(q, "?db=", 4) != 0 ||
+	                  store_num(q + 4, q + strlen(q), 65535, &db) != 0)) {
+		snprintf(err, errlen, "expected ?db=N after the path");
+		return -1;
+	}
+	memcpy(a->sa_path, p, n);
+	a->sa_path[n] = '\0';
+	a->sa_db = (unsigned)db;
+	return 0;
+}
+
+/* store_tcp - "redis://HOST[:PORT][/DB]" after the scheme */
+static int
+store_tcp(const char *p, struct rm_store_addr *a, char *err, size_t errlen)
+{
+	const char *slash = strchr(p, '/'), *end, *colon;
+	unsigned long port = 6379, db = 0;
+
+	end = slash != NULL ? slash : p + strlen(p);
+	if (*p == '[') { /* [IPv6]:PORT */
+		colon = memchr(p, ']', (size_t)(end - p));
+		if (colon == NULL) {
+			snprintf(err, errlen, "no ']' after the IPv6 address");
+			return -1;
+		}
+		p++;
+		colon++;
+		if (colon < end && *colon != ':') {
+			snprintf(err, errlen, "expected :PORT after ']'");
+			return -1;
+		}
+		if ((size_t)(colon - 1 - p) >= sizeof(a->sa_host))
+			goto bad;
+		memcpy(a->sa_host, p, (size_t)(colon - 1 - p));
+		a->sa_host[colon - 1 - p] = '\0';
+	} else {
+		colon = memchr(p, ':', (size_t)(end - p));
+		if (colon == NULL)
+			colon = end;
+		if ((size_t)(colon - p) >= sizeof(a->sa_host))
+			goto bad;
+		memcpy(a->sa_host, p, (size_t)(colon - p));
+		a->sa_host[colon - p] = '\0';
+	}
+	if (a->sa_host[0] == '\0' ||
+	    (colon < end &&
+	     (store_num(colon + 1, end, 65535, &port) != 0 || port == 0)) ||
+	    (slash != NULL && slash[1] != '\0' &&
+	     store_num(slash + 1, slash + strlen(slash), 65535, &db) != 0))
+		goto bad;
+	a->sa_port = (unsigned)port;
+	a->sa_db = (unsigned)db;
+	return 0;
+bad:
+	snprintf(err, errlen, "expected redis://HOST[:PORT][/DB]");
+	return -1;
+}
+
+int
+rm_store_parse(const char *spec, struct rm_store_addr *a, char *err,
+               size_t errlen)
+{
+	memset(a, 0, sizeof(*a));
+	if (strcmp(spec, "memory") == 0)
+		return 0;
+	a->sa_redis = true;
+	if (strncmp(spec, "redis+unix://", 13) == 0)
+		return store_unix(spec + 13, a, err, errlen);
+	if (strncmp(spec, "redis://", 8) == 0)
+		return store_tcp(spec + 8, a, err, errlen);
+	snprintf(err, errlen,
+	         "expected \"memory\", \"redis://HOST[:PORT][/DB]\" or "
+	         "\"redis+unix:///PATH[?db=N]\"");
+	return -1;
+}
+
+/* key_plain - a byte a Redis key keeps as it is */
+static bool
+key_plain(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || strchr("._@+/-", c) != NULL;
+}
+
+bool
+rm_limit_redis_key(const char *limit, const char *key, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n;
+	int w = snprintf(buf, len, "rm:l:%s:", limit);
+
+	if (w < 0 || (size_t)w >= len || strchr(limit, ':') != NULL)
+		return false;
+	n = (size_t)w;
+	for (; *key != '\0'; key++) {
+		unsigned char c = (unsigned char)*key;
+
+		if (n + 4 > len)
+			return false;
+		if (c != '\0' && key_plain(c))
+			buf[n++] = (char)c;
+		else {
+			buf[n++] = '%';
+			buf[n++] = hex[c >> 4];
+			buf[n++] = hex[c & 15];
+		}
+	}
+	buf[n] = '\0';
+	return true;
+}
+
+static int
+unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool
+rm_limit_redis_unkey(const char *rkey, char *limit, size_t llen, char *key,
+                     size_t klen)
+{
+	const char *p, *colon;
+	size_t n = 0;
+	int hi, lo;
+
+	if (strncmp(rkey, "rm:l:", 5) != 0 ||
+	    (colon = strchr(rkey + 5, ':')) == NULL ||
+	    (size_t)(colon - rkey - 5) >= llen)
+		return false;
+	memcpy(limit, rkey + 5, (size_t)(colon - rkey - 5));
+	limit[colon - rkey - 5] = '\0';
+	for (p = colon + 1; *p != '\0'; p++) {
+		if (n + 1 >= klen)
+			return false;
+		if (*p != '%') {
+			key[n++] = *p;
+			continue;
+		}
+		if ((hi = unhex(p[1])) < 0 || (lo = unhex(p[2])) < 0 ||
+		    (hi == 0 && lo == 0))
+			return false;
+		key[n++] = (char)(hi << 4 | lo);
+		p += 2;
+	}
+	key[n] = '\0';
+	return n > 0;
 }

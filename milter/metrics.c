@@ -459,6 +459,10 @@ static const struct mx_def mx_table[] = {
     {"relaymilter_limit_locks_total", "counter",
      "Keys a limit locked when they tripped, by limit.", NOFIELD, NULL,
      limit_locks, false},
+    {"relaymilter_limit_store_fallbacks_total", "counter",
+     "Recipients the limits judged without their Redis store (it did not "
+     "answer in time): counted locally or tempfailed (store_down).",
+     FIELD(mx_limit_store_fallbacks), NULL, NULL, false},
     {"relaymilter_decision_seconds", "histogram",
      "Time the policy engine took per call (MAIL when answered, RCPT).",
      NOFIELD, NULL, latency, false},

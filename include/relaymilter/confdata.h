@@ -35,6 +35,9 @@ struct rm_settings {
 	char *st_metrics;        /* "metrics": inet:PORT@ADDR, or NULL */
 	char *st_control_socket; /* "control_socket", or NULL: default */
 	struct rm_ldap_conf *st_ldap; /* the "ldap" group, or NULL */
+	char *st_store;               /* "store", or NULL: memory */
+	unsigned st_store_timeout_ms; /* "store_timeout", or 0: 1 s */
+	int st_store_down;            /* enum rm_store_down, or -1 */
 };
 
 /* One list entry as written, or one of our_addresses (op_list < 0). */

@@ -28,6 +28,7 @@
 #ifndef RM_LIMITS_H
 #define RM_LIMITS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -121,6 +122,12 @@ typedef void rm_limit_row_fn(void *arg, const struct rm_limit_row *);
  *             every limit of the key.  The number of keys lifted.
  *   ls_list   every (limit, key) of key (NULL: all) to fn; how many.
  *   ls_free   the store and all it holds.
+ *   ls_hits   optional: q[0..n) for one recipient at once (the Redis
+ *             store: one round trip).  Each in order as ls_hit would;
+ *             at the first refusal (an answer other than RM_LIM_ADMIT to
+ *             a question not q_monitor) stop and take back what the
+ *             ones before it counted.  The number of answers in a[].
+ *             NULL: rm_limits_hits() does it with ls_hit and ls_unhit.
  */
 struct rm_limit_store {
 	int (*ls_hit)(struct rm_limit_store *, const struct rm_limit_q *,
@@ -132,7 +139,23 @@ struct rm_limit_store {
 	size_t (*ls_list)(struct rm_limit_store *, const char *key,
 	                  uint64_t now, rm_limit_row_fn *fn, void *arg);
 	void (*ls_free)(struct rm_limit_store *);
+	size_t (*ls_hits)(struct rm_limit_store *, const struct rm_limit_q *,
+	                  size_t n, uint64_t now, struct rm_limit_ans *);
 };
+
+/* rm_limit_refuses - the answer a refuses its recipient */
+static inline bool
+rm_limit_refuses(const struct rm_limit_q *q, const struct rm_limit_ans *a)
+{
+	return a->a_res != RM_LIM_ADMIT && !q->q_monitor;
+}
+
+/*
+ * rm_limits_hits - the store's ls_hits, or the same done with ls_hit and
+ * ls_unhit (a store error is an RM_LIM_ERROR answer).  How many answers.
+ */
+size_t rm_limits_hits(struct rm_limit_store *, const struct rm_limit_q *,
+                      size_t n, uint64_t now, struct rm_limit_ans *);
 
 /*
  * rm_limits_memory_new - the memory store, holding at most max_entries
@@ -142,6 +165,48 @@ struct rm_limit_store {
 struct rm_limit_store *rm_limits_memory_new(size_t max_entries);
 /* the daemon's budget: a million keys, well under 200 MB */
 #define RM_LIMIT_ENTRIES 1000000
+
+/*
+ * Where the counters live: store = "memory" (the default) or Redis,
+ * "redis://HOST[:PORT][/DB]" or "redis+unix:///PATH[?db=N]".
+ */
+#define RM_STORE_PATH_MAX 108
+struct rm_store_addr {
+	bool sa_redis;                   /* false: the memory store */
+	char sa_host[256];               /* TCP: an address or a name */
+	unsigned sa_port;                /* TCP: 6379 when not given */
+	char sa_path[RM_STORE_PATH_MAX]; /* unix: the socket ("" for TCP) */
+	unsigned sa_db;                  /* SELECT db (0: none) */
+};
+/* rm_store_parse - spec into *a; 0, or -1 with why in err */
+int rm_store_parse(const char *spec, struct rm_store_addr *a, char *err,
+                   size_t errlen);
+
+/*
+ * rm_limit_redis_key - the Redis key of (limit, key) into buf:
+ * "rm:l:LIMIT:KEY" with every byte of KEY outside [A-Za-z0-9._@+/-] as
+ * %XX, so no ':', glob character or control byte is left in it.  false
+ * when it does not fit.  rm_limit_redis_unkey: back, the other way.
+ */
+#define RM_LIMIT_RKEY_MAX (16 + 64 + 3 * RM_LIMIT_KEY_MAX)
+bool rm_limit_redis_key(const char *limit, const char *key, char *buf,
+                        size_t len);
+bool rm_limit_redis_unkey(const char *rkey, char *limit, size_t llen, char *key,
+                          size_t klen);
+
+/* What the Redis store does when Redis does not answer in time. */
+enum rm_store_down { RM_STORE_DOWN_LOCAL = 0, RM_STORE_DOWN_TEMPFAIL };
+struct rm_redis_conf {
+	struct rm_store_addr rc_addr;
+	unsigned rc_timeout_ms;     /* connect and command (default 1000) */
+	enum rm_store_down rc_down; /* the fallback */
+	atomic_llong *rc_fallbacks; /* decisions taken without Redis */
+};
+/*
+ * rm_limits_redis_new - the Redis store (limitredis.c); connects lazily.
+ * NULL when out of memory.
+ */
+struct rm_limit_store *rm_limits_redis_new(const struct rm_redis_conf *);
 
 /* What one transaction (MAIL to end) has counted. */
 struct rm_limit_txn {

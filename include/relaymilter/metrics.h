@@ -59,6 +59,7 @@ struct rm_metrics {
 	/* plain figures, one value each (read through the table by offset) */
 	atomic_llong mx_sessions_active;
 	atomic_llong mx_sessions_total;
+	atomic_llong mx_limit_store_fallbacks; /* decisions without Redis */
 
 	/* the loads (reload thread) */
 	atomic_llong mx_generation;

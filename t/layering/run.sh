@@ -2,7 +2,8 @@
 # run.sh SRCDIR - the module boundaries, read from the #include lines:
 #   adapter (mlfi.c) -> engine (policy.c) <- ruleset <- (file reader, LDAP)
 # - only the adapter and the daemon's start-up include libmilter;
-# - only the LDAP reader (ldapsrc.c) includes libldap;
+# - only the LDAP reader (ldapsrc.c) includes libldap, only the Redis
+#   store (limitredis.c) hiredis;
 # - only the config reader (conf.c, confldap.c, conflimits.c) includes
 #   libconfig;
 # - the engine, the ruleset and the sets include none of those, no daemon
@@ -51,6 +52,7 @@ none() {
 
 only '^libmilter/' milter/mlfi.c milter/daemon.c
 only '^ldap\.h$' milter/ldapsrc.c
+only '^hiredis/' milter/limitredis.c
 only '^libconfig\.h$' include/relaymilter/confread.h
 only 'relaymilter/confread\.h$' milter/conf.c milter/confldap.c milter/conflimits.c
 ENGINE="milter/policy.c milter/ruleset.c milter/addr.c milter/addrset.c

@@ -8,15 +8,7 @@
 local T = dofile(libdir .. "/common.lua")
 T.tag = "limits-" .. (phase or "first")
 
-local function msg(o, rcpts)
-	local conn = T.open({ ip = o.ip or "203.0.113.5", macros = o.macros })
-	T.mail(conn, { auth = o.auth, from = o.from })
-	for _, c in ipairs(rcpts) do T.rcpt(conn, c[1], c[2], c[3], c[4]) end
-	mt.disconnect(conn)
-end
-
-local locking = { "j", "mx.example.com", "_", "c.test [203.0.113.5]",
-                  "{daemon_name}", "locking", "{client_addr}", "203.0.113.5" }
+local msg, locking = T.message, T.listener("locking")
 
 if phase == "first" then
 	msg({ auth = "alice" }, {

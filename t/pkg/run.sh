@@ -72,7 +72,7 @@ field() { dpkg-deb -f "$DEB" "$1"; }
 check "Package: relaymilter, Section: mail ($(field Package), $(field Section))" \
 	eval '[ "$(field Package)" = relaymilter ] && [ "$(field Section)" = mail ]'
 DEPS=$(field Depends)
-for p in libc6 libmilter1.0.1 libconfig9 libldap-2.5-0 adduser; do
+for p in libc6 libmilter1.0.1 libconfig9 libldap-2.5-0 libhiredis0.14 adduser; do
 	check "Depends names $p ($DEPS)" eval 'tr "," "\n" <<<"$DEPS" | grep -qE "^ *$p( |\$)"'
 done
 # every shared library the binary needs (DT_NEEDED) comes from a package

@@ -347,6 +347,82 @@ test_admit(void)
 	st->ls_free(st);
 }
 
+/* the Redis store's names: its address and its keys, pure */
+static void
+test_redis_names(void)
+{
+	static const char *const bad[] = {"redis://",
+	                                  "redis://:6379",
+	                                  "redis://h:0",
+	                                  "redis://h:65536",
+	                                  "redis://h:x/0",
+	                                  "redis://h/db",
+	                                  "redis://[::1",
+	                                  "redis+unix://rel",
+	                                  "redis+unix:///s?x=1",
+	                                  "redis+unix:///s?db=",
+	                                  "mysql://h",
+	                                  "Memory"};
+	struct rm_store_addr a;
+	char err[160], buf[RM_LIMIT_RKEY_MAX], lim[80], key[RM_LIMIT_KEY_MAX];
+	char all[RM_LIMIT_KEY_MAX];
+	size_t i;
+
+	CHECK(rm_store_parse("memory", &a, err, sizeof(err)) == 0 &&
+	          !a.sa_redis,
+	      "memory");
+	CHECK(rm_store_parse("redis://127.0.0.1:6380/2", &a, err,
+	                     sizeof(err)) == 0 &&
+	          a.sa_redis && strcmp(a.sa_host, "127.0.0.1") == 0 &&
+	          a.sa_port == 6380 && a.sa_db == 2 && a.sa_path[0] == '\0',
+	      "redis://HOST:PORT/DB");
+	CHECK(rm_store_parse("redis://db.example", &a, err, sizeof(err)) == 0 &&
+	          a.sa_port == 6379 && a.sa_db == 0,
+	      "redis://HOST: port 6379, db 0");
+	CHECK(rm_store_parse("redis://[::1]:7000/", &a, err, sizeof(err)) ==
+	              0 &&
+	          strcmp(a.sa_host, "::1") == 0 && a.sa_port == 7000,
+	      "redis://[IPv6]:PORT/");
+	CHECK(rm_store_parse("redis+unix:///run/redis/redis.sock?db=3", &a, err,
+	                     sizeof(err)) == 0 &&
+	          strcmp(a.sa_path, "/run/redis/redis.sock") == 0 &&
+	          a.sa_db == 3,
+	      "redis+unix:///PATH?db=N");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(rm_store_parse(bad[i], &a, err, sizeof(err)) == -1 &&
+		          err[0] != '\0',
+		      "bad: %s", bad[i]);
+
+	CHECK(rm_limit_redis_key("hourly", "alice@example.com", buf,
+	                         sizeof(buf)) &&
+	          strcmp(buf, "rm:l:hourly:alice@example.com") == 0,
+	      "a plain key stays");
+	CHECK(rm_limit_redis_key("v6", "2001:db8::/64", buf, sizeof(buf)) &&
+	          strcmp(buf, "rm:l:v6:2001%3Adb8%3A%3A/64") == 0,
+	      "':' escaped");
+	CHECK(
+	    rm_limit_redis_key("l", "a*b?[c]\\ %\x01\xff", buf, sizeof(buf)) &&
+	        strcmp(buf, "rm:l:l:a%2Ab%3F%5Bc%5D%5C%20%25%01%FF") == 0,
+	    "glob, space, %%, control and 8-bit bytes escaped");
+	/* every byte there and back */
+	for (i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	all[255] = '\0';
+	CHECK(
+	    rm_limit_redis_key("x", all, buf, sizeof(buf)) &&
+	        rm_limit_redis_unkey(buf, lim, sizeof(lim), key, sizeof(key)) &&
+	        strcmp(lim, "x") == 0 && strcmp(key, all) == 0,
+	    "every byte: escaped and back");
+	CHECK(!rm_limit_redis_unkey("rm:l:x:a%00", lim, sizeof(lim), key,
+	                            sizeof(key)) &&
+	          !rm_limit_redis_unkey("other:x:a", lim, sizeof(lim), key,
+	                                sizeof(key)) &&
+	          !rm_limit_redis_unkey("rm:l:x:%G1", lim, sizeof(lim), key,
+	                                sizeof(key)),
+	      "a key not ours is refused");
+	CHECK(!rm_limit_redis_key("x", all, buf, 64), "too long: false");
+}
+
 int
 main(void)
 {
@@ -355,5 +431,6 @@ main(void)
 	test_budget();
 	test_threads();
 	test_admit();
+	test_redis_names();
 	return check_done();
 }

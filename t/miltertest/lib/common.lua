@@ -170,6 +170,23 @@ function T.session(o, rcpts)
 	mt.disconnect(conn)
 end
 
+-- T.listener(name[, ip]): connect macros for the listener profile name
+function T.listener(name, ip)
+	ip = ip or "203.0.113.5"
+	return { "j", "mx.example.com", "_", "c.test [" .. ip .. "]",
+	         "{daemon_name}", name, "{client_addr}", ip }
+end
+
+-- T.message: like T.session, with connect macros of its own (o.macros)
+-- and a default client address.
+--   T.message({auth=..., ip=..., macros=...}, {{rcpt, want, name}, ...})
+function T.message(o, rcpts)
+	local conn = T.open({ ip = o.ip or "203.0.113.5", macros = o.macros })
+	T.mail(conn, { auth = o.auth, from = o.from })
+	for _, c in ipairs(rcpts) do T.rcpt(conn, c[1], c[2], c[3], c[4]) end
+	mt.disconnect(conn)
+end
+
 function T.done()
 	mt.echo(string.format("# %s: %d passed, %d failed", T.tag or "script", T.passed, T.failed))
 	if T.failed > 0 then error("failures") end
