@@ -76,7 +76,8 @@ struct rm_verdict {
 	const char *v_would_rule;
 	int v_would_check; /* its enum rm_check */
 	struct rm_reply v_would;
-	struct rm_reply v_rbuf; /* v_reply points here once expanded */
+	struct rm_reply v_rbuf; /* v_reply points here once expanded: a
+	                           verdict is filled in place, never copied */
 	/*
 	 * A recipient let through (RM_CONTINUE) that limits apply to: bit i
 	 * is rs_limits[i].  The engine only says which; limits.h counts,

@@ -259,15 +259,19 @@ static const char conf[] =
     "listeners = { audit = { checks = { limits = \"monitor\"; }; }; };\n";
 
 /* rcpt - one recipient through the engine and the limits */
-static struct rm_verdict
-rcpt(struct rm_limit_store *st, const struct rm_ruleset *rs, struct rm_facts *f,
-     struct rm_limit_txn *tx, const char *to, struct rm_limit_report *rep)
+/*
+ * rcpt - one recipient through the engine and the limits into *v (filled
+ * in place: v_reply may point into the verdict itself, so a verdict is
+ * never copied)
+ */
+static struct rm_verdict *
+rcpt(struct rm_verdict *v, struct rm_limit_store *st,
+     const struct rm_ruleset *rs, struct rm_facts *f, struct rm_limit_txn *tx,
+     const char *to, struct rm_limit_report *rep)
 {
-	struct rm_verdict v;
-
 	f->f_rcpt = to;
-	rm_policy_rcpt(rs, f, &v, NULL);
-	rm_limits_admit(st, rs, f, tx, 1000, &v, rep);
+	rm_policy_rcpt(rs, f, v, NULL);
+	rm_limits_admit(st, rs, f, tx, 1000, v, rep);
 	return v;
 }
 
@@ -300,15 +304,15 @@ test_admit(void)
 	          strcmp(key, "2001:db8:1::/48") == 0,
 	      "IPv6 client by its /48: %s", key);
 	/* one message: 3 relayed recipients, the 4th refused */
-	v = rcpt(st, rs, &f, &tx, "<a@remote.test>", &rep);
+	rcpt(&v, st, rs, &f, &tx, "<a@remote.test>", &rep);
 	CHECK(v.v_action == RM_CONTINUE && rep.lr_n == 0, "1st");
-	v = rcpt(st, rs, &f, &tx, "<u@example.com>", &rep);
+	rcpt(&v, st, rs, &f, &tx, "<u@example.com>", &rep);
 	CHECK(v.v_action == RM_CONTINUE && v.v_limits == 0,
 	      "a local recipient: no relay limit counts it");
-	v = rcpt(st, rs, &f, &tx, "<b@remote.test>", &rep);
-	v = rcpt(st, rs, &f, &tx, "<c@remote.test>", &rep);
+	rcpt(&v, st, rs, &f, &tx, "<b@remote.test>", &rep);
+	rcpt(&v, st, rs, &f, &tx, "<c@remote.test>", &rep);
 	CHECK(v.v_action == RM_CONTINUE, "3rd");
-	v = rcpt(st, rs, &f, &tx, "<d@remote.test>", &rep);
+	rcpt(&v, st, rs, &f, &tx, "<d@remote.test>", &rep);
 	CHECK(v.v_action == RM_TEMPFAIL && strcmp(v.v_rule, "limit[lm]") == 0 &&
 	          strcmp(v.v_reply->r_code, "451") == 0 &&
 	          strcmp(v.v_reply->r_xcode, "4.7.1") == 0,
@@ -319,26 +323,26 @@ test_admit(void)
 	/* the client limit did not count the refused one: 3 of 5 */
 	f.f_auth = "bob";
 	memset(&tx, 0, sizeof(tx));
-	v = rcpt(st, rs, &f, &tx, "<e@remote.test>", &rep);
-	v = rcpt(st, rs, &f, &tx, "<f@remote.test>", &rep);
+	rcpt(&v, st, rs, &f, &tx, "<e@remote.test>", &rep);
+	rcpt(&v, st, rs, &f, &tx, "<f@remote.test>", &rep);
 	CHECK(v.v_action == RM_CONTINUE, "bob: the client has room for 2");
-	v = rcpt(st, rs, &f, &tx, "<g@remote.test>", &rep);
+	rcpt(&v, st, rs, &f, &tx, "<g@remote.test>", &rep);
 	CHECK(v.v_action == RM_TEMPFAIL && strcmp(v.v_rule, "limit[cl]") == 0,
 	      "then the client limit refuses");
 	/* messages: bob's limit counted 1 message for 2 recipients, and
 	   nothing of the refused one: 2 messages fit */
 	rm_ip_parse("192.0.2.1", &ip);
 	memset(&tx, 0, sizeof(tx));
-	v = rcpt(st, rs, &f, &tx, "<h@remote.test>", &rep);
+	rcpt(&v, st, rs, &f, &tx, "<h@remote.test>", &rep);
 	CHECK(v.v_action == RM_CONTINUE, "bob, message 2");
 	memset(&tx, 0, sizeof(tx));
-	v = rcpt(st, rs, &f, &tx, "<i@remote.test>", &rep);
+	rcpt(&v, st, rs, &f, &tx, "<i@remote.test>", &rep);
 	CHECK(v.v_action == RM_TEMPFAIL && strcmp(v.v_rule, "limit[lm]") == 0,
 	      "bob, message 3: over 2 messages (%s)", v.v_rule);
 	/* monitored: continue, would= */
 	f.f_listener = "audit";
 	memset(&tx, 0, sizeof(tx));
-	v = rcpt(st, rs, &f, &tx, "<j@remote.test>", &rep);
+	rcpt(&v, st, rs, &f, &tx, "<j@remote.test>", &rep);
 	CHECK(v.v_action == RM_CONTINUE && v.v_would_rule != NULL &&
 	          strcmp(v.v_would_rule, "limit[lm]") == 0 &&
 	          v.v_would_check == RM_CK_LIMITS,
