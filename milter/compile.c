@@ -9,6 +9,7 @@
  */
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,9 @@ resolve(struct rm_profile *pf, const struct rm_confprofile *cp,
 	    (unsigned)(cp->cp_max_rcpts >= 0    ? cp->cp_max_rcpts
 	               : top->cp_max_rcpts >= 0 ? top->cp_max_rcpts
 	                                        : 0);
+	pf->pf_auth_relay = cp->cp_auth_relay >= 0    ? cp->cp_auth_relay
+	                    : top->cp_auth_relay >= 0 ? top->cp_auth_relay
+	                                              : 1;
 	mode = cp->cp_mode >= 0    ? cp->cp_mode
 	       : top->cp_mode >= 0 ? top->cp_mode
 	                           : 0;
@@ -196,6 +200,36 @@ limits(struct rm_ruleset *rs, const struct rm_conf *cf)
 	return 0;
 }
 
+/*
+ * listener_replies - a listener with replies = { } gets the top level's
+ * with its own over them; the others use the top level's
+ */
+static int
+listener_replies(struct rm_ruleset *rs, const struct rm_conf *cf)
+{
+	const struct rm_confprofile *cp;
+	struct rm_profile *pf;
+	size_t i;
+	int id, any;
+
+	for (i = 0; i < cf->cf_nprofiles; i++) {
+		cp = &cf->cf_profiles[i];
+		for (any = 0, id = 0; id < RM_R__COUNT; id++)
+			any |= cp->cp_reply_set[id];
+		if (!any)
+			continue;
+		pf = (struct rm_profile *)(uintptr_t)rm_ruleset_profile(
+		    rs, cp->cp_name);
+		if ((pf->pf_replies = malloc(sizeof(rs->rs_replies))) == NULL)
+			return -1;
+		memcpy(pf->pf_replies, rs->rs_replies, sizeof(rs->rs_replies));
+		for (id = 0; id < RM_R__COUNT; id++)
+			if (cp->cp_reply_set[id])
+				pf->pf_replies[id] = cp->cp_replies[id];
+	}
+	return 0;
+}
+
 /* profiles - the top level and the listeners, resolved */
 static int
 profiles(struct rm_ruleset *rs, const struct rm_conf *cf)
@@ -234,8 +268,12 @@ rm_conf_compile(const struct rm_conf *cf, rm_conf_extra *extra, void *arg,
 		return NULL;
 	}
 	for (id = 0; id < RM_R__COUNT; id++)
-		if (cf->cf_reply_set[id])
-			rs->rs_replies[id] = cf->cf_replies[id];
+		if (cf->cf_top.cp_reply_set[id])
+			rs->rs_replies[id] = cf->cf_top.cp_replies[id];
+	if (listener_replies(rs, cf) != 0) {
+		snprintf(errbuf, errlen, "%s: out of memory", cf->cf_path);
+		goto fail;
+	}
 	if (limits(rs, cf) != 0) {
 		snprintf(errbuf, errlen, "%s: out of memory", cf->cf_path);
 		goto fail;

@@ -39,11 +39,11 @@ struct conf_key {
 
 static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
     conf_pid_file, conf_log_level, conf_replies, conf_mode_key,
-    conf_require_auth, conf_checks_key, conf_list, conf_sender_logins,
-    conf_factlists, conf_listeners, conf_our_addresses, conf_our_ifaddrs,
-    conf_log_file, conf_log_facility, conf_log_format, conf_milter_map,
-    conf_answer_data, conf_metrics, conf_control_socket, conf_store,
-    conf_store_timeout, conf_store_down;
+    conf_require_auth, conf_auth_relay, conf_login_networks, conf_checks_key,
+    conf_list, conf_sender_logins, conf_factlists, conf_listeners,
+    conf_our_addresses, conf_our_ifaddrs, conf_log_file, conf_log_facility,
+    conf_log_format, conf_milter_map, conf_answer_data, conf_metrics,
+    conf_control_socket, conf_store, conf_store_timeout, conf_store_down;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -76,10 +76,13 @@ static const struct conf_key conf_keys[] = {
      1},
     {"exceptions", CONFIG_TYPE_GROUP, conf_factlists, GROUP, 1},
     {"deny", CONFIG_TYPE_GROUP, conf_factlists, GROUP, 1},
-    {"replies", CONFIG_TYPE_GROUP, conf_replies, GROUP, 0},
+    {"replies", CONFIG_TYPE_GROUP, conf_replies, GROUP, 1},
     {"mode", CONFIG_TYPE_STRING, conf_mode_key, "\"enforce\" or \"monitor\"",
      1},
     {"require_auth", CONFIG_TYPE_BOOL, conf_require_auth, "true or false", 1},
+    {"auth_relay", CONFIG_TYPE_BOOL, conf_auth_relay, "true or false", 1},
+    {"login_networks", CONFIG_TYPE_LIST, conf_login_networks,
+     "a list ( { login = \"...\"; networks = [ ... ]; } )", 1},
     {"checks", CONFIG_TYPE_GROUP, conf_checks_key, GROUP, 1},
     {"limits", CONFIG_TYPE_LIST, conf_limits,
      "a list ( { name = \"...\"; key = \"...\"; ... } )", 1},
@@ -400,15 +403,15 @@ conf_replies(struct conf_ctx *cx, const config_setting_t *s)
 			                  "\"CODE X.Y.Z text\"",
 			                  name);
 		v = config_setting_get_string(el);
-		if (rm_reply_parse(v, &cx->cx_conf->cf_replies[id], err,
+		if (rm_reply_parse(v, &cx->cx_profile->cp_replies[id], err,
 		                   sizeof(err)) != 0)
 			return conf_error(cx, el, "replies.%s: %s", name, err);
-		cx->cx_conf->cf_reply_set[id] = 1;
+		cx->cx_profile->cp_reply_set[id] = 1;
 	}
 	/* a refusal must stay permanent, a failure temporary */
 	for (id = 0; id < RM_R__COUNT; id++)
-		if (cx->cx_conf->cf_reply_set[id] &&
-		    cx->cx_conf->cf_replies[id].r_action !=
+		if (cx->cx_profile->cp_reply_set[id] &&
+		    cx->cx_profile->cp_replies[id].r_action !=
 		        rm_reply_defs[id].rd_action)
 			return conf_error(
 			    cx, s, "replies.%s must be a %s reply",
@@ -585,10 +588,37 @@ conf_owned(struct conf_ctx *cx, const char *login, const config_setting_t *list)
 	return conf_elems(cx, list, RM_L_SENDER_LOGINS, login);
 }
 
+/*
+ * owned_pair - element i of a list ( { login = "..."; MEMBER = [ ... ]; } )
+ * of the list named key: the login and its list, or -1 with the error.
+ */
+static int
+owned_pair(struct conf_ctx *cx, const config_setting_t *el, int i,
+           const char *key, const char *member, const char **login,
+           const config_setting_t **list)
+{
+	const config_setting_t *l;
+
+	l = config_setting_type(el) == CONFIG_TYPE_GROUP
+	        ? config_setting_get_member(el, "login")
+	        : NULL;
+	*list = l ? config_setting_get_member(el, member) : NULL;
+	if (l == NULL || *list == NULL ||
+	    config_setting_type(l) != CONFIG_TYPE_STRING ||
+	    config_setting_length(el) != 2)
+		return conf_error(cx, conf_where(el),
+		                  "%s: element %d: expected "
+		                  "{ login = \"...\"; %s = [ ... ]; }",
+		                  key, i + 1, member);
+	*login = config_setting_get_string(l);
+	return 0;
+}
+
 static int
 conf_sender_logins(struct conf_ctx *cx, const config_setting_t *s)
 {
-	const config_setting_t *el, *login, *senders;
+	const config_setting_t *el, *senders;
+	const char *login;
 	int i, n = config_setting_length(s);
 
 	for (i = 0; i < n; i++) {
@@ -599,21 +629,42 @@ conf_sender_logins(struct conf_ctx *cx, const config_setting_t *s)
 			continue;
 		}
 		/* the list form, for logins that are not libconfig names */
-		login = config_setting_type(el) == CONFIG_TYPE_GROUP
-		            ? config_setting_get_member(el, "login")
-		            : NULL;
-		senders =
-		    login ? config_setting_get_member(el, "senders") : NULL;
-		if (login == NULL || senders == NULL ||
-		    config_setting_type(login) != CONFIG_TYPE_STRING ||
-		    config_setting_length(el) != 2)
-			return conf_error(
-			    cx, conf_where(el),
-			    "sender_logins: element %d: expected "
-			    "{ login = \"...\"; senders = [ ... ]; }",
-			    i + 1);
-		if (conf_owned(cx, config_setting_get_string(login), senders) !=
-		    0)
+		if (owned_pair(cx, el, i, "sender_logins", "senders", &login,
+		               &senders) != 0 ||
+		    conf_owned(cx, login, senders) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * conf_login_networks - ( { login = "..."; networks = [ ... ]; } ): the
+ * networks a login may relay from.
+ */
+static int
+conf_login_networks(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const config_setting_t *el, *nets;
+	const char *login;
+	int i, n = config_setting_length(s);
+
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, (unsigned)i);
+		if (owned_pair(cx, el, i, "login_networks", "networks", &login,
+		               &nets) != 0)
+			return -1;
+		if (config_setting_type(nets) != CONFIG_TYPE_ARRAY &&
+		    config_setting_type(nets) != CONFIG_TYPE_LIST)
+			return conf_error(cx, conf_where(nets),
+			                  "login_networks: %s: expected a list "
+			                  "of networks",
+			                  login);
+		if (config_setting_length(nets) == 0)
+			return conf_error(cx, conf_where(nets),
+			                  "login_networks: %s: no network (the "
+			                  "login could relay from nowhere)",
+			                  login);
+		if (conf_elems(cx, nets, RM_L_LOGIN_NETWORKS, login) != 0)
 			return -1;
 	}
 	return 0;
@@ -667,6 +718,7 @@ profile_init(struct rm_confprofile *cp)
 	memset(cp, 0, sizeof(*cp));
 	cp->cp_mode = cp->cp_require_auth = -1;
 	cp->cp_max_rcpts = -1;
+	cp->cp_auth_relay = -1;
 	for (i = 0; i < RM_CK__COUNT; i++)
 		cp->cp_check[i] = -1;
 }
@@ -739,6 +791,13 @@ static int
 conf_require_auth(struct conf_ctx *cx, const config_setting_t *s)
 {
 	cx->cx_profile->cp_require_auth = config_setting_get_bool(s);
+	return 0;
+}
+
+static int
+conf_auth_relay(struct conf_ctx *cx, const config_setting_t *s)
+{
+	cx->cx_profile->cp_auth_relay = config_setting_get_bool(s);
 	return 0;
 }
 

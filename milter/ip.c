@@ -487,3 +487,129 @@ rm_ipset_free(struct rm_ipset *set)
 	free(set->is_top);
 	free(set);
 }
+
+/* One network of one owner (login_networks). */
+struct netown_ent {
+	char *no_owner;
+	struct rm_cidr no_net;
+	const void *no_tag;
+	size_t no_seq;
+};
+
+struct rm_netowners {
+	struct netown_ent *ns_ent;
+	size_t ns_n, ns_cap;
+	bool ns_finished;
+};
+
+struct rm_netowners *
+rm_netowners_new(void)
+{
+	return calloc(1, sizeof(struct rm_netowners));
+}
+
+int
+rm_netowners_add(struct rm_netowners *ns, const char *owner,
+                 const struct rm_cidr *c, const void *tag, char *err,
+                 size_t errlen)
+{
+	struct netown_ent *e;
+	size_t n, ncap;
+
+	for (n = 0; owner != NULL && owner[n] != '\0'; n++)
+		if ((unsigned char)owner[n] < 0x21 || owner[n] == 0x7f)
+			break;
+	if (owner == NULL || n == 0 || owner[n] != '\0' || n > 255) {
+		snprintf(err, errlen,
+		         "the login must be 1-255 printable bytes, no space");
+		return -1;
+	}
+	if (ns->ns_finished)
+		goto oom;
+	if (ns->ns_n == ns->ns_cap) {
+		ncap = ns->ns_cap ? ns->ns_cap * 2 : 16;
+		if ((e = realloc(ns->ns_ent, ncap * sizeof(*e))) == NULL)
+			goto oom;
+		ns->ns_ent = e;
+		ns->ns_cap = ncap;
+	}
+	e = &ns->ns_ent[ns->ns_n];
+	if ((e->no_owner = strdup(owner)) == NULL)
+		goto oom;
+	e->no_net = *c;
+	e->no_tag = tag;
+	e->no_seq = ns->ns_n++;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/* netown_cmp - by owner without regard to case, then in order added */
+static int
+netown_cmp(const void *a, const void *b)
+{
+	const struct netown_ent *x = a, *y = b;
+	int c = strcasecmp(x->no_owner, y->no_owner);
+
+	if (c != 0)
+		return c;
+	return x->no_seq < y->no_seq ? -1 : x->no_seq > y->no_seq;
+}
+
+int
+rm_netowners_finish(struct rm_netowners *ns)
+{
+	if (ns->ns_n > 1)
+		qsort(ns->ns_ent, ns->ns_n, sizeof(*ns->ns_ent), netown_cmp);
+	ns->ns_finished = true;
+	return 0;
+}
+
+int
+rm_netowners_lookup(const struct rm_netowners *ns, const char *owner,
+                    const struct rm_ip *ip, const void **tag)
+{
+	size_t lo = 0, hi, i;
+
+	if (ns == NULL || owner == NULL || !ns->ns_finished)
+		return -1;
+	hi = ns->ns_n;
+	while (lo < hi) {
+		i = lo + (hi - lo) / 2;
+		if (strcasecmp(ns->ns_ent[i].no_owner, owner) < 0)
+			lo = i + 1;
+		else
+			hi = i;
+	}
+	if (lo == ns->ns_n || strcasecmp(ns->ns_ent[lo].no_owner, owner) != 0)
+		return -1;
+	*tag = ns->ns_ent[lo].no_tag;
+	for (i = lo;
+	     i < ns->ns_n && strcasecmp(ns->ns_ent[i].no_owner, owner) == 0;
+	     i++)
+		if (ip != NULL && rm_cidr_contains(&ns->ns_ent[i].no_net, ip)) {
+			*tag = ns->ns_ent[i].no_tag;
+			return 1;
+		}
+	return 0;
+}
+
+size_t
+rm_netowners_count(const struct rm_netowners *ns)
+{
+	return ns != NULL ? ns->ns_n : 0;
+}
+
+void
+rm_netowners_free(struct rm_netowners *ns)
+{
+	size_t i;
+
+	if (ns == NULL)
+		return;
+	for (i = 0; i < ns->ns_n; i++)
+		free(ns->ns_ent[i].no_owner);
+	free(ns->ns_ent);
+	free(ns);
+}

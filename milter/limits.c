@@ -217,14 +217,16 @@ refuse(const struct rm_ruleset *rs, const struct rm_facts *f,
        const struct rm_limit *lm, const struct rm_limit_ans *a,
        struct rm_verdict *v, bool monitor)
 {
-	const struct rm_reply *r =
-	    lm->lm_has_reply ? &lm->lm_reply : &rs->rs_replies[RM_R_LIMIT];
+	const struct rm_profile *pf = rm_ruleset_profile(rs, f->f_listener);
+	const struct rm_reply *r = lm->lm_has_reply
+	                               ? &lm->lm_reply
+	                               : rm_profile_reply(rs, pf, RM_R_LIMIT);
 	const char *vals[RM_RV__COUNT];
 	char ip[64], sender[RM_REPLY_VAR_MAX + 8], rcpt[RM_REPLY_VAR_MAX + 8];
 	struct rm_reply *dst = monitor ? &v->v_would : &v->v_rbuf;
 
 	if (a->a_res == RM_LIM_ERROR)
-		r = &rs->rs_replies[RM_R_TEMPFAIL];
+		r = rm_profile_reply(rs, pf, RM_R_TEMPFAIL);
 	if (monitor && v->v_would_rule != NULL)
 		return; /* the first monitored refusal is the one shown */
 	if (r->r_has_vars) {

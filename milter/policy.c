@@ -457,7 +457,7 @@ active(struct eval *e, enum rm_check ck)
 static const struct rm_reply *
 reply(const struct eval *e, enum rm_reply_id id)
 {
-	return &e->rs->rs_replies[id];
+	return rm_profile_reply(e->rs, e->pf, (int)id);
 }
 
 static void
@@ -1363,34 +1363,97 @@ step_ours(struct eval *e)
 	return 1;
 }
 
+/* auth_relays - SMTP AUTH grants this client relaying on this listener */
+static bool
+auth_relays(const struct eval *e)
+{
+	return e->authed && e->pf->pf_auth_relay;
+}
+
 /* step_relay - a relay: only for clients proven allowed */
 static int
 step_relay(struct eval *e)
 {
 	char ipbuf[64];
 
-	if (e->authed || e->trusted == 1)
+	if (auth_relays(e) || e->trusted == 1)
 		return 0;
+	if (e->authed)
+		trace(e->t, "auth_relay = false: SMTP AUTH does not grant "
+		            "relaying on this listener");
 	if (e->trusted == -1) {
-		trace(e->t, "client address unknown and not authenticated: "
-		            "cannot tell if it may relay");
+		trace(e->t, "client address unknown and relaying not granted "
+		            "by SMTP AUTH: cannot tell if it may relay");
 		decide(e, RM_TEMPFAIL, reply(e, RM_R_TEMPFAIL),
 		       "client_address_unknown", NULL);
 		return 1;
 	}
 	if (e->t != NULL)
-		trace(e->t,
-		      "client %s is not in trusted_networks and did not "
-		      "authenticate",
-		      rm_ip_format(e->f->f_client_ip, ipbuf, sizeof(ipbuf)));
+		trace(e->t, "client %s is not in trusted_networks and %s",
+		      rm_ip_format(e->f->f_client_ip, ipbuf, sizeof(ipbuf)),
+		      e->authed ? "its login does not grant relaying here"
+		                : "did not authenticate");
 	decide(e, RM_REJECT, reply(e, RM_R_RELAY_DENIED), "relay_denied", NULL);
 	return 1;
+}
+
+/*
+ * check_login_network - a relay that SMTP AUTH alone grants, by a login
+ * of login_networks, from a client in none of its networks: a password
+ * used from elsewhere.  A trusted client may relay without it.
+ */
+static int
+check_login_network(struct eval *e)
+{
+	const void *tag = NULL;
+	char buf[64];
+	int i, rc, listed = 0;
+
+	if (e->trusted == 1 || !auth_relays(e))
+		return 0;
+	for (i = 0; i < 2; i++)
+		if (e->sc.sc_l[i] != NULL &&
+		    rm_netowners_count(e->sc.sc_l[i]->l_login_nets) > 0)
+			break;
+	if (i == 2 || !active(e, RM_CK_LOGIN_NETWORK))
+		return 0;
+	for (i = 0; i < 2; i++) {
+		if (e->sc.sc_l[i] == NULL)
+			continue;
+		rc = rm_netowners_lookup(e->sc.sc_l[i]->l_login_nets,
+		                         e->f->f_auth, e->f->f_client_ip, &tag);
+		if (rc == 1) {
+			if (e->t != NULL)
+				trace_match(e->t,
+				            rm_ip_format(e->f->f_client_ip, buf,
+				                         sizeof(buf)),
+				            tag);
+			return 0;
+		}
+		listed |= rc == 0;
+	}
+	if (!listed) {
+		trace(e->t, "the login has no login_networks");
+		return 0;
+	}
+	if (e->trusted == -1) {
+		trace(e->t, "the login may relay only from its login_networks "
+		            "and the client address is unknown");
+		return fire(e, RM_CK_LOGIN_NETWORK, reply(e, RM_R_TEMPFAIL),
+		            "login_network", NULL);
+	}
+	if (e->t != NULL)
+		trace(e->t,
+		      "client %s is in none of the login's login_networks",
+		      rm_ip_format(e->f->f_client_ip, buf, sizeof(buf)));
+	return fire(e, RM_CK_LOGIN_NETWORK, reply(e, RM_R_LOGIN_NETWORK),
+	            "login_network", NULL);
 }
 
 static int
 step_continue(struct eval *e)
 {
-	if (e->authed)
+	if (auth_relays(e))
 		decide(e, RM_CONTINUE, NULL, "authenticated", NULL);
 	else
 		decide(e, RM_CONTINUE, NULL, "trusted_networks", e->trusted_by);
@@ -1425,12 +1488,17 @@ static const struct rm_step rcpt_steps[] = {
      check_max_recipients},
     {9, "recipient_ours", "the recipient is ours (limits counting all mail)",
      step_ours},
-    {10, "relay", "a relay by an untrusted, unauthenticated client",
+    {10, "relay",
+     "a relay by an untrusted client that SMTP AUTH does not let relay",
      step_relay},
-    {11, "unlicensed_sender",
+    {11, "login_network",
+     "a relay SMTP AUTH alone grants, from outside the login's "
+     "login_networks",
+     check_login_network},
+    {12, "unlicensed_sender",
      "licensed_senders is set and the relay's sender is not in it",
      check_licensed},
-    {12, "continue", "nothing refused (limits apply)", step_continue},
+    {13, "continue", "nothing refused (limits apply)", step_continue},
 };
 
 const struct rm_step *
@@ -1511,6 +1579,10 @@ list_may_match(const struct rm_ruleset *rs, int l, const struct rm_cidr *net)
 			break;
 		case RM_KEY_LOGIN:
 			if (rm_strset_count(set) > 0)
+				return true;
+			break;
+		case RM_KEY_LOGIN_NET:
+			if (rm_netowners_count(set) > 0)
 				return true;
 			break;
 		}

@@ -26,6 +26,7 @@ const struct rm_check_def rm_check_defs[RM_CK__COUNT] = {
                                  1},
     [RM_CK_MAX_RECIPIENTS] = {"max_recipients", RM_R_MAX_RECIPIENTS, 1},
     [RM_CK_LIMITS] = {"limits", RM_R_LIMIT, 1},
+    [RM_CK_LOGIN_NETWORK] = {"login_network", RM_R_LOGIN_NETWORK, 1},
 };
 
 const char *
@@ -113,6 +114,12 @@ const struct rm_reply_def rm_reply_defs[RM_R__COUNT] = {
                              RM_TEMPFAIL},
     [RM_R_LIMIT] = {"limit", "451 4.7.1 Sending limit reached; try again later",
                     RM_TEMPFAIL},
+    /* the login is in the log line, never in the reply */
+    [RM_R_LOGIN_NETWORK] = {"login_network",
+                            "550 5.7.1 Relaying denied: this account may "
+                            "not send from this network; contact the "
+                            "administrator",
+                            RM_REJECT},
 };
 
 const char *const rm_limit_key_names[RM_LK__COUNT] = {
@@ -265,6 +272,8 @@ const struct rm_list_def rm_list_defs[RM_L__COUNT] = {
                          RM_FACT_LOGIN, 0, SET(l_exceptions.fs_logins)},
     [RM_L_DENY_LOGINS] = {"deny.logins", RM_KEY_LOGIN, RM_ROLE_DENY,
                           RM_FACT_LOGIN, 0, SET(l_deny.fs_logins)},
+    [RM_L_LOGIN_NETWORKS] = {"login_networks", RM_KEY_LOGIN_NET, RM_ROLE_OWNED,
+                             RM_FACT_NONE, 0, SET(l_login_nets)},
 };
 #undef SET
 
@@ -308,6 +317,9 @@ lists_free(struct rm_lists *l)
 		case RM_KEY_LOGIN:
 			rm_strset_free(set);
 			break;
+		case RM_KEY_LOGIN_NET:
+			rm_netowners_free(set);
+			break;
 		}
 	}
 }
@@ -335,6 +347,9 @@ lists_new(struct rm_lists *l)
 		case RM_KEY_LOGIN:
 			*set = rm_strset_new();
 			break;
+		case RM_KEY_LOGIN_NET:
+			*set = rm_netowners_new();
+			break;
 		}
 		if (*set == NULL) {
 			lists_free(l);
@@ -361,6 +376,9 @@ lists_finish(struct rm_lists *l)
 			break;
 		case RM_KEY_LOGIN:
 			rc = rm_strset_finish(*list_set(l, i));
+			break;
+		case RM_KEY_LOGIN_NET:
+			rc = rm_netowners_finish(*list_set(l, i));
 			break;
 		case RM_KEY_ADDR:
 			break;
@@ -392,6 +410,14 @@ rm_ruleset_profile(const struct rm_ruleset *rs, const char *listener)
 	return &rs->rs_top;
 }
 
+const struct rm_reply *
+rm_profile_reply(const struct rm_ruleset *rs, const struct rm_profile *pf,
+                 int id)
+{
+	return pf != NULL && pf->pf_replies != NULL ? &pf->pf_replies[id]
+	                                            : &rs->rs_replies[id];
+}
+
 struct rm_profile *
 rm_ruleset_add_profile(struct rm_ruleset *rs, const char *name,
                        const char *origin)
@@ -411,6 +437,7 @@ rm_ruleset_add_profile(struct rm_ruleset *rs, const char *name,
 	memcpy(pf->pf_check, rs->rs_top.pf_check, sizeof(pf->pf_check));
 	pf->pf_limits = rs->rs_top.pf_limits;
 	pf->pf_max_rcpts = rs->rs_top.pf_max_rcpts;
+	pf->pf_auth_relay = rs->rs_top.pf_auth_relay;
 	pf->pf_name = strdup(name);
 	pf->pf_origin = strdup(origin ? origin : "-");
 	if (pf->pf_name == NULL || pf->pf_origin == NULL) {
@@ -590,6 +617,7 @@ validate(const struct rm_entry_spec *sp, struct rm_cidr *cidr,
 			return -1;
 		break;
 	case RM_KEY_NET:
+	case RM_KEY_LOGIN_NET:
 		if (rm_cidr_parse(v, cidr, err, errlen) != 0)
 			return -1;
 		break;
@@ -812,6 +840,9 @@ rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
 		                      sp->es_value, e, err, errlen);
 	case RM_KEY_LOGIN:
 		return rm_strset_add(set, sp->es_value, e, err, errlen);
+	case RM_KEY_LOGIN_NET:
+		return rm_netowners_add(set, sp->es_owner, &cidr, e, err,
+		                        errlen);
 	}
 oom:
 	snprintf(err, errlen, "out of memory");
@@ -864,6 +895,7 @@ rm_ruleset_new(const char *source)
 	for (i = 0; i < RM_CK__COUNT; i++)
 		rs->rs_top.pf_check[i] = RM_CM_REJECT;
 	rs->rs_top.pf_check[RM_CK_REQUIRE_AUTH] = RM_CM_OFF;
+	rs->rs_top.pf_auth_relay = true;
 	for (i = 0; i < RM_R__COUNT; i++) {
 		/* the defaults are constants: a failure here is a bug */
 		if (rm_reply_parse(rm_reply_defs[i].rd_default,
@@ -907,6 +939,7 @@ rm_ruleset_release(struct rm_ruleset *rs)
 		}
 		free(rs->rs_profiles[i]->pf_name);
 		free(rs->rs_profiles[i]->pf_origin);
+		free(rs->rs_profiles[i]->pf_replies);
 		free(rs->rs_profiles[i]);
 	}
 	free(rs->rs_profiles);

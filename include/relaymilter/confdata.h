@@ -67,6 +67,11 @@ struct rm_confprofile {
 	                       the top level's */
 	uint32_t cp_limits; /* bit i: cf_limits[i] */
 	long cp_max_rcpts;  /* max_recipients, or -1: not set */
+	int cp_auth_relay;  /* auth_relay, or -1: not set */
+	/* replies = { }: valid where cp_reply_set; a listener's override
+	   the top level's, key by key */
+	struct rm_reply cp_replies[RM_R__COUNT];
+	unsigned char cp_reply_set[RM_R__COUNT];
 };
 
 struct rm_strblock;
@@ -77,8 +82,6 @@ struct rm_conf {
 	struct rm_confprofile cf_top;
 	struct rm_confprofile *cf_profiles; /* listeners, in file order */
 	size_t cf_nprofiles;
-	struct rm_reply cf_replies[RM_R__COUNT]; /* valid where cf_reply_set */
-	unsigned char cf_reply_set[RM_R__COUNT];
 	int cf_no_ifaddrs;          /* our_interface_addresses = false */
 	struct rm_limit *cf_limits; /* every limits = ( ) entry, in order */
 	size_t cf_nlimits;

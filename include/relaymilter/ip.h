@@ -84,4 +84,31 @@ void rm_ipset_each(const struct rm_ipset *,
 bool rm_ipset_overlaps(const struct rm_ipset *, const struct rm_cidr *);
 void rm_ipset_free(struct rm_ipset *);
 
+/*
+ * An rm_netowners set: the networks each owner (an SMTP AUTH login,
+ * matched without regard to case) may use (login_networks).  Built like
+ * an rm_ipset; an owner has few networks, tried in turn.
+ */
+struct rm_netowners; /* opaque */
+
+struct rm_netowners *rm_netowners_new(void);
+/*
+ * rm_netowners_add - a network of owner (printable, at most 255 bytes;
+ * copied), with a tag.  0, or -1 with the reason in errbuf.
+ */
+int rm_netowners_add(struct rm_netowners *, const char *owner,
+                     const struct rm_cidr *, const void *tag, char *errbuf,
+                     size_t errlen);
+/* rm_netowners_finish - sort by owner; 0 (it cannot fail). */
+int rm_netowners_finish(struct rm_netowners *);
+/*
+ * rm_netowners_lookup - 1: owner has networks and one holds ip (*tag is
+ * its tag); 0: owner has networks, none holds ip (*tag: the first); -1:
+ * owner has none.
+ */
+int rm_netowners_lookup(const struct rm_netowners *, const char *owner,
+                        const struct rm_ip *ip, const void **tag);
+size_t rm_netowners_count(const struct rm_netowners *);
+void rm_netowners_free(struct rm_netowners *);
+
 #endif

@@ -37,6 +37,7 @@ enum rm_check {
 	RM_CK_UNLICENSED_SENDER,
 	RM_CK_MAX_RECIPIENTS,
 	RM_CK_LIMITS,
+	RM_CK_LOGIN_NETWORK,
 	RM_CK__COUNT
 };
 #define RM_LIFT(ck) (1u << (ck))
@@ -66,21 +67,23 @@ enum rm_list_id {
 	RM_L_DENY_SENDERS,
 	RM_L_DENY_RECIPIENTS,
 	RM_L_DENY_LOGINS,
+	RM_L_LOGIN_NETWORKS,
 	RM_L__COUNT
 };
 /* How a list's entries are written and matched. */
 enum rm_list_key {
-	RM_KEY_HOST,   /* a host name, exactly (domset.h) */
-	RM_KEY_DOMAIN, /* a domain, or ".domain": its subtree (domset.h) */
-	RM_KEY_NET,    /* an address or a CIDR network (ip.h) */
-	RM_KEY_ADDR,   /* an address pattern (addrset.h) */
-	RM_KEY_LOGIN,  /* an SMTP AUTH login, exactly but for case */
+	RM_KEY_HOST,      /* a host name, exactly (domset.h) */
+	RM_KEY_DOMAIN,    /* a domain, or ".domain": its subtree (domset.h) */
+	RM_KEY_NET,       /* an address or a CIDR network (ip.h) */
+	RM_KEY_ADDR,      /* an address pattern (addrset.h) */
+	RM_KEY_LOGIN,     /* an SMTP AUTH login, exactly but for case */
+	RM_KEY_LOGIN_NET, /* a network a login owns (ip.h rm_netowners) */
 };
 
 /* What else an entry of a list may carry, and what it is for. */
 enum rm_list_role {
 	RM_ROLE_LIST,      /* a plain list */
-	RM_ROLE_OWNED,     /* the patterns a login owns (an owner each) */
+	RM_ROLE_OWNED,     /* what a login owns (an owner each) */
 	RM_ROLE_EXCEPTION, /* lifts checks ("lifts", default all) */
 	RM_ROLE_DENY,      /* refuses; may carry its own 5xx reply */
 };
@@ -159,6 +162,7 @@ enum rm_reply_id {
 	RM_R_DENY_LOGIN,
 	RM_R_MAX_RECIPIENTS,
 	RM_R_LIMIT,
+	RM_R_LOGIN_NETWORK,
 	RM_R__COUNT
 };
 
@@ -186,6 +190,7 @@ struct rm_lists {
 	struct rm_ipset *l_trusted;         /* clients that may relay */
 	struct rm_addrset *l_licensed;      /* senders that may relay */
 	struct rm_addrset *l_sender_logins; /* login -> owned senders */
+	struct rm_netowners *l_login_nets;  /* login -> its networks */
 	struct rm_factsets l_exceptions, l_deny;
 };
 
@@ -250,6 +255,10 @@ struct rm_profile {
 	struct rm_lists *pf_lists; /* entries for this listener only, or NULL */
 	uint32_t pf_limits;        /* bit i: rs_limits[i] is in force */
 	unsigned pf_max_rcpts;     /* recipients per message; 0: no cap */
+	bool pf_auth_relay;        /* SMTP AUTH grants relaying */
+	/* the replies, the top level's overridden by the listener's own
+	   replies = { }; NULL: the top level's (rs_replies) */
+	struct rm_reply *pf_replies;
 };
 
 struct rm_ruleset {
@@ -315,7 +324,8 @@ struct rm_ruleset *rm_ruleset_new(const char *source);
 struct rm_entry_spec {
 	enum rm_list_id es_list;
 	const char *es_value;    /* the pattern, as written */
-	const char *es_owner;    /* sender_logins: the login */
+	const char *es_owner;    /* sender_logins, login_networks: the
+	                            login */
 	const char *es_listener; /* only for this listener; NULL: all */
 	unsigned es_lifts;       /* exceptions: RM_LIFT() bits; 0 = all */
 	const char *es_reply;    /* deny: "5xx x.y.z text", or NULL */
@@ -359,6 +369,13 @@ int rm_ruleset_finish(struct rm_ruleset *);
  */
 const struct rm_profile *rm_ruleset_profile(const struct rm_ruleset *,
                                             const char *listener);
+
+/*
+ * rm_profile_reply - reply id as the profile sends it: the listener's own
+ * replies = { } over the top level's.
+ */
+const struct rm_reply *rm_profile_reply(const struct rm_ruleset *,
+                                        const struct rm_profile *, int id);
 
 /* rm_check_lookup - a check by name, or -1. */
 int rm_check_lookup(const char *name);

@@ -31,6 +31,17 @@ line_warn(void *arg, const char *msg)
 	CHECK(strpbrk(msg, "\r\n") == NULL, "one line: %s", msg);
 }
 
+static char last_warn[2000];
+
+static void
+save_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	warnings++;
+	snprintf(last_warn, sizeof(last_warn), "%s", msg);
+	fprintf(stderr, "# %s\n", msg);
+}
+
 static void
 add(struct rm_ldapdata *d, int list, const char *v, const char *owner,
     const char *lifts, const char *reply, const char *dn)
@@ -137,6 +148,35 @@ main(void)
 	                 "ldap:cn=dom??x") == 0,
 	      "origin on one line: %s",
 	      tag ? ((const struct rm_entry *)tag)->e_where : "-");
+	rm_ruleset_release(rs);
+	/* login_networks: a login's networks; a bad one is skipped with
+	   its DN, and so is one without a login */
+	rm_ldapdata_clear(&c);
+	add(&c, RM_L_LOGIN_NETWORKS, "198.51.100.0/24", "alice", NULL, NULL,
+	    "cn=alice-nets,dc=x");
+	add(&c, RM_L_LOGIN_NETWORKS, "198.51.100.1/24", "alice", NULL, NULL,
+	    "cn=alice-bad,dc=x");
+	add(&c, RM_L_LOGIN_NETWORKS, "10.0.0.0/8", NULL, NULL, NULL,
+	    "cn=nobody,dc=x");
+	rs = rm_ruleset_new("test");
+	warnings = 0;
+	skipped = rm_ldapdata_apply(&c, rs, save_warn, NULL);
+	CHECK(skipped == 2 && warnings == 2, "skipped %zu warnings %d", skipped,
+	      warnings);
+	CHECK(strstr(last_warn, "ldap:cn=alice-bad,dc=x: login_networks "
+	                        "\"198.51.100.1/24\"") != NULL ||
+	          strstr(last_warn, "ldap:cn=nobody,dc=x: login_networks") !=
+	              NULL,
+	      "warning with the DN: %s", last_warn);
+	CHECK(rm_ruleset_finish(rs) == 0, "finish");
+	{
+		struct rm_ip ip;
+
+		CHECK(rm_ip_parse("198.51.100.9", &ip) == 0, "ip");
+		CHECK(rm_netowners_lookup(rs->rs_lists.l_login_nets, "ALICE",
+		                          &ip, &tag) == 1,
+		      "alice's network applied");
+	}
 	rm_ruleset_release(rs);
 	rm_ldapdata_clear(&c);
 	rm_ldapdata_clear(&a);

@@ -680,6 +680,141 @@ test_owner_port(void)
 	rm_ruleset_release(full);
 }
 
+/* one recipient of a relay under t/golden/relayrules.conf */
+static void
+rr(const struct rm_ruleset *r, const char *client, const char *listener,
+   const char *auth, const char *rcpt, const char *act, const char *rule)
+{
+	struct rm_verdict v;
+	struct rm_facts f;
+	struct rm_ip ip;
+
+	memset(&f, 0, sizeof(f));
+	f.f_sender = "<alice@example.com>";
+	if (client != NULL && rm_ip_parse(client, &ip) == 0)
+		f.f_client_ip = &ip;
+	f.f_listener = listener;
+	f.f_auth = auth;
+	f.f_rcpt = rcpt;
+	rm_policy_rcpt(r, &f, &v, NULL);
+	CHECK(strcmp(rm_action_name(v.v_action), act) == 0 &&
+	          strcmp(v.v_rule, rule) == 0,
+	      "%s %s %s %s: got %s/%s want %s/%s", client ? client : "-",
+	      listener ? listener : "-", auth ? auth : "-", rcpt,
+	      rm_action_name(v.v_action), v.v_rule, act, rule);
+	/* the login is in the log line, never in a refusal's reply */
+	CHECK(v.v_reply == NULL || auth == NULL ||
+	          strstr(v.v_reply->r_text, auth) == NULL,
+	      "reply names the login: %s", v.v_reply->r_text);
+}
+
+/*
+ * test_relay_rules - login_networks, auth_relay and a listener's own
+ * trusted_networks and replies; what milter-map may claim of them.
+ */
+static void
+test_relay_rules(void)
+{
+	struct rm_ruleset *r;
+	struct rm_netowners *ns;
+	struct rm_cidr c;
+	struct rm_ip ip;
+	const char *why;
+	const void *tag = NULL;
+	char err[512];
+
+	r = rm_conf_load(RM_TEST_DIR "/golden/relayrules.conf", err,
+	                 sizeof(err));
+	CHECK(r != NULL, "load: %s", err);
+	if (r == NULL)
+		return;
+	rr(r, "198.51.100.9", NULL, "alice@example.com", "<x@remote.test>",
+	   "continue", "authenticated");
+	rr(r, "2001:db8:5::1", NULL, "Alice@Example.com", "<x@remote.test>",
+	   "continue", "authenticated");
+	rr(r, "203.0.113.9", NULL, "ALICE@example.com", "<x@remote.test>",
+	   "reject", "login_network");
+	rr(r, "203.0.113.9", NULL, "alice@example.com", "<bob@example.com>",
+	   "continue", "local_domains");
+	rr(r, NULL, NULL, "alice@example.com", "<x@remote.test>", "tempfail",
+	   "login_network");
+	rr(r, "203.0.113.9", NULL, "bob", "<x@remote.test>", "continue",
+	   "authenticated");
+	rr(r, "203.0.113.9", NULL, "carol", "<x@remote.test>", "continue",
+	   "authenticated");
+	rr(r, "10.9.0.1", "submission", "alice@example.com", "<x@remote.test>",
+	   "continue", "authenticated");
+	rr(r, "10.9.0.1", "audit", "alice@example.com", "<x@remote.test>",
+	   "continue", "authenticated");
+	rr(r, "10.9.0.1", "mx", "alice@example.com", "<x@remote.test>",
+	   "reject", "relay_denied");
+	rr(r, "198.51.100.9", "MX", "alice@example.com", "<x@remote.test>",
+	   "reject", "relay_denied");
+	rr(r, "198.51.100.9", "mx", "alice@example.com", "<bob@example.com>",
+	   "continue", "local_domains");
+	rr(r, "192.0.2.9", "mx", "alice@example.com", "<x@remote.test>",
+	   "continue", "trusted_networks");
+	rr(r, "203.0.113.9", "submission", NULL, "<x@remote.test>", "continue",
+	   "trusted_networks");
+	CHECK(strstr(rm_profile_reply(r, rm_ruleset_profile(r, "mx"),
+	                              RM_R_RELAY_DENIED)
+	                 ->r_text,
+	             "submission port") != NULL &&
+	          rm_profile_reply(r, rm_ruleset_profile(r, "mx"),
+	                           RM_R_TEMPFAIL) ==
+	              &rm_profile_reply(r, rm_ruleset_profile(r, "mx"),
+	                                RM_R_TEMPFAIL)[0],
+	      "the mx listener's own relay_denied");
+	CHECK(strstr(rm_profile_reply(r, NULL, RM_R_RELAY_DENIED)->r_text,
+	             "authenticate") != NULL,
+	      "the top level keeps its relay_denied");
+	/* a listener's licensed_senders may refuse a trusted client */
+	CHECK(rm_cidr_parse("192.0.2.0/24", &c, err, sizeof(err)) == 0, "cidr");
+	CHECK(!rm_policy_always_continues(r, &c, false, &why), "licensed");
+	rm_ruleset_release(r);
+	/* a trusted client is never judged by login_networks or auth_relay,
+	   and a listener's trusted network is not the top level's:
+	   milter-map may still skip the top level's networks */
+	r = rm_conf_load_string(
+	    "local_domains = [ \"example.com\" ];\n"
+	    "trusted_networks = [ \"192.0.2.0/24\" ];\n"
+	    "login_networks = ( { login = \"a\"; networks = [ \"10.0.0.0/8\" "
+	    "]; } );\n"
+	    "listeners = { mx = { auth_relay = false; trusted_networks = [ "
+	    "\"203.0.113.0/24\" ]; }; };\n",
+	    "relayrules", err, sizeof(err));
+	CHECK(r != NULL, "load: %s", err);
+	if (r == NULL)
+		return;
+	CHECK(rm_policy_always_continues(r, &c, false, &why), "%s",
+	      why ? why : "-");
+	rr(r, "192.0.2.9", "mx", "a", "<x@remote.test>", "continue",
+	   "trusted_networks");
+	rr(r, "192.0.2.9", NULL, "a", "<x@remote.test>", "continue",
+	   "authenticated");
+	rm_ruleset_release(r);
+
+	ns = rm_netowners_new();
+	CHECK(ns != NULL, "netowners");
+	CHECK(rm_cidr_parse("10.0.0.0/8", &c, err, sizeof(err)) == 0, "cidr");
+	CHECK(rm_netowners_add(ns, "Bob", &c, "b1", err, sizeof(err)) == 0,
+	      "%s", err);
+	CHECK(rm_netowners_add(ns, "a b", &c, "x", err, sizeof(err)) != 0,
+	      "a login with a space is refused");
+	CHECK(rm_netowners_add(ns, "", &c, "x", err, sizeof(err)) != 0,
+	      "an empty login is refused");
+	rm_netowners_finish(ns);
+	CHECK(rm_ip_parse("10.1.2.3", &ip) == 0, "ip");
+	CHECK(rm_netowners_lookup(ns, "bob", &ip, &tag) == 1 &&
+	          strcmp(tag, "b1") == 0,
+	      "bob from 10/8");
+	CHECK(rm_ip_parse("11.1.2.3", &ip) == 0, "ip");
+	CHECK(rm_netowners_lookup(ns, "BOB", &ip, &tag) == 0, "bob elsewhere");
+	CHECK(rm_netowners_lookup(ns, "carol", &ip, &tag) == -1,
+	      "carol is not listed");
+	rm_netowners_free(ns);
+}
+
 int
 main(void)
 {
@@ -697,6 +832,7 @@ main(void)
 	test_hostile_facts();
 	test_sender_forms();
 	test_owner_port();
+	test_relay_rules();
 	rm_ruleset_release(rs);
 	return check_done();
 }
