@@ -25,6 +25,7 @@
 #include "relaymilter/reply.h"
 
 #define CONF_GROUP_OR_LIST 100 /* a ck_type: a group or a list */
+#define CONF_GROUP_OR_BOOL 101 /* a ck_type: a group or true/false */
 
 typedef int conf_handler(struct conf_ctx *, const config_setting_t *);
 
@@ -43,7 +44,7 @@ static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
     conf_factlists, conf_listeners, conf_our_addresses, conf_our_ifaddrs,
     conf_log_file, conf_log_facility, conf_log_format, conf_milter_map,
     conf_answer_data, conf_metrics, conf_control_socket, conf_store,
-    conf_store_timeout, conf_store_down;
+    conf_store_timeout, conf_store_down, conf_grants;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -85,6 +86,10 @@ static const struct conf_key conf_keys[] = {
      "a list ( { name = \"...\"; key = \"...\"; ... } )", 1},
     {"max_recipients", CONFIG_TYPE_INT, conf_max_recipients,
      "a number of recipients", 1},
+    {"grants", CONF_GROUP_OR_BOOL, conf_grants,
+     "a group { ttl = \"30m\"; trusted = false; } (or, in a listener, "
+     "true or false)",
+     1},
     {"listeners", CONFIG_TYPE_GROUP, conf_listeners, GROUP, 0},
     {"ldap", CONFIG_TYPE_GROUP, conf_ldap, GROUP, 0},
     {"our_addresses", CONFIG_TYPE_ARRAY, conf_our_addresses, LIST, 0},
@@ -667,6 +672,7 @@ profile_init(struct rm_confprofile *cp)
 	memset(cp, 0, sizeof(*cp));
 	cp->cp_mode = cp->cp_require_auth = -1;
 	cp->cp_max_rcpts = -1;
+	cp->cp_grants = -1;
 	for (i = 0; i < RM_CK__COUNT; i++)
 		cp->cp_check[i] = -1;
 }
@@ -739,6 +745,59 @@ static int
 conf_require_auth(struct conf_ctx *cx, const config_setting_t *s)
 {
 	cx->cx_profile->cp_require_auth = config_setting_get_bool(s);
+	return 0;
+}
+
+/*
+ * conf_grants - grants = { ttl = "30m"; trusted = false; } at the top
+ * level (relay grants on), or grants = true/false (a listener: on or off
+ * there)
+ */
+static int
+conf_grants(struct conf_ctx *cx, const config_setting_t *s)
+{
+	struct rm_settings *st = &cx->cx_conf->cf_settings;
+	const config_setting_t *m;
+	const char *name, *v;
+	int i;
+
+	if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		cx->cx_profile->cp_grants = config_setting_get_bool(s);
+		if (cx->cx_profile->cp_grants)
+			st->st_grants_on = 1;
+		return 0;
+	}
+	if (cx->cx_listener != NULL)
+		return conf_error(cx, s,
+		                  "listeners.%s.grants: expected true or false "
+		                  "(ttl and trusted are set at the top level)",
+		                  cx->cx_listener);
+	cx->cx_profile->cp_grants = st->st_grants_on = 1;
+	for (i = 0; (m = config_setting_get_elem(s, (unsigned)i)) != NULL;
+	     i++) {
+		name = config_setting_name(m);
+		if (strcmp(name, "trusted") == 0 &&
+		    config_setting_type(m) == CONFIG_TYPE_BOOL)
+			st->st_grants_trusted = config_setting_get_bool(m);
+		else if (strcmp(name, "ttl") == 0) {
+			v = config_setting_get_string(m);
+			if (v == NULL ||
+			    rm_duration_parse(v, RM_GRANT_TTL_MAX,
+			                      &st->st_grant_ttl) != 0)
+				return conf_error(
+				    cx, conf_where(m),
+				    "grants.ttl: expected a duration from 1s "
+				    "to 1d, such as \"30m\"");
+		} else if (strcmp(name, "trusted") == 0)
+			return conf_error(cx, conf_where(m),
+			                  "grants.trusted: expected true or "
+			                  "false");
+		else
+			return conf_error(cx, conf_where(m),
+			                  "grants.%s: unknown setting (known: "
+			                  "ttl, trusted)",
+			                  name);
+	}
 	return 0;
 }
 
@@ -884,6 +943,8 @@ conf_type_ok(const struct conf_key *k, const config_setting_t *s)
 		return t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST;
 	if (k->ck_type == CONF_GROUP_OR_LIST)
 		return t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_LIST;
+	if (k->ck_type == CONF_GROUP_OR_BOOL)
+		return t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_BOOL;
 	return t == k->ck_type;
 }
 

@@ -60,6 +60,7 @@ rm_conf_new(const char *path)
 	cf->cf_settings.st_store_down = -1;
 	cf->cf_top.cp_mode = cf->cf_top.cp_require_auth = -1;
 	cf->cf_top.cp_max_rcpts = -1;
+	cf->cf_top.cp_grants = -1;
 	for (i = 0; i < RM_CK__COUNT; i++)
 		cf->cf_top.cp_check[i] = -1;
 	return cf;

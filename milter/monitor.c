@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "relaymilter/conf.h"
 #include "relaymilter/daemon.h"
+#include "relaymilter/grantctl.h"
 #include "relaymilter/limitctl.h"
 #include "relaymilter/log.h"
 #include "relaymilter/metrics.h"
@@ -473,7 +475,7 @@ serve_control(struct rm_monitor *mo)
 	else if (req[0] == '\0' || strcmp(req, "stats") == 0) {
 		if (!render(mo, &mb))
 			rm_mxbuf_free(&mb);
-	} else
+	} else if (!rm_grantctl_answer(mo->mo_rt, req, &mb))
 		rm_limitctl_answer(mo->mo_rt, req, &mb);
 	deadline_in(&dl, RM_MONITOR_TIMEOUT_MS);
 	if (mb.mb_buf != NULL && !mb.mb_oom)
@@ -634,6 +636,54 @@ print_stats(char *text)
 			printf("%-*.*s %s\n", (int)w, (int)(sp - line), line,
 			       sp + 1);
 	}
+}
+
+int
+rm_control_print(const char *who, const char *config, const char *req,
+                 const char *fail)
+{
+	struct rm_mxbuf mb;
+	int rc;
+
+	if ((rc = rm_control_call(who, config, req, true, &mb)) == 0 &&
+	    mb.mb_len > 0) {
+		fputs(mb.mb_buf, stdout);
+		if (strncmp(mb.mb_buf, "error:", 6) == 0 ||
+		    (fail != NULL && strcmp(mb.mb_buf, fail) == 0))
+			rc = 1;
+	}
+	rm_mxbuf_free(&mb);
+	return rc;
+}
+
+int
+rm_control_opts(int argc, char **argv, const char *const *names, size_t n,
+                const char **vals, const char **config, void (*usage)(FILE *))
+{
+	struct option opts[RM_CONTROL_OPTS + 2];
+	size_t i;
+	int c;
+
+	memset(opts, 0, sizeof(opts));
+	for (i = 0; i < n && i < RM_CONTROL_OPTS; i++) {
+		opts[i].name = names[i];
+		opts[i].has_arg = required_argument;
+		opts[i].val = 256 + (int)i;
+	}
+	opts[i].name = "help";
+	opts[i].val = 'h';
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (c >= 256 && c < 256 + (int)i)
+			vals[c - 256] = optarg;
+		else if (c == 'c')
+			*config = optarg;
+		else {
+			usage(c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : RM_EX_USAGE;
+		}
+	}
+	return -1;
 }
 
 int

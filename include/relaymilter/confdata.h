@@ -38,6 +38,9 @@ struct rm_settings {
 	char *st_store;               /* "store", or NULL: memory */
 	unsigned st_store_timeout_ms; /* "store_timeout", or 0: 1 s */
 	int st_store_down;            /* enum rm_store_down, or -1 */
+	unsigned st_grant_ttl;        /* grants.ttl in seconds, or 0: 30m */
+	int st_grants_trusted;        /* grants.trusted */
+	int st_grants_on;             /* a grants group, or grants = true */
 };
 
 /* One list entry as written, or one of our_addresses (op_list < 0). */
@@ -67,6 +70,7 @@ struct rm_confprofile {
 	                       the top level's */
 	uint32_t cp_limits; /* bit i: cf_limits[i] */
 	long cp_max_rcpts;  /* max_recipients, or -1: not set */
+	int cp_grants;      /* grants: 1 on, 0 off, -1 not set */
 };
 
 struct rm_strblock;
