@@ -120,7 +120,7 @@ rm_grantctl_answer(struct rm_runtime *rt, const char *req, struct rm_mxbuf *out)
 		                       &lc);
 	else if (rm_grants_addr(req + 7, &ip) != 0)
 		rm_mxbuf_printf(out, "error: not an IPv4 or IPv6 address\n");
-	else if (req[5] == ' ')
+	else if (req[0] == 'g')
 		rt->rt_grants->gs_list(rt->rt_grants, &ip, lc.lc_now, row, &lc);
 	else if ((n = rt->rt_grants->gs_del(rt->rt_grants, &ip)) < 0)
 		rm_mxbuf_printf(out, "error: the grant store failed\n");
