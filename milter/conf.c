@@ -39,12 +39,12 @@ struct conf_key {
 };
 
 static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
-    conf_pid_file, conf_log_level, conf_replies, conf_mode_key,
-    conf_require_auth, conf_checks_key, conf_list, conf_sender_logins,
-    conf_factlists, conf_listeners, conf_our_addresses, conf_our_ifaddrs,
-    conf_log_file, conf_log_facility, conf_log_format, conf_milter_map,
-    conf_answer_data, conf_metrics, conf_control_socket, conf_store,
-    conf_store_timeout, conf_store_down, conf_grants;
+    conf_control_socket_group, conf_pid_file, conf_log_level, conf_replies,
+    conf_mode_key, conf_require_auth, conf_checks_key, conf_list,
+    conf_sender_logins, conf_factlists, conf_listeners, conf_our_addresses,
+    conf_our_ifaddrs, conf_log_file, conf_log_facility, conf_log_format,
+    conf_milter_map, conf_answer_data, conf_metrics, conf_control_socket,
+    conf_store, conf_store_timeout, conf_store_down, conf_grants;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -61,6 +61,8 @@ static const struct conf_key conf_keys[] = {
     {"metrics", CONFIG_TYPE_STRING, conf_metrics,
      "a string \"inet:PORT@ADDRESS\"", 0},
     {"control_socket", CONFIG_TYPE_STRING, conf_control_socket, "a string", 0},
+    {"control_socket_group", CONFIG_TYPE_STRING, conf_control_socket_group,
+     "a string", 0},
     {"log_format", CONFIG_TYPE_STRING, conf_log_format, "\"kv\" or \"json\"",
      0},
     {"answer_data", CONFIG_TYPE_STRING, conf_answer_data,
@@ -184,18 +186,35 @@ conf_socket_mode(struct conf_ctx *cx, const config_setting_t *s)
 	return 0;
 }
 
-/* conf_socket_group - a group that exists: name or number. */
+/* a_group - a group that exists: name or number, into *dst */
 static int
-conf_socket_group(struct conf_ctx *cx, const config_setting_t *s)
+a_group(struct conf_ctx *cx, const config_setting_t *s, char **dst)
 {
 	const char *v = config_setting_get_string(s);
 	gid_t gid;
 
 	if (rm_conf_group(v, &gid) != 0)
-		return conf_error(cx, s, "socket_group \"%s\": no such group",
-		                  v);
-	return conf_set_str(cx, s, &cx->cx_conf->cf_settings.st_socket_group,
-	                    v);
+		return conf_error(cx, s, "%s \"%s\": no such group",
+		                  config_setting_name(s), v);
+	return conf_set_str(cx, s, dst, v);
+}
+
+/* conf_socket_group - the milter socket's group */
+static int
+conf_socket_group(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return a_group(cx, s, &cx->cx_conf->cf_settings.st_socket_group);
+}
+
+/*
+ * conf_control_socket_group - a group that may use the control socket
+ * (relaymilter grant from a POP/IMAP server's post-login script)
+ */
+static int
+conf_control_socket_group(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return a_group(cx, s,
+	               &cx->cx_conf->cf_settings.st_control_socket_group);
 }
 
 static int

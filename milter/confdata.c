@@ -106,6 +106,7 @@ rm_settings_clear(struct rm_settings *st)
 {
 	free(st->st_socket);
 	free(st->st_socket_group);
+	free(st->st_control_socket_group);
 	free(st->st_pid_file);
 	free(st->st_log_file);
 	free(st->st_milter_map);

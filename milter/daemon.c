@@ -241,7 +241,7 @@ remove_ours(const char *path, const struct stat *ours)
  */
 static int
 drop_privileges(const char *user, const char *sockpath, gid_t sockgid,
-                const char *ctlpath)
+                const char *ctlpath, gid_t ctlgid)
 {
 	struct passwd *pw;
 
@@ -255,8 +255,11 @@ drop_privileges(const char *user, const char *sockpath, gid_t sockgid,
 	if (sockpath != NULL && chown(sockpath, pw->pw_uid, sockgid) != 0)
 		rm_log(RM_LOG_WARNING, "chown %s: %s", sockpath,
 		       strerror(errno));
-	/* the control socket stays the run user's alone (0600) */
-	if (ctlpath != NULL && chown(ctlpath, pw->pw_uid, pw->pw_gid) != 0)
+	/* the control socket stays the run user's alone (0600), or its
+	   group's too (control_socket_group, 0660) */
+	if (ctlpath != NULL &&
+	    chown(ctlpath, pw->pw_uid,
+	          ctlgid != (gid_t)-1 ? ctlgid : pw->pw_gid) != 0)
 		rm_log(RM_LOG_WARNING, "chown %s: %s", ctlpath,
 		       strerror(errno));
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
@@ -596,7 +599,8 @@ daemon_detach(struct daemon_state *ds, int foreground, const char *user)
 	}
 	if (user != NULL &&
 	    drop_privileges(user, ds->ds_path, ds->ds_opts.sockgid,
-	                    ds->ds_mon.mo_ctl_path) != 0) {
+	                    ds->ds_mon.mo_ctl_path,
+	                    ds->ds_mon.mo_ctl_gid) != 0) {
 		snprintf(why, sizeof(why), "relaymilter: cannot become %s",
 		         user);
 		ready(&ds->ds_ready, RM_EX_OSERR, why);

@@ -35,6 +35,7 @@ rm_monitor_init(struct rm_monitor *mo)
 {
 	memset(mo, 0, sizeof(*mo));
 	mo->mo_http = mo->mo_ctl = mo->mo_wake[0] = mo->mo_wake[1] = -1;
+	mo->mo_ctl_gid = (gid_t)-1;
 }
 
 const char *
@@ -170,6 +171,31 @@ open_control(struct rm_monitor *mo, const char *path, bool explicit, char *err,
 	return 0;
 }
 
+/*
+ * control_group - control_socket_group: the socket becomes 0660 in that
+ * group, so that its members (a POP/IMAP server's post-login script) may
+ * use it
+ */
+static int
+control_group(struct rm_monitor *mo, const char *group, char *err,
+              size_t errlen)
+{
+	if (rm_conf_group(group, &mo->mo_ctl_gid) != 0) {
+		snprintf(err, errlen,
+		         "relaymilter: control_socket_group %s: no such group",
+		         group);
+		return -1;
+	}
+	if (chown(mo->mo_ctl_path, (uid_t)-1, mo->mo_ctl_gid) != 0 ||
+	    chmod(mo->mo_ctl_path, 0660) != 0 ||
+	    stat(mo->mo_ctl_path, &mo->mo_ctl_st) != 0) {
+		snprintf(err, errlen, "relaymilter: control_socket %s: %s",
+		         mo->mo_ctl_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 rm_monitor_open(struct rm_monitor *mo, const struct rm_settings *st, char *err,
                 size_t errlen)
@@ -177,8 +203,14 @@ rm_monitor_open(struct rm_monitor *mo, const struct rm_settings *st, char *err,
 	if (st->st_metrics != NULL &&
 	    open_http(mo, st->st_metrics, err, errlen) != 0)
 		return -1;
-	return open_control(mo, rm_control_path(st),
-	                    st->st_control_socket != NULL, err, errlen);
+	mo->mo_ctl_gid = (gid_t)-1;
+	if (open_control(mo, rm_control_path(st), st->st_control_socket != NULL,
+	                 err, errlen) != 0)
+		return -1;
+	return mo->mo_ctl_path == NULL || st->st_control_socket_group == NULL
+	           ? 0
+	           : control_group(mo, st->st_control_socket_group, err,
+	                           errlen);
 }
 
 /* ---- serving ---------------------------------------------------------- */

@@ -34,6 +34,7 @@ struct rm_monitor {
 	int mo_ctl;        /* the control socket, or -1 */
 	int mo_wake[2];    /* written to stop the thread */
 	char *mo_ctl_path; /* the control socket we made, or NULL */
+	gid_t mo_ctl_gid;  /* control_socket_group, or (gid_t)-1: none */
 	struct stat mo_ctl_st;
 	bool mo_running;
 	pthread_t mo_thread;

@@ -6,7 +6,8 @@
 # false, not with a sender of ours, and not past deny; "relaymilter
 # grants" lists it; --revoke ends it; a grant with a short ttl expires;
 # bad addresses and ttls are refused; the metrics count grants made and
-# used.  77 (skip) without miltertest.
+# used; control_socket_group makes the control socket 0660 in that group.
+# 77 (skip) without miltertest.
 # shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
 BIN=${1:?usage: run.sh RELAYMILTER_BIN}
@@ -21,9 +22,12 @@ LOG=$TMPD/log
 {
 	cat "$HERE/relaymilter.conf"
 	echo "control_socket = \"$TMPD/control\";"
+	echo "control_socket_group = \"mail\";"
 } >"$CONF"
 rm_start "$LOG" -c "$CONF" -p "$SPEC" || bail "daemon start"
 ok "relaymilter starts"
+mode=$(stat -c '%a %G' "$TMPD/control")
+check "control_socket_group: the socket is 0660 in it ($mode)" [ "$mode" = "660 mail" ]
 lua() { run_lua "$HERE/grants.lua" "$LOG" "$SPEC" -D phase="$1"; }
 
 lua refused
