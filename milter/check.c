@@ -34,7 +34,7 @@ check_usage(FILE *fp)
 	    "           [--daemon-addr ADDR] [--mail-addr ADDR] "
 	    "[--rcpt-addr ADDR]\n"
 	    "           [--rcpt-mailer NAME] [--rcpt-host HOST]\n"
-	    "           --rcpt ADDR [--rcpt ADDR ...] [--explain]\n"
+	    "           [--granted] --rcpt ADDR [--rcpt ADDR ...] [--explain]\n"
 	    "       relaymilter check --steps   (the evaluation order)\n"
 	    "  --client ADDR   client IP address, or \"unknown\"\n"
 	    "  --from ADDR     envelope sender (default <>, a bounce)\n"
@@ -44,6 +44,8 @@ check_usage(FILE *fp)
 	    "  --mail-addr, --rcpt-addr, --rcpt-mailer, --rcpt-host\n"
 	    "                  what the MTA resolved ({mail_addr}, ...; "
 	    "every --rcpt)\n"
+	    "  --granted       assume the client holds a relay grant "
+	    "(grants = { })\n"
 	    "exit: 0 all continue, 1 a reject, 2 a tempfail, 78 config "
 	    "error\n");
 }
@@ -94,6 +96,21 @@ check_port(void *arg, const char *login)
 	return lk->lk_out;
 }
 
+/*
+ * check_grant - the grant port of --granted: the client holds a grant
+ * (check is stateless: it does not ask the daemon's store)
+ */
+static const struct rm_grant *
+check_grant(void *arg, const struct rm_ip *ip)
+{
+	static const struct rm_grant g = {RM_FOUND, "", "assumed", 0};
+
+	(void)arg;
+	(void)ip;
+	return &g;
+}
+static const struct rm_grant_port check_grants = {check_grant, NULL};
+
 /* The command line of relaymilter check, and what it makes of it. */
 struct check_args {
 	const char *ca_config;
@@ -134,6 +151,7 @@ static const struct option check_opts[] = {
     {"rcpt-mailer", required_argument, NULL, 'm'},
     {"rcpt-host", required_argument, NULL, 'o'},
     {"explain", no_argument, NULL, 'x'},
+    {"granted", no_argument, NULL, 'g'},
     {"steps", no_argument, NULL, 's'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -179,6 +197,9 @@ check_parse(int argc, char **argv, struct check_args *ca)
 			break;
 		case 'x':
 			ca->ca_explain = 1;
+			break;
+		case 'g':
+			ca->ca_f.f_grants = &check_grants;
 			break;
 		case 'D':
 			if (rm_ip_parse(optarg, &ca->ca_dip) != 0) {
@@ -256,8 +277,10 @@ print_verdict(const char *rcpt, const struct rm_verdict *v)
 	       vt.vt_action, vt.vt_reply[0] ? "\"" : "",
 	       vt.vt_reply[0] ? vt.vt_reply : "-", vt.vt_reply[0] ? "\"" : "",
 	       vt.vt_rule);
-	if (vt.vt_entry[0] != '\0')
+	if (vt.vt_entry[0] != '\0' && vt.vt_origin[0] != '\0')
 		printf(" entry=\"%s\" (%s)", vt.vt_entry, vt.vt_origin);
+	else if (vt.vt_entry[0] != '\0') /* a relay grant */
+		printf(" grant=\"%s\"", vt.vt_entry);
 	if (vt.vt_would_rule != NULL)
 		printf(" monitor=%s would=\"%s\"", vt.vt_would_rule,
 		       vt.vt_would);

@@ -54,6 +54,8 @@ resolve(struct rm_profile *pf, const struct rm_confprofile *cp,
 	pf->pf_auth_relay = cp->cp_auth_relay >= 0    ? cp->cp_auth_relay
 	                    : top->cp_auth_relay >= 0 ? top->cp_auth_relay
 	                                              : 1;
+	pf->pf_grants =
+	    (cp->cp_grants >= 0 ? cp->cp_grants : top->cp_grants) > 0;
 	mode = cp->cp_mode >= 0    ? cp->cp_mode
 	       : top->cp_mode >= 0 ? top->cp_mode
 	                           : 0;
@@ -238,6 +240,7 @@ profiles(struct rm_ruleset *rs, const struct rm_conf *cf)
 	size_t i;
 
 	resolve(&rs->rs_top, &cf->cf_top, &cf->cf_top);
+	rs->rs_grants_trusted = cf->cf_settings.st_grants_trusted > 0;
 	for (i = 0; i < cf->cf_nprofiles; i++) {
 		pf = rm_ruleset_add_profile(rs, cf->cf_profiles[i].cp_name,
 		                            cf->cf_profiles[i].cp_origin);

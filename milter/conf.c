@@ -25,6 +25,7 @@
 #include "relaymilter/reply.h"
 
 #define CONF_GROUP_OR_LIST 100 /* a ck_type: a group or a list */
+#define CONF_GROUP_OR_BOOL 101 /* a ck_type: a group or true/false */
 
 typedef int conf_handler(struct conf_ctx *, const config_setting_t *);
 
@@ -38,12 +39,13 @@ struct conf_key {
 };
 
 static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
-    conf_pid_file, conf_log_level, conf_replies, conf_mode_key,
-    conf_require_auth, conf_auth_relay, conf_login_networks, conf_checks_key,
-    conf_list, conf_sender_logins, conf_factlists, conf_listeners,
-    conf_our_addresses, conf_our_ifaddrs, conf_log_file, conf_log_facility,
-    conf_log_format, conf_milter_map, conf_answer_data, conf_metrics,
-    conf_control_socket, conf_store, conf_store_timeout, conf_store_down;
+    conf_control_socket_group, conf_pid_file, conf_log_level, conf_replies,
+    conf_mode_key, conf_require_auth, conf_auth_relay, conf_login_networks,
+    conf_checks_key, conf_list, conf_sender_logins, conf_factlists,
+    conf_listeners, conf_our_addresses, conf_our_ifaddrs, conf_log_file,
+    conf_log_facility, conf_log_format, conf_milter_map, conf_answer_data,
+    conf_metrics, conf_control_socket, conf_store, conf_store_timeout,
+    conf_store_down, conf_grants;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -60,6 +62,8 @@ static const struct conf_key conf_keys[] = {
     {"metrics", CONFIG_TYPE_STRING, conf_metrics,
      "a string \"inet:PORT@ADDRESS\"", 0},
     {"control_socket", CONFIG_TYPE_STRING, conf_control_socket, "a string", 0},
+    {"control_socket_group", CONFIG_TYPE_STRING, conf_control_socket_group,
+     "a string", 0},
     {"log_format", CONFIG_TYPE_STRING, conf_log_format, "\"kv\" or \"json\"",
      0},
     {"answer_data", CONFIG_TYPE_STRING, conf_answer_data,
@@ -88,6 +92,10 @@ static const struct conf_key conf_keys[] = {
      "a list ( { name = \"...\"; key = \"...\"; ... } )", 1},
     {"max_recipients", CONFIG_TYPE_INT, conf_max_recipients,
      "a number of recipients", 1},
+    {"grants", CONF_GROUP_OR_BOOL, conf_grants,
+     "a group { ttl = \"30m\"; trusted = false; } (or, in a listener, "
+     "true or false)",
+     1},
     {"listeners", CONFIG_TYPE_GROUP, conf_listeners, GROUP, 0},
     {"ldap", CONFIG_TYPE_GROUP, conf_ldap, GROUP, 0},
     {"our_addresses", CONFIG_TYPE_ARRAY, conf_our_addresses, LIST, 0},
@@ -182,18 +190,35 @@ conf_socket_mode(struct conf_ctx *cx, const config_setting_t *s)
 	return 0;
 }
 
-/* conf_socket_group - a group that exists: name or number. */
+/* a_group - a group that exists: name or number, into *dst */
 static int
-conf_socket_group(struct conf_ctx *cx, const config_setting_t *s)
+a_group(struct conf_ctx *cx, const config_setting_t *s, char **dst)
 {
 	const char *v = config_setting_get_string(s);
 	gid_t gid;
 
 	if (rm_conf_group(v, &gid) != 0)
-		return conf_error(cx, s, "socket_group \"%s\": no such group",
-		                  v);
-	return conf_set_str(cx, s, &cx->cx_conf->cf_settings.st_socket_group,
-	                    v);
+		return conf_error(cx, s, "%s \"%s\": no such group",
+		                  config_setting_name(s), v);
+	return conf_set_str(cx, s, dst, v);
+}
+
+/* conf_socket_group - the milter socket's group */
+static int
+conf_socket_group(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return a_group(cx, s, &cx->cx_conf->cf_settings.st_socket_group);
+}
+
+/*
+ * conf_control_socket_group - a group that may use the control socket
+ * (relaymilter grant from a POP/IMAP server's post-login script)
+ */
+static int
+conf_control_socket_group(struct conf_ctx *cx, const config_setting_t *s)
+{
+	return a_group(cx, s,
+	               &cx->cx_conf->cf_settings.st_control_socket_group);
 }
 
 static int
@@ -719,6 +744,7 @@ profile_init(struct rm_confprofile *cp)
 	cp->cp_mode = cp->cp_require_auth = -1;
 	cp->cp_max_rcpts = -1;
 	cp->cp_auth_relay = -1;
+	cp->cp_grants = -1;
 	for (i = 0; i < RM_CK__COUNT; i++)
 		cp->cp_check[i] = -1;
 }
@@ -791,6 +817,59 @@ static int
 conf_require_auth(struct conf_ctx *cx, const config_setting_t *s)
 {
 	cx->cx_profile->cp_require_auth = config_setting_get_bool(s);
+	return 0;
+}
+
+/*
+ * conf_grants - grants = { ttl = "30m"; trusted = false; } at the top
+ * level (relay grants on), or grants = true/false (a listener: on or off
+ * there)
+ */
+static int
+conf_grants(struct conf_ctx *cx, const config_setting_t *s)
+{
+	struct rm_settings *st = &cx->cx_conf->cf_settings;
+	const config_setting_t *m;
+	const char *name, *v;
+	int i;
+
+	if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		cx->cx_profile->cp_grants = config_setting_get_bool(s);
+		if (cx->cx_profile->cp_grants)
+			st->st_grants_on = 1;
+		return 0;
+	}
+	if (cx->cx_listener != NULL)
+		return conf_error(cx, s,
+		                  "listeners.%s.grants: expected true or false "
+		                  "(ttl and trusted are set at the top level)",
+		                  cx->cx_listener);
+	cx->cx_profile->cp_grants = st->st_grants_on = 1;
+	for (i = 0; (m = config_setting_get_elem(s, (unsigned)i)) != NULL;
+	     i++) {
+		name = config_setting_name(m);
+		if (strcmp(name, "trusted") == 0 &&
+		    config_setting_type(m) == CONFIG_TYPE_BOOL)
+			st->st_grants_trusted = config_setting_get_bool(m);
+		else if (strcmp(name, "ttl") == 0) {
+			v = config_setting_get_string(m);
+			if (v == NULL ||
+			    rm_duration_parse(v, RM_GRANT_TTL_MAX,
+			                      &st->st_grant_ttl) != 0)
+				return conf_error(
+				    cx, conf_where(m),
+				    "grants.ttl: expected a duration from 1s "
+				    "to 1d, such as \"30m\"");
+		} else if (strcmp(name, "trusted") == 0)
+			return conf_error(cx, conf_where(m),
+			                  "grants.trusted: expected true or "
+			                  "false");
+		else
+			return conf_error(cx, conf_where(m),
+			                  "grants.%s: unknown setting (known: "
+			                  "ttl, trusted)",
+			                  name);
+	}
 	return 0;
 }
 
@@ -943,6 +1022,8 @@ conf_type_ok(const struct conf_key *k, const config_setting_t *s)
 		return t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST;
 	if (k->ck_type == CONF_GROUP_OR_LIST)
 		return t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_LIST;
+	if (k->ck_type == CONF_GROUP_OR_BOOL)
+		return t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_BOOL;
 	return t == k->ck_type;
 }
 

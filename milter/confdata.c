@@ -61,6 +61,7 @@ rm_conf_new(const char *path)
 	cf->cf_top.cp_mode = cf->cf_top.cp_require_auth = -1;
 	cf->cf_top.cp_max_rcpts = -1;
 	cf->cf_top.cp_auth_relay = -1;
+	cf->cf_top.cp_grants = -1;
 	for (i = 0; i < RM_CK__COUNT; i++)
 		cf->cf_top.cp_check[i] = -1;
 	return cf;
@@ -106,6 +107,7 @@ rm_settings_clear(struct rm_settings *st)
 {
 	free(st->st_socket);
 	free(st->st_socket_group);
+	free(st->st_control_socket_group);
 	free(st->st_pid_file);
 	free(st->st_log_file);
 	free(st->st_milter_map);

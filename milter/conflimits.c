@@ -24,46 +24,6 @@ static const char *const members[] = {
     "lock", "reply", "counts",   "ipv6_prefix", "on_lock",
 };
 
-/*
- * rm_duration_parse - "90s", "10m", "1h", "1d" (or bare seconds) into
- * *out; 0, or -1 when it is none of those, zero or over max.
- */
-static int
-duration_parse(const char *v, unsigned max, unsigned *out)
-{
-	unsigned long n, mul = 1;
-	char *end;
-
-	if (!isdigit((unsigned char)v[0]))
-		return -1;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (*end) {
-	case '\0':
-	case 's':
-		break;
-	case 'm':
-		mul = 60;
-		break;
-	case 'h':
-		mul = 3600;
-		break;
-	case 'd':
-		mul = 86400;
-		break;
-	default:
-		return -1;
-	}
-	if (*end != '\0' && end[1] != '\0')
-		return -1;
-	if (n == 0 || n > max / mul)
-		return -1;
-	*out = (unsigned)(n * mul);
-	return 0;
-}
-
 /* member_int - an integer member within [lo, hi] into *out */
 static int
 member_int(struct conf_ctx *cx, const config_setting_t *m, const char *what,
@@ -199,9 +159,9 @@ member(struct conf_ctx *cx, const config_setting_t *m, const char *what,
 			                  "client, sender or sender_domain",
 			                  what, v);
 	} else if (strcmp(name, "per") == 0 || strcmp(name, "lock") == 0) {
-		if (duration_parse(v, name[0] == 'p' ? PER_MAX : LOCK_MAX,
-		                   name[0] == 'p' ? &lm->lm_per
-		                                  : &lm->lm_lock) != 0)
+		if (rm_duration_parse(v, name[0] == 'p' ? PER_MAX : LOCK_MAX,
+		                      name[0] == 'p' ? &lm->lm_per
+		                                     : &lm->lm_lock) != 0)
 			return conf_error(
 			    cx, conf_where(m),
 			    "%s: %s \"%s\": expected a duration "

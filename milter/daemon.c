@@ -241,7 +241,7 @@ remove_ours(const char *path, const struct stat *ours)
  */
 static int
 drop_privileges(const char *user, const char *sockpath, gid_t sockgid,
-                const char *ctlpath)
+                const char *ctlpath, gid_t ctlgid)
 {
 	struct passwd *pw;
 
@@ -255,8 +255,11 @@ drop_privileges(const char *user, const char *sockpath, gid_t sockgid,
 	if (sockpath != NULL && chown(sockpath, pw->pw_uid, sockgid) != 0)
 		rm_log(RM_LOG_WARNING, "chown %s: %s", sockpath,
 		       strerror(errno));
-	/* the control socket stays the run user's alone (0600) */
-	if (ctlpath != NULL && chown(ctlpath, pw->pw_uid, pw->pw_gid) != 0)
+	/* the control socket stays the run user's alone (0600), or its
+	   group's too (control_socket_group, 0660) */
+	if (ctlpath != NULL &&
+	    chown(ctlpath, pw->pw_uid,
+	          ctlgid != (gid_t)-1 ? ctlgid : pw->pw_gid) != 0)
 		rm_log(RM_LOG_WARNING, "chown %s: %s", ctlpath,
 		       strerror(errno));
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
@@ -412,6 +415,17 @@ block_signals(void)
  * memory store, or Redis with the memory store as its fallback.  NULL
  * when out of memory.
  */
+static bool
+store_is_redis(const struct rm_settings *st)
+{
+	struct rm_store_addr a;
+	char err[160];
+
+	return st->st_store != NULL &&
+	       rm_store_parse(st->st_store, &a, err, sizeof(err)) == 0 &&
+	       a.sa_redis;
+}
+
 static struct rm_limit_store *
 limit_store(const struct rm_settings *st, struct rm_metrics *mx)
 {
@@ -419,10 +433,9 @@ limit_store(const struct rm_settings *st, struct rm_metrics *mx)
 	char err[160];
 
 	memset(&rc, 0, sizeof(rc));
-	if (st->st_store == NULL ||
-	    rm_store_parse(st->st_store, &rc.rc_addr, err, sizeof(err)) != 0 ||
-	    !rc.rc_addr.sa_redis)
+	if (!store_is_redis(st))
 		return rm_limits_memory_new(RM_LIMIT_ENTRIES);
+	(void)rm_store_parse(st->st_store, &rc.rc_addr, err, sizeof(err));
 	rc.rc_timeout_ms = st->st_store_timeout_ms;
 	rc.rc_down = st->st_store_down == RM_STORE_DOWN_TEMPFAIL
 	                 ? RM_STORE_DOWN_TEMPFAIL
@@ -482,6 +495,16 @@ daemon_load(struct daemon_state *ds, const char *config, const char *sockopt,
 		fprintf(stderr, "relaymilter: out of memory\n");
 		return RM_EX_OSERR;
 	}
+	rt->rt_grants = store_is_redis(st)
+	                    ? rm_grants_redis_new(rt->rt_limits)
+	                    : rm_grants_memory_new(RM_GRANT_ENTRIES);
+	if (rt->rt_grants == NULL) {
+		fprintf(stderr, "relaymilter: out of memory\n");
+		return RM_EX_OSERR;
+	}
+	rt->rt_grants_on = st->st_grants_on > 0;
+	rt->rt_grant_ttl =
+	    st->st_grant_ttl ? st->st_grant_ttl : RM_GRANT_TTL_DEFAULT;
 	rt->rt_log_json = st->st_log_json;
 	rt->rt_answer_data = st->st_answer_data >= 0
 	                         ? st->st_answer_data == 1
@@ -576,7 +599,8 @@ daemon_detach(struct daemon_state *ds, int foreground, const char *user)
 	}
 	if (user != NULL &&
 	    drop_privileges(user, ds->ds_path, ds->ds_opts.sockgid,
-	                    ds->ds_mon.mo_ctl_path) != 0) {
+	                    ds->ds_mon.mo_ctl_path,
+	                    ds->ds_mon.mo_ctl_gid) != 0) {
 		snprintf(why, sizeof(why), "relaymilter: cannot become %s",
 		         user);
 		ready(&ds->ds_ready, RM_EX_OSERR, why);
@@ -760,6 +784,8 @@ rm_daemon_run(const char *config, const char *sockopt, const char *pidopt,
 	rm_owners_destroy(&ds.ds_rt.rt_owners);
 	rm_watch_destroy(&ds.ds_rt.rt_watch);
 	rm_metrics_destroy(&ds.ds_rt.rt_metrics);
+	if (ds.ds_rt.rt_grants != NULL)
+		ds.ds_rt.rt_grants->gs_free(ds.ds_rt.rt_grants);
 	if (ds.ds_rt.rt_limits != NULL)
 		ds.ds_rt.rt_limits->ls_free(ds.ds_rt.rt_limits);
 	daemon_opts_free(&ds.ds_opts);

@@ -3,7 +3,7 @@
  * (limitctl.h): the daemon's side, then "relaymilter limits".
  */
 #include <errno.h>
-#include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,35 +84,17 @@ limits_usage(FILE *fp)
 int
 rm_limits_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"key", required_argument, 0, 'k'},
-	    {"lift", required_argument, 0, 'l'},
-	    {"help", no_argument, 0, 'h'},
-	    {0, 0, 0, 0}};
-	const char *config = RM_CONF_DEFAULT, *key = NULL, *lift = NULL;
+	static const char *const names[] = {"key", "lift"};
+	const char *config = RM_CONF_DEFAULT, *vals[2] = {NULL, NULL};
+	const char *key, *lift;
 	char req[RM_CONTROL_MAX_REQUEST];
-	struct rm_mxbuf mb;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'k':
-			key = optarg;
-			break;
-		case 'l':
-			lift = optarg;
-			break;
-		case 'h':
-			limits_usage(stdout);
-			return 0;
-		default:
-			limits_usage(stderr);
-			return RM_EX_USAGE;
-		}
-	}
+	if ((rc = rm_control_opts(argc, argv, names, 2, vals, &config,
+	                          limits_usage)) >= 0)
+		return rc;
+	key = vals[0];
+	lift = vals[1];
 	if (optind != argc || (key != NULL && lift != NULL) ||
 	    (lift != NULL && strchr(lift, ':') == NULL)) {
 		limits_usage(stderr);
@@ -125,13 +107,5 @@ rm_limits_main(int argc, char **argv)
 	else
 		snprintf(req, sizeof(req), "limits%s%s\n", key ? " " : "",
 		         key ? key : "");
-	if ((rc = rm_control_call("limits", config, req, true, &mb)) == 0 &&
-	    mb.mb_len > 0) {
-		fputs(mb.mb_buf, stdout);
-		if (strncmp(mb.mb_buf, "error:", 6) == 0 ||
-		    strcmp(mb.mb_buf, "lifted 0\n") == 0)
-			rc = 1;
-	}
-	rm_mxbuf_free(&mb);
-	return rc;
+	return rm_control_print("limits", config, req, "lifted 0\n");
 }

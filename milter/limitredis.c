@@ -38,6 +38,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "relaymilter/grants.h"
 #include "relaymilter/limits.h"
 #include "relaymilter/log.h"
 
@@ -718,4 +719,192 @@ rm_limits_redis_new(const struct rm_redis_conf *rc)
 	/* a write to a connection Redis closed must fail, not kill us */
 	signal(SIGPIPE, SIG_IGN);
 	return &rs->rs_port;
+}
+
+/* ---- the relay grants in Redis (grants.h) ------------------------------
+ *
+ * A grant is a string "rm:g:ADDRESS" = "EXPIRES SOURCE LOGIN"
+ * (rm_grant_encode), set with the grant's TTL by put_lua on Redis's clock,
+ * so that it is gone everywhere when it expires.  The grants share the
+ * limits' connections and breaker: while Redis does not answer, a grant
+ * is made in this daemon's memory (rg_local) and a lookup reads it there
+ * (store_down = "tempfail": a lookup is an error, the relay tempfails).  A
+ * lookup Redis answers "none" also reads rg_local, which holds what was
+ * granted during an outage.
+ */
+
+/* put_lua - KEYS[1] the key, ARGV[1] the ttl, ARGV[2] "SOURCE LOGIN" */
+static const char put_lua[] =
+    "local now = tonumber(redis.call('TIME')[1])\n"
+    "local exp = now + tonumber(ARGV[1])\n"
+    "redis.call('SET', KEYS[1], exp .. ' ' .. ARGV[2], 'EX', ARGV[1])\n"
+    "return exp\n";
+
+/* grants_lua - every grant: {key, value} pairs */
+static const char grants_lua[] =
+    "local out, cur = {}, '0'\n"
+    "repeat\n"
+    "  local r = redis.call('SCAN', cur, 'MATCH', 'rm:g:*', 'COUNT', 1000)\n"
+    "  cur = r[1]\n"
+    "  for _, k in ipairs(r[2]) do\n"
+    "    local v = redis.call('GET', k)\n"
+    "    if v then out[#out + 1] = { k, v } end\n"
+    "  end\n"
+    "until cur == '0'\n"
+    "return out\n";
+
+struct rg_store {
+	struct rm_grant_store rg_port; /* first: the port is the store */
+	struct rs_store *rg_rs;        /* the limits' store: connections */
+	struct rm_grant_store *rg_local;
+};
+
+/* grant_key - "rm:g:ADDRESS" */
+static void
+grant_key(const struct rm_ip *a, char *buf, size_t len)
+{
+	char ip[64];
+
+	snprintf(buf, len, "rm:g:%s", rm_ip_format(a, ip, sizeof(ip)));
+}
+
+/* grant_cmd - argv to Redis: the reply, or NULL (down: logged) */
+static redisReply *
+grant_cmd(struct rg_store *rg, int argc, const char **argv)
+{
+	size_t lens[6];
+	int i;
+
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	return command(rg->rg_rs, argc, argv, lens, NULL);
+}
+
+static int
+rg_put(struct rm_grant_store *st, const struct rm_ip *a,
+       const struct rm_grant *g, unsigned ttl, uint64_t now, uint64_t *exp)
+{
+	struct rg_store *rg = (struct rg_store *)st;
+	char key[80], sttl[16], val[RM_GRANT_LOGIN_MAX + RM_GRANT_SOURCE_MAX];
+	const char *argv[6] = {"EVAL", put_lua, "1", key, sttl, val};
+	redisReply *r;
+
+	grant_key(a, key, sizeof(key));
+	snprintf(sttl, sizeof(sttl), "%u", ttl);
+	snprintf(val, sizeof(val), "%s %s", g->g_source, g->g_login);
+	if ((r = grant_cmd(rg, 6, argv)) == NULL) {
+		rm_log(RM_LOG_WARNING,
+		       "grants: Redis does not answer: the grant of %s is "
+		       "kept in this daemon's memory only",
+		       key + 5);
+		return rg->rg_local->gs_put(rg->rg_local, a, g, ttl, now, exp);
+	}
+	if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+		*exp = (uint64_t)r->integer;
+	freeReplyObject(r);
+	/* the newer grant wins over one made during an outage */
+	rg->rg_local->gs_del(rg->rg_local, a);
+	return 0;
+}
+
+static void
+rg_get(struct rm_grant_store *st, const struct rm_ip *a, uint64_t now,
+       struct rm_grant *out)
+{
+	struct rg_store *rg = (struct rg_store *)st;
+	char key[80];
+	const char *argv[2] = {"GET", key};
+	redisReply *r;
+
+	grant_key(a, key, sizeof(key));
+	if ((r = grant_cmd(rg, 2, argv)) == NULL &&
+	    rg->rg_rs->rs_conf.rc_down == RM_STORE_DOWN_TEMPFAIL) {
+		memset(out, 0, sizeof(*out));
+		out->g_state = RM_LOOKUP_ERROR;
+		return;
+	}
+	if (r != NULL && r->type == REDIS_REPLY_STRING &&
+	    rm_grant_decode(r->str, out) == 0) {
+		freeReplyObject(r);
+		return;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	rg->rg_local->gs_get(rg->rg_local, a, now, out);
+}
+
+static int
+rg_del(struct rm_grant_store *st, const struct rm_ip *a)
+{
+	struct rg_store *rg = (struct rg_store *)st;
+	char key[80];
+	const char *argv[2] = {"DEL", key};
+	redisReply *r;
+	int n = rg->rg_local->gs_del(rg->rg_local, a);
+
+	grant_key(a, key, sizeof(key));
+	if ((r = grant_cmd(rg, 2, argv)) == NULL)
+		return n > 0 ? n : -1;
+	if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+		n = 1;
+	freeReplyObject(r);
+	return n;
+}
+
+static size_t
+rg_list(struct rm_grant_store *st, const struct rm_ip *only, uint64_t now,
+        rm_grant_row_fn *fn, void *arg)
+{
+	struct rg_store *rg = (struct rg_store *)st;
+	const char *argv[3] = {"EVAL", grants_lua, "0"};
+	const redisReply *e;
+	struct rm_grant g;
+	struct rm_ip ip;
+	redisReply *r;
+	size_t i, n = rg->rg_local->gs_list(rg->rg_local, only, now, fn, arg);
+
+	if ((r = grant_cmd(rg, 3, argv)) == NULL)
+		return n;
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+		e = r->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    e->element[0]->type != REDIS_REPLY_STRING ||
+		    e->element[1]->type != REDIS_REPLY_STRING ||
+		    strncmp(e->element[0]->str, "rm:g:", 5) != 0 ||
+		    rm_ip_parse(e->element[0]->str + 5, &ip) != 0 ||
+		    rm_grant_decode(e->element[1]->str, &g) != 0 ||
+		    (only != NULL && memcmp(only, &ip, sizeof(ip)) != 0))
+			continue;
+		fn(arg, &ip, &g);
+		n++;
+	}
+	freeReplyObject(r);
+	return n;
+}
+
+static void
+rg_free(struct rm_grant_store *st)
+{
+	struct rg_store *rg = (struct rg_store *)st;
+
+	rg->rg_local->gs_free(rg->rg_local);
+	free(rg);
+}
+
+struct rm_grant_store *
+rm_grants_redis_new(struct rm_limit_store *limits)
+{
+	static const struct rm_grant_store ops = {rg_put, rg_get, rg_del,
+	                                          rg_list, rg_free};
+	struct rg_store *rg;
+
+	if ((rg = calloc(1, sizeof(*rg))) == NULL)
+		return NULL;
+	if ((rg->rg_local = rm_grants_memory_new(RM_GRANT_ENTRIES)) == NULL) {
+		free(rg);
+		return NULL;
+	}
+	rg->rg_rs = (struct rs_store *)limits;
+	rg->rg_port = ops;
+	return &rg->rg_port;
 }

@@ -255,6 +255,7 @@ refuse(const struct rm_ruleset *rs, const struct rm_facts *f,
 	v->v_reply = dst;
 	v->v_rule = lm->lm_rule;
 	v->v_entry = NULL;
+	v->v_grant = NULL;
 }
 
 size_t

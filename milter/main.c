@@ -13,6 +13,7 @@
 #include "relaymilter/confdata.h"
 #include "relaymilter/daemon.h"
 #include "relaymilter/ldapsrc.h"
+#include "relaymilter/grantctl.h"
 #include "relaymilter/limitctl.h"
 #include "relaymilter/monitor.h"
 #include "relaymilter/rm.h"
@@ -31,6 +32,10 @@ usage(FILE *fp)
 	    "       relaymilter stats [-c CONFIG]\n"
 	    "       relaymilter limits [-c CONFIG] [--key KEY | --lift "
 	    "LIMIT:KEY]\n"
+	    "       relaymilter grant [-c CONFIG] ADDRESS [--login USER] "
+	    "[--ttl DURATION]\n"
+	    "       relaymilter grants [-c CONFIG] [--address ADDRESS | "
+	    "--revoke ADDRESS]\n"
 	    "  -c CONFIG  config file (default %s)\n"
 	    "  -p SOCKET  unix:/path or inet:PORT@HOST (overrides \"socket\")\n"
 	    "  -P FILE    write the pid to FILE (overrides \"pid_file\")\n"
@@ -46,7 +51,8 @@ static const struct {
 	const char *sc_name;
 	int (*sc_main)(int argc, char **argv);
 } subcommands[] = {
-    {"check", rm_check_main},   {"ldap-test", rm_ldaptest_main},
+    {"check", rm_check_main},   {"grant", rm_grant_main},
+    {"grants", rm_grants_main}, {"ldap-test", rm_ldaptest_main},
     {"limits", rm_limits_main}, {"milter-map", rm_miltermap_main},
     {"stats", rm_stats_main},
 };

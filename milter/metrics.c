@@ -24,9 +24,11 @@
 
 /* The rules the engine decides by besides lists, checks and replies. */
 static const char *const mx_fixed_rules[] = {
-    "postmaster",    "own_address_literal",    "policy_unavailable",
-    "mail",          "missing_recipient",      "relay_denied",
-    "authenticated", "client_address_unknown",
+    "postmaster",         "own_address_literal",
+    "policy_unavailable", "mail",
+    "missing_recipient",  "relay_denied",
+    "authenticated",      "client_address_unknown",
+    "relay_grant",        "relay_grant_unavailable",
 };
 
 /* Decision latency buckets, in nanoseconds: 10 us to 100 ms. */
@@ -463,6 +465,13 @@ static const struct mx_def mx_table[] = {
      "Recipients the limits judged without their Redis store (it did not "
      "answer in time): counted locally or tempfailed (store_down).",
      FIELD(mx_limit_store_fallbacks), NULL, NULL, false},
+    {"relaymilter_grants_made_total", "counter",
+     "Relay grants made (POP/IMAP-before-SMTP): pushed over the control "
+     "socket.",
+     FIELD(mx_grants_made), NULL, NULL, false},
+    {"relaymilter_grants_used_total", "counter",
+     "Recipients relayed by a relay grant (rule relay_grant).",
+     FIELD(mx_grants_used), NULL, NULL, false},
     {"relaymilter_decision_seconds", "histogram",
      "Time the policy engine took per call (MAIL when answered, RCPT).",
      NOFIELD, NULL, latency, false},

@@ -72,6 +72,10 @@ struct rm_session {
 	struct rm_owned s_owned;
 	/* the engine's owner port, set when lookups are configured */
 	struct rm_owner_port s_port;
+	/* the engine's grant port, and its answer for this message */
+	struct rm_grant_port s_gport;
+	struct rm_grant s_grant;
+	bool s_have_grant;
 };
 
 static sfsistat mlfi_negotiate(SMFICTX *, unsigned long, unsigned long,
@@ -174,6 +178,7 @@ message_reset(struct rm_session *s)
 	if (s->s_have_owned)
 		rm_owned_clear(&s->s_owned);
 	s->s_have_owned = false;
+	s->s_have_grant = false;
 }
 
 /*
@@ -194,6 +199,23 @@ port_lookup(void *arg, const char *login)
 		rm_log(RM_LOG_ERR, "%s: sender lookup: %s", s->s_id, err);
 	s->s_have_owned = true;
 	return &s->s_owned;
+}
+
+/*
+ * grant_lookup - the engine's grant port: the client's relay grant in the
+ * grant store, once per message.
+ */
+static const struct rm_grant *
+grant_lookup(void *arg, const struct rm_ip *ip)
+{
+	struct rm_session *s = arg;
+	struct rm_grant_store *gs = mlfi_runtime->rt_grants;
+
+	if (!s->s_have_grant) {
+		gs->gs_get(gs, ip, (uint64_t)time(NULL), &s->s_grant);
+		s->s_have_grant = true;
+	}
+	return &s->s_grant;
 }
 
 /*
@@ -649,6 +671,9 @@ judge(struct rm_session *s, const struct rm_facts *f, struct rm_verdict *v,
 		rm_policy_mail(s->s_rs, f, v, t);
 	if (rcpt && v->v_limits != 0)
 		limits(s, f, v);
+	if (rcpt && v->v_grant != NULL && v->v_action == RM_CONTINUE)
+		atomic_fetch_add_explicit(&mx->mx_grants_used, 1,
+		                          memory_order_relaxed);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
 	     (t1.tv_nsec - t0.tv_nsec);
@@ -678,6 +703,7 @@ facts(SMFICTX *ctx, struct rm_session *s, struct rm_facts *f)
 	f->f_sender = s->s_sender;
 	f->f_mail_addr = s->s_mail_addr;
 	f->f_owners = s->s_port.op_lookup != NULL ? &s->s_port : NULL;
+	f->f_grants = s->s_gport.gp_lookup != NULL ? &s->s_gport : NULL;
 	f->f_nrcpts = s->s_nrcpts;
 }
 
@@ -697,6 +723,11 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	s->s_port.op_lookup =
 	    rm_owners_enabled(&mlfi_runtime->rt_owners) ? port_lookup : NULL;
 	s->s_port.op_arg = s;
+	s->s_gport.gp_lookup =
+	    mlfi_runtime->rt_grants_on && mlfi_runtime->rt_grants != NULL
+	        ? grant_lookup
+	        : NULL;
+	s->s_gport.gp_arg = s;
 	if (!set_str(&s->s_sender, argv != NULL ? argv[0] : NULL) ||
 	    !set_str(&s->s_mail_addr, macro(ctx, "{mail_addr}")) ||
 	    !set_str(&s->s_auth, macro(ctx, "{auth_authen}")))

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "relaymilter/conf.h"
 #include "relaymilter/daemon.h"
+#include "relaymilter/grantctl.h"
 #include "relaymilter/limitctl.h"
 #include "relaymilter/log.h"
 #include "relaymilter/metrics.h"
@@ -33,6 +35,7 @@ rm_monitor_init(struct rm_monitor *mo)
 {
 	memset(mo, 0, sizeof(*mo));
 	mo->mo_http = mo->mo_ctl = mo->mo_wake[0] = mo->mo_wake[1] = -1;
+	mo->mo_ctl_gid = (gid_t)-1;
 }
 
 const char *
@@ -168,6 +171,31 @@ open_control(struct rm_monitor *mo, const char *path, bool explicit, char *err,
 	return 0;
 }
 
+/*
+ * control_group - control_socket_group: the socket becomes 0660 in that
+ * group, so that its members (a POP/IMAP server's post-login script) may
+ * use it
+ */
+static int
+control_group(struct rm_monitor *mo, const char *group, char *err,
+              size_t errlen)
+{
+	if (rm_conf_group(group, &mo->mo_ctl_gid) != 0) {
+		snprintf(err, errlen,
+		         "relaymilter: control_socket_group %s: no such group",
+		         group);
+		return -1;
+	}
+	if (chown(mo->mo_ctl_path, (uid_t)-1, mo->mo_ctl_gid) != 0 ||
+	    chmod(mo->mo_ctl_path, 0660) != 0 ||
+	    stat(mo->mo_ctl_path, &mo->mo_ctl_st) != 0) {
+		snprintf(err, errlen, "relaymilter: control_socket %s: %s",
+		         mo->mo_ctl_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 rm_monitor_open(struct rm_monitor *mo, const struct rm_settings *st, char *err,
                 size_t errlen)
@@ -175,8 +203,14 @@ rm_monitor_open(struct rm_monitor *mo, const struct rm_settings *st, char *err,
 	if (st->st_metrics != NULL &&
 	    open_http(mo, st->st_metrics, err, errlen) != 0)
 		return -1;
-	return open_control(mo, rm_control_path(st),
-	                    st->st_control_socket != NULL, err, errlen);
+	mo->mo_ctl_gid = (gid_t)-1;
+	if (open_control(mo, rm_control_path(st), st->st_control_socket != NULL,
+	                 err, errlen) != 0)
+		return -1;
+	return mo->mo_ctl_path == NULL || st->st_control_socket_group == NULL
+	           ? 0
+	           : control_group(mo, st->st_control_socket_group, err,
+	                           errlen);
 }
 
 /* ---- serving ---------------------------------------------------------- */
@@ -473,7 +507,7 @@ serve_control(struct rm_monitor *mo)
 	else if (req[0] == '\0' || strcmp(req, "stats") == 0) {
 		if (!render(mo, &mb))
 			rm_mxbuf_free(&mb);
-	} else
+	} else if (!rm_grantctl_answer(mo->mo_rt, req, &mb))
 		rm_limitctl_answer(mo->mo_rt, req, &mb);
 	deadline_in(&dl, RM_MONITOR_TIMEOUT_MS);
 	if (mb.mb_buf != NULL && !mb.mb_oom)
@@ -634,6 +668,54 @@ print_stats(char *text)
 			printf("%-*.*s %s\n", (int)w, (int)(sp - line), line,
 			       sp + 1);
 	}
+}
+
+int
+rm_control_print(const char *who, const char *config, const char *req,
+                 const char *fail)
+{
+	struct rm_mxbuf mb;
+	int rc;
+
+	if ((rc = rm_control_call(who, config, req, true, &mb)) == 0 &&
+	    mb.mb_len > 0) {
+		fputs(mb.mb_buf, stdout);
+		if (strncmp(mb.mb_buf, "error:", 6) == 0 ||
+		    (fail != NULL && strcmp(mb.mb_buf, fail) == 0))
+			rc = 1;
+	}
+	rm_mxbuf_free(&mb);
+	return rc;
+}
+
+int
+rm_control_opts(int argc, char **argv, const char *const *names, size_t n,
+                const char **vals, const char **config, void (*usage)(FILE *))
+{
+	struct option opts[RM_CONTROL_OPTS + 2];
+	size_t i;
+	int c;
+
+	memset(opts, 0, sizeof(opts));
+	for (i = 0; i < n && i < RM_CONTROL_OPTS; i++) {
+		opts[i].name = names[i];
+		opts[i].has_arg = required_argument;
+		opts[i].val = 256 + (int)i;
+	}
+	opts[i].name = "help";
+	opts[i].val = 'h';
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (c >= 256 && c < 256 + (int)i)
+			vals[c - 256] = optarg;
+		else if (c == 'c')
+			*config = optarg;
+		else {
+			usage(c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : RM_EX_USAGE;
+		}
+	}
+	return -1;
 }
 
 int

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "relaymilter/addr.h"
 #include "relaymilter/log.h"
@@ -339,6 +340,10 @@ struct eval {
 	   or unusable, 1 parsed */
 	int mail_ok;
 	struct rm_addr mail;
+	/* the grant port's answer, asked at most once (NULL: not asked,
+	   or no grants here) */
+	bool grant_asked;
+	const struct rm_grant *grant;
 	/* the owner port's answer, asked at most once */
 	bool owned_asked;
 	const struct rm_owned *owned;
@@ -484,6 +489,9 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	e->mail_ok = -1;
 	e->owned_asked = false;
 	e->owned = NULL;
+	e->grant_asked = false;
+	e->grant = NULL;
+	v->v_grant = NULL;
 	e->ours = 0;
 	e->helo_ok = -1;
 	e->dest.d_rule = NULL;
@@ -884,11 +892,91 @@ check_sender_login(struct eval *e)
 	            "sender_login", NULL);
 }
 
-/* untrusted - the anti-spoofing checks apply to this client. */
-static int
-untrusted(const struct eval *e)
+const char *
+rm_grant_until(uint64_t expires, char *buf, size_t len)
 {
-	return e->trusted != 1 && !e->authed;
+	time_t t = (time_t)expires;
+	struct tm tm;
+
+	if (expires == 0)
+		snprintf(buf, len, "-");
+	else if (gmtime_r(&t, &tm) == NULL ||
+	         strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%llu", (unsigned long long)expires);
+	return buf;
+}
+
+/* auth_relays - SMTP AUTH grants this client relaying on this listener */
+static bool
+auth_relays(const struct eval *e)
+{
+	return e->authed && e->pf->pf_auth_relay;
+}
+
+/*
+ * grant - the client's relay grant, asked of the grant port once: only
+ * for a known client that is neither trusted nor let relay by SMTP AUTH
+ * (auth_relay), on a listener where grants count.  NULL when not asked.
+ */
+static const struct rm_grant *
+grant(struct eval *e)
+{
+	const struct rm_grant_port *gp = e->f->f_grants;
+	char ip[64], until[32];
+
+	if (e->grant_asked)
+		return e->grant;
+	e->grant_asked = true;
+	if (gp == NULL || e->trusted != 0 || auth_relays(e))
+		return NULL;
+	if (!e->pf->pf_grants) {
+		trace(e->t, "relay grants do not count on this listener");
+		return NULL;
+	}
+	e->grant = gp->gp_lookup(gp->gp_arg, e->f->f_client_ip);
+	if (e->t == NULL || e->grant == NULL)
+		return e->grant;
+	rm_ip_format(e->f->f_client_ip, ip, sizeof(ip));
+	if (e->grant->g_state == RM_FOUND)
+		trace(
+		    e->t,
+		    "client %s holds a relay grant (login %s, source %s, "
+		    "until %s)",
+		    ip, e->grant->g_login[0] ? e->grant->g_login : "-",
+		    e->grant->g_source,
+		    rm_grant_until(e->grant->g_expires, until, sizeof(until)));
+	else if (e->grant->g_state == RM_LOOKUP_ERROR)
+		trace(e->t, "client %s: the relay grants could not be read",
+		      ip);
+	else
+		trace(e->t, "client %s holds no relay grant", ip);
+	return e->grant;
+}
+
+/* granted - the client holds a relay grant now */
+static bool
+granted(struct eval *e)
+{
+	const struct rm_grant *g = grant(e);
+
+	return g != NULL && g->g_state == RM_FOUND;
+}
+
+/*
+ * untrusted - the anti-spoofing checks apply to this client: neither
+ * trusted nor authenticated, nor granted with grants.trusted set.
+ */
+static int
+untrusted(struct eval *e)
+{
+	if (e->trusted == 1 || e->authed)
+		return 0;
+	if (e->rs->rs_grants_trusted && e->trusted == 0 && granted(e)) {
+		trace(e->t, "grants.trusted: the granted client is trusted by "
+		            "the anti-spoofing checks");
+		return 0;
+	}
+	return 1;
 }
 
 /*
@@ -1363,13 +1451,6 @@ step_ours(struct eval *e)
 	return 1;
 }
 
-/* auth_relays - SMTP AUTH grants this client relaying on this listener */
-static bool
-auth_relays(const struct eval *e)
-{
-	return e->authed && e->pf->pf_auth_relay;
-}
-
 /* step_relay - a relay: only for clients proven allowed */
 static int
 step_relay(struct eval *e)
@@ -1386,6 +1467,13 @@ step_relay(struct eval *e)
 		            "by SMTP AUTH: cannot tell if it may relay");
 		decide(e, RM_TEMPFAIL, reply(e, RM_R_TEMPFAIL),
 		       "client_address_unknown", NULL);
+		return 1;
+	}
+	if (granted(e))
+		return 0;
+	if (e->grant != NULL && e->grant->g_state == RM_LOOKUP_ERROR) {
+		decide(e, RM_TEMPFAIL, reply(e, RM_R_TEMPFAIL),
+		       "relay_grant_unavailable", NULL);
 		return 1;
 	}
 	if (e->t != NULL)
@@ -1455,8 +1543,12 @@ step_continue(struct eval *e)
 {
 	if (auth_relays(e))
 		decide(e, RM_CONTINUE, NULL, "authenticated", NULL);
-	else
+	else if (e->trusted == 1)
 		decide(e, RM_CONTINUE, NULL, "trusted_networks", e->trusted_by);
+	else {
+		decide(e, RM_CONTINUE, NULL, "relay_grant", NULL);
+		e->v->v_grant = e->grant;
+	}
 	limits(e, true);
 	return 1;
 }
@@ -1489,7 +1581,8 @@ static const struct rm_step rcpt_steps[] = {
     {9, "recipient_ours", "the recipient is ours (limits counting all mail)",
      step_ours},
     {10, "relay",
-     "a relay by an untrusted client that SMTP AUTH does not let relay",
+     "a relay by an untrusted client that neither SMTP AUTH nor a relay "
+     "grant lets relay",
      step_relay},
     {11, "login_network",
      "a relay SMTP AUTH alone grants, from outside the login's "

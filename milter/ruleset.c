@@ -5,6 +5,8 @@
  * is atomic so that sessions can drop their pin without taking the
  * snapshot lock; the last release frees everything.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +44,46 @@ rm_check_known(int in_checks, char *buf, size_t len)
 			                      "%s%s", n ? ", " : "",
 			                      rm_check_defs[ck].cd_name);
 	return buf;
+}
+
+/*
+ * rm_duration_parse - "90s", "10m", "1h", "1d" (or bare seconds) into
+ * *out; 0, or -1 when it is none of those, zero or over max.
+ */
+int
+rm_duration_parse(const char *v, unsigned max, unsigned *out)
+{
+	unsigned long n, mul = 1;
+	char *end;
+
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (n == 0 || n > max / mul)
+		return -1;
+	*out = (unsigned)(n * mul);
+	return 0;
 }
 
 /*
@@ -438,6 +480,7 @@ rm_ruleset_add_profile(struct rm_ruleset *rs, const char *name,
 	pf->pf_limits = rs->rs_top.pf_limits;
 	pf->pf_max_rcpts = rs->rs_top.pf_max_rcpts;
 	pf->pf_auth_relay = rs->rs_top.pf_auth_relay;
+	pf->pf_grants = rs->rs_top.pf_grants;
 	pf->pf_name = strdup(name);
 	pf->pf_origin = strdup(origin ? origin : "-");
 	if (pf->pf_name == NULL || pf->pf_origin == NULL) {

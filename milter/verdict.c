@@ -38,6 +38,16 @@ rm_verdict_text(const struct rm_verdict *v, struct rm_verdict_text *vt)
 		         rm_entry_line(e, lb));
 		one_line(origin, vt->vt_origin, sizeof(vt->vt_origin));
 	}
+	if (v->v_grant != NULL) {
+		char until[32];
+
+		snprintf(origin, sizeof(origin), "login=%s source=%s until=%s",
+		         v->v_grant->g_login[0] ? v->v_grant->g_login : "-",
+		         v->v_grant->g_source,
+		         rm_grant_until(v->v_grant->g_expires, until,
+		                        sizeof(until)));
+		one_line(origin, vt->vt_entry, sizeof(vt->vt_entry));
+	}
 	vt->vt_would_rule = v->v_would_rule;
 	vt->vt_would[0] = '\0';
 	if (v->v_would_rule != NULL)

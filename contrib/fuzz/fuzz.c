@@ -276,6 +276,18 @@ fz_check_verdict(const struct rm_ruleset *rs, const struct rm_facts *f,
 		fz_fail("continue without a recipient");
 	if (authed || fz_trusted(rs, f->f_listener, f->f_client_ip))
 		return;
+	/* a relay grant: asked of the port, found, on a listener where
+	   grants count */
+	if (v->v_grant != NULL || strcmp(v->v_rule, "relay_grant") == 0) {
+		if (f->f_grants == NULL || v->v_grant == NULL ||
+		    v->v_grant->g_state != RM_FOUND ||
+		    strcmp(v->v_rule, "relay_grant") != 0 ||
+		    !rm_ruleset_profile(rs, f->f_listener)->pf_grants)
+			fz_fail("relay: continue (rule %s) by a grant that was "
+			        "not found or does not count here",
+			        v->v_rule);
+		return;
+	}
 	if (!fz_ours(rs, f->f_listener, f->f_daemon_ip, f->f_rcpt))
 		fz_fail("relay: continue (rule %s) for recipient \"%s\" that "
 		        "is not ours, client neither trusted nor authenticated",
@@ -478,8 +490,10 @@ static const char fixed_conf[] =
     "trusted_networks = [ \"192.0.2.0/24\", \"2001:db8:1::/48\" ];\n"
     "our_addresses = [ \"198.51.100.25\" ];\n"
     "our_interface_addresses = false;\n"
+    "grants = { };\n"
     "listeners = {\n"
-    "\tlax = { checks = { local_sender_spoof = \"off\"; }; };\n"
+    "\tlax = { checks = { local_sender_spoof = \"off\"; }; grants = false; "
+    "};\n"
     "\twatch = { mode = \"monitor\"; };\n"
     "\tbranch = { local_domains = [ \"branch.example.net\" ]; };\n"
     "};\n";
@@ -495,6 +509,20 @@ fz_fixed(void)
 		fz_fail("the fixed ruleset: %s", err);
 	return rs;
 }
+
+/* fz_grant - the grant port of fz_fixed_session: 203.0.113.9 holds one */
+static const struct rm_grant *
+fz_grant(void *arg, const struct rm_ip *ip)
+{
+	static const struct rm_grant yes = {RM_FOUND, "bob", "push", 1},
+	                             no = {RM_NOTFOUND, "", "", 0};
+	struct rm_ip granted;
+
+	(void)arg;
+	rm_ip_parse("203.0.113.9", &granted);
+	return memcmp(ip, &granted, sizeof(granted)) == 0 ? &yes : &no;
+}
+static const struct rm_grant_port fz_grants = {fz_grant, NULL};
 
 void
 fz_fixed_session(unsigned opt, struct rm_facts *f, struct rm_ip *client,
@@ -516,6 +544,7 @@ fz_fixed_session(unsigned opt, struct rm_facts *f, struct rm_ip *client,
 	}
 	f->f_auth = opt & 4 ? "alice" : NULL;
 	f->f_listener = listeners[opt >> 3 & 3];
+	f->f_grants = &fz_grants;
 	f->f_helo = "client.remote.test";
 }
 

@@ -100,7 +100,8 @@ const struct rm_ruleset *fz_fixed(void);
  * 0-1 the client (untrusted 203.0.113.9, untrusted 2001:db8:2::9, unknown,
  * trusted 192.0.2.5), bit 2 SMTP AUTH as alice, bits 3-4 the listener
  * (none, lax, watch, branch), bit 5 the address the client connected to
- * (198.51.100.1) known.  f is cleared first; client and daemon hold the
+ * (198.51.100.1) known.  203.0.113.9 holds a relay grant (grants count
+ * except on lax).  f is cleared first; client and daemon hold the
  * parsed addresses f points to.
  */
 void fz_fixed_session(unsigned opt, struct rm_facts *f, struct rm_ip *client,

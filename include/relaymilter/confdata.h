@@ -34,10 +34,15 @@ struct rm_settings {
 	                            smtpd_milter_maps table, or NULL */
 	char *st_metrics;        /* "metrics": inet:PORT@ADDR, or NULL */
 	char *st_control_socket; /* "control_socket", or NULL: default */
-	struct rm_ldap_conf *st_ldap; /* the "ldap" group, or NULL */
-	char *st_store;               /* "store", or NULL: memory */
-	unsigned st_store_timeout_ms; /* "store_timeout", or 0: 1 s */
-	int st_store_down;            /* enum rm_store_down, or -1 */
+	char *st_control_socket_group; /* "control_socket_group": the socket
+	                                  is 0660 in it; NULL: 0600 */
+	struct rm_ldap_conf *st_ldap;  /* the "ldap" group, or NULL */
+	char *st_store;                /* "store", or NULL: memory */
+	unsigned st_store_timeout_ms;  /* "store_timeout", or 0: 1 s */
+	int st_store_down;             /* enum rm_store_down, or -1 */
+	unsigned st_grant_ttl;         /* grants.ttl in seconds, or 0: 30m */
+	int st_grants_trusted;         /* grants.trusted */
+	int st_grants_on;              /* a grants group, or grants = true */
 };
 
 /* One list entry as written, or one of our_addresses (op_list < 0). */
@@ -72,6 +77,7 @@ struct rm_confprofile {
 	   the top level's, key by key */
 	struct rm_reply cp_replies[RM_R__COUNT];
 	unsigned char cp_reply_set[RM_R__COUNT];
+	int cp_grants; /* grants: 1 on, 0 off, -1 not set */
 };
 
 struct rm_strblock;

@@ -60,6 +60,8 @@ struct rm_metrics {
 	atomic_llong mx_sessions_active;
 	atomic_llong mx_sessions_total;
 	atomic_llong mx_limit_store_fallbacks; /* decisions without Redis */
+	atomic_llong mx_grants_made;           /* relay grants pushed */
+	atomic_llong mx_grants_used;           /* recipients relayed by one */
 
 	/* the loads (reload thread) */
 	atomic_llong mx_generation;

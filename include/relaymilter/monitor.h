@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -33,6 +34,7 @@ struct rm_monitor {
 	int mo_ctl;        /* the control socket, or -1 */
 	int mo_wake[2];    /* written to stop the thread */
 	char *mo_ctl_path; /* the control socket we made, or NULL */
+	gid_t mo_ctl_gid;  /* control_socket_group, or (gid_t)-1: none */
 	struct stat mo_ctl_st;
 	bool mo_running;
 	pthread_t mo_thread;
@@ -71,6 +73,22 @@ bool rm_unix_in_use(const char *path);
  */
 struct rm_mxbuf;
 int rm_control_ask(const char *path, const char *req, struct rm_mxbuf *mb);
+/*
+ * rm_control_opts - a control subcommand's command line: -c CONFIG into
+ * *config, --help (usage on stdout), and --NAMES[i] VALUE into vals[i]
+ * (at most RM_CONTROL_OPTS names).  -1 to go on (the operands from
+ * optind), or an exit status (0 after --help, usage after a bad option).
+ */
+#define RM_CONTROL_OPTS 4
+int rm_control_opts(int argc, char **argv, const char *const *names, size_t n,
+                    const char **vals, const char **config,
+                    void (*usage)(FILE *));
+/*
+ * rm_control_print - rm_control_call() with the answer on stdout; an exit
+ * status: 1 when the answer is an error or fail (NULL: none).
+ */
+int rm_control_print(const char *who, const char *config, const char *req,
+                     const char *fail);
 /*
  * rm_control_call - what a subcommand does: read config, send req to its
  * daemon's control socket, the answer into mb (freed by the caller).  0,

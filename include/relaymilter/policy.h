@@ -39,6 +39,37 @@ struct rm_owner_port {
 };
 
 /*
+ * A relay grant (POP/IMAP-before-SMTP, grants.h): the client address
+ * logged in to the mail server a moment ago and may relay until
+ * g_expires (Unix time).  An error means the answer is not known.
+ */
+#define RM_GRANT_LOGIN_MAX   64
+#define RM_GRANT_SOURCE_MAX  16
+#define RM_GRANT_TTL_DEFAULT 1800  /* 30 minutes */
+#define RM_GRANT_TTL_MAX     86400 /* a day */
+struct rm_grant {
+	enum rm_lookup g_state;
+	char g_login[RM_GRANT_LOGIN_MAX];   /* sanitized; "" when none */
+	char g_source[RM_GRANT_SOURCE_MAX]; /* "push", "follow", ... */
+	uint64_t g_expires;
+};
+
+/* rm_grant_until - an expiry as "2026-01-31T12:00:00Z"; returns buf */
+const char *rm_grant_until(uint64_t expires, char *buf, size_t len);
+
+/*
+ * The grant port: does the client address hold a grant now?  Asked at
+ * most once per decision, and only for a relay by a client that is
+ * neither trusted nor authenticated (or, with grants.trusted, by the
+ * anti-spoofing checks); the answer belongs to the port and stays valid
+ * until the decision is made.
+ */
+struct rm_grant_port {
+	const struct rm_grant *(*gp_lookup)(void *arg, const struct rm_ip *);
+	void *gp_arg;
+};
+
+/*
  * What is known about one recipient of one SMTP transaction.  A NULL
  * pointer means the MTA did not tell us.
  */
@@ -60,6 +91,8 @@ struct rm_facts {
 	const char *f_rcpt_host;   /* {rcpt_host}: the mailer's next hop */
 	/* on-demand lookups of what f_auth owns; NULL: none configured */
 	const struct rm_owner_port *f_owners;
+	/* the relay grants of client addresses; NULL: none configured */
+	const struct rm_grant_port *f_grants;
 	/* recipients of this message let through so far (max_recipients) */
 	unsigned f_nrcpts;
 };
@@ -69,6 +102,7 @@ struct rm_verdict {
 	const struct rm_reply *v_reply; /* NULL for RM_CONTINUE */
 	const char *v_rule;             /* e.g. "local_domains" */
 	const struct rm_entry *v_entry; /* the entry that matched, or NULL */
+	const struct rm_grant *v_grant; /* relay_grant: the grant, or NULL */
 	/*
 	 * The first check in monitor mode that would have refused: its rule
 	 * (NULL: none) and reply.  The verdict itself does not change.

@@ -239,6 +239,11 @@ const char *rm_limit_describe(const struct rm_limit *, char *buf, size_t len);
  */
 const char *rm_limit_applies(const struct rm_limit *, bool monitored, char *buf,
                              size_t len);
+/*
+ * rm_duration_parse - "90s", "10m", "1h", "1d" (or bare seconds) into
+ * *out; 0, or -1 when it is none of those, zero or over max.
+ */
+int rm_duration_parse(const char *v, unsigned max, unsigned *out);
 /* rm_duration_format - 3600 as "1h", 90 as "90s"; returns buf. */
 const char *rm_duration_format(unsigned secs, char *buf, size_t len);
 
@@ -259,6 +264,7 @@ struct rm_profile {
 	/* the replies, the top level's overridden by the listener's own
 	   replies = { }; NULL: the top level's (rs_replies) */
 	struct rm_reply *pf_replies;
+	bool pf_grants; /* relay grants let a client relay */
 };
 
 struct rm_ruleset {
@@ -289,6 +295,9 @@ struct rm_ruleset {
 	 * ours: the MTA may take it for itself).
 	 */
 	struct rm_ipset *rs_our_addrs;
+	/* grants.trusted: a granted client is trusted by the anti-spoofing
+	   checks too, not only for relaying */
+	bool rs_grants_trusted;
 	struct rm_ipset *rs_if_addrs;
 
 	/*

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "relaymilter/grants.h"
 #include "relaymilter/limits.h"
 #include "relaymilter/metrics.h"
 #include "relaymilter/owners.h"
@@ -34,6 +35,11 @@ struct rm_runtime {
 	/* the limits' counters and locks: kept across reloads (the store
 	   is keyed by limit name), lost at exit */
 	struct rm_limit_store *rt_limits;
+	/* the relay grants, beside the limits (the same store), and the
+	   grants group's settings (read at start) */
+	struct rm_grant_store *rt_grants;
+	bool rt_grants_on;     /* a grants group: pushes are taken */
+	unsigned rt_grant_ttl; /* grants.ttl */
 };
 
 /*

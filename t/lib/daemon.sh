@@ -142,3 +142,41 @@ probe() {
 	[ -n "$auth" ] && args+=(-D auth="$auth")
 	run_lua "$MT_LIB/probe.lua" "$log" "$spec" "${args[@]}"
 }
+
+# grep_log NAME STRING [LOG]: ok when the log (default $LOG) has STRING
+grep_log() {
+	if grep -qF -- "$2" "${3:-$LOG}"; then ok "$1"; else not_ok "$1: no \"$2\" in the log"; fi
+}
+
+# redis_start: a redis-server of the test's own on 127.0.0.1:$RPORT (no
+# persistence, its files in $TMPD); RD_PID its pid.  1 when it does not
+# answer within 5 s.
+redis_start() {
+	redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no \
+		--dir "$TMPD" --logfile "$TMPD/redis.log" </dev/null >/dev/null 2>&1 &
+	RD_PID=$!
+	T_PIDS="$T_PIDS $RD_PID"
+	local i
+	for i in $(seq 50); do
+		redis-cli -p "$RPORT" ping 2>/dev/null | grep -q PONG && return 0
+		sleep 0.1
+	done
+	return 1
+}
+rcli() { redis-cli -p "$RPORT" "$@"; }
+
+# redis_daemon NAME STORE_DOWN BASE_CONF TIMEOUT_MS: relaymilter with BASE_CONF
+# and the Redis store at $RPORT; config $TMPD/NAME.conf, milter socket
+# $TMPD/NAME.sock, control socket $TMPD/NAME.ctl, log $TMPD/NAME.log; PID_NAME
+redis_daemon() {
+	{
+		cat "$3"
+		echo "store = \"redis://127.0.0.1:$RPORT/0\";"
+		echo "store_timeout = \"${4}ms\";"
+		echo "store_down = \"$2\";"
+		echo "control_socket = \"$TMPD/$1.ctl\";"
+	} >"$TMPD/$1.conf"
+	rm_start "$TMPD/$1.log" -c "$TMPD/$1.conf" -p "unix:$TMPD/$1.sock" ||
+		bail "daemon $1 start"
+	eval "PID_$1=\$RM_PID"
+}

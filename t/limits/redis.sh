@@ -26,33 +26,8 @@ TIMEOUT_MS=200
 # answers at once); a generous margin for a slow (sanitized) build
 MAX_MS=2500
 
-redis_start() {
-	redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no \
-		--dir "$TMPD" --logfile "$TMPD/redis.log" </dev/null >/dev/null 2>&1 &
-	RD_PID=$!
-	T_PIDS="$T_PIDS $RD_PID"
-	local i
-	for i in $(seq 50); do
-		redis-cli -p "$RPORT" ping 2>/dev/null | grep -q PONG && return 0
-		sleep 0.1
-	done
-	return 1
-}
-rcli() { redis-cli -p "$RPORT" "$@"; }
-
-# daemon NAME STORE_DOWN: config NAME.conf, milter socket, control socket
-daemon() {
-	{
-		cat "$HERE/redis.conf"
-		echo "store = \"redis://127.0.0.1:$RPORT/0\";"
-		echo "store_timeout = \"${TIMEOUT_MS}ms\";"
-		echo "store_down = \"$2\";"
-		echo "control_socket = \"$TMPD/$1.ctl\";"
-	} >"$TMPD/$1.conf"
-	rm_start "$TMPD/$1.log" -c "$TMPD/$1.conf" -p "unix:$TMPD/$1.sock" ||
-		bail "daemon $1 start"
-	eval "PID_$1=\$RM_PID"
-}
+# daemon NAME STORE_DOWN: redis.conf with the store (t/lib/daemon.sh)
+daemon() { redis_daemon "$1" "$2" "$HERE/redis.conf" "$TIMEOUT_MS"; }
 A() { run_lua "$HERE/redis.lua" "$TMPD/A.log" "unix:$TMPD/A.sock" "$@"; }
 B() { run_lua "$HERE/redis.lua" "$TMPD/B.log" "unix:$TMPD/B.sock" "$@"; }
 ms() { echo $(($(date +%s%N) / 1000000)); }

@@ -27,7 +27,6 @@ rm_start "$LOG" -c "$CONF" -p "$SPEC" || bail "daemon start"
 ok "relaymilter starts"
 
 run_lua "$HERE/limits.lua" "$LOG" "$SPEC" -D phase=first
-grep_log() { grep -qF -- "$2" "$LOG" && ok "$1" || not_ok "$1: no \"$2\" in the log"; }
 grep_log "451 4.7.1 in the log" 'rcpt=<a4@remote.test> listener=mx-in rule=limit[login-hourly] verdict=tempfail reply="451 4.7.1'
 grep_log "a trip is logged once" 'limit login-hourly: login alice is over 100 messages, 3 recipients/1h'
 grep_log "452 4.5.3 in the log" 'rule=max_recipients verdict=tempfail reply="452 4.5.3'
