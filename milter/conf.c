@@ -19,6 +19,7 @@
 
 #include "relaymilter/conf.h"
 #include "relaymilter/confread.h"
+#include "relaymilter/follow.h"
 #include "relaymilter/ip.h"
 #include "relaymilter/limits.h"
 #include "relaymilter/metrics.h"
@@ -820,6 +821,8 @@ conf_require_auth(struct conf_ctx *cx, const config_setting_t *s)
 	return 0;
 }
 
+static int conf_follow(struct conf_ctx *, const config_setting_t *);
+
 /*
  * conf_grants - grants = { ttl = "30m"; trusted = false; } at the top
  * level (relay grants on), or grants = true/false (a listener: on or off
@@ -860,6 +863,9 @@ conf_grants(struct conf_ctx *cx, const config_setting_t *s)
 				    cx, conf_where(m),
 				    "grants.ttl: expected a duration from 1s "
 				    "to 1d, such as \"30m\"");
+		} else if (strcmp(name, "follow") == 0) {
+			if (conf_follow(cx, m) != 0)
+				return -1;
 		} else if (strcmp(name, "trusted") == 0)
 			return conf_error(cx, conf_where(m),
 			                  "grants.trusted: expected true or "
@@ -867,8 +873,121 @@ conf_grants(struct conf_ctx *cx, const config_setting_t *s)
 		else
 			return conf_error(cx, conf_where(m),
 			                  "grants.%s: unknown setting (known: "
-			                  "ttl, trusted)",
+			                  "ttl, trusted, follow)",
 			                  name);
+	}
+	return 0;
+}
+
+/*
+ * follow_entry - one { file = "/var/log/mail.log"; format = "dovecot";
+ * program = "dovecot"; } or { file; format = "custom"; pattern; }
+ */
+static int
+follow_entry(struct conf_ctx *cx, const config_setting_t *el,
+             struct rm_follow_conf *fc)
+{
+	const config_setting_t *m;
+	struct rm_follow_pattern *fp;
+	const char *name, *v;
+	char err[256];
+	int i;
+
+	if (config_setting_type(el) != CONFIG_TYPE_GROUP)
+		return conf_error(cx, conf_where(el),
+		                  "grants.follow: expected a group such as "
+		                  "{ file = \"/var/log/mail.log\"; format = "
+		                  "\"dovecot\"; }");
+	fc->fc_format = -1;
+	for (i = 0; (m = config_setting_get_elem(el, (unsigned)i)) != NULL;
+	     i++) {
+		name = config_setting_name(m);
+		if ((v = config_setting_get_string(m)) == NULL)
+			return conf_error(cx, conf_where(m),
+			                  "grants.follow.%s: expected a string",
+			                  name);
+		if (strcmp(name, "file") == 0) {
+			if (v[0] != '/')
+				return conf_error(cx, conf_where(m),
+				                  "grants.follow.file: must be "
+				                  "absolute");
+			if ((fc->fc_file = strdup(v)) == NULL)
+				return conf_error(cx, m, "out of memory");
+		} else if (strcmp(name, "format") == 0) {
+			if (strcmp(v, "dovecot") == 0)
+				fc->fc_format = RM_FOLLOW_DOVECOT;
+			else if (strcmp(v, "custom") == 0)
+				fc->fc_format = RM_FOLLOW_CUSTOM;
+			else
+				return conf_error(cx, conf_where(m),
+				                  "grants.follow.format: "
+				                  "\"dovecot\" or \"custom\"");
+		} else if (strcmp(name, "pattern") == 0) {
+			if ((fp = rm_follow_pattern_new(v, err, sizeof(err))) ==
+			    NULL)
+				return conf_error(cx, conf_where(m),
+				                  "grants.follow.pattern: %s",
+				                  err);
+			rm_follow_pattern_free(fp);
+			if ((fc->fc_pattern = strdup(v)) == NULL)
+				return conf_error(cx, m, "out of memory");
+		} else if (strcmp(name, "program") == 0) {
+			if (v[0] == '\0' || strpbrk(v, " :[]") != NULL)
+				return conf_error(cx, conf_where(m),
+				                  "grants.follow.program: a "
+				                  "syslog tag, such as "
+				                  "\"dovecot\"");
+			if ((fc->fc_program = strdup(v)) == NULL)
+				return conf_error(cx, m, "out of memory");
+		} else
+			return conf_error(cx, conf_where(m),
+			                  "grants.follow.%s: unknown setting "
+			                  "(known: file, format, pattern, "
+			                  "program)",
+			                  name);
+	}
+	if (fc->fc_file == NULL || fc->fc_format < 0)
+		return conf_error(cx, conf_where(el),
+		                  "grants.follow: file and format are needed");
+	if (fc->fc_format == RM_FOLLOW_CUSTOM && fc->fc_pattern == NULL)
+		return conf_error(cx, conf_where(el),
+		                  "grants.follow: format \"custom\" needs a "
+		                  "pattern");
+	if (fc->fc_format == RM_FOLLOW_DOVECOT && fc->fc_pattern != NULL)
+		return conf_error(cx, conf_where(el),
+		                  "grants.follow: a pattern is for format "
+		                  "\"custom\" only");
+	if (fc->fc_format == RM_FOLLOW_CUSTOM && fc->fc_program != NULL)
+		return conf_error(cx, conf_where(el),
+		                  "grants.follow: program is for format "
+		                  "\"dovecot\" only (the pattern says it)");
+	return 0;
+}
+
+/* conf_follow - grants.follow = ( { ... }, ... ) */
+static int
+conf_follow(struct conf_ctx *cx, const config_setting_t *s)
+{
+	struct rm_settings *st = &cx->cx_conf->cf_settings;
+	const config_setting_t *el;
+	unsigned n = (unsigned)config_setting_length(s), i;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return conf_error(cx, conf_where(s),
+		                  "grants.follow: expected a list ( { file = "
+		                  "...; format = ...; }, ... )");
+	if (st->st_follow != NULL)
+		return conf_error(cx, conf_where(s),
+		                  "grants.follow: given twice");
+	if (n == 0)
+		return 0;
+	if ((st->st_follow = calloc(n, sizeof(*st->st_follow))) == NULL)
+		return conf_error(cx, s, "out of memory");
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, i);
+		st->st_nfollow++;
+		if (follow_entry(cx, el, &st->st_follow[i]) != 0)
+			return -1;
 	}
 	return 0;
 }

@@ -114,6 +114,12 @@ rm_settings_clear(struct rm_settings *st)
 	free(st->st_metrics);
 	free(st->st_control_socket);
 	free(st->st_store);
+	for (size_t i = 0; i < st->st_nfollow; i++) {
+		free(st->st_follow[i].fc_file);
+		free(st->st_follow[i].fc_pattern);
+		free(st->st_follow[i].fc_program);
+	}
+	free(st->st_follow);
 	rm_ldap_conf_free(st->st_ldap);
 	memset(st, 0, sizeof(*st));
 	st->st_socket_mode = st->st_log_level = st->st_log_facility = -1;

@@ -29,6 +29,7 @@
 
 #include "relaymilter/conf.h"
 #include "relaymilter/daemon.h"
+#include "relaymilter/follow.h"
 #include "relaymilter/log.h"
 #include "relaymilter/monitor.h"
 #include "relaymilter/notify.h"
@@ -387,7 +388,8 @@ struct daemon_state {
 	struct stat ds_sock_st, ds_pid_st;
 	int ds_sock_ours, ds_pid_ours;
 	int ds_ready; /* daemon mode: the pipe to the starting process */
-	struct rm_monitor ds_mon; /* metrics endpoint, control socket */
+	struct rm_monitor ds_mon;      /* metrics endpoint, control socket */
+	struct rm_follower *ds_follow; /* grants.follow, or NULL */
 };
 
 /* block_signals - ours are waited for, never delivered, in every thread */
@@ -694,6 +696,7 @@ daemon_serve(struct daemon_state *ds)
 {
 	struct rm_runtime *rt = &ds->ds_rt;
 	struct milter_run mr = {pthread_self(), MI_FAILURE};
+	const struct rm_settings *st;
 	pthread_t th, mt;
 	struct sigaction sa;
 	char status[600];
@@ -708,11 +711,24 @@ daemon_serve(struct daemon_state *ds)
 		      "relaymilter: cannot start the metrics thread");
 		return RM_EX_OSERR;
 	}
+	/* grants.follow: the logs of the POP/IMAP server (read at start) */
+	st = rm_source_settings(&rt->rt_source);
+	if (rt->rt_grants_on && st->st_nfollow > 0 &&
+	    (ds->ds_follow =
+	         rm_follow_start(rt, st->st_follow, st->st_nfollow)) == NULL) {
+		ready(&ds->ds_ready, RM_EX_OSERR,
+		      "relaymilter: cannot start following the logs of "
+		      "grants.follow");
+		rm_monitor_stop(&ds->ds_mon);
+		return RM_EX_OSERR;
+	}
 	if ((rc = pthread_create(&th, NULL, rm_reload_thread, rt)) != 0) {
 		rm_log(RM_LOG_ERR, "cannot start the reload thread: %s",
 		       strerror(rc));
 		ready(&ds->ds_ready, RM_EX_OSERR,
 		      "relaymilter: cannot start the reload thread");
+		rm_follow_stop(ds->ds_follow);
+		ds->ds_follow = NULL;
 		return RM_EX_OSERR;
 	}
 	if ((rc = pthread_create(&mt, NULL, milter_thread, &mr)) != 0) {
@@ -722,6 +738,8 @@ daemon_serve(struct daemon_state *ds)
 		atomic_store(&rt->rt_stopping, true);
 		pthread_kill(th, SIGUSR1);
 		pthread_join(th, NULL);
+		rm_follow_stop(ds->ds_follow);
+		ds->ds_follow = NULL;
 		return RM_EX_OSERR;
 	}
 	rm_log(RM_LOG_INFO, "relaymilter %s listening on %s, config %s",
@@ -746,6 +764,8 @@ daemon_serve(struct daemon_state *ds)
 	atomic_store(&rt->rt_stopping, true);
 	pthread_kill(th, SIGUSR1);
 	pthread_join(th, NULL);
+	rm_follow_stop(ds->ds_follow);
+	ds->ds_follow = NULL;
 	rm_monitor_stop(&ds->ds_mon);
 	return mr.mr_rc == MI_SUCCESS ? 0 : RM_EX_OSERR;
 }

@@ -467,7 +467,7 @@ static const struct mx_def mx_table[] = {
      FIELD(mx_limit_store_fallbacks), NULL, NULL, false},
     {"relaymilter_grants_made_total", "counter",
      "Relay grants made (POP/IMAP-before-SMTP): pushed over the control "
-     "socket.",
+     "socket or read from the POP/IMAP server's log (grants.follow).",
      FIELD(mx_grants_made), NULL, NULL, false},
     {"relaymilter_grants_used_total", "counter",
      "Recipients relayed by a relay grant (rule relay_grant).",

@@ -19,6 +19,14 @@
 
 struct rm_ldap_conf;
 
+/* One entry of grants.follow = ( ... ): a log file to grant from. */
+struct rm_follow_conf {
+	char *fc_file;    /* absolute */
+	int fc_format;    /* enum rm_follow_format */
+	char *fc_pattern; /* custom: the pattern, else NULL */
+	char *fc_program; /* dovecot: the syslog tag, or NULL: "dovecot" */
+};
+
 /* The daemon's settings: where it listens and logs, where LDAP is. */
 struct rm_settings {
 	char *st_socket;         /* "socket", or NULL */
@@ -34,15 +42,17 @@ struct rm_settings {
 	                            smtpd_milter_maps table, or NULL */
 	char *st_metrics;        /* "metrics": inet:PORT@ADDR, or NULL */
 	char *st_control_socket; /* "control_socket", or NULL: default */
-	char *st_control_socket_group; /* "control_socket_group": the socket
-	                                  is 0660 in it; NULL: 0600 */
-	struct rm_ldap_conf *st_ldap;  /* the "ldap" group, or NULL */
-	char *st_store;                /* "store", or NULL: memory */
-	unsigned st_store_timeout_ms;  /* "store_timeout", or 0: 1 s */
-	int st_store_down;             /* enum rm_store_down, or -1 */
-	unsigned st_grant_ttl;         /* grants.ttl in seconds, or 0: 30m */
-	int st_grants_trusted;         /* grants.trusted */
-	int st_grants_on;              /* a grants group, or grants = true */
+	char *st_control_socket_group;    /* "control_socket_group": the socket
+	                                     is 0660 in it; NULL: 0600 */
+	struct rm_ldap_conf *st_ldap;     /* the "ldap" group, or NULL */
+	char *st_store;                   /* "store", or NULL: memory */
+	unsigned st_store_timeout_ms;     /* "store_timeout", or 0: 1 s */
+	int st_store_down;                /* enum rm_store_down, or -1 */
+	unsigned st_grant_ttl;            /* grants.ttl in seconds, or 0: 30m */
+	int st_grants_trusted;            /* grants.trusted */
+	int st_grants_on;                 /* a grants group, or grants = true */
+	struct rm_follow_conf *st_follow; /* grants.follow, st_nfollow */
+	size_t st_nfollow;
 };
 
 /* One list entry as written, or one of our_addresses (op_list < 0). */

@@ -9,7 +9,7 @@
  *     "rm:g:ADDRESS", expiring with the grant, seen by every daemon that
  *     shares the Redis, with the memory store as its fallback);
  *   - rm_grants_add(): what a grant's source calls (the control socket's
- *     "grant" request, grantctl.c; a log follower later);
+ *     "grant" request, grantctl.c; the log follower, follow.c);
  *   - the engine asks through the grant port of the facts (policy.h,
  *     struct rm_grant_port), which the adapter answers from the store.
  * The clock is Unix time (seconds): a grant expires at a wall-clock time
