@@ -82,6 +82,9 @@ service pop3 {
 service pop3-postlogin {
   executable = script-login $DV/postlogin.sh
   user = root
+  # unlimited address space: a sanitizer build of relaymilter maps
+  # terabytes of shadow memory (Dovecot's default limit is 256M)
+  vsz_limit = 0
   unix_listener pop3-postlogin {
   }
 }
