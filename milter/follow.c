@@ -465,7 +465,18 @@ tail_reopen(struct rm_tail *t, bool at_end)
 	t->t_ino = st.st_ino;
 	t->t_off = at_end ? st.st_size : 0;
 	t->t_len = 0;
+	t->t_nlast = 0;
 	t->t_skip = false;
+	/* from the end: what is there now, to notice a truncation later */
+	if (at_end && st.st_size > 0) {
+		size_t n = st.st_size < (off_t)sizeof(t->t_last)
+		               ? (size_t)st.st_size
+		               : sizeof(t->t_last);
+
+		if (pread(fd, t->t_last, n, st.st_size - (off_t)n) ==
+		    (ssize_t)n)
+			t->t_nlast = n;
+	}
 	return true;
 }
 
@@ -480,6 +491,43 @@ rm_tail_open(struct rm_tail *t, const char *path, bool at_end)
 	return 0;
 }
 
+/* remember - keep the last bytes read, for still_there() */
+static void
+remember(struct rm_tail *t, const char *p, size_t n)
+{
+	size_t keep = sizeof(t->t_last);
+
+	if (n >= keep) {
+		memcpy(t->t_last, p + n - keep, keep);
+		t->t_nlast = keep;
+		return;
+	}
+	if (t->t_nlast + n > keep) {
+		memmove(t->t_last, t->t_last + (t->t_nlast + n - keep),
+		        keep - n);
+		t->t_nlast = keep - n;
+	}
+	memcpy(t->t_last + t->t_nlast, p, n);
+	t->t_nlast += n;
+}
+
+/*
+ * still_there - the file still holds, just before t_off, the bytes read
+ * last: nothing truncated it under us.  A truncated file that has grown
+ * past t_off again would otherwise be read from the middle of a line.
+ */
+static bool
+still_there(struct rm_tail *t)
+{
+	char now[sizeof(t->t_last)];
+
+	if (t->t_nlast == 0 || t->t_off < (off_t)t->t_nlast)
+		return true;
+	return pread(t->t_fd, now, t->t_nlast, t->t_off - (off_t)t->t_nlast) ==
+	           (ssize_t)t->t_nlast &&
+	       memcmp(now, t->t_last, t->t_nlast) == 0;
+}
+
 /* drain - read t_fd to its end, every whole line to fn */
 static size_t
 drain(struct rm_tail *t, rm_tail_line_fn *fn, void *arg)
@@ -491,6 +539,7 @@ drain(struct rm_tail *t, rm_tail_line_fn *fn, void *arg)
 
 	while ((r = read(t->t_fd, chunk, sizeof(chunk))) > 0) {
 		t->t_off += r;
+		remember(t, chunk, (size_t)r);
 		for (p = chunk, e = chunk + r; p < e; p = nl + 1) {
 			if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
 				nl = e;
@@ -526,9 +575,11 @@ rm_tail_poll(struct rm_tail *t, rm_tail_line_fn *fn, void *arg)
 
 	if (t->t_fd < 0 && !tail_reopen(t, false))
 		return 0;
-	lines += drain(t, fn, arg);
-	/* copytruncate: shorter than what was read */
-	if (fstat(t->t_fd, &st) == 0 && st.st_size < t->t_off) {
+	if (still_there(t))
+		lines += drain(t, fn, arg);
+	/* copytruncate: shorter than what was read, or other bytes there */
+	if ((fstat(t->t_fd, &st) == 0 && st.st_size < t->t_off) ||
+	    !still_there(t)) {
 		rm_log(RM_LOG_INFO,
 		       "follow: %s was truncated: reading it "
 		       "from its start",
@@ -536,6 +587,7 @@ rm_tail_poll(struct rm_tail *t, rm_tail_line_fn *fn, void *arg)
 		if (lseek(t->t_fd, 0, SEEK_SET) == 0) {
 			t->t_off = 0;
 			t->t_len = 0;
+			t->t_nlast = 0;
 			t->t_skip = false;
 			lines += drain(t, fn, arg);
 		}

@@ -79,6 +79,11 @@ struct rm_tail {
 	bool t_warned; /* said it is missing */
 	size_t t_len;  /* of the partial line in t_buf */
 	char t_buf[RM_FOLLOW_LINE_MAX + 1];
+	/* the last bytes read (ending at t_off): when the file no longer
+	   holds them there, it was truncated (copytruncate), even if it has
+	   grown past t_off again since */
+	size_t t_nlast;
+	char t_last[64];
 };
 
 typedef void rm_tail_line_fn(void *arg, const char *line, size_t len);

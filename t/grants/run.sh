@@ -6,7 +6,9 @@
 # false, not with a sender of ours, and not past deny; "relaymilter
 # grants" lists it; --revoke ends it; a grant with a short ttl expires;
 # bad addresses and ttls are refused; the metrics count grants made and
-# used; control_socket_group makes the control socket 0660 in that group.
+# used; control_socket_group makes the control socket 0660 in that group;
+# grants.follow keeps granting from a Dovecot log through rename and
+# copytruncate rotations.
 # 77 (skip) without miltertest.
 # shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
@@ -81,4 +83,40 @@ check "still running" alive "$RM_PID"
 # libmilter's worker pool may still hold the last session (t/tsan.supp)
 sleep 0.5
 stop_check "relaymilter" "$RM_PID"
+
+# grants.follow through the daemon: Dovecot's own log file (log_path
+# format), written to, rotated by rename, then by copytruncate; every
+# login after each rotation still grants, lines from before the start do
+# not.
+DVLOG=$TMPD/dovecot.log FCONF=$TMPD/f.conf FLOG=$TMPD/flog
+dv_login() { # dv_login ADDRESS USER: one successful POP3 login line
+	printf 'Dec 02 03:00:00 pop3-login: Info: Login: user=<%s>, method=PLAIN, rip=%s, lip=127.0.0.1, mpid=%s, session=<AbCd>\n' \
+		"$2" "$1" "$RANDOM" >>"$DVLOG"
+}
+followed() { # followed ADDRESS: the daemon logged its grant (bounded wait)
+	wait_log "$FLOG" "grants: $1 may relay until" 50
+}
+dv_login 192.0.2.1 old
+{
+	sed 's/^grants = .*/grants = { ttl = "30m"; follow = ( { file = "'"${DVLOG//\//\\/}"'"; format = "dovecot"; } ); };/' \
+		"$HERE/relaymilter.conf"
+	echo "control_socket = \"$TMPD/fcontrol\";"
+} >"$FCONF"
+grep -q 'follow = ( { file' "$FCONF" || not_ok "the follow config was written"
+rm_start "$FLOG" -c "$FCONF" -p "unix:$TMPD/fmilter" || bail "daemon start (follow)"
+dv_login 192.0.2.2 alice
+check "follow: a login appended to the file grants" followed 192.0.2.2
+mv "$DVLOG" "$DVLOG.1"
+dv_login 192.0.2.3 bob
+check "follow: after a rename, the new file's login grants" followed 192.0.2.3
+cp "$DVLOG" "$DVLOG.2" && : >"$DVLOG"
+dv_login 192.0.2.4 carol
+check "follow: after copytruncate, the next login grants" followed 192.0.2.4
+check "follow: a line from before the start grants nothing" \
+	bash -c "! grep -q 'grants: 192.0.2.1 ' '$FLOG'"
+out=$("$BIN" grants -c "$FCONF")
+check "follow: the grants name their source ($out)" \
+	grep -q '^192.0.2.4 login=carol source=follow ' <<<"$out"
+sleep 0.5
+stop_check "relaymilter (follow)" "$RM_PID"
 finish

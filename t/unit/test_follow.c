@@ -320,6 +320,42 @@ test_tail(void)
 	CHECK(rm_tail_poll(&t, take, NULL) == 1 && strcmp(got[6], "eight") == 0,
 	      "a long line skipped");
 	free(big);
+
+	/* copytruncate, then more written than was read before the next
+	   poll: the file is longer than the offset, but other bytes are
+	   there: read from its start, never from the middle of a line */
+	snprintf(cmd, sizeof(cmd), "cp %s %s.3 && : > %s", path, path, path);
+	CHECK(system(cmd) == 0, "copytruncate again");
+	big = malloc(RM_FOLLOW_LINE_MAX + 10);
+	memset(big, 'y', RM_FOLLOW_LINE_MAX + 8);
+	memcpy(big, "nine", 4);
+	big[RM_FOLLOW_LINE_MAX / 2] = '\n';
+	big[RM_FOLLOW_LINE_MAX / 2 + 1] = '\0';
+	append(path, big);
+	append(path, big);
+	CHECK(rm_tail_poll(&t, take, NULL) == 2 && ngot == 9 &&
+	          strncmp(got[7], "nineyyy", 7) == 0 &&
+	          strncmp(got[8], "nineyyy", 7) == 0,
+	      "grown past the offset: from its start (%d lines)", ngot);
+	free(big);
+	rm_tail_close(&t);
+
+	/* opened at the end, then copytruncated and grown past it */
+	append(path, "ten\n");
+	CHECK(rm_tail_open(&t, path, true) == 0, "open at end again");
+	snprintf(cmd, sizeof(cmd), "cp %s %s.4 && : > %s", path, path, path);
+	CHECK(system(cmd) == 0, "copytruncate after an open at the end");
+	big = malloc(800);
+	memset(big, 'x', 798);
+	memcpy(big, "eleven", 6);
+	big[798] = '\n';
+	big[799] = '\0';
+	append(path, big);
+	free(big);
+	ngot = 0;
+	CHECK(rm_tail_poll(&t, take, NULL) == 1 &&
+	          strncmp(got[0], "elevenxxx", 9) == 0,
+	      "opened at the end, grown past it: from its start (%d)", ngot);
 	rm_tail_close(&t);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)!system(cmd);
