@@ -34,7 +34,9 @@ check_usage(FILE *fp)
 	    "           [--daemon-addr ADDR] [--mail-addr ADDR] "
 	    "[--rcpt-addr ADDR]\n"
 	    "           [--rcpt-mailer NAME] [--rcpt-host HOST]\n"
-	    "           [--granted] --rcpt ADDR [--rcpt ADDR ...] [--explain]\n"
+	    "           [--granted] --rcpt ADDR [--rcpt ADDR ...]\n"
+	    "           [--header-from VALUE ...] [--header-sender VALUE ...] "
+	    "[--explain]\n"
 	    "       relaymilter check --steps   (the evaluation order)\n"
 	    "  --client ADDR   client IP address, or \"unknown\"\n"
 	    "  --from ADDR     envelope sender (default <>, a bounce)\n"
@@ -46,6 +48,10 @@ check_usage(FILE *fp)
 	    "every --rcpt)\n"
 	    "  --granted       assume the client holds a relay grant "
 	    "(grants = { })\n"
+	    "  --header-from, --header-sender VALUE\n"
+	    "                  a From: or Sender: field of the message "
+	    "(repeatable):\n"
+	    "                  header_from judges them after the recipients\n"
 	    "exit: 0 all continue, 1 a reject, 2 a tempfail, 78 config "
 	    "error\n");
 }
@@ -118,6 +124,8 @@ struct check_args {
 	const char **ca_rcpts;
 	int ca_nrcpt;
 	int ca_explain;
+	int ca_headers; /* --header-from or --header-sender given */
+	struct rm_headers ca_h;
 	struct rm_ip ca_cip, ca_dip;
 	struct rm_facts ca_f;
 };
@@ -152,10 +160,29 @@ static const struct option check_opts[] = {
     {"rcpt-host", required_argument, NULL, 'o'},
     {"explain", no_argument, NULL, 'x'},
     {"granted", no_argument, NULL, 'g'},
+    {"header-from", required_argument, NULL, 'f'},
+    {"header-sender", required_argument, NULL, 'S'},
     {"steps", no_argument, NULL, 's'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/*
+ * add_header - one --header-from/--header-sender, kept as the adapter
+ * keeps a field (the count goes on past what is kept)
+ */
+static void
+add_header(struct rm_headers *h, int from, const char *v)
+{
+	const char **slot = from ? h->h_from : h->h_sender;
+	size_t *n = from ? &h->h_nfrom : &h->h_nsender;
+
+	if (*n < RM_HDR_FIELDS_MAX && strlen(v) <= RM_HDR_VALUE_MAX)
+		slot[*n] = v;
+	else
+		h->h_over = true;
+	(*n)++;
+}
 
 /* set_fact - an option of check_facts[]: 1 when c is one */
 static int
@@ -197,6 +224,11 @@ check_parse(int argc, char **argv, struct check_args *ca)
 			break;
 		case 'x':
 			ca->ca_explain = 1;
+			break;
+		case 'f':
+		case 'S':
+			add_header(&ca->ca_h, c == 'f', optarg);
+			ca->ca_headers = 1;
 			break;
 		case 'g':
 			ca->ca_f.f_grants = &check_grants;
@@ -305,6 +337,34 @@ print_limits(const struct rm_ruleset *rs, const struct rm_verdict *v)
 			                        sizeof(buf)));
 }
 
+/* check_headers - the message's author fields through header_from */
+static int
+check_headers(struct check_args *ca, const struct rm_ruleset *rs)
+{
+	struct rm_trace tr = {explain_line, stdout};
+	struct rm_verdict_text vt;
+	struct rm_verdict v;
+	char buf[RM_HDR_ADDR_MAX + 8];
+
+	ca->ca_f.f_rcpt = NULL;
+	if (ca->ca_explain)
+		printf("end of headers\n");
+	rm_policy_headers(rs, &ca->ca_f, &ca->ca_h, &v,
+	                  ca->ca_explain ? &tr : NULL);
+	rm_verdict_text(&v, &vt);
+	printf("headers %s %s%s%s rule=%s", vt.vt_action,
+	       vt.vt_reply[0] ? "\"" : "", vt.vt_reply[0] ? vt.vt_reply : "-",
+	       vt.vt_reply[0] ? "\"" : "", vt.vt_rule);
+	if (v.v_from[0] != '\0')
+		printf(" from=<%s>",
+		       rm_log_sanitize(v.v_from, buf, sizeof(buf)));
+	if (vt.vt_would_rule != NULL)
+		printf(" monitor=%s would=\"%s\"", vt.vt_would_rule,
+		       vt.vt_would);
+	printf("\n");
+	return v.v_action == RM_REJECT ? 1 : v.v_action == RM_TEMPFAIL ? 2 : 0;
+}
+
 /* check_run - every recipient through the engine; the exit status */
 static int
 check_run(struct check_args *ca, const struct rm_ruleset *rs)
@@ -335,6 +395,12 @@ check_run(struct check_args *ca, const struct rm_ruleset *rs)
 			worst = 1;
 		if (v.v_action == RM_TEMPFAIL)
 			worst = 2;
+	}
+	/* the message goes on to its headers if a recipient was taken */
+	if (ca->ca_headers && ca->ca_f.f_nrcpts > 0) {
+		i = check_headers(ca, rs);
+		if (i > worst)
+			worst = i;
 	}
 	return worst;
 }

@@ -37,7 +37,9 @@ resolve(struct rm_profile *pf, const struct rm_confprofile *cp,
 	for (i = 0; i < RM_CK__COUNT; i++) {
 		v = cp->cp_check[i] >= 0    ? cp->cp_check[i]
 		    : top->cp_check[i] >= 0 ? top->cp_check[i]
-		                            : RM_CM_REJECT;
+		    /* header_from needs the headers: asked for */
+		    : i == RM_CK_HEADER_FROM ? RM_CM_OFF
+		                             : RM_CM_REJECT;
 		pf->pf_check[i] = (unsigned char)v;
 	}
 	auth = cp->cp_require_auth >= 0    ? cp->cp_require_auth

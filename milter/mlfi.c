@@ -8,7 +8,9 @@
  * reply.  Rules it follows:
  *   - never SMFIS_ACCEPT: it would accept every later recipient unseen;
  *   - connect, HELO and MAIL are negotiated to "no reply" (the MTA does not
- *     wait for us there), as are all content steps; the decision is at RCPT;
+ *     wait for us there), as are all content steps; the decision is at RCPT,
+ *     and only when header_from is on somewhere are the headers asked for
+ *     (and the end of headers answered);
  *   - any internal failure (memory, missing session) tempfails the RCPT.
  */
 #include <arpa/inet.h>
@@ -17,12 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/socket.h>
 
 #include <libmilter/mfapi.h>
 
 #include "relaymilter/addr.h"
+#include "relaymilter/hdraddr.h"
 #include "relaymilter/ip.h"
 #include "relaymilter/limits.h"
 #include "relaymilter/log.h"
@@ -49,6 +53,8 @@ struct rm_session {
 	bool s_oom;       /* a fact could not be stored: tempfail */
 	bool s_connected; /* connect seen: a second one is a reused link */
 	bool s_nr_mail;   /* the MTA does not wait for our answer to MAIL */
+	bool s_hdrs;      /* the headers are ours (header_from is on) */
+	bool s_nr_hdr;    /* ... and the MTA does not wait for each one */
 	bool s_have_client, s_have_daemon;
 	struct rm_ip s_client, s_daemon;
 	char *s_client_name;
@@ -76,6 +82,8 @@ struct rm_session {
 	struct rm_grant_port s_gport;
 	struct rm_grant s_grant;
 	bool s_have_grant;
+	/* the author fields of the message (header_from), kept copies */
+	struct rm_headers s_h;
 };
 
 static sfsistat mlfi_negotiate(SMFICTX *, unsigned long, unsigned long,
@@ -87,6 +95,8 @@ static sfsistat mlfi_helo(SMFICTX *, char *);
 static sfsistat mlfi_envfrom(SMFICTX *, char **);
 static sfsistat mlfi_envrcpt(SMFICTX *, char **);
 static sfsistat mlfi_data(SMFICTX *);
+static sfsistat mlfi_header(SMFICTX *, char *, char *);
+static sfsistat mlfi_eoh(SMFICTX *);
 static sfsistat mlfi_abort(SMFICTX *);
 static sfsistat mlfi_close(SMFICTX *);
 
@@ -99,6 +109,8 @@ static struct smfiDesc mlfi_desc = {
     .xxfi_envfrom = mlfi_envfrom,
     .xxfi_envrcpt = mlfi_envrcpt,
     .xxfi_data = mlfi_data,
+    .xxfi_header = mlfi_header,
+    .xxfi_eoh = mlfi_eoh,
     .xxfi_abort = mlfi_abort,
     .xxfi_close = mlfi_close,
     .xxfi_negotiate = mlfi_negotiate,
@@ -167,9 +179,23 @@ session_new(SMFICTX *ctx)
 	return s;
 }
 
+/* headers_reset - forget the message's author fields */
+static void
+headers_reset(struct rm_headers *h)
+{
+	size_t i;
+
+	for (i = 0; i < RM_HDR_FIELDS_MAX; i++) {
+		free((char *)h->h_from[i]);
+		free((char *)h->h_sender[i]);
+	}
+	memset(h, 0, sizeof(*h));
+}
+
 static void
 message_reset(struct rm_session *s)
 {
+	headers_reset(&s->s_h);
 	set_str(&s->s_sender, NULL);
 	set_str(&s->s_mail_addr, NULL);
 	set_str(&s->s_auth, NULL);
@@ -284,6 +310,19 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		*pf1 |= SMFIP_NR_MAIL;
 		s->s_nr_mail = true;
 	}
+	/*
+	 * header_from needs the headers and answers at their end; otherwise
+	 * the negotiation stays as lean as without it.  Pinned here like
+	 * MAIL's: a reload that turns it on reaches the next connection.
+	 */
+	if (s != NULL && rm_policy_needs_headers(s->s_rs)) {
+		*pf1 &= ~(unsigned long)(SMFIP_NOHDRS | SMFIP_NOEOH);
+		s->s_hdrs = true;
+		if (f1 & SMFIP_NR_HDR) {
+			*pf1 |= SMFIP_NR_HDR;
+			s->s_nr_hdr = true;
+		}
+	}
 	if (f0 & SMFIF_SETSYMLIST) {
 		/* everything the engine or the log line uses, per stage */
 		*pf0 |= SMFIF_SETSYMLIST;
@@ -317,6 +356,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct rm_session *s = smfi_getpriv(ctx);
 	bool nr_mail = s != NULL && s->s_nr_mail;
+	bool hdrs = s != NULL && s->s_hdrs, nr_hdr = s != NULL && s->s_nr_hdr;
 
 	/* a connection reused after QUIT_NC comes here again */
 	if (s != NULL && s->s_connected) {
@@ -329,6 +369,8 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	}
 	s->s_connected = true;
 	s->s_nr_mail = nr_mail;
+	s->s_hdrs = hdrs;
+	s->s_nr_hdr = nr_hdr;
 	if (sa != NULL && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const void *)sa;
 
@@ -422,6 +464,7 @@ enum {
 	DF_AUTH,
 	DF_FROM,
 	DF_RCPT,
+	DF_HEADER_FROM,
 	DF_LISTENER,
 	DF_RULE,
 	DF_ENTRY,
@@ -433,8 +476,9 @@ enum {
 	DF__COUNT
 };
 static const char *const df_names[DF__COUNT] = {
-    "session", "client", "helo",    "auth",  "from",    "rcpt",  "listener",
-    "rule",    "entry",  "verdict", "reply", "monitor", "would", "queue_id"};
+    "session", "client",      "helo",     "auth",  "from",
+    "rcpt",    "header_from", "listener", "rule",  "entry",
+    "verdict", "reply",       "monitor",  "would", "queue_id"};
 
 /* log_json - the decision as one JSON object (log_format = "json") */
 static void
@@ -462,6 +506,7 @@ log_decision(struct rm_session *s, const struct rm_facts *f,
              const struct rm_verdict *v, const char *qid)
 {
 	char auth[128], from[256], rcpt[256], bfrom[256], brcpt[256],
+	    hf[RM_HDR_ADDR_MAX], hfrom[RM_HDR_ADDR_MAX + 24],
 	    entry[sizeof(((struct rm_verdict_text *)0)->vt_entry) + 2],
 	    would[RM_REPLY_TEXT_MAX + 64], client[160], helo[160], q[64],
 	    ip[64];
@@ -478,6 +523,12 @@ log_decision(struct rm_session *s, const struct rm_facts *f,
 	                rcpt, sizeof(rcpt));
 	if (qid != NULL)
 		rm_log_sanitize(qid, q, sizeof(q));
+	/* header_from: the From: address it judged (the author's own) */
+	hf[0] = hfrom[0] = '\0';
+	if (v->v_from[0] != '\0') {
+		rm_log_sanitize(v->v_from, hf, sizeof(hf));
+		snprintf(hfrom, sizeof(hfrom), " header_from=<%s>", hf);
+	}
 	if (mlfi_runtime->rt_log_json) {
 		memset(val, 0, sizeof(val));
 		val[DF_SESSION] = s->s_id;
@@ -488,6 +539,7 @@ log_decision(struct rm_session *s, const struct rm_facts *f,
 		val[DF_AUTH] = auth;
 		val[DF_FROM] = from;
 		val[DF_RCPT] = rcpt;
+		val[DF_HEADER_FROM] = hf[0] ? hf : NULL;
 		val[DF_LISTENER] =
 		    rm_log_sanitize(f->f_listener, client, sizeof(client));
 		val[DF_RULE] = vt.vt_rule;
@@ -508,9 +560,9 @@ log_decision(struct rm_session *s, const struct rm_facts *f,
 		snprintf(would, sizeof(would), " monitor=%s would=\"%s\"",
 		         vt.vt_would_rule, vt.vt_would);
 	rm_log(RM_LOG_INFO,
-	       "%s: %s auth=%s from=<%s> rcpt=<%s> listener=%s rule=%s%s "
+	       "%s: %s auth=%s from=<%s> rcpt=<%s>%s listener=%s rule=%s%s "
 	       "verdict=%s reply=\"%s\"%s%s%s",
-	       s->s_id, s->s_logwho, auth, from, rcpt, s->s_loglistener,
+	       s->s_id, s->s_logwho, auth, from, rcpt, hfrom, s->s_loglistener,
 	       vt.vt_rule, entry, vt.vt_action,
 	       vt.vt_reply[0] ? vt.vt_reply : "-", would,
 	       qid ? " queue_id=" : "", qid ? q : "");
@@ -651,12 +703,13 @@ limits(struct rm_session *s, const struct rm_facts *f, struct rm_verdict *v)
 }
 
 /*
- * judge - the engine's verdict at MAIL or RCPT, timed, and counted when
- * it is a decision (RCPT always; MAIL when it refuses or monitors).
+ * judge - the engine's verdict at MAIL, RCPT or the end of headers (hdrs
+ * not NULL), timed, and counted when it is a decision (RCPT and headers
+ * always; MAIL when it refuses or monitors).
  */
 static void
 judge(struct rm_session *s, const struct rm_facts *f, struct rm_verdict *v,
-      bool rcpt)
+      bool rcpt, const struct rm_headers *hdrs)
 {
 	struct rm_metrics *mx = &mlfi_runtime->rt_metrics;
 	struct rm_trace tr = {trace_debug, s->s_id};
@@ -665,7 +718,9 @@ judge(struct rm_session *s, const struct rm_facts *f, struct rm_verdict *v,
 	long long ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (rcpt)
+	if (hdrs != NULL)
+		rm_policy_headers(s->s_rs, f, hdrs, v, t);
+	else if (rcpt)
 		rm_policy_rcpt(s->s_rs, f, v, t);
 	else
 		rm_policy_mail(s->s_rs, f, v, t);
@@ -678,7 +733,8 @@ judge(struct rm_session *s, const struct rm_facts *f, struct rm_verdict *v,
 	ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
 	     (t1.tv_nsec - t0.tv_nsec);
 	rm_metrics_latency(mx, ns > 0 ? (unsigned long long)ns : 0);
-	if (rcpt || v->v_action != RM_CONTINUE || v->v_would_rule != NULL)
+	if (rcpt || hdrs != NULL || v->v_action != RM_CONTINUE ||
+	    v->v_would_rule != NULL)
 		rm_metrics_decision(mx,
 		                    strncmp(v->v_rule, "limit[", 6) == 0
 		                        ? rm_check_name(RM_CK_LIMITS)
@@ -738,11 +794,18 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (s->s_oom)
 		return lost(ctx, s);
 	facts(ctx, s, &f);
-	judge(s, &f, &v, false);
+	judge(s, &f, &v, false, NULL);
 	/* RCPT logs the decision, unless MAIL already made one */
 	if (v.v_action != RM_CONTINUE || v.v_would_rule != NULL)
 		log_decision(s, &f, &v, macro(ctx, "i"));
 	return answer(ctx, v.v_reply, v.v_action);
+}
+
+/* decidable - the session has its facts: RCPT and headers may be judged */
+static bool
+decidable(const struct rm_session *s)
+{
+	return s != NULL && s->s_connected && s->s_rs != NULL && !s->s_oom;
 }
 
 static sfsistat
@@ -752,14 +815,14 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	struct rm_facts f;
 	struct rm_verdict v;
 
-	if (s == NULL || !s->s_connected || s->s_rs == NULL || s->s_oom)
+	if (!decidable(s))
 		return lost(ctx, s);
 	facts(ctx, s, &f);
 	f.f_rcpt = argv != NULL ? argv[0] : NULL;
 	f.f_rcpt_addr = macro(ctx, "{rcpt_addr}");
 	f.f_rcpt_mailer = macro(ctx, "{rcpt_mailer}");
 	f.f_rcpt_host = macro(ctx, "{rcpt_host}");
-	judge(s, &f, &v, true);
+	judge(s, &f, &v, true, NULL);
 	log_decision(s, &f, &v, macro(ctx, "i"));
 	if (v.v_action == RM_CONTINUE)
 		s->s_nrcpts++;
@@ -772,6 +835,52 @@ mlfi_data(SMFICTX *ctx)
 {
 	(void)ctx;
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * keep_field - one From: or Sender: value, copied; past RM_HDR_FIELDS_MAX
+ * fields or RM_HDR_VALUE_MAX bytes only counted (header_from refuses)
+ */
+static void
+keep_field(struct rm_session *s, const char **slot, size_t *n, const char *v)
+{
+	if (*n >= RM_HDR_FIELDS_MAX || strlen(v) > RM_HDR_VALUE_MAX)
+		s->s_h.h_over = true;
+	else if ((slot[*n] = strdup(v)) == NULL)
+		s->s_oom = true;
+	(*n)++;
+}
+
+/* mlfi_header - asked for only with header_from: keep From: and Sender: */
+static sfsistat
+mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct rm_session *s = smfi_getpriv(ctx);
+
+	if (s != NULL && s->s_connected && name != NULL && value != NULL) {
+		if (strcasecmp(name, "From") == 0)
+			keep_field(s, s->s_h.h_from, &s->s_h.h_nfrom, value);
+		else if (strcasecmp(name, "Sender") == 0)
+			keep_field(s, s->s_h.h_sender, &s->s_h.h_nsender,
+			           value);
+	}
+	return s != NULL && s->s_nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* mlfi_eoh - header_from: the message's author fields are the login's */
+static sfsistat
+mlfi_eoh(SMFICTX *ctx)
+{
+	struct rm_session *s = smfi_getpriv(ctx);
+	struct rm_facts f;
+	struct rm_verdict v;
+
+	if (!decidable(s))
+		return lost(ctx, s);
+	facts(ctx, s, &f);
+	judge(s, &f, &v, false, &s->s_h);
+	log_decision(s, &f, &v, macro(ctx, "i"));
+	return answer(ctx, v.v_reply, v.v_action);
 }
 
 static sfsistat

@@ -482,6 +482,7 @@ eval_init(struct eval *e, const struct rm_ruleset *rs, const struct rm_facts *f,
 	v->v_would_check = -1;
 	v->v_limits = 0;
 	v->v_limits_monitor = false;
+	v->v_from[0] = '\0';
 	e->trusted = 0;
 	e->trusted_by = NULL;
 	e->lifted = 0;
@@ -890,6 +891,106 @@ check_sender_login(struct eval *e)
 	}
 	return fire(e, RM_CK_SENDER_LOGIN, reply(e, RM_R_SENDER_LOGIN),
 	            "sender_login", NULL);
+}
+
+/*
+ * hdr_refuse - header_from found a reason to refuse (traced by the
+ * caller): the From: reply, or a tempfail when the directory could not
+ * tell.  1 when the verdict is final.
+ */
+static int
+hdr_refuse(struct eval *e, enum rm_lookup r)
+{
+	return fire(
+	    e, RM_CK_HEADER_FROM,
+	    reply(e, r == RM_LOOKUP_ERROR ? RM_R_TEMPFAIL : RM_R_HEADER_FROM),
+	    "header_from", NULL);
+}
+
+/*
+ * hdr_field - the fields of one name (From:, Sender:): each must parse,
+ * and each address be the login's.  need: the field must be there (and
+ * once).  1 when the verdict is final, 0 to go on, -1 when it fired in
+ * monitor mode (go on, nothing more to judge).
+ */
+static int
+hdr_field(struct eval *e, const char *name, const char *const *vals, size_t n,
+          int need)
+{
+	struct rm_hdraddrs h;
+	struct rm_addr a;
+	char err[96], what[RM_HDR_ADDR_MAX + 32];
+	enum rm_lookup r;
+	size_t i;
+
+	if (n == 0 && !need)
+		return 0;
+	if (n != 1) {
+		trace(e->t,
+		      "header_from: the message has %zu %s fields, not one", n,
+		      name);
+		return hdr_refuse(e, RM_NOTFOUND) ? 1 : -1;
+	}
+	h.h_n = 0;
+	if (rm_hdraddr_parse(vals[0], &h, err, sizeof(err)) != 0) {
+		trace(e->t, "header_from: %s does not parse (%s)", name, err);
+		return hdr_refuse(e, RM_NOTFOUND) ? 1 : -1;
+	}
+	if (h.h_n == 0) {
+		trace(e->t, "header_from: %s holds no address", name);
+		return hdr_refuse(e, RM_NOTFOUND) ? 1 : -1;
+	}
+	for (i = 0; i < h.h_n; i++) {
+		snprintf(e->v->v_from, sizeof(e->v->v_from), "%s", h.h_addr[i]);
+		snprintf(what, sizeof(what), "%s <%s>", name, h.h_addr[i]);
+		/* the parser only returns what rm_addr_parse() reads */
+		if (rm_addr_parse(h.h_addr[i], &a, NULL, 0) != 0)
+			r = RM_NOTFOUND;
+		else
+			r = login_owns(e, &a, what);
+		if (r != RM_FOUND) {
+			if (r == RM_LOOKUP_ERROR)
+				trace(e->t, "header_from: the directory lookup "
+				            "of the login failed");
+			return hdr_refuse(e, r) ? 1 : -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * check_header_from - an authenticated client's message must name the
+ * login in From: (exactly one field, every address the login's) and, if
+ * the message has one, in Sender: (a reader shows "on behalf of").
+ * Resent-* fields are not judged: they name who re-sent a message, and a
+ * reader shows the original author.
+ */
+static int
+check_header_from(struct eval *e, const struct rm_headers *h)
+{
+	int r;
+
+	if (!e->authed) {
+		trace(e->t, "header_from: not authenticated, not judged");
+		return 0;
+	}
+	if (!active(e, RM_CK_HEADER_FROM))
+		return 0;
+	if (sc_count(&e->sc, L_OFF(l_sender_logins)) == 0 &&
+	    e->f->f_owners == NULL) {
+		trace(e->t, "header_from: neither sender_logins nor a "
+		            "directory says what a login owns");
+		return 0;
+	}
+	if (h->h_over) {
+		trace(e->t, "header_from: an author field is too long, or "
+		            "there are too many");
+		return hdr_refuse(e, RM_NOTFOUND);
+	}
+	r = hdr_field(e, "From:", h->h_from, h->h_nfrom, 1);
+	if (r == 0)
+		r = hdr_field(e, "Sender:", h->h_sender, h->h_nsender, 0);
+	return r > 0;
 }
 
 const char *
@@ -1325,6 +1426,22 @@ rm_policy_mail(const struct rm_ruleset *rs, const struct rm_facts *f,
 	decide(&e, RM_CONTINUE, NULL, "mail", NULL);
 }
 
+void
+rm_policy_headers(const struct rm_ruleset *rs, const struct rm_facts *f,
+                  const struct rm_headers *h, struct rm_verdict *v,
+                  const struct rm_trace *t)
+{
+	struct eval e;
+
+	eval_init(&e, rs, f, v, t);
+	if (incomplete(&e))
+		return;
+	exceptions(&e);
+	if (check_header_from(&e, h))
+		return;
+	decide(&e, RM_CONTINUE, NULL, "header_from", NULL);
+}
+
 /* step_missing - no recipient: nothing to decide on */
 static int
 step_missing(struct eval *e)
@@ -1626,6 +1743,12 @@ active_anywhere(const struct rm_ruleset *rs, enum rm_check ck)
 		if (rs->rs_profiles[i]->pf_check[ck] != RM_CM_OFF)
 			return true;
 	return false;
+}
+
+bool
+rm_policy_needs_headers(const struct rm_ruleset *rs)
+{
+	return active_anywhere(rs, RM_CK_HEADER_FROM);
 }
 
 /* max_rcpts_anywhere - max_recipients is set for some listener */

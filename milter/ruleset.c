@@ -29,6 +29,7 @@ const struct rm_check_def rm_check_defs[RM_CK__COUNT] = {
     [RM_CK_MAX_RECIPIENTS] = {"max_recipients", RM_R_MAX_RECIPIENTS, 1},
     [RM_CK_LIMITS] = {"limits", RM_R_LIMIT, 1},
     [RM_CK_LOGIN_NETWORK] = {"login_network", RM_R_LOGIN_NETWORK, 1},
+    [RM_CK_HEADER_FROM] = {"header_from", RM_R_HEADER_FROM, 1},
 };
 
 const char *
@@ -162,6 +163,11 @@ const struct rm_reply_def rm_reply_defs[RM_R__COUNT] = {
                             "not send from this network; contact the "
                             "administrator",
                             RM_REJECT},
+    [RM_R_HEADER_FROM] = {"header_from",
+                          "550 5.7.1 Message rejected: the From: header "
+                          "is not an address of user {login}; write your "
+                          "own address in From:",
+                          RM_REJECT},
 };
 
 const char *const rm_limit_key_names[RM_LK__COUNT] = {
@@ -938,6 +944,7 @@ rm_ruleset_new(const char *source)
 	for (i = 0; i < RM_CK__COUNT; i++)
 		rs->rs_top.pf_check[i] = RM_CM_REJECT;
 	rs->rs_top.pf_check[RM_CK_REQUIRE_AUTH] = RM_CM_OFF;
+	rs->rs_top.pf_check[RM_CK_HEADER_FROM] = RM_CM_OFF;
 	rs->rs_top.pf_auth_relay = true;
 	for (i = 0; i < RM_R__COUNT; i++) {
 		/* the defaults are constants: a failure here is a bug */

@@ -6,7 +6,9 @@
  * Mirrored from mlfi.c (keep them in step):
  *   - the same callbacks are registered (connect, helo, envfrom, envrcpt,
  *     abort, close, negotiate), xxfi_flags 0, so libmilter's own view of
- *     the filter is the same;
+ *     the filter is the same (mlfi.c's header and eoh callbacks are
+ *     negotiated away unless checks.header_from is on, so they change
+ *     nothing on the wire: t/miltertest/10-negotiate.lua holds it);
  *   - mlfi_negotiate's answer: refuse an MTA without SMFIP_NR_CONN and
  *     SMFIP_NR_HELO, ask for SMFIP_NR_CONN | SMFIP_NR_HELO plus whichever
  *     of SMFIP_NOHDRS, NOBODY, NOEOH, NODATA, NOUNKNOWN are offered, no

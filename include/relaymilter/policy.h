@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "relaymilter/hdraddr.h"
 #include "relaymilter/ip.h"
 #include "relaymilter/rm.h"
 #include "relaymilter/ruleset.h"
@@ -120,6 +121,23 @@ struct rm_verdict {
 	 */
 	uint32_t v_limits;
 	bool v_limits_monitor;
+	/* header_from: the address it judged last ("" none), for the log */
+	char v_from[RM_HDR_ADDR_MAX];
+};
+
+/*
+ * The author fields of one message, as the MTA passed them (folded
+ * lines and all): every From: and every Sender: field, in order.
+ * h_over: a field was over RM_HDR_VALUE_MAX or there were more than
+ * RM_HDR_FIELDS_MAX (the adapter kept none of the excess).
+ */
+#define RM_HDR_FIELDS_MAX 4
+struct rm_headers {
+	const char *h_from[RM_HDR_FIELDS_MAX];
+	size_t h_nfrom; /* how many From: fields the message had */
+	const char *h_sender[RM_HDR_FIELDS_MAX];
+	size_t h_nsender;
+	bool h_over;
 };
 
 /*
@@ -148,6 +166,23 @@ void rm_policy_mail(const struct rm_ruleset *, const struct rm_facts *,
  */
 void rm_policy_rcpt(const struct rm_ruleset *, const struct rm_facts *,
                     struct rm_verdict *, const struct rm_trace *);
+
+/*
+ * rm_policy_headers - decide a message at end of headers: header_from
+ * (an authenticated client's From: and Sender: addresses must be the
+ * login's, as sender_login judges the envelope sender).  Continue when
+ * the check is off, lifted or not for this session.
+ */
+void rm_policy_headers(const struct rm_ruleset *, const struct rm_facts *,
+                       const struct rm_headers *, struct rm_verdict *,
+                       const struct rm_trace *);
+
+/*
+ * rm_policy_needs_headers - header_from is on (enforced or monitored) at
+ * the top level or for some listener: the adapter must ask the MTA for
+ * the headers.
+ */
+bool rm_policy_needs_headers(const struct rm_ruleset *);
 
 /*
  * rm_policy_always_continues - does every recipient from every client in

@@ -38,6 +38,7 @@ enum rm_check {
 	RM_CK_MAX_RECIPIENTS,
 	RM_CK_LIMITS,
 	RM_CK_LOGIN_NETWORK,
+	RM_CK_HEADER_FROM, /* at end of headers; off unless set */
 	RM_CK__COUNT
 };
 #define RM_LIFT(ck) (1u << (ck))
@@ -163,6 +164,7 @@ enum rm_reply_id {
 	RM_R_MAX_RECIPIENTS,
 	RM_R_LIMIT,
 	RM_R_LOGIN_NETWORK,
+	RM_R_HEADER_FROM,
 	RM_R__COUNT
 };
 

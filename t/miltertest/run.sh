@@ -136,4 +136,23 @@ data_run() {
 data_run inet-auto yes "inet:$(free_port)@127.0.0.1"
 data_run inet-no no "inet:$(free_port)@127.0.0.1" 'answer_data = "no";'
 data_run unix-yes yes "unix:$TMPD/data.sock" 'answer_data = "yes";'
+
+# header_from on: a daemon whose config asks for the headers
+conf=$TMPD/hfrom.conf log=$TMPD/hfrom.log
+{
+	cat "$HERE/relaymilter.conf"
+	echo 'sender_logins = { alice = [ "alice@example.com" ]; };'
+	echo 'checks = { header_from = "reject"; };'
+} >"$conf"
+if rm_start "$log" -c "$conf" -p "unix:$TMPD/hfrom.sock"; then
+	run_lua "$HERE/data/header-from.lua" "$log" "unix:$TMPD/hfrom.sock"
+	check "header_from: the decision line names the From: address" \
+		grep -q 'rule=header_from.*verdict=reject' "$log"
+	check "header_from: the decision line names the author" \
+		grep -q 'header_from=<bob@example.com> .*rule=header_from' "$log"
+	kill -TERM "$RM_PID" && wait "$RM_PID" || not_ok "header_from: SIGTERM"
+else
+	not_ok "header_from: relaymilter starts"
+fi
+T_PIDS=""
 finish
