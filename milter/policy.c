@@ -930,6 +930,30 @@ known_as_is(struct eval *e, const struct rm_addr *a, const char *what)
 }
 
 /*
+ * directory_owns - the owner port's reverse question for the address and
+ * its base (without the extension, or NULL); an error, or a port that
+ * cannot ask, is RM_LOOKUP_ERROR: never "nobody owns it".
+ */
+static enum rm_lookup
+directory_owns(struct eval *e, const struct rm_addr *a, const struct rm_addr *b)
+{
+	const struct rm_owner_port *p = e->f->f_owners;
+	char q[RM_LOCAL_MAX + RM_DOMAIN_MAX + 2];
+	enum rm_lookup r = RM_NOTFOUND;
+	int i;
+
+	if (p->op_owned_by == NULL)
+		return RM_LOOKUP_ERROR;
+	for (i = 0; i < 2 && r == RM_NOTFOUND; i++, a = b) {
+		if (a == NULL)
+			break;
+		snprintf(q, sizeof(q), "%s@%s", a->a_local, a->a_domain);
+		r = p->op_owned_by(p->op_arg, q);
+	}
+	return r;
+}
+
+/*
  * known_sender - sender_login_mode = "known": is the address, which this
  * login does not own, another login's?  RM_FOUND: it is, refuse;
  * RM_NOTFOUND: no login owns it, free; RM_LOOKUP_ERROR: the directory
@@ -957,10 +981,22 @@ known_sender(struct eval *e, const struct rm_addr *a, const char *what)
 		return RM_FOUND;
 	}
 	if (e->f->f_owners != NULL) {
-		trace(e->t, "sender_login (mode known): the directory cannot "
-		            "be asked who owns a sender (no reverse lookup): "
-		            "tempfail");
-		return RM_LOOKUP_ERROR;
+		switch (directory_owns(e, a, b)) {
+		case RM_FOUND:
+			trace(e->t,
+			      "sender_login (mode known): %s belongs to "
+			      "another login in the directory",
+			      what);
+			return RM_FOUND;
+		case RM_LOOKUP_ERROR:
+			trace(e->t,
+			      "sender_login (mode known): the directory "
+			      "could not say who owns %s",
+			      what);
+			return RM_LOOKUP_ERROR;
+		case RM_NOTFOUND:
+			break;
+		}
 	}
 	trace(e->t, "sender_login (mode known): no login owns %s: free", what);
 	return RM_NOTFOUND;

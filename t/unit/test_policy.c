@@ -615,7 +615,7 @@ test_owner_port(void)
 	static char *mine[] = {"carol@example.com", "@.carol.example"};
 	struct rm_owned owned = {RM_FOUND, mine, 2},
 	                err = {RM_LOOKUP_ERROR, NULL, 0};
-	struct rm_owner_port port = {count_port, &owned};
+	struct rm_owner_port port = {count_port, &owned, NULL};
 	struct rm_ruleset *full;
 	struct rm_facts f;
 	struct rm_verdict v;
@@ -693,6 +693,17 @@ golden_load(const char *name)
 	return r;
 }
 
+/* rev_port - a reverse question: erin's is owned, down's fails */
+static enum rm_lookup
+rev_port(void *arg, const char *addr)
+{
+	(void)arg;
+	if (strcmp(addr, "erin@example.com") == 0)
+		return RM_FOUND;
+	return strcmp(addr, "down@example.com") == 0 ? RM_LOOKUP_ERROR
+	                                             : RM_NOTFOUND;
+}
+
 /* bob_facts - bob@example.com, authenticated, relays from outside */
 static void
 bob_facts(struct rm_facts *f, struct rm_ip *ip)
@@ -727,7 +738,7 @@ test_sender_identity(void)
 {
 	static char *mine[] = {"dave@example.com"};
 	struct rm_owned owned = {RM_FOUND, mine, 1};
-	struct rm_owner_port port = {count_port, &owned};
+	struct rm_owner_port port = {count_port, &owned, NULL};
 	struct rm_ruleset *r;
 	struct rm_facts f;
 	struct rm_ip ip;
@@ -768,6 +779,15 @@ test_sender_identity(void)
 	rule = sid(r, &f, "<outsider@elsewhere.example>", &a);
 	CHECK(a == RM_TEMPFAIL, "known + directory: %s %s", rm_action_name(a),
 	      rule);
+	/* the reverse question: asked for the sender, then its base */
+	port.op_owned_by = rev_port;
+	rule = sid(r, &f, "<outsider@elsewhere.example>", &a);
+	CHECK(a == RM_CONTINUE, "known + reverse lookup, nobody's: %s", rule);
+	rule = sid(r, &f, "<erin+x@example.com>", &a);
+	CHECK(a == RM_REJECT, "known + reverse lookup, erin's base: %s", rule);
+	rule = sid(r, &f, "<down@example.com>", &a);
+	CHECK(a == RM_TEMPFAIL, "known + reverse lookup failed: %s",
+	      rm_action_name(a));
 	rule = sid(r, &f, "<alice@example.com>", &a);
 	CHECK(a == RM_REJECT, "known + directory, a colleague's: %s",
 	      rm_action_name(a));
