@@ -102,6 +102,21 @@ check_port(void *arg, const char *login)
 	return lk->lk_out;
 }
 
+/* check_owned_by - the reverse question, asked of the directory */
+static enum rm_lookup
+check_owned_by(void *arg, const char *addr)
+{
+	struct check_lookup *lk = arg;
+	enum rm_lookup r;
+	char err[512];
+
+	r = rm_owners_owned_by(lk->lk_owners, addr, time(NULL), err,
+	                       sizeof(err));
+	if (r == RM_LOOKUP_ERROR)
+		fprintf(stderr, "relaymilter check: owner lookup: %s\n", err);
+	return r;
+}
+
 /*
  * check_grant - the grant port of --granted: the client holds a grant
  * (check is stateless: it does not ask the daemon's store)
@@ -414,7 +429,7 @@ rm_check_main(int argc, char **argv)
 	struct rm_owned owned;
 	struct rm_owners owners;
 	struct check_lookup lk = {NULL, NULL, false};
-	struct rm_owner_port port = {check_port, NULL};
+	struct rm_owner_port port = {check_port, NULL, check_owned_by};
 	char err[1024];
 	int rc;
 

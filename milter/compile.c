@@ -243,6 +243,9 @@ profiles(struct rm_ruleset *rs, const struct rm_conf *cf)
 
 	resolve(&rs->rs_top, &cf->cf_top, &cf->cf_top);
 	rs->rs_grants_trusted = cf->cf_settings.st_grants_trusted > 0;
+	rs->rs_login_implicit = !cf->cf_no_implicit;
+	rs->rs_login_known = cf->cf_login_known != 0;
+	memcpy(rs->rs_delim, cf->cf_delim, sizeof(rs->rs_delim));
 	for (i = 0; i < cf->cf_nprofiles; i++) {
 		pf = rm_ruleset_add_profile(rs, cf->cf_profiles[i].cp_name,
 		                            cf->cf_profiles[i].cp_origin);

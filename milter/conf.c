@@ -9,6 +9,7 @@
  * and owns its strings, so everything is copied and the config object is
  * destroyed before returning.  compile.c makes the ruleset.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,7 +47,8 @@ static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
     conf_listeners, conf_our_addresses, conf_our_ifaddrs, conf_log_file,
     conf_log_facility, conf_log_format, conf_milter_map, conf_answer_data,
     conf_metrics, conf_control_socket, conf_store, conf_store_timeout,
-    conf_store_down, conf_grants;
+    conf_store_down, conf_grants, conf_login_implicit, conf_delimiter,
+    conf_login_mode;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -102,6 +104,12 @@ static const struct conf_key conf_keys[] = {
     {"our_addresses", CONFIG_TYPE_ARRAY, conf_our_addresses, LIST, 0},
     {"our_interface_addresses", CONFIG_TYPE_BOOL, conf_our_ifaddrs,
      "true or false", 0},
+    {"sender_login_implicit", CONFIG_TYPE_BOOL, conf_login_implicit,
+     "true or false", 0},
+    {"recipient_delimiter", CONFIG_TYPE_STRING, conf_delimiter,
+     "a string of delimiter characters such as \"+\"", 0},
+    {"sender_login_mode", CONFIG_TYPE_STRING, conf_login_mode,
+     "\"all\" or \"known\"", 0},
 };
 #undef LIST
 #undef GROUP
@@ -480,6 +488,59 @@ static int
 conf_our_ifaddrs(struct conf_ctx *cx, const config_setting_t *s)
 {
 	cx->cx_conf->cf_no_ifaddrs = !config_setting_get_bool(s);
+	return 0;
+}
+
+/* conf_login_implicit - a login that is an address owns it (default) */
+static int
+conf_login_implicit(struct conf_ctx *cx, const config_setting_t *s)
+{
+	cx->cx_conf->cf_no_implicit = !config_setting_get_bool(s);
+	return 0;
+}
+
+/*
+ * conf_delimiter - recipient_delimiter: the characters that start an
+ * address extension, as Postfix's.  Each must be a printable character
+ * that can stand in a local part and is no address syntax.
+ */
+static int
+conf_delimiter(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s), *p;
+
+	if (v[0] == '\0' || strlen(v) > RM_DELIM_MAX)
+		return conf_error(
+		    cx, s,
+		    "recipient_delimiter \"%s\": expected 1 to %d "
+		    "characters such as \"+\"",
+		    v, RM_DELIM_MAX);
+	for (p = v; *p != '\0'; p++)
+		if (!isgraph((unsigned char)*p) ||
+		    strchr("@<>()[]\\,;:\"%!.", *p) != NULL)
+			return conf_error(
+			    cx, s,
+			    "recipient_delimiter \"%s\": '%c' cannot "
+			    "start an address extension",
+			    v, isgraph((unsigned char)*p) ? *p : '?');
+	snprintf(cx->cx_conf->cf_delim, sizeof(cx->cx_conf->cf_delim), "%s", v);
+	return 0;
+}
+
+/* conf_login_mode - sender_login refuses every sender not owned, or only
+   those another login owns */
+static int
+conf_login_mode(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (strcmp(v, "all") != 0 && strcmp(v, "known") != 0)
+		return conf_error(
+		    cx, s,
+		    "sender_login_mode \"%s\": expected \"all\" or "
+		    "\"known\"",
+		    v);
+	cx->cx_conf->cf_login_known = strcmp(v, "known") == 0;
 	return 0;
 }
 

@@ -415,6 +415,136 @@ collect(LDAP *ld, const struct rm_ldap_conf *lc, const struct deadline *dl,
 	return 0;
 }
 
+/* put - append the text to out (at *o); -1 when it does not fit */
+static int
+put(char *out, size_t len, size_t *o, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (*o + n >= len)
+		return -1;
+	memcpy(out + *o, text, n + 1);
+	*o += n;
+	return 0;
+}
+
+/*
+ * any_of - "(|(attr=ADDR)(attr=@DOMAIN)(attr=@.PARENT)...)" into out at
+ * *o: every value an entry owning the address could hold, escaped.
+ */
+static int
+any_of(const char *attr, const char *addr, char *out, size_t len, size_t *o)
+{
+	const char *at = strrchr(addr, '@'), *d;
+	char esc[1024], v[600];
+
+	if (at == NULL || put(out, len, o, "(|") != 0)
+		return -1;
+	/* "@domain", then "@.parent" for each parent */
+	for (d = at + 1;
+	     d != NULL && d[0] != '\0' && (d == at + 1 || d[1] != '\0');
+	     d = strchr(d + 1, '.')) {
+		snprintf(v, sizeof(v), "@%s", d);
+		if (rm_ldap_escape(v, strlen(v), esc, sizeof(esc)) == NULL ||
+		    put(out, len, o, "(") != 0 || put(out, len, o, attr) != 0 ||
+		    put(out, len, o, "=") != 0 || put(out, len, o, esc) != 0 ||
+		    put(out, len, o, ")") != 0)
+			return -1;
+	}
+	if (rm_ldap_escape(addr, strlen(addr), esc, sizeof(esc)) == NULL ||
+	    put(out, len, o, "(") != 0 || put(out, len, o, attr) != 0 ||
+	    put(out, len, o, "=") != 0 || put(out, len, o, esc) != 0 ||
+	    put(out, len, o, "))") != 0)
+		return -1;
+	return 0;
+}
+
+/* any_entry - "(&TEMPLATE(|...))", TEMPLATE's %c as "*", into out at *o */
+static int
+any_entry(const char *tmpl, char c, char **attrs, size_t nattrs,
+          const char *addr, char *out, size_t len, size_t *o)
+{
+	char t[2048];
+	const char *p;
+	size_t n = 0, i;
+
+	for (p = tmpl; *p != '\0' && n + 2 < sizeof(t); p++) {
+		if (p[0] == '%' && p[1] == c) {
+			t[n++] = '*';
+			p++;
+		} else
+			t[n++] = *p;
+	}
+	if (*p != '\0')
+		return -1;
+	t[n] = '\0';
+	if (put(out, len, o, "(&") != 0 || put(out, len, o, t) != 0 ||
+	    put(out, len, o, "(|") != 0)
+		return -1;
+	for (i = 0; i < nattrs; i++)
+		if (any_of(attrs[i], addr, out, len, o) != 0)
+			return -1;
+	return put(out, len, o, "))");
+}
+
+void
+rm_ldap_owners_of(const struct rm_ldap_conf *lc, const char *addr,
+                  struct rm_owned *out, char *err, size_t errlen)
+{
+	const struct rm_ldap_senders *ls = lc->lc_senders;
+	char filter[8192], *attrs[] = {"1.1", NULL}, *ga[1];
+	struct deadline dl;
+	struct timeval tv;
+	LDAPMessage *res = NULL;
+	size_t o = 0;
+	LDAP *ld;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->o_state = RM_LOOKUP_ERROR;
+	if (ls == NULL) {
+		out->o_state = RM_NOTFOUND;
+		return;
+	}
+	ga[0] = ls->ls_group_attr;
+	if (put(filter, sizeof(filter), &o, "(|") != 0 ||
+	    (ls->ls_nattrs > 0 &&
+	     any_entry(ls->ls_filter, 's', ls->ls_attrs, ls->ls_nattrs, addr,
+	               filter, sizeof(filter), &o) != 0) ||
+	    (ls->ls_group_filter != NULL && ls->ls_group_attr != NULL &&
+	     any_entry(ls->ls_group_filter, 'd', ga, 1, addr, filter,
+	               sizeof(filter), &o) != 0) ||
+	    put(filter, sizeof(filter), &o, ")") != 0) {
+		/* cannot be asked: never "nobody owns it" */
+		snprintf(err, errlen, "owner lookup: the filter is too long");
+		return;
+	}
+	if (strcmp(filter, "(|)") == 0) {
+		out->o_state = RM_NOTFOUND;
+		return;
+	}
+	dl.dl_set = 1;
+	clock_gettime(CLOCK_MONOTONIC, &dl.dl_at);
+	dl.dl_at.tv_sec += lc->lc_timeout;
+	if ((ld = connect_any(lc, &dl, err, errlen)) == NULL)
+		return;
+	if (step_tv(lc, &dl, &tv) != 0)
+		snprintf(err, errlen, "owner lookup: deadline passed");
+	else if ((rc = ldap_search_ext_s(
+	              ld, ls->ls_base ? ls->ls_base : lc->lc_base,
+	              LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, &tv, 1,
+	              &res)) != LDAP_SUCCESS &&
+	         rc != LDAP_NO_SUCH_OBJECT && rc != LDAP_SIZELIMIT_EXCEEDED)
+		snprintf(err, errlen, "owner lookup: %s", ldap_err2string(rc));
+	else
+		out->o_state = rc == LDAP_SIZELIMIT_EXCEEDED ||
+		                       ldap_count_entries(ld, res) > 0
+		                   ? RM_FOUND
+		                   : RM_NOTFOUND;
+	ldap_msgfree(res);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+
 void
 rm_ldap_senders(const struct rm_ldap_conf *lc, const char *login,
                 struct rm_owned *out, char *err, size_t errlen)

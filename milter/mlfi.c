@@ -228,6 +228,24 @@ port_lookup(void *arg, const char *login)
 }
 
 /*
+ * port_owned_by - the reverse question of the owner port: does any login
+ * of the directory own the address (the cache, else LDAP)?
+ */
+static enum rm_lookup
+port_owned_by(void *arg, const char *addr)
+{
+	struct rm_session *s = arg;
+	enum rm_lookup r;
+	char err[512];
+
+	r = rm_owners_owned_by(&mlfi_runtime->rt_owners, addr, time(NULL), err,
+	                       sizeof(err));
+	if (r == RM_LOOKUP_ERROR)
+		rm_log(RM_LOG_ERR, "%s: owner lookup: %s", s->s_id, err);
+	return r;
+}
+
+/*
  * grant_lookup - the engine's grant port: the client's relay grant in the
  * grant store, once per message.
  */
@@ -779,6 +797,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	s->s_port.op_lookup =
 	    rm_owners_enabled(&mlfi_runtime->rt_owners) ? port_lookup : NULL;
 	s->s_port.op_arg = s;
+	s->s_port.op_owned_by = port_owned_by;
 	s->s_gport.gp_lookup =
 	    mlfi_runtime->rt_grants_on && mlfi_runtime->rt_grants != NULL
 	        ? grant_lookup

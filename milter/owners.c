@@ -1,6 +1,8 @@
 /*
  * owners.c - the on-demand owner lookup: cache, then directory.
  */
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "relaymilter/ldapconf.h"
@@ -63,34 +65,93 @@ rm_owners_enabled(struct rm_owners *ow)
 	return on;
 }
 
+/*
+ * through_cache - the answer to one question (key) from the cache, else
+ * ask()ed of the directory about q and cached (errors never are).
+ */
+static void
+through_cache(struct rm_owners *ow, const struct rm_ldap_conf *lc,
+              const char *key, const char *q, time_t now, struct rm_owned *out,
+              char *err, size_t errlen,
+              void (*ask)(const struct rm_ldap_conf *, const char *,
+                          struct rm_owned *, char *, size_t))
+{
+	const struct rm_ldap_senders *ls = lc->lc_senders;
+
+	if (rm_ownercache_get(&ow->ow_cache, key, now, out)) {
+		atomic_fetch_add_explicit(&ow->ow_hits, 1,
+		                          memory_order_relaxed);
+		return;
+	}
+	atomic_fetch_add_explicit(&ow->ow_misses, 1, memory_order_relaxed);
+	ask(lc, q, out, err, errlen);
+	if (out->o_state != RM_LOOKUP_ERROR)
+		rm_ownercache_put(&ow->ow_cache, key, out,
+		                  now + (out->o_state == RM_FOUND
+		                             ? ls->ls_ttl
+		                             : ls->ls_negative_ttl),
+		                  ls->ls_cache_size);
+}
+
+/* begin - out emptied, and the settings held, or NULL: not enabled */
+static struct rm_ldap_conf *
+begin(struct rm_owners *ow, struct rm_owned *out, char *err, size_t errlen)
+{
+	struct rm_ldap_conf *lc;
+
+	memset(out, 0, sizeof(*out));
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((lc = current(ow)) == NULL)
+		out->o_state = RM_NOTFOUND;
+	return lc;
+}
+
 void
 rm_owners_lookup(struct rm_owners *ow, const char *login, time_t now,
                  struct rm_owned *out, char *err, size_t errlen)
 {
 	struct rm_ldap_conf *lc;
-	const struct rm_ldap_senders *ls;
 
-	memset(out, 0, sizeof(*out));
-	if (errlen > 0)
-		err[0] = '\0';
-	if ((lc = current(ow)) == NULL) {
-		out->o_state = RM_NOTFOUND;
+	if ((lc = begin(ow, out, err, errlen)) == NULL)
 		return;
-	}
-	ls = lc->lc_senders;
-	if (rm_ownercache_get(&ow->ow_cache, login, now, out))
-		atomic_fetch_add_explicit(&ow->ow_hits, 1,
-		                          memory_order_relaxed);
-	else {
-		atomic_fetch_add_explicit(&ow->ow_misses, 1,
-		                          memory_order_relaxed);
-		rm_ldap_senders(lc, login, out, err, errlen);
-		if (out->o_state != RM_LOOKUP_ERROR)
-			rm_ownercache_put(&ow->ow_cache, login, out,
-			                  now + (out->o_state == RM_FOUND
-			                             ? ls->ls_ttl
-			                             : ls->ls_negative_ttl),
-			                  ls->ls_cache_size);
+	/* a login that could pass for a reverse question's key owns
+	   nothing (none can have a control character in the directory) */
+	if (login[0] == '\1')
+		out->o_state = RM_NOTFOUND;
+	else
+		through_cache(ow, lc, login, login, now, out, err, errlen,
+		              rm_ldap_senders);
+	rm_ldap_conf_free(lc);
+}
+
+/* the cache key of a reverse question: no login starts with \1 */
+#define REV_PREFIX "\1rev:"
+
+enum rm_lookup
+rm_owners_owned_by(struct rm_owners *ow, const char *addr, time_t now,
+                   char *err, size_t errlen)
+{
+	struct rm_ldap_conf *lc;
+	struct rm_owned out;
+	enum rm_lookup r;
+	char key[600];
+	size_t i;
+
+	if ((lc = begin(ow, &out, err, errlen)) == NULL)
+		return RM_NOTFOUND;
+	if ((size_t)snprintf(key, sizeof(key), REV_PREFIX "%s", addr) >=
+	    sizeof(key)) {
+		snprintf(err, errlen, "owner lookup: the address is too long");
+		out.o_state = RM_LOOKUP_ERROR;
+	} else {
+		for (i = 0; key[i] != '\0'; i++)
+			key[i] = (char)tolower((unsigned char)key[i]);
+		through_cache(ow, lc, key, addr, now, &out, err, errlen,
+		              rm_ldap_owners_of);
 	}
 	rm_ldap_conf_free(lc);
+	r = out.o_state;
+	rm_owned_clear(&out);
+	return r;
 }

@@ -799,40 +799,225 @@ looked_up(struct eval *e)
 }
 
 /*
- * login_owns - does the login own the address: in sender_logins (an
- * entry for the exact address when it is routed), else in what the
- * directory said.  RM_LOOKUP_ERROR when the directory could not tell.
+ * implicit_owns - sender_login_implicit: the login is itself a plain
+ * address, and the sender is that address (ASCII case aside, as every
+ * owner pattern matches).  A routed sender is never owned this way.
+ */
+static bool
+implicit_owns(const struct eval *e, const struct rm_addr *a)
+{
+	struct rm_addr l;
+	const char *at = strrchr(e->f->f_auth, '@');
+
+	if (!e->rs->rs_login_implicit || at == NULL || at == e->f->f_auth ||
+	    (a->a_flags & (RM_ADDR_ROUTED | RM_ADDR_LONG_LOCAL)) ||
+	    rm_addr_parse(e->f->f_auth, &l, NULL, 0) != 0 ||
+	    (l.a_flags & (RM_ADDR_NULL | RM_ADDR_ROUTED | RM_ADDR_LITERAL |
+	                  RM_ADDR_UNQUALIFIED | RM_ADDR_LONG_LOCAL)))
+		return false;
+	return strcasecmp(l.a_local, a->a_local) == 0 &&
+	       strcasecmp(l.a_domain, a->a_domain) == 0;
+}
+
+/*
+ * unextended - the address without its extension (recipient_delimiter:
+ * from the first delimiter character of the local part on) into *out, or
+ * NULL when it has none, the local part would be empty, or the address
+ * is routed or cut (those are only ever matched exactly).
+ */
+static const struct rm_addr *
+unextended(const struct eval *e, const struct rm_addr *a, struct rm_addr *out)
+{
+	size_t n;
+
+	if (e->rs->rs_delim[0] == '\0' ||
+	    (a->a_flags & (RM_ADDR_ROUTED | RM_ADDR_LONG_LOCAL)))
+		return NULL;
+	n = strcspn(a->a_local, e->rs->rs_delim);
+	if (n == 0 || a->a_local[n] == '\0')
+		return NULL;
+	*out = *a;
+	out->a_local[n] = '\0';
+	return out;
+}
+
+/*
+ * owns_as_is - the login owns the address as it is written: in
+ * sender_logins, by being it (implicit), or in what the directory said.
+ */
+static bool
+owns_as_is(struct eval *e, const struct rm_addr *a, const char *what)
+{
+	const struct rm_owned *o;
+	const void *tag;
+
+	if (sc_addr(&e->sc, L_OFF(l_sender_logins), e->f->f_auth, a, &tag) &&
+	    (!(a->a_flags & RM_ADDR_ROUTED) || exact_entry(tag))) {
+		trace_match(e->t, what, tag);
+		return true;
+	}
+	if (implicit_owns(e, a)) {
+		trace(e->t, "%s is the login itself (sender_login_implicit)",
+		      what);
+		return true;
+	}
+	o = looked_up(e);
+	if (o != NULL && o->o_state == RM_FOUND && owned_match(o, a)) {
+		trace(e->t, "%s is one the login owns in the directory", what);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * login_owns - does the login own the address: as it is written, else
+ * without its extension (recipient_delimiter).  RM_LOOKUP_ERROR when the
+ * directory could not tell.
  */
 static enum rm_lookup
 login_owns(struct eval *e, const struct rm_addr *a, const char *what)
 {
 	const struct rm_owned *o;
-	const void *tag;
+	struct rm_addr base;
 	char buf[600];
 
-	if (sc_addr(&e->sc, L_OFF(l_sender_logins), e->f->f_auth, a, &tag) &&
-	    (!(a->a_flags & RM_ADDR_ROUTED) || exact_entry(tag))) {
-		trace_match(e->t, what, tag);
+	if (owns_as_is(e, a, what))
 		return RM_FOUND;
-	}
-	o = looked_up(e);
-	if (o != NULL && o->o_state == RM_FOUND && owned_match(o, a)) {
-		if (e->t != NULL)
-			trace(e->t, "%s is one the login owns in the directory",
-			      what);
-		return RM_FOUND;
+	if (unextended(e, a, &base) != NULL) {
+		trace(e->t,
+		      "%s has an extension (recipient_delimiter): judged as "
+		      "%s@%s",
+		      what, rm_log_sanitize(base.a_local, buf, sizeof(buf)),
+		      base.a_domain);
+		if (owns_as_is(e, &base, what))
+			return RM_FOUND;
 	}
 	if (a->a_flags & RM_ADDR_ROUTED)
 		trace(e->t,
 		      "%s is routed: only an entry for that exact address "
 		      "owns it, never a whole domain",
 		      what);
+	o = looked_up(e);
 	if (o != NULL && o->o_state == RM_LOOKUP_ERROR)
 		return RM_LOOKUP_ERROR;
 	if (e->t != NULL)
 		trace(e->t, "login %s does not own %s",
 		      rm_log_sanitize(e->f->f_auth, buf, sizeof(buf)), what);
 	return RM_NOTFOUND;
+}
+
+/*
+ * known_as_is - some login of the ruleset owns the address as written:
+ * a sender_logins pattern covers it, or (implicit) it is such a login.
+ */
+static bool
+known_as_is(struct eval *e, const struct rm_addr *a, const char *what)
+{
+	const void *tag;
+
+	if (sc_addr(&e->sc, L_OFF(l_sender_known), NULL, a, &tag)) {
+		trace_match(e->t, what, tag);
+		return true;
+	}
+	if (e->rs->rs_login_implicit &&
+	    sc_addr(&e->sc, L_OFF(l_login_addrs), NULL, a, &tag)) {
+		trace(e->t,
+		      "%s is a login of sender_logins "
+		      "(sender_login_implicit)",
+		      what);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * directory_owns - the owner port's reverse question for the address and
+ * its base (without the extension, or NULL); an error, or a port that
+ * cannot ask, is RM_LOOKUP_ERROR: never "nobody owns it".
+ */
+static enum rm_lookup
+directory_owns(struct eval *e, const struct rm_addr *a, const struct rm_addr *b)
+{
+	const struct rm_owner_port *p = e->f->f_owners;
+	char q[RM_LOCAL_MAX + RM_DOMAIN_MAX + 2];
+	enum rm_lookup r = RM_NOTFOUND;
+	int i;
+
+	if (p->op_owned_by == NULL)
+		return RM_LOOKUP_ERROR;
+	for (i = 0; i < 2 && r == RM_NOTFOUND; i++, a = b) {
+		if (a == NULL)
+			break;
+		snprintf(q, sizeof(q), "%s@%s", a->a_local, a->a_domain);
+		r = p->op_owned_by(p->op_arg, q);
+	}
+	return r;
+}
+
+/*
+ * known_sender - sender_login_mode = "known": is the address, which this
+ * login does not own, another login's?  RM_FOUND: it is, refuse;
+ * RM_NOTFOUND: no login owns it, free; RM_LOOKUP_ERROR: the directory
+ * holds owners the ruleset cannot see (on-demand lookups have no reverse
+ * question), so nobody can say it is free: tempfail.
+ */
+static enum rm_lookup
+known_sender(struct eval *e, const struct rm_addr *a, const char *what)
+{
+	struct rm_addr base;
+	const struct rm_addr *b = unextended(e, a, &base);
+
+	if (a->a_flags & RM_ADDR_ROUTED) {
+		trace(e->t,
+		      "sender_login (mode known): %s is routed: where "
+		      "it goes is not what it says, never free",
+		      what);
+		return RM_FOUND;
+	}
+	if (known_as_is(e, a, what) || (b != NULL && known_as_is(e, b, what))) {
+		trace(e->t,
+		      "sender_login (mode known): %s belongs to another "
+		      "login",
+		      what);
+		return RM_FOUND;
+	}
+	if (e->f->f_owners != NULL) {
+		switch (directory_owns(e, a, b)) {
+		case RM_FOUND:
+			trace(e->t,
+			      "sender_login (mode known): %s belongs to "
+			      "another login in the directory",
+			      what);
+			return RM_FOUND;
+		case RM_LOOKUP_ERROR:
+			trace(e->t,
+			      "sender_login (mode known): the directory "
+			      "could not say who owns %s",
+			      what);
+			return RM_LOOKUP_ERROR;
+		case RM_NOTFOUND:
+			break;
+		}
+	}
+	trace(e->t, "sender_login (mode known): no login owns %s: free", what);
+	return RM_NOTFOUND;
+}
+
+/*
+ * sender_judged - RM_FOUND when the login may use the address,
+ * RM_NOTFOUND when it may not, RM_LOOKUP_ERROR when that is unknown.
+ */
+static enum rm_lookup
+sender_judged(struct eval *e, const struct rm_addr *a, const char *what)
+{
+	enum rm_lookup r = login_owns(e, a, what);
+
+	if (r != RM_NOTFOUND || !e->rs->rs_login_known)
+		return r;
+	r = known_sender(e, a, what);
+	return r == RM_FOUND      ? RM_NOTFOUND
+	       : r == RM_NOTFOUND ? RM_FOUND
+	                          : RM_LOOKUP_ERROR;
 }
 
 /*
@@ -874,18 +1059,17 @@ check_sender_login(struct eval *e)
 		return 0;
 	if (!sender_usable(e, RM_CK_SENDER_LOGIN, "sender_login", &stop))
 		return stop;
-	r = login_owns(e, &e->sender, "the sender");
+	r = sender_judged(e, &e->sender, "the sender");
 	/* what the MTA made of the sender must be the login's too */
 	if (r == RM_FOUND && (m = mail_addr(e)) != NULL &&
 	    !(m->a_flags & RM_ADDR_UNQUALIFIED))
-		r = login_owns(e, m,
-		               "the sender as the MTA resolved it "
-		               "({mail_addr})");
+		r = sender_judged(e, m,
+		                  "the sender as the MTA resolved it "
+		                  "({mail_addr})");
 	if (r == RM_FOUND)
 		return 0;
 	if (r == RM_LOOKUP_ERROR) {
-		trace(e->t, "sender_login: the directory lookup of the login "
-		            "failed");
+		trace(e->t, "sender_login: the directory could not tell");
 		return fire(e, RM_CK_SENDER_LOGIN, reply(e, RM_R_TEMPFAIL),
 		            "sender_login", NULL);
 	}

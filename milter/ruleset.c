@@ -370,6 +370,8 @@ lists_free(struct rm_lists *l)
 			break;
 		}
 	}
+	rm_addrset_free(l->l_sender_known);
+	rm_addrset_free(l->l_login_addrs);
 }
 
 static int
@@ -403,6 +405,11 @@ lists_new(struct rm_lists *l)
 			lists_free(l);
 			return -1;
 		}
+	}
+	if ((l->l_sender_known = rm_addrset_new()) == NULL ||
+	    (l->l_login_addrs = rm_addrset_new()) == NULL) {
+		lists_free(l);
+		return -1;
 	}
 	return 0;
 }
@@ -831,6 +838,32 @@ rm_ruleset_add_our_address(struct rm_ruleset *rs, const char *value,
 	return 0;
 }
 
+/*
+ * reverse_add - a sender_logins entry into the reverse index: its pattern
+ * (owned by some login), and its login when that is a plain address
+ * (owned by itself under sender_login_implicit).  A login that is no
+ * address is not an error: most are not.
+ */
+static int
+reverse_add(struct rm_lists *l, const struct rm_entry_spec *sp,
+            const struct rm_entry *e, char *err, size_t errlen)
+{
+	struct rm_addr a;
+	const char *at;
+
+	if (rm_addrset_add(l->l_sender_known, NULL, sp->es_value, e, err,
+	                   errlen) != 0)
+		return -1;
+	if (sp->es_owner == NULL || (at = strrchr(sp->es_owner, '@')) == NULL ||
+	    at == sp->es_owner ||
+	    rm_addr_parse(sp->es_owner, &a, NULL, 0) != 0 ||
+	    (a.a_flags & (RM_ADDR_NULL | RM_ADDR_ROUTED | RM_ADDR_LITERAL |
+	                  RM_ADDR_UNQUALIFIED | RM_ADDR_LONG_LOCAL)))
+		return 0;
+	return rm_addrset_add(l->l_login_addrs, NULL, sp->es_owner, e, err,
+	                      errlen);
+}
+
 int
 rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
                size_t errlen)
@@ -881,6 +914,9 @@ rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
 			goto oom;
 		return 0;
 	case RM_KEY_ADDR:
+		if (sp->es_list == RM_L_SENDER_LOGINS &&
+		    reverse_add(l, sp, e, err, errlen) != 0)
+			return -1;
 		return rm_addrset_add(set,
 		                      rm_list_defs[sp->es_list].ld_role ==
 		                              RM_ROLE_OWNED

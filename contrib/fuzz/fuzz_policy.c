@@ -169,7 +169,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *fact[8];
 	struct rm_ip client, daemon;
 	struct rm_owned owned;
-	struct rm_owner_port port = {fixed_owned, NULL};
+	struct rm_owner_port port = {fixed_owned, NULL, NULL};
 	struct rm_verdict v;
 	struct rm_facts f;
 	size_t n, i;

@@ -98,7 +98,10 @@ struct rm_conf {
 	struct rm_confprofile cf_top;
 	struct rm_confprofile *cf_profiles; /* listeners, in file order */
 	size_t cf_nprofiles;
-	int cf_no_ifaddrs;          /* our_interface_addresses = false */
+	int cf_no_ifaddrs;               /* our_interface_addresses = false */
+	int cf_no_implicit;              /* sender_login_implicit = false */
+	int cf_login_known;              /* sender_login_mode = "known" */
+	char cf_delim[RM_DELIM_MAX + 1]; /* recipient_delimiter, or "" */
 	struct rm_limit *cf_limits; /* every limits = ( ) entry, in order */
 	size_t cf_nlimits;
 	struct rm_confop *cf_ops;

@@ -38,6 +38,16 @@ int rm_ldap_fetch(const struct rm_ldap_conf *, struct rm_ldapdata *out,
 void rm_ldap_senders(const struct rm_ldap_conf *, const char *login,
                      struct rm_owned *out, char *err, size_t errlen);
 
+/*
+ * rm_ldap_owners_of - does any entry of ldap.senders own the address (the
+ * reverse of rm_ldap_senders, for sender_login_mode = "known"): a user
+ * entry (the filter, its %s as "*") or a group (the group filter, %d as
+ * "*") holding the address, its "@domain" or an "@.parent" in an address
+ * attribute.  A question that cannot be asked is an error, never "no".
+ */
+void rm_ldap_owners_of(const struct rm_ldap_conf *, const char *addr,
+                       struct rm_owned *out, char *err, size_t errlen);
+
 /* rm_ldap_escape - RFC 4515 filter value escaping into buf; NULL if long. */
 char *rm_ldap_escape(const char *v, size_t vlen, char *buf, size_t len);
 

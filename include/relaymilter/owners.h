@@ -51,4 +51,14 @@ bool rm_owners_enabled(struct rm_owners *);
 void rm_owners_lookup(struct rm_owners *, const char *login, time_t now,
                       struct rm_owned *out, char *err, size_t errlen);
 
+/*
+ * rm_owners_owned_by - the reverse question (sender_login_mode =
+ * "known"): does any login of the directory own addr ("user@domain")?
+ * RM_FOUND, RM_NOTFOUND, or RM_LOOKUP_ERROR with the reason in err;
+ * cached as rm_owners_lookup's answers are, under a key no login can
+ * have.  Not enabled: RM_NOTFOUND.
+ */
+enum rm_lookup rm_owners_owned_by(struct rm_owners *, const char *addr,
+                                  time_t now, char *err, size_t errlen);
+
 #endif

@@ -37,6 +37,12 @@ struct rm_owned {
 struct rm_owner_port {
 	const struct rm_owned *(*op_lookup)(void *arg, const char *login);
 	void *op_arg;
+	/*
+	 * The reverse question, for sender_login_mode = "known": does any
+	 * login of the directory own addr ("user@domain")?  NULL: it cannot
+	 * be asked, and a sender the ruleset does not know tempfails.
+	 */
+	enum rm_lookup (*op_owned_by)(void *arg, const char *addr);
 };
 
 /*

@@ -194,6 +194,13 @@ struct rm_lists {
 	struct rm_addrset *l_sender_logins; /* login -> owned senders */
 	struct rm_netowners *l_login_nets;  /* login -> its networks */
 	struct rm_factsets l_exceptions, l_deny;
+	/*
+	 * The reverse index of sender_logins, for sender_login_mode =
+	 * "known": every pattern some login owns (no owner), and every
+	 * login of it that is a plain address (owned by sender_login_implicit).
+	 */
+	struct rm_addrset *l_sender_known;
+	struct rm_addrset *l_login_addrs;
 };
 
 /*
@@ -269,6 +276,7 @@ struct rm_profile {
 	bool pf_grants; /* relay grants let a client relay */
 };
 
+#define RM_DELIM_MAX 16 /* recipient_delimiter: at most this many */
 struct rm_ruleset {
 	_Atomic unsigned rs_refs;
 	char *rs_source; /* config file path */
@@ -301,6 +309,16 @@ struct rm_ruleset {
 	   checks too, not only for relaying */
 	bool rs_grants_trusted;
 	struct rm_ipset *rs_if_addrs;
+
+	/*
+	 * sender_login: a login that is an address owns it
+	 * (sender_login_implicit); the characters that start an address
+	 * extension (recipient_delimiter, "" none); "known" mode refuses
+	 * only a sender some other login owns (sender_login_mode).
+	 */
+	bool rs_login_implicit;
+	bool rs_login_known;
+	char rs_delim[RM_DELIM_MAX + 1];
 
 	/*
 	 * What the load found legal but dangerous ("ORIGIN: text"), for

@@ -56,6 +56,9 @@ cat >"$MCONF" <<CONF
 log_level = "info";
 hostnames = [ "mx.testbed.test" ];
 listeners = { $E2E_SUB_NAME = { require_auth = true; }; };
+# the login alice@testbed.test must not own her sender by being it: the
+# "own" stream judges the on-demand lookup, not sender_login_implicit
+sender_login_implicit = false;
 ldap = {
 	uri = "$LD_URI";
 	base = "ou=relaymilter,dc=example,dc=com";

@@ -136,6 +136,17 @@ want "a 64 KiB HELO and sender: a safe answer" 1 --client 203.0.113.9 \
 	--helo "$(head -c 65536 /dev/zero | tr '\0' h)" \
 	--from "$(head -c 65536 /dev/zero | tr '\0' s)@example.com" --rcpt user@example.com
 
+# ---- sender_login_mode = "known": the directory's reverse question ---------------
+printf 'sender_login_mode = "known";\nrecipient_delimiter = "+";\n' >>"$LCONF"
+KNOWN=(--client 203.0.113.9 --rcpt user@example.com --auth nobody)
+want "known: carol's address is refused to another login" 1 "${KNOWN[@]}" --from carol@example.com
+want "known: her relayMilterSenderAddress, with a tag" 1 "${KNOWN[@]}" --from C.Smith+x@example.com
+want "known: her group's address" 1 "${KNOWN[@]}" --from sales@example.com
+want "known: an address nobody owns is free" 0 "${KNOWN[@]}" --from stranger@remote.example
+want "known: carol keeps her own" 0 --client 203.0.113.9 --rcpt user@example.com --auth carol --from carol+news@example.com
+want "known: a filter-shaped sender owns nothing, owned by nobody" 0 "${KNOWN[@]}" --from '"*)(mail=*"@remote.example'
+write_conf "$GOOD_URI"
+
 # ---- a bad entry is skipped, with its DN -----------------------------------------
 ld_modify <<'LDIF'
 dn: cn=bad-cidr,ou=relaymilter,dc=example,dc=com

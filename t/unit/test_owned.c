@@ -67,7 +67,7 @@ decide(const struct rm_ruleset *rs, const char *login, const char *sender,
 {
 	static struct rm_ip ip;
 	static struct rm_verdict v;
-	static const struct rm_owner_port port = {port_lookup, NULL};
+	static const struct rm_owner_port port = {port_lookup, NULL, NULL};
 	struct rm_facts f;
 
 	rm_ip_parse("203.0.113.9", &ip);
@@ -404,7 +404,7 @@ test_port_once(void)
 {
 	static char *mine[] = {"frank@example.com", "@sales.example.com"};
 	struct rm_owned o = {RM_FOUND, mine, 2};
-	struct rm_owner_port port = {count_lookup, &o};
+	struct rm_owner_port port = {count_lookup, &o, NULL};
 	struct rm_ruleset *rs = ruleset();
 	struct rm_verdict v;
 	struct rm_facts f;

@@ -615,7 +615,7 @@ test_owner_port(void)
 	static char *mine[] = {"carol@example.com", "@.carol.example"};
 	struct rm_owned owned = {RM_FOUND, mine, 2},
 	                err = {RM_LOOKUP_ERROR, NULL, 0};
-	struct rm_owner_port port = {count_port, &owned};
+	struct rm_owner_port port = {count_port, &owned, NULL};
 	struct rm_ruleset *full;
 	struct rm_facts f;
 	struct rm_verdict v;
@@ -680,6 +680,129 @@ test_owner_port(void)
 	rm_ruleset_release(full);
 }
 
+/* golden_load - t/golden/NAME compiled, or NULL (a failed check) */
+static struct rm_ruleset *
+golden_load(const char *name)
+{
+	struct rm_ruleset *r;
+	char path[512], e[512];
+
+	snprintf(path, sizeof(path), "%s/golden/%s", RM_TEST_DIR, name);
+	r = rm_conf_load(path, e, sizeof(e));
+	CHECK(r != NULL, "load %s: %s", name, e);
+	return r;
+}
+
+/* rev_port - a reverse question: erin's is owned, down's fails */
+static enum rm_lookup
+rev_port(void *arg, const char *addr)
+{
+	(void)arg;
+	if (strcmp(addr, "erin@example.com") == 0)
+		return RM_FOUND;
+	return strcmp(addr, "down@example.com") == 0 ? RM_LOOKUP_ERROR
+	                                             : RM_NOTFOUND;
+}
+
+/* bob_facts - bob@example.com, authenticated, relays from outside */
+static void
+bob_facts(struct rm_facts *f, struct rm_ip *ip)
+{
+	memset(f, 0, sizeof(*f));
+	rm_ip_parse("203.0.113.9", ip);
+	f->f_client_ip = ip;
+	f->f_rcpt = "<friend@remote.test>";
+	f->f_auth = "bob@example.com";
+}
+
+/* sid - the rule of one decision under f, with sender from */
+static const char *
+sid(const struct rm_ruleset *r, struct rm_facts *f, const char *from,
+    enum rm_action *act)
+{
+	struct rm_verdict v;
+
+	f->f_sender = from;
+	rm_policy_rcpt(r, f, &v, NULL);
+	*act = v.v_action;
+	return v.v_rule;
+}
+
+/*
+ * test_sender_identity - sender_login_implicit, recipient_delimiter and
+ * sender_login_mode = "known" (t/golden/senderid-known.conf), with and
+ * without a directory behind the owner port.
+ */
+static void
+test_sender_identity(void)
+{
+	static char *mine[] = {"dave@example.com"};
+	struct rm_owned owned = {RM_FOUND, mine, 1};
+	struct rm_owner_port port = {count_port, &owned, NULL};
+	struct rm_ruleset *r;
+	struct rm_facts f;
+	struct rm_ip ip;
+	enum rm_action a;
+	const char *rule;
+
+	if ((r = golden_load("senderid-known.conf")) == NULL)
+		return;
+	CHECK(r->rs_login_implicit && r->rs_login_known &&
+	          strcmp(r->rs_delim, "+-") == 0,
+	      "settings: %d %d \"%s\"", r->rs_login_implicit, r->rs_login_known,
+	      r->rs_delim);
+	bob_facts(&f, &ip);
+	rule = sid(r, &f, "<Bob+News@EXAMPLE.com>", &a);
+	CHECK(a == RM_CONTINUE, "implicit + extension: %s", rule);
+	rule = sid(r, &f, "<alice-x@example.com>", &a);
+	CHECK(a == RM_REJECT && strcmp(rule, "sender_login") == 0,
+	      "a colleague's extension: %s", rule);
+	rule = sid(r, &f, "<outsider@elsewhere.example>", &a);
+	CHECK(a == RM_CONTINUE, "known: an unowned sender is free: %s", rule);
+	/* {mail_addr} is judged the same way */
+	f.f_mail_addr = "alice@example.com";
+	rule = sid(r, &f, "<bob@example.com>", &a);
+	CHECK(a == RM_REJECT && strcmp(rule, "sender_login") == 0,
+	      "{mail_addr} a colleague's: %s", rule);
+	f.f_mail_addr = NULL;
+	/* an extension never reaches a colleague through a domain entry */
+	rule = sid(r, &f, "<x+bob@sales.example.com>", &a);
+	CHECK(a == RM_REJECT, "@sales.example.com is alice's: %s", rule);
+	/* a directory behind the port: what it lists, with extensions */
+	f.f_owners = &port;
+	f.f_auth = "dave";
+	port_calls = 0;
+	rule = sid(r, &f, "<dave+x@example.com>", &a);
+	CHECK(a == RM_CONTINUE && port_calls == 1,
+	      "directory + extension: %s, %d calls", rule, port_calls);
+	/* known, but the directory cannot say who else owns a sender */
+	rule = sid(r, &f, "<outsider@elsewhere.example>", &a);
+	CHECK(a == RM_TEMPFAIL, "known + directory: %s %s", rm_action_name(a),
+	      rule);
+	/* the reverse question: asked for the sender, then its base */
+	port.op_owned_by = rev_port;
+	rule = sid(r, &f, "<outsider@elsewhere.example>", &a);
+	CHECK(a == RM_CONTINUE, "known + reverse lookup, nobody's: %s", rule);
+	rule = sid(r, &f, "<erin+x@example.com>", &a);
+	CHECK(a == RM_REJECT, "known + reverse lookup, erin's base: %s", rule);
+	rule = sid(r, &f, "<down@example.com>", &a);
+	CHECK(a == RM_TEMPFAIL, "known + reverse lookup failed: %s",
+	      rm_action_name(a));
+	rule = sid(r, &f, "<alice@example.com>", &a);
+	CHECK(a == RM_REJECT, "known + directory, a colleague's: %s",
+	      rm_action_name(a));
+	rm_ruleset_release(r);
+	/* implicit off: a login that is an address owns only its list */
+	if ((r = golden_load("senderid-noimplicit.conf")) == NULL)
+		return;
+	bob_facts(&f, &ip);
+	rule = sid(r, &f, "<bob@example.com>", &a);
+	CHECK(a == RM_REJECT, "implicit off: %s", rule);
+	rule = sid(r, &f, "<team+x@example.com>", &a);
+	CHECK(a == RM_REJECT, "no delimiter: %s", rule);
+	rm_ruleset_release(r);
+}
+
 /* one recipient of a relay under t/golden/relayrules.conf */
 static void
 rr(const struct rm_ruleset *r, const char *client, const char *listener,
@@ -723,10 +846,7 @@ test_relay_rules(void)
 	const void *tag = NULL;
 	char err[512];
 
-	r = rm_conf_load(RM_TEST_DIR "/golden/relayrules.conf", err,
-	                 sizeof(err));
-	CHECK(r != NULL, "load: %s", err);
-	if (r == NULL)
+	if ((r = golden_load("relayrules.conf")) == NULL)
 		return;
 	rr(r, "198.51.100.9", NULL, "alice@example.com", "<x@remote.test>",
 	   "continue", "authenticated");
@@ -832,6 +952,7 @@ main(void)
 	test_hostile_facts();
 	test_sender_forms();
 	test_owner_port();
+	test_sender_identity();
 	test_relay_rules();
 	rm_ruleset_release(rs);
 	return check_done();
