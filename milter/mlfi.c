@@ -697,18 +697,20 @@ limit_events(const struct rm_session *s, const struct rm_limit_report *rep)
 	}
 }
 
-/* limits - count a recipient let through against the limits that apply */
+/*
+ * limits - count a recipient let through against the limits that apply,
+ * at now (the monotonic seconds judge() read for its timing)
+ */
 static void
-limits(struct rm_session *s, const struct rm_facts *f, struct rm_verdict *v)
+limits(struct rm_session *s, const struct rm_facts *f, struct rm_verdict *v,
+       uint64_t now)
 {
 	struct rm_metrics *mx = &mlfi_runtime->rt_metrics;
 	struct rm_limit_report rep;
-	struct timespec now;
 	size_t i;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	rm_limits_admit(mlfi_runtime->rt_limits, s->s_rs, f, &s->s_ltx,
-	                (uint64_t)now.tv_sec, v, &rep);
+	rm_limits_admit(mlfi_runtime->rt_limits, s->s_rs, f, &s->s_ltx, now, v,
+	                &rep);
 	for (i = 0; i < rep.lr_n; i++) {
 		if (rep.lr_ev[i].le_res == RM_LIM_ADMIT ||
 		    rep.lr_ev[i].le_monitor)
@@ -743,7 +745,7 @@ judge(struct rm_session *s, const struct rm_facts *f, struct rm_verdict *v,
 	else
 		rm_policy_mail(s->s_rs, f, v, t);
 	if (rcpt && v->v_limits != 0)
-		limits(s, f, v);
+		limits(s, f, v, (uint64_t)t0.tv_sec);
 	if (rcpt && v->v_grant != NULL && v->v_action == RM_CONTINUE)
 		atomic_fetch_add_explicit(&mx->mx_grants_used, 1,
 		                          memory_order_relaxed);

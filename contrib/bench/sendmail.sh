@@ -78,6 +78,13 @@ done
 TSV=$OUTDIR/sendmail.tsv
 printf 'config\trep\tN\tS\tL\tseconds\trate\tcontinued\tvalid\n' >"$TSV"
 
+# inet-nodata's policy: the same, DATA negotiated away
+NODATA_CONF=$TB_STATE/relaymilter-nodata.conf
+{
+	cat "$MCONF"
+	echo 'answer_data = "no";'
+} >"$NODATA_CONF"
+
 # run CONFIG REP: one relaymilter, one Sendmail, N messages
 run() {
 	local cfg=$1 rep=$2 sock conf=$MCONF s0 s1 got valid=1 rc=0
@@ -85,13 +92,7 @@ run() {
 	unix*) sock=unix ;;
 	*) sock=inet ;;
 	esac
-	if [ "${cfg%-quickack}" = inet-nodata ]; then
-		conf=$TB_STATE/relaymilter-nodata.conf
-		{
-			cat "$MCONF"
-			echo 'answer_data = "no";'
-		} >"$conf"
-	fi
+	[ "${cfg%-quickack}" = inet-nodata ] && conf=$NODATA_CONF
 	cp "$(cf_for "$sock")" "$TB_SM/etc/test.cf"
 	TB_MILTER_LOG=$TB_RUN/rm-$cfg-$rep.log
 	if [ "$sock" = unix ]; then TB_MILTER_SOCK=unix:$UNIX_SOCK; else TB_MILTER_SOCK=$INET_SOCK; fi
