@@ -57,9 +57,7 @@ check "B without Redis (store_down = tempfail): the relay tempfails" \
 
 check "A still running" alive "$PID_A"
 check "B still running" alive "$PID_B"
-# libmilter's worker pool may still hold the last session (t/tsan.supp)
-sleep 0.5
-stop_check "relaymilter A" "$PID_A"
+stop_settled "relaymilter A" "$PID_A"
 T_PIDS="$PID_B"
 stop_check "relaymilter B" "$PID_B"
 finish

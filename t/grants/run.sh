@@ -80,9 +80,7 @@ rc=0
 check "a ttl over a day refused (exit $rc)" [ $rc -eq 64 ]
 check "nothing granted by the refusals" [ -z "$("$BIN" grants -c "$CONF")" ]
 check "still running" alive "$RM_PID"
-# libmilter's worker pool may still hold the last session (t/tsan.supp)
-sleep 0.5
-stop_check "relaymilter" "$RM_PID"
+stop_settled "relaymilter" "$RM_PID"
 
 # grants.follow through the daemon: Dovecot's own log file (log_path
 # format), written to, rotated by rename, then by copytruncate; every
@@ -117,6 +115,5 @@ check "follow: a line from before the start grants nothing" \
 out=$("$BIN" grants -c "$FCONF")
 check "follow: the grants name their source ($out)" \
 	grep -q '^192.0.2.4 login=carol source=follow ' <<<"$out"
-sleep 0.5
-stop_check "relaymilter (follow)" "$RM_PID"
+stop_settled "relaymilter (follow)" "$RM_PID"
 finish

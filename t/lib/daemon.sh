@@ -74,6 +74,16 @@ stop_check() {
 	T_PIDS=""
 }
 
+# stop_settled NAME PID: stop_check after half a second without milter
+# traffic.  libmilter's worker pool destroys its task mutex at stop while
+# idle workers may still wait on it (libmilter/worker.c, a race between its
+# own threads that t/tsan.supp cannot name): a stop right after the last
+# session lets the TSan build see it.
+stop_settled() {
+	sleep 0.5
+	stop_check "$@"
+}
+
 # rm_start LOG ARGS...: start "$BIN -f ARGS" in the background, logging to
 # LOG; sets RM_PID.  Returns 1 if it does not say "listening on" within
 # 10 s (the log is printed then).  RM_WRAP, when set, is a command line

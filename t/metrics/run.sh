@@ -141,12 +141,10 @@ check "busy metrics port: says why ($(head -c 200 "$TMPD/busy.out"))" \
 check "busy metrics port: no daemon left" eval '[ ! -e "$TMPD/pid2" ]'
 
 # --- SIGTERM with a slow client connected: out within 1 s ---------------------
-# The busy-port start above connected to the milter socket.  libmilter's
-# worker-pool controller destroys its task mutex at stop while idle workers
-# may still wait on it (libmilter/worker.c, mi_pool_controller; its own
-# threads and mutex, static functions TSan cannot name in t/tsan.supp): a
-# stop right after a milter connection lets the TSan build see that race.
-# A moment for the pool to settle first; what is timed below is the stop.
+# The busy-port start above connected to the milter socket: let
+# libmilter's worker pool settle first (stop_settled in t/lib/daemon.sh
+# says why; its half second is not enough after that connection); what
+# is timed below is the stop itself.
 sleep 2
 python3 "$HERE/httpc.py" "$MPORT" slow >/dev/null 2>&1 &
 SLOW=$!
