@@ -310,6 +310,25 @@ explain_facts(const struct check_args *ca, const struct rm_ruleset *rs)
 	       rm_log_sanitize(f->f_listener, buf, sizeof(buf)));
 }
 
+/* print_entry - the list entry that decided, or the relay grant */
+static void
+print_entry(const struct rm_verdict_text *vt)
+{
+	if (vt->vt_entry[0] != '\0' && vt->vt_origin[0] != '\0')
+		printf(" entry=\"%s\" (%s)", vt->vt_entry, vt->vt_origin);
+	else if (vt->vt_entry[0] != '\0') /* a relay grant */
+		printf(" grant=\"%s\"", vt->vt_entry);
+}
+
+/* print_would - what a monitored check would have answered */
+static void
+print_would(const struct rm_verdict_text *vt)
+{
+	if (vt->vt_would_rule != NULL)
+		printf(" monitor=%s would=\"%s\"", vt->vt_would_rule,
+		       vt->vt_would);
+}
+
 /* print_verdict - one recipient's line */
 static void
 print_verdict(const char *rcpt, const struct rm_verdict *v)
@@ -324,13 +343,8 @@ print_verdict(const char *rcpt, const struct rm_verdict *v)
 	       vt.vt_action, vt.vt_reply[0] ? "\"" : "",
 	       vt.vt_reply[0] ? vt.vt_reply : "-", vt.vt_reply[0] ? "\"" : "",
 	       vt.vt_rule);
-	if (vt.vt_entry[0] != '\0' && vt.vt_origin[0] != '\0')
-		printf(" entry=\"%s\" (%s)", vt.vt_entry, vt.vt_origin);
-	else if (vt.vt_entry[0] != '\0') /* a relay grant */
-		printf(" grant=\"%s\"", vt.vt_entry);
-	if (vt.vt_would_rule != NULL)
-		printf(" monitor=%s would=\"%s\"", vt.vt_would_rule,
-		       vt.vt_would);
+	print_entry(&vt);
+	print_would(&vt);
 	printf("\n");
 }
 
@@ -370,12 +384,11 @@ check_headers(struct check_args *ca, const struct rm_ruleset *rs)
 	printf("headers %s %s%s%s rule=%s", vt.vt_action,
 	       vt.vt_reply[0] ? "\"" : "", vt.vt_reply[0] ? vt.vt_reply : "-",
 	       vt.vt_reply[0] ? "\"" : "", vt.vt_rule);
+	print_entry(&vt);
 	if (v.v_from[0] != '\0')
 		printf(" from=<%s>",
 		       rm_log_sanitize(v.v_from, buf, sizeof(buf)));
-	if (vt.vt_would_rule != NULL)
-		printf(" monitor=%s would=\"%s\"", vt.vt_would_rule,
-		       vt.vt_would);
+	print_would(&vt);
 	printf("\n");
 	return v.v_action == RM_REJECT ? 1 : v.v_action == RM_TEMPFAIL ? 2 : 0;
 }

@@ -58,6 +58,8 @@ resolve(struct rm_profile *pf, const struct rm_confprofile *cp,
 	                                              : 1;
 	pf->pf_grants =
 	    (cp->cp_grants >= 0 ? cp->cp_grants : top->cp_grants) > 0;
+	pf->pf_hdr_all =
+	    (cp->cp_hdr_all >= 0 ? cp->cp_hdr_all : top->cp_hdr_all) > 0;
 	mode = cp->cp_mode >= 0    ? cp->cp_mode
 	       : top->cp_mode >= 0 ? top->cp_mode
 	                           : 0;

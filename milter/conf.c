@@ -48,7 +48,7 @@ static conf_handler conf_socket, conf_socket_mode, conf_socket_group,
     conf_log_facility, conf_log_format, conf_milter_map, conf_answer_data,
     conf_metrics, conf_control_socket, conf_store, conf_store_timeout,
     conf_store_down, conf_grants, conf_login_implicit, conf_delimiter,
-    conf_login_mode;
+    conf_login_mode, conf_hdr_sessions;
 
 #define LIST  "a list of strings"
 #define GROUP "a group { ... }"
@@ -88,6 +88,8 @@ static const struct conf_key conf_keys[] = {
      1},
     {"require_auth", CONFIG_TYPE_BOOL, conf_require_auth, "true or false", 1},
     {"auth_relay", CONFIG_TYPE_BOOL, conf_auth_relay, "true or false", 1},
+    {"header_from_sessions", CONFIG_TYPE_STRING, conf_hdr_sessions,
+     "\"authenticated\" or \"all\"", 1},
     {"login_networks", CONFIG_TYPE_LIST, conf_login_networks,
      "a list ( { login = \"...\"; networks = [ ... ]; } )", 1},
     {"checks", CONFIG_TYPE_GROUP, conf_checks_key, GROUP, 1},
@@ -807,6 +809,7 @@ profile_init(struct rm_confprofile *cp)
 	cp->cp_max_rcpts = -1;
 	cp->cp_auth_relay = -1;
 	cp->cp_grants = -1;
+	cp->cp_hdr_all = -1;
 	for (i = 0; i < RM_CK__COUNT; i++)
 		cp->cp_check[i] = -1;
 }
@@ -1057,6 +1060,23 @@ static int
 conf_auth_relay(struct conf_ctx *cx, const config_setting_t *s)
 {
 	cx->cx_profile->cp_auth_relay = config_setting_get_bool(s);
+	return 0;
+}
+
+/* header_from_sessions - "authenticated" (the default) or "all" */
+static int
+conf_hdr_sessions(struct conf_ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (v != NULL && strcmp(v, "authenticated") == 0)
+		cx->cx_profile->cp_hdr_all = 0;
+	else if (v != NULL && strcmp(v, "all") == 0)
+		cx->cx_profile->cp_hdr_all = 1;
+	else
+		return conf_error(cx, s,
+		                  "header_from_sessions: expected "
+		                  "\"authenticated\" or \"all\"");
 	return 0;
 }
 

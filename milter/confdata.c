@@ -62,6 +62,7 @@ rm_conf_new(const char *path)
 	cf->cf_top.cp_max_rcpts = -1;
 	cf->cf_top.cp_auth_relay = -1;
 	cf->cf_top.cp_grants = -1;
+	cf->cf_top.cp_hdr_all = -1;
 	for (i = 0; i < RM_CK__COUNT; i++)
 		cf->cf_top.cp_check[i] = -1;
 	return cf;

@@ -399,6 +399,7 @@ expand(struct eval *e, const struct rm_reply *r, struct rm_reply *dst)
 	    e->f->f_client_ip ? rm_ip_format(e->f->f_client_ip, ip, sizeof(ip))
 	                      : NULL;
 	vals[RM_RV_RCPT] = e->f->f_rcpt ? e->bare_rcpt : NULL;
+	vals[RM_RV_FROM] = e->v->v_from[0] != '\0' ? e->v->v_from : NULL;
 	rm_reply_expand(r, vals, dst);
 	return dst;
 }
@@ -1077,106 +1078,6 @@ check_sender_login(struct eval *e)
 	            "sender_login", NULL);
 }
 
-/*
- * hdr_refuse - header_from found a reason to refuse (traced by the
- * caller): the From: reply, or a tempfail when the directory could not
- * tell.  1 when the verdict is final.
- */
-static int
-hdr_refuse(struct eval *e, enum rm_lookup r)
-{
-	return fire(
-	    e, RM_CK_HEADER_FROM,
-	    reply(e, r == RM_LOOKUP_ERROR ? RM_R_TEMPFAIL : RM_R_HEADER_FROM),
-	    "header_from", NULL);
-}
-
-/*
- * hdr_field - the fields of one name (From:, Sender:): each must parse,
- * and each address be the login's.  need: the field must be there (and
- * once).  1 when the verdict is final, 0 to go on, -1 when it fired in
- * monitor mode (go on, nothing more to judge).
- */
-static int
-hdr_field(struct eval *e, const char *name, const char *const *vals, size_t n,
-          int need)
-{
-	struct rm_hdraddrs h;
-	struct rm_addr a;
-	char err[96], what[RM_HDR_ADDR_MAX + 32];
-	enum rm_lookup r;
-	size_t i;
-
-	if (n == 0 && !need)
-		return 0;
-	if (n != 1) {
-		trace(e->t,
-		      "header_from: the message has %zu %s fields, not one", n,
-		      name);
-		return hdr_refuse(e, RM_NOTFOUND) ? 1 : -1;
-	}
-	h.h_n = 0;
-	if (rm_hdraddr_parse(vals[0], &h, err, sizeof(err)) != 0) {
-		trace(e->t, "header_from: %s does not parse (%s)", name, err);
-		return hdr_refuse(e, RM_NOTFOUND) ? 1 : -1;
-	}
-	if (h.h_n == 0) {
-		trace(e->t, "header_from: %s holds no address", name);
-		return hdr_refuse(e, RM_NOTFOUND) ? 1 : -1;
-	}
-	for (i = 0; i < h.h_n; i++) {
-		snprintf(e->v->v_from, sizeof(e->v->v_from), "%s", h.h_addr[i]);
-		snprintf(what, sizeof(what), "%s <%s>", name, h.h_addr[i]);
-		/* the parser only returns what rm_addr_parse() reads */
-		if (rm_addr_parse(h.h_addr[i], &a, NULL, 0) != 0)
-			r = RM_NOTFOUND;
-		else
-			r = login_owns(e, &a, what);
-		if (r != RM_FOUND) {
-			if (r == RM_LOOKUP_ERROR)
-				trace(e->t, "header_from: the directory lookup "
-				            "of the login failed");
-			return hdr_refuse(e, r) ? 1 : -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * check_header_from - an authenticated client's message must name the
- * login in From: (exactly one field, every address the login's) and, if
- * the message has one, in Sender: (a reader shows "on behalf of").
- * Resent-* fields are not judged: they name who re-sent a message, and a
- * reader shows the original author.
- */
-static int
-check_header_from(struct eval *e, const struct rm_headers *h)
-{
-	int r;
-
-	if (!e->authed) {
-		trace(e->t, "header_from: not authenticated, not judged");
-		return 0;
-	}
-	if (!active(e, RM_CK_HEADER_FROM))
-		return 0;
-	if (sc_count(&e->sc, L_OFF(l_sender_logins)) == 0 &&
-	    e->f->f_owners == NULL) {
-		trace(e->t, "header_from: neither sender_logins nor a "
-		            "directory says what a login owns");
-		return 0;
-	}
-	if (h->h_over) {
-		trace(e->t, "header_from: an author field is too long, or "
-		            "there are too many");
-		return hdr_refuse(e, RM_NOTFOUND);
-	}
-	r = hdr_field(e, "From:", h->h_from, h->h_nfrom, 1);
-	if (r == 0)
-		r = hdr_field(e, "Sender:", h->h_sender, h->h_nsender, 0);
-	return r > 0;
-}
-
 const char *
 rm_grant_until(uint64_t expires, char *buf, size_t len)
 {
@@ -1608,6 +1509,142 @@ rm_policy_mail(const struct rm_ruleset *rs, const struct rm_facts *f,
 	if (check_require_auth(&e))
 		return;
 	decide(&e, RM_CONTINUE, NULL, "mail", NULL);
+}
+
+/*
+ * hdr_refuse - header_from found a reason to refuse (traced by the
+ * caller): the From: reply, or a tempfail when the directory could not
+ * tell.  1 when the verdict is final.
+ */
+static int
+hdr_refuse(struct eval *e, enum rm_lookup r, const void *tag)
+{
+	if (!e->authed)
+		return spoof(e, RM_CK_HEADER_FROM, RM_R_HEADER_FROM_SPOOF,
+		             "header_from", tag);
+	return fire(
+	    e, RM_CK_HEADER_FROM,
+	    reply(e, r == RM_LOOKUP_ERROR ? RM_R_TEMPFAIL : RM_R_HEADER_FROM),
+	    "header_from", NULL);
+}
+
+/*
+ * outsider_may_use - an address of an outsider's From: or Sender: is not
+ * ours (judged as local_sender_spoof judges the envelope sender, by every
+ * domain it could be routed to).  RM_FOUND when it is not ours.
+ */
+static enum rm_lookup
+outsider_may_use(struct eval *e, const char *raw, const struct rm_addr *a,
+                 const char *what, const void **tag)
+{
+	if (!addr_ours(e, raw, a, what, tag))
+		return RM_FOUND;
+	trace(e->t, "header_from: a client that is neither trusted nor "
+	            "authenticated writes an address of ours");
+	return RM_NOTFOUND;
+}
+
+/*
+ * hdr_field - the fields of one name (From:, Sender:): each must parse,
+ * and each address be the login's (an outsider's: none ours).  need: the
+ * field must be there (and once).  1 when the verdict is final, 0 to go on, -1
+ * when it fired in monitor mode (go on, nothing more to judge).
+ */
+static int
+hdr_field(struct eval *e, const char *name, const char *const *vals, size_t n,
+          int need)
+{
+	struct rm_hdraddrs h;
+	struct rm_addr a;
+	char err[96], what[RM_HDR_ADDR_MAX + 32];
+	const void *tag = NULL;
+	enum rm_lookup r;
+	size_t i;
+
+	if (n == 0 && !need)
+		return 0;
+	if (n != 1) {
+		trace(e->t,
+		      "header_from: the message has %zu %s fields, not one", n,
+		      name);
+		return hdr_refuse(e, RM_NOTFOUND, NULL) ? 1 : -1;
+	}
+	h.h_n = 0;
+	if (rm_hdraddr_parse(vals[0], &h, err, sizeof(err)) != 0) {
+		trace(e->t, "header_from: %s does not parse (%s)", name, err);
+		return hdr_refuse(e, RM_NOTFOUND, NULL) ? 1 : -1;
+	}
+	if (h.h_n == 0 && !e->authed) {
+		trace(e->t, "header_from: %s holds no address, none of ours",
+		      name);
+		return 0;
+	}
+	if (h.h_n == 0) {
+		trace(e->t, "header_from: %s holds no address", name);
+		return hdr_refuse(e, RM_NOTFOUND, NULL) ? 1 : -1;
+	}
+	for (i = 0; i < h.h_n; i++) {
+		snprintf(e->v->v_from, sizeof(e->v->v_from), "%s", h.h_addr[i]);
+		snprintf(what, sizeof(what), "%s <%s>", name, h.h_addr[i]);
+		/* the parser only returns what rm_addr_parse() reads */
+		if (rm_addr_parse(h.h_addr[i], &a, NULL, 0) != 0)
+			r = RM_NOTFOUND;
+		else if (!e->authed)
+			r = outsider_may_use(e, h.h_addr[i], &a, what, &tag);
+		else
+			r = login_owns(e, &a, what);
+		if (r != RM_FOUND) {
+			if (r == RM_LOOKUP_ERROR)
+				trace(e->t, "header_from: the directory lookup "
+				            "of the login failed");
+			return hdr_refuse(e, r, tag) ? 1 : -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * check_header_from - an authenticated client's message must name the
+ * login in From: (exactly one field, every address the login's) and, if
+ * the message has one, in Sender: (a reader shows "on behalf of").  With
+ * header_from_sessions = "all", an outsider's message is held to the same
+ * fields, none of whose addresses may be ours (local_sender_spoof for the
+ * header); a trusted client is not judged.  Resent-* fields are not
+ * judged: they name who re-sent a message, and a reader shows the
+ * original author.
+ */
+static int
+check_header_from(struct eval *e, const struct rm_headers *h)
+{
+	int r;
+
+	if (!e->authed && !e->pf->pf_hdr_all) {
+		trace(e->t, "header_from: not authenticated, not judged "
+		            "(header_from_sessions = \"authenticated\")");
+		return 0;
+	}
+	if (!e->authed && !untrusted(e)) {
+		trace(e->t, "header_from: a trusted client, not judged");
+		return 0;
+	}
+	if (!active(e, RM_CK_HEADER_FROM))
+		return 0;
+	if (e->authed && sc_count(&e->sc, L_OFF(l_sender_logins)) == 0 &&
+	    e->f->f_owners == NULL) {
+		trace(e->t, "header_from: neither sender_logins nor a "
+		            "directory says what a login owns");
+		return 0;
+	}
+	if (h->h_over) {
+		trace(e->t, "header_from: an author field is too long, or "
+		            "there are too many");
+		return hdr_refuse(e, RM_NOTFOUND, NULL);
+	}
+	/* an outsider's message without From: names nothing of ours */
+	r = hdr_field(e, "From:", h->h_from, h->h_nfrom, e->authed);
+	if (r == 0)
+		r = hdr_field(e, "Sender:", h->h_sender, h->h_nsender, 0);
+	return r > 0;
 }
 
 void

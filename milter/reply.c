@@ -22,7 +22,7 @@ rm_action_name(enum rm_action a)
 
 static const char *const var_names[RM_RV__COUNT] = {
     [RM_RV_SENDER] = "sender", [RM_RV_LOGIN] = "login", [RM_RV_HELO] = "helo",
-    [RM_RV_CLIENT] = "client", [RM_RV_RCPT] = "rcpt",
+    [RM_RV_CLIENT] = "client", [RM_RV_RCPT] = "rcpt",   [RM_RV_FROM] = "from",
 };
 
 /*
@@ -142,7 +142,7 @@ rm_reply_parse(const char *s, struct rm_reply *out, char *errbuf, size_t errlen)
 			snprintf(errbuf, errlen,
 			         "unknown placeholder %.*s in the reply text: "
 			         "known are {sender} {login} {helo} {client} "
-			         "{rcpt}",
+			         "{rcpt} {from}",
 			         (int)plen, p + i);
 			return -1;
 		}

@@ -168,6 +168,13 @@ const struct rm_reply_def rm_reply_defs[RM_R__COUNT] = {
                           "is not an address of user {login}; write your "
                           "own address in From:",
                           RM_REJECT},
+    /* header_from_sessions = "all": an outsider names a domain of ours */
+    [RM_R_HEADER_FROM_SPOOF] = {"header_from_spoof",
+                                "550 5.7.1 Message rejected: the From: "
+                                "header names a domain of ours; our users "
+                                "send after authentication (submission "
+                                "port 587)",
+                                RM_REJECT},
 };
 
 const char *const rm_limit_key_names[RM_LK__COUNT] = {
@@ -494,6 +501,7 @@ rm_ruleset_add_profile(struct rm_ruleset *rs, const char *name,
 	pf->pf_max_rcpts = rs->rs_top.pf_max_rcpts;
 	pf->pf_auth_relay = rs->rs_top.pf_auth_relay;
 	pf->pf_grants = rs->rs_top.pf_grants;
+	pf->pf_hdr_all = rs->rs_top.pf_hdr_all;
 	pf->pf_name = strdup(name);
 	pf->pf_origin = strdup(origin ? origin : "-");
 	if (pf->pf_name == NULL || pf->pf_origin == NULL) {

@@ -87,7 +87,9 @@ struct rm_confprofile {
 	   the top level's, key by key */
 	struct rm_reply cp_replies[RM_R__COUNT];
 	unsigned char cp_reply_set[RM_R__COUNT];
-	int cp_grants; /* grants: 1 on, 0 off, -1 not set */
+	int cp_grants;  /* grants: 1 on, 0 off, -1 not set */
+	int cp_hdr_all; /* header_from_sessions: 1 all, 0 authenticated,
+	                   -1 not set */
 };
 
 struct rm_strblock;

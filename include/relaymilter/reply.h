@@ -31,6 +31,7 @@ enum rm_reply_var {
 	RM_RV_HELO,       /* {helo}: the HELO/EHLO argument */
 	RM_RV_CLIENT,     /* {client}: the client address */
 	RM_RV_RCPT,       /* {rcpt}: the recipient, without <> */
+	RM_RV_FROM,       /* {from}: the From: address judged (header_from) */
 	RM_RV__COUNT
 };
 #define RM_REPLY_VAR_MAX 120 /* an expanded value is cut here */

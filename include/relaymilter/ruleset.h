@@ -165,6 +165,7 @@ enum rm_reply_id {
 	RM_R_LIMIT,
 	RM_R_LOGIN_NETWORK,
 	RM_R_HEADER_FROM,
+	RM_R_HEADER_FROM_SPOOF,
 	RM_R__COUNT
 };
 
@@ -273,7 +274,8 @@ struct rm_profile {
 	/* the replies, the top level's overridden by the listener's own
 	   replies = { }; NULL: the top level's (rs_replies) */
 	struct rm_reply *pf_replies;
-	bool pf_grants; /* relay grants let a client relay */
+	bool pf_grants;  /* relay grants let a client relay */
+	bool pf_hdr_all; /* header_from judges outsiders' From: too */
 };
 
 #define RM_DELIM_MAX 16 /* recipient_delimiter: at most this many */

@@ -9,7 +9,10 @@
 #     (Postfix reports a milter's refusal at the end of headers there);
 #   - alice's own From:, upper case, with a display name, with an encoded
 #     word as display name, is accepted (250);
-#   - the decision line says rule=header_from, the login and the address.
+#   - the decision line says rule=header_from, the login and the address;
+#   - header_from_sessions = "all": on the MX listener (2525) an outsider's
+#     message with a From: of ours (however written) is refused, with its
+#     own From: accepted; a trusted client (127.0.0.20) is not judged.
 # Root only (exit 77 = skipped); private namespaces (contrib/testbed).
 # shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
@@ -20,15 +23,24 @@ need_root "MTA daemons, network namespace"
 need_tools postfix postqueue swaks saslpasswd2
 e2e_begin "$0" "$@"
 
-E2E_SUB_PROFILE='checks = { header_from = "reject"; };' e2e_write_conf
+e2e_write_conf 'checks = { header_from = "reject"; };
+header_from_sessions = "all";'
 e2e_pf_authority bob
 tb_pf_cool
 tb_milter_start "$BIN" "$MCONF" || bail "relaymilter starts" "$(tail -3 "$TB_MILTER_LOG")"
 tb_pf_start 2525 2587 || bail "Postfix starts"
-ok "Postfix with a submission listener (2587) where header_from is on"
+ok "Postfix with an MX (2525) and a submission listener (2587), header_from on"
 
-# send FROM-HEADER: alice on submission, envelope her own, to a remote
+# send FROM-HEADER: alice on submission, envelope her own, to a remote;
+# with OUTSIDE=IP, a client at IP on the MX, from outside, to a user of ours
 send() {
+	if [ -n "${OUTSIDE:-}" ]; then
+		tb_smtp "$OUT" --server 127.0.0.1 --port 2525 \
+			--local-interface "$OUTSIDE" --helo client.example \
+			--from friend@remote.test --to user@testbed.test \
+			--header "From: $1"
+		return
+	fi
 	tb_smtp "$OUT" --server 127.0.0.1 --port 2587 --local-interface 127.0.0.9 \
 		--helo client.example -a PLAIN -au alice@testbed.test -ap secret \
 		--from alice@testbed.test --to user@remote.test --header "From: $1"
@@ -55,6 +67,17 @@ expect "own From:, upper case, accepted" 'ALICE@TESTBED.TEST' "$ACCEPTED"
 expect "own From: with a display name accepted" 'Alice Liddell <alice@testbed.test>' "$ACCEPTED"
 expect "own From: with an encoded word accepted" \
 	'=?utf-8?q?Alice_Liddell_=C3=A9?= <alice@testbed.test>' "$ACCEPTED"
+SPOOF='^550 5\.7\.1 .*From: header names a domain of ours'
+OUTSIDE=127.0.0.9
+expect "outsider on the MX: a From: of ours refused" 'Bob <bob@testbed.test>' "$SPOOF"
+expect "outsider on the MX: a From: of ours in capitals, encoded name, refused" \
+	'=?utf-8?b?Qm9i?= <BOB@TESTBED.TEST>' "$SPOOF"
+expect "outsider on the MX: its own From: among others of ours refused" \
+	'friend@remote.test, bob@testbed.test' "$SPOOF"
+expect "outsider on the MX: its own From: accepted" 'Friend <friend@remote.test>' "$ACCEPTED"
+OUTSIDE=127.0.0.20
+expect "trusted client on the MX: a From: of ours accepted" 'bob@testbed.test' "$ACCEPTED"
+unset OUTSIDE
 if grep -q 'auth=alice@testbed.test .*header_from=<bob@testbed.test> .*rule=header_from.*verdict=reject' \
 	"$TB_MILTER_LOG"; then
 	ok "log: the refusal's decision line names the login, the From: and the rule"

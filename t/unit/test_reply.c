@@ -114,8 +114,9 @@ test_sanitize(void)
 static void
 test_expand(void)
 {
-	const char *vals[RM_RV__COUNT] = {"a@example.com", "alice", NULL,
-	                                  "192.0.2.1", "u@remote.test"};
+	const char *vals[RM_RV__COUNT] = {
+	    "a@example.com", "alice",         NULL,
+	    "192.0.2.1",     "u@remote.test", "bob@example.com"};
 	struct rm_reply t, out;
 	char err[200], big[600];
 
@@ -129,6 +130,11 @@ test_expand(void)
 	                      "<u@remote.test> helo unknown");
 	CHECK_STR(out.r_code, "553");
 	CHECK(!out.r_has_vars, "expanded");
+	CHECK(rm_reply_parse("550 5.7.1 From: <{from}> is not {login}'s", &t,
+	                     err, sizeof(err)) == 0,
+	      "%s", err);
+	rm_reply_expand(&t, vals, &out);
+	CHECK_STR(out.r_text, "From: <bob@example.com> is not alice's");
 	/* unknown placeholders are load errors, other braces are text */
 	CHECK(rm_reply_parse("550 5.7.1 <{hello}>", &t, err, sizeof(err)) !=
 	              0 &&
