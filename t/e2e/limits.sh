@@ -149,20 +149,9 @@ tb_pf_stop
 tb_milter_stop TERM
 
 # ---- Sendmail: the login limit through its MSA -----------------------------------
-if ! tb_sm_have; then
-	ok "Sendmail # SKIP no Sendmail unpacked under $TB_SM_ROOT (contrib/install-deps test)"
-	finish
-fi
 E2E_SUB_NAME=MSA
 limits_conf '{ name = "sub-hourly"; key = "login"; recipients = 3; per = "1h"; }'
-sed -e 's/Port=smtp,/Port=2525, Addr=127.0.0.1,/' \
-	-e 's/Port=submission,/Port=2587, Addr=127.0.0.1,/' \
-	"$SRC/contrib/sendmail/daemons.mc" >"$TB_STATE/daemons.mc"
-tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
-	"$SRC/contrib/sendmail/authority.mc" || bail "sendmail.cf from contrib/sendmail/*.mc"
-tb_sm_sasl || bail "Sendmail's SMTP AUTH (private mount namespace)"
-tb_milter_start "$BIN" "$MCONF" || bail "relaymilter starts again" "$(tail -3 "$TB_MILTER_LOG")"
-tb_sm_start 2525 2587 || bail "Sendmail starts"
+e2e_sm_start "$BIN"
 ok "Sendmail with an MTA (2525) and an MSA (2587) daemon"
 send alice alice@testbed.test "$(rcpts 4 sm-alice-)"
 expect "Sendmail: alice, 3rd remote recipient: within the limit" '^250 ' RCPT 3

@@ -202,17 +202,12 @@ if ! tb_sm_have; then
 	not_ok "Sendmail" "no Sendmail unpacked under $TB_SM_ROOT: contrib/install-deps test"
 else
 	echo "# Sendmail: contrib/sendmail/{relaymilter,daemons,authority}.mc, testbed.test local"
-	sed -e 's/Port=smtp,/Port=2525, Addr=127.0.0.1,/' \
-		-e 's/Port=submission,/Port=2587, Addr=127.0.0.1,/' \
-		"$SRC/contrib/sendmail/daemons.mc" >"$TB_STATE/daemons.mc"
 	# our domains, and the literal of our address: what a production
 	# Sendmail puts in class w by probing its interfaces (the testbed
 	# switches probing off)
 	printf 'LOCAL_DOMAIN(`%s'"'"')dnl\n' testbed.test mx.testbed.test \
 		'[127.0.0.1]' >"$TB_STATE/local.mc"
-	tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
-		"$SRC/contrib/sendmail/authority.mc" "$TB_STATE/local.mc" ||
-		bail "sendmail.cf from contrib/sendmail/*.mc"
+	e2e_sm_authority "$TB_STATE/local.mc" || bail "sendmail.cf from contrib/sendmail/*.mc"
 	echo 'user: root' >>"$TB_SM/etc/aliases"
 	tb_sm -bi >/dev/null 2>&1 || true
 	tb_milter_start "$BIN" "$MCONF" ||

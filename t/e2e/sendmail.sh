@@ -29,12 +29,7 @@ SC_MX=2525 SC_SUB=2587 E2E_SUB_NAME=MSA SC_PFX='<[^ >]+>\.\.\. ' SC_AUTH=0
 e2e_write_conf
 
 # the snippets as shipped; the test daemons listen on loopback, high ports
-sed -e 's/Port=smtp,/Port=2525, Addr=127.0.0.1,/' \
-	-e 's/Port=submission,/Port=2587, Addr=127.0.0.1,/' \
-	"$SRC/contrib/sendmail/daemons.mc" >"$TB_STATE/daemons.mc"
-# (tb_sm_init points relaymilter.mc's S= at this instance's milter socket)
-tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
-	"$SRC/contrib/sendmail/authority.mc" || bail "sendmail.cf from contrib/sendmail/*.mc"
+e2e_sm_authority || bail "sendmail.cf from contrib/sendmail/*.mc"
 if tb_sm_sasl; then SC_AUTH=1; else tb_log "no SMTP AUTH (no private mount namespace)"; fi
 tb_milter_start "$BIN" "$MCONF" || bail "relaymilter starts" "$(tail -3 "$TB_MILTER_LOG")"
 tb_sm_start 2525 2587 || bail "Sendmail starts"

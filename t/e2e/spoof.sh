@@ -243,9 +243,6 @@ judge() {
 sendmail_run() {
 	local sink=$TB_RUN/sink f tag
 	echo "# Sendmail: contrib/sendmail/{relaymilter,daemons,authority}.mc, interfaces probed"
-	sed -e 's/Port=smtp,/Port=2525, Addr=127.0.0.1,/' \
-		-e 's/Port=submission,/Port=2587, Addr=127.0.0.1,/' \
-		"$SRC/contrib/sendmail/daemons.mc" >"$TB_STATE/daemons.mc"
 	# as in production: class w = $j, localhost and the names and literals
 	# of every interface address (the testbed switches probing off), our
 	# domains and the NAT address.  Local mail goes on to a mail hub
@@ -256,8 +253,7 @@ sendmail_run() {
 		"LOCAL_DOMAIN(\`testbed.test')dnl" "LOCAL_DOMAIN(\`mx.testbed.test')dnl" \
 		"LOCAL_DOMAIN(\`sales.testbed.test')dnl" "LOCAL_DOMAIN(\`[$NAT]')dnl" \
 		>"$TB_STATE/site.mc"
-	if ! tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
-		"$SRC/contrib/sendmail/authority.mc" "$TB_STATE/site.mc"; then
+	if ! e2e_sm_authority "$TB_STATE/site.mc"; then
 		not_ok "Sendmail" "sendmail.cf from contrib/sendmail/*.mc"
 		return
 	fi

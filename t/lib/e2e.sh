@@ -17,6 +17,18 @@
 #                         and a submission one on 2587 (E2E_SUB_NAME), the
 #                         SASL logins alice and LOGIN... (@testbed.test,
 #                         password "secret"); not started
+#   e2e_sm_authority [MC...]  a Sendmail (tb_sm_init) in the authority
+#                         deployment, contrib/sendmail/*.mc as shipped but
+#                         for the ports: an MTA daemon on 127.0.0.1:2525
+#                         (Name=MTA) and an MSA one on 2587 (Name=MSA),
+#                         then the .mc snippet files MC...; not started,
+#                         no SMTP AUTH yet (tb_sm_sasl)
+#   e2e_sm_start BIN      a test's Sendmail half: e2e_sm_authority with
+#                         SMTP AUTH (tb_sm_sasl: alice and bob), relaymilter
+#                         BIN on MCONF (written for E2E_SUB_NAME=MSA) and
+#                         Sendmail started; bails when any of it fails.
+#                         Without the unpacked Sendmail: a skipped
+#                         "Sendmail" line, then finish
 #   e2e_reload            SIGUSR1, then wait until relaymilter says it
 #                         reloaded
 # 127.0.0.20 is the home/ISP network (trusted), 127.0.0.9 a client away
@@ -71,6 +83,27 @@ e2e_pf_authority() {
 		'  -o milter_macro_daemon_name=mx' \
 		'127.0.0.1:2587 inet n - n - - smtpd' "${opts[@]}" \
 		"  -o milter_macro_daemon_name=$E2E_SUB_NAME"
+}
+
+# shellcheck disable=SC2120 # MC... is optional
+e2e_sm_authority() {
+	sed -e 's/Port=smtp,/Port=2525, Addr=127.0.0.1,/' \
+		-e 's/Port=submission,/Port=2587, Addr=127.0.0.1,/' \
+		"$SRC/contrib/sendmail/daemons.mc" >"$TB_STATE/daemons.mc"
+	# (tb_sm_init points relaymilter.mc's S= at this instance's milter socket)
+	tb_sm_init "$SRC/contrib/sendmail/relaymilter.mc" "$TB_STATE/daemons.mc" \
+		"$SRC/contrib/sendmail/authority.mc" "$@"
+}
+
+e2e_sm_start() {
+	if ! tb_sm_have; then
+		skip Sendmail "no Sendmail unpacked under $TB_SM_ROOT (contrib/install-deps test)"
+		finish
+	fi
+	e2e_sm_authority || bail "sendmail.cf from contrib/sendmail/*.mc"
+	tb_sm_sasl || bail "Sendmail's SMTP AUTH (private mount namespace)"
+	tb_milter_start "$1" "$MCONF" || bail "relaymilter starts for Sendmail" "$(tail -3 "$TB_MILTER_LOG")"
+	tb_sm_start 2525 2587 || bail "Sendmail starts"
 }
 
 e2e_reload() {
