@@ -1,9 +1,13 @@
 /*
  * reload.c - the reload thread: SIGUSR1, the periodic LDAP check, and the
- * freeing of retired rulesets, off the sessions' threads and at a lower
- * priority than they have.
+ * freeing of retired rulesets, off the sessions' threads and at idle
+ * priority.
  */
+#ifdef __linux__
+#define _GNU_SOURCE /* SCHED_IDLE */
+#endif
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -148,6 +152,29 @@ rm_ms_until(const struct timespec *when)
 	return ms > 0 ? ms : 0;
 }
 
+/*
+ * idle_priority - a rebuild is seconds of CPU for a big policy: it runs
+ * only on CPU time the sessions leave (SCHED_IDLE; Linux threads have
+ * their own policy and nice).  Where that is refused, the lowest nice.
+ * On a machine saturated for good a reload then waits for a lull; the
+ * policy in force keeps deciding meanwhile.
+ */
+static void
+idle_priority(void)
+{
+#ifdef __linux__
+	struct sched_param sp = {0};
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	if (sched_setscheduler(tid, SCHED_IDLE, &sp) == 0)
+		return;
+	rm_log(RM_LOG_DEBUG, "reload thread: SCHED_IDLE: %s", strerror(errno));
+	if (setpriority(PRIO_PROCESS, (id_t)tid, 19) != 0)
+		rm_log(RM_LOG_DEBUG, "reload thread: setpriority: %s",
+		       strerror(errno));
+#endif
+}
+
 /* how often to look for retired rulesets the sessions have let go */
 #define REAP_MS 100
 
@@ -167,15 +194,7 @@ rm_reload_thread(void *arg)
 	size_t held;
 	long ms;
 
-#ifdef __linux__
-	/*
-	 * A rebuild is seconds of CPU for a big policy: on a busy machine
-	 * the sessions come first (Linux threads have their own nice).
-	 */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
-		rm_log(RM_LOG_DEBUG, "reload thread: setpriority: %s",
-		       strerror(errno));
-#endif
+	idle_priority();
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	for (;;) {
