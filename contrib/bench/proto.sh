@@ -238,7 +238,7 @@ function kvmap(s, arr,   fl, kv, i, n) {
 	for (i = 1; i <= n; i++) { split(fl[i], kv, "="); arr[kv[1]] = kv[2] }
 }
 '
-floors= offs=
+floors='' offs=''
 for m in relaymilter rm-hf rm-devnull rm-nolog empty empty-hdr; do
 	floors="$floors $m=$(floor_of "$m")"
 	offs="$offs $m=$(off_of "$m")"
