@@ -5,14 +5,15 @@
  *
  * Mirrored from mlfi.c (keep them in step):
  *   - the same callbacks are registered (connect, helo, envfrom, envrcpt,
- *     abort, close, negotiate), xxfi_flags 0, so libmilter's own view of
- *     the filter is the same (mlfi.c's header and eoh callbacks are
- *     negotiated away unless checks.header_from is on, so they change
- *     nothing on the wire: t/miltertest/10-negotiate.lua holds it);
+ *     data, header, eoh, abort, close, negotiate), xxfi_flags 0, so
+ *     libmilter's own view of the filter is the same;
  *   - mlfi_negotiate's answer: refuse an MTA without SMFIP_NR_CONN and
  *     SMFIP_NR_HELO, ask for SMFIP_NR_CONN | SMFIP_NR_HELO plus whichever
  *     of SMFIP_NOHDRS, NOBODY, NOEOH, NODATA, NOUNKNOWN are offered, no
  *     actions but SMFIF_SETSYMLIST, and the same three macro lists;
+ *   - with -h, what it answers when checks.header_from is on somewhere:
+ *     the headers and the end of headers kept (SMFIP_NOHDRS and NOEOH not
+ *     asked for), SMFIP_NR_HDR when offered, an answer at end of headers;
  *   - connect and HELO return SMFIS_NOREPLY, as they must once
  *     negotiated to "no reply" (a SMFIS_CONTINUE there makes libmilter
  *     log "milter claimed not to reply ... but did anyway" on every
@@ -20,7 +21,9 @@
  *     SMFIS_CONTINUE.
  * No session state, no macros read, no logging.
  *
- * usage: emptymilter [-r] -p unix:/path | inet:PORT@HOST
+ * usage: emptymilter [-hr] -p unix:/path | inet:PORT@HOST
+ *   -h  negotiate the headers as relaymilter with checks.header_from on:
+ *       the floor of that negotiation
  *   -r  refuse every RCPT with "550 5.7.1 Relaying denied" (set as a reply
  *       text, as relaymilter does): the floor of sessions refused at RCPT
  * Over an inet socket it takes the DATA step and answers it, as relaymilter
@@ -42,6 +45,8 @@
 
 /* set once in main() before libmilter starts its threads */
 static int refuse_rcpt; /* -r */
+static int headers;     /* -h */
+static int nr_hdr;      /* -h, and the MTA offered SMFIP_NR_HDR */
 static int answer_data; /* an inet socket */
 
 static sfsistat
@@ -57,6 +62,13 @@ e_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	*pf1 = NO_REPLY | (NO_STEPS & f1);
 	if (answer_data)
 		*pf1 &= ~(unsigned long)SMFIP_NODATA;
+	if (headers) {
+		*pf1 &= ~(unsigned long)(SMFIP_NOHDRS | SMFIP_NOEOH);
+		/* every connection is offered the same: no race worth a lock */
+		nr_hdr = (f1 & SMFIP_NR_HDR) != 0;
+		if (nr_hdr)
+			*pf1 |= SMFIP_NR_HDR;
+	}
 	*pf2 = *pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
 		*pf0 |= SMFIF_SETSYMLIST;
@@ -117,6 +129,22 @@ e_data(SMFICTX *ctx)
 }
 
 static sfsistat
+e_header(SMFICTX *ctx, char *name, char *value)
+{
+	(void)ctx;
+	(void)name;
+	(void)value;
+	return nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+e_eoh(SMFICTX *ctx)
+{
+	(void)ctx;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
 e_abort(SMFICTX *ctx)
 {
 	(void)ctx;
@@ -139,6 +167,8 @@ static struct smfiDesc desc = {
     .xxfi_envfrom = e_envfrom,
     .xxfi_envrcpt = e_envrcpt,
     .xxfi_data = e_data,
+    .xxfi_header = e_header,
+    .xxfi_eoh = e_eoh,
     .xxfi_abort = e_abort,
     .xxfi_close = e_close,
     .xxfi_negotiate = e_negotiate,
@@ -152,19 +182,19 @@ main(int argc, char **argv)
 	mode_t mask;
 	int c;
 
-	while ((c = getopt(argc, argv, "p:r")) != -1) {
-		if (c == 'r') {
-			refuse_rcpt = 1;
+	while ((c = getopt(argc, argv, "hp:r")) != -1) {
+		if (c == 'h' || c == 'r') {
+			*(c == 'h' ? &headers : &refuse_rcpt) = 1;
 			continue;
 		}
 		if (c != 'p') {
-			fprintf(stderr, "usage: emptymilter [-r] -p SOCKET\n");
+			fprintf(stderr, "usage: emptymilter [-hr] -p SOCKET\n");
 			return 64;
 		}
 		spec = optarg;
 	}
 	if (spec == NULL || optind != argc) {
-		fprintf(stderr, "usage: emptymilter [-r] -p SOCKET\n");
+		fprintf(stderr, "usage: emptymilter [-hr] -p SOCKET\n");
 		return 64;
 	}
 	answer_data = strncmp(spec, "inet", 4) == 0;

@@ -12,7 +12,8 @@
  *   then per message (-m):
  *     SMFIC_MACRO + SMFIC_MAIL
  *     SMFIC_MACRO + SMFIC_RCPT    x k (-k)
- *     SMFIC_ABORT, or (-e data) DATA, headers, EOH, body, end of message
+ *     SMFIC_ABORT, or (-e data) DATA, headers (From: is the -f sender),
+ *     EOH, body, end of message
  *   SMFIC_QUIT
  *
  * and it honours the negotiation the way an MTA must: a step the milter
@@ -34,7 +35,7 @@
  * to the milter closing the connection after QUIT (or to writing QUIT,
  * with -Q).  sessions/s counts sessions that completed without error,
  * over the time from the first measured session's start to the last
- * one's end.
+ * one's end.  -P FILE writes what the milter negotiated (see usage()).
  *
  * Build: cc -O2 -pthread -o miltload miltload.c   (no libmilter needed)
  */
@@ -184,7 +185,7 @@ static struct opts {
 	long timeout, limit, port;
 	const char *client_addr, *client_name, *helo, *sender, *rcpt;
 	const char *login, *daemon_name, *daemon_addr, *myhost, *mailer;
-	const char *label, *outfile;
+	const char *label, *outfile, *negfile;
 	bool data, nowait, verbose;
 } o = {
     .sessions = 1000,
@@ -221,6 +222,10 @@ static struct timespec run_start; /* for -L */
 static pthread_mutex_t err_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *errmsgs[MAX_ERRMSGS];
 static int nerrmsgs;
+/* -P: the first negotiation, and how many differed from it */
+static pthread_mutex_t neg_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool neg_any;
+static unsigned long neg_version, neg_actions, neg_proto, neg_varied;
 
 /* --- per-thread measurements */
 struct samples {
@@ -296,7 +301,7 @@ usage(FILE *fp)
 	    "                [-r RCPT] [-A LOGIN] [-D DAEMONNAME] "
 	    "[-d DAEMONADDR] [-j MYHOST]\n"
 	    "                [-R MAILER] [-t TIMEOUT] [-L SECONDS] "
-	    "[-l LABEL] [-o FILE] [-Qv]\n"
+	    "[-l LABEL] [-o FILE] [-P FILE] [-Qv]\n"
 	    "  -s SOCKET   unix:/path, local:/path, /path, inet:PORT@HOST or "
 	    "inet6:PORT@HOST\n"
 	    "  -n N        measured sessions (connections), default 1000\n"
@@ -305,7 +310,8 @@ usage(FILE *fp)
 	    "  -m N        messages per connection, default 1\n"
 	    "  -w N        warm-up sessions before measuring, default 0\n"
 	    "  -e abort    end each message with SMFIC_ABORT (default);\n"
-	    "  -e data     send DATA, headers, EOH, body, end of message\n"
+	    "  -e data     send DATA, headers, EOH, body, end of message;\n"
+	    "              From: is the -f sender (<> when it is \"\")\n"
 	    "  -b N        body bytes with -e data, default 1024\n"
 	    "  -a ADDR     client address, IPv4 or IPv6 (family '4'/'6'), or\n"
 	    "              \"unknown\" (family 'U'); default 127.0.0.1\n"
@@ -329,6 +335,11 @@ usage(FILE *fp)
 	    "  -Q          do not wait for the milter to close after QUIT\n"
 	    "  -l LABEL    first column of the TSV rows, default -\n"
 	    "  -o FILE     write the TSV there instead of stdout\n"
+	    "  -P FILE     write the negotiation there, one TSV line:\n"
+	    "              version, actions and protocol (hex), the protocol\n"
+	    "              flags by name, each step as step:answered,\n"
+	    "              step:noreply or step:off, and how many sessions\n"
+	    "              negotiated other flags than the first\n"
 	    "  -v          print every error (else the first %d)\n"
 	    "Output (TSV, one row per step that was sent, plus "
 	    "\"session\"):\n"
@@ -432,10 +443,10 @@ parse_args(int argc, char **argv)
 	const char *p;
 	int c, pct = 0;
 
-	while (
-	    (c = getopt(argc, argv,
-	                "s:n:c:k:m:w:e:b:a:N:p:H:f:r:A:D:d:j:R:t:L:l:o:Qvh")) !=
-	    -1) {
+	while ((c = getopt(
+	            argc, argv,
+	            "s:n:c:k:m:w:e:b:a:N:p:H:f:r:A:D:d:j:R:t:L:l:o:P:Qvh")) !=
+	       -1) {
 		switch (c) {
 		case 's':
 			o.socket = optarg;
@@ -510,6 +521,9 @@ parse_args(int argc, char **argv)
 			break;
 		case 'o':
 			o.outfile = optarg;
+			break;
+		case 'P':
+			o.negfile = optarg;
 			break;
 		case 'Q':
 			o.nowait = true;
@@ -822,6 +836,94 @@ parse_symlists(struct conn *c, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* neg_record - keep the first negotiation, count those that differ */
+static void
+neg_record(unsigned long version, unsigned long actions, unsigned long proto)
+{
+	pthread_mutex_lock(&neg_lock);
+	if (!neg_any) {
+		neg_any = true;
+		neg_version = version;
+		neg_actions = actions;
+		neg_proto = proto;
+	} else if (version != neg_version || actions != neg_actions ||
+	           proto != neg_proto)
+		neg_varied++;
+	pthread_mutex_unlock(&neg_lock);
+}
+
+/* neg_write - the -P line (see usage()) */
+static void
+neg_write(const char *path)
+{
+	static const struct {
+		unsigned long bit;
+		const char *name;
+	} flag[] = {
+	    {P_NOCONNECT, "NOCONNECT"},
+	    {P_NOHELO, "NOHELO"},
+	    {P_NOMAIL, "NOMAIL"},
+	    {P_NORCPT, "NORCPT"},
+	    {P_NODATA, "NODATA"},
+	    {P_NOHDRS, "NOHDRS"},
+	    {P_NOEOH, "NOEOH"},
+	    {P_NOBODY, "NOBODY"},
+	    {P_NOUNKNOWN, "NOUNKNOWN"},
+	    {P_NR_CONN, "NR_CONN"},
+	    {P_NR_HELO, "NR_HELO"},
+	    {P_NR_MAIL, "NR_MAIL"},
+	    {P_NR_RCPT, "NR_RCPT"},
+	    {P_NR_DATA, "NR_DATA"},
+	    {P_NR_HDR, "NR_HDR"},
+	    {P_NR_EOH, "NR_EOH"},
+	    {P_NR_BODY, "NR_BODY"},
+	    {P_NR_UNKN, "NR_UNKN"},
+	    {P_SKIP, "SKIP"},
+	    {P_RCPT_REJ, "RCPT_REJ"},
+	    {P_HDR_LEADSPC, "HDR_LEADSPC"},
+	};
+	/* the steps of a message, each off (NO*) or without reply (NR_*) */
+	static const struct {
+		const char *name;
+		unsigned long off, nr;
+	} stp[] = {
+	    {"connect", P_NOCONNECT, P_NR_CONN},
+	    {"helo", P_NOHELO, P_NR_HELO},
+	    {"mail", P_NOMAIL, P_NR_MAIL},
+	    {"rcpt", P_NORCPT, P_NR_RCPT},
+	    {"data", P_NODATA, P_NR_DATA},
+	    {"header", P_NOHDRS, P_NR_HDR},
+	    {"eoh", P_NOEOH, P_NR_EOH},
+	    {"body", P_NOBODY, P_NR_BODY},
+	    {"eom", 0, 0},
+	};
+	const char *sep = "";
+	FILE *f;
+
+	if ((f = fopen(path, "w")) == NULL)
+		die("%s: %s", path, strerror(errno));
+	if (!neg_any) {
+		fputs("-\t-\t-\t-\t-\t0\n", f);
+	} else {
+		fprintf(f, "%lu\t0x%lx\t0x%lx\t", neg_version, neg_actions,
+		        neg_proto);
+		for (size_t i = 0; i < sizeof(flag) / sizeof(flag[0]); i++)
+			if (neg_proto & flag[i].bit) {
+				fprintf(f, "%s%s", sep, flag[i].name);
+				sep = " ";
+			}
+		fputc('\t', f);
+		for (size_t i = 0; i < sizeof(stp) / sizeof(stp[0]); i++)
+			fprintf(f, "%s%s:%s", i ? " " : "", stp[i].name,
+			        neg_proto & stp[i].off  ? "off"
+			        : neg_proto & stp[i].nr ? "noreply"
+			                                : "answered");
+		fprintf(f, "\t%lu\n", neg_varied);
+	}
+	if (fclose(f) != 0)
+		die("%s: %s", path, strerror(errno));
+}
+
 static int
 negotiate(struct conn *c)
 {
@@ -866,6 +968,7 @@ negotiate(struct conn *c)
 		fail(c, "negotiate: macro lists without SMFIF_SETSYMLIST");
 		return -1;
 	}
+	neg_record(v[0], c->actions, c->proto);
 	return parse_symlists(c, c->in + 13, c->ilen - 12);
 }
 
@@ -1129,15 +1232,16 @@ static int
 data_path(struct conn *c, struct stats *st, char *last)
 {
 	static const char *const hdr[][2] = {
-	    {"From", "<sender@example.org>"},
+	    {"From", NULL}, /* <the -f sender> */
 	    {"To", "<user@example.com>"},
 	    {"Subject", "miltload"},
 	    {"Date", "Mon, 1 Jan 2024 00:00:00 +0000"},
 	    {"Message-ID", "<miltload@example.org>"},
 	};
-	char r;
+	char r, from[260];
 	long left;
 
+	snprintf(from, sizeof(from), "<%s>", o.sender);
 	if (!(c->proto & P_NODATA)) {
 		macros(c, M_DATA);
 		ob_begin(c, C_DATA);
@@ -1152,7 +1256,7 @@ data_path(struct conn *c, struct stats *st, char *last)
 			ob_str(c, hdr[i][0]);
 			if (c->proto & P_HDR_LEADSPC)
 				ob_put(c, " ", 1);
-			ob_str(c, hdr[i][1]);
+			ob_str(c, hdr[i][1] != NULL ? hdr[i][1] : from);
 			if ((r = step(c, st, S_HEADER, P_NR_HDR)) == 0)
 				return -1;
 			if ((*last = r) != R_CONTINUE)
@@ -1517,6 +1621,8 @@ main(int argc, char **argv)
 	}
 	if (out != stdout && fclose(out) != 0)
 		die("%s: %s", o.outfile, strerror(errno));
+	if (o.negfile != NULL)
+		neg_write(o.negfile);
 	fprintf(stderr,
 	        "miltload: %lu sessions in %.3f s: %.1f sessions/s, %lu "
 	        "errors, client cpu %.3f s\n",

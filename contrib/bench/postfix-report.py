@@ -160,6 +160,26 @@ comparisons = [
         "(contrib/bench/emptymilter) costs this much by itself; relaymilter "
         "against it:",
     ),
+    (
+        "hf-unix",
+        "authority-unix",
+        "checks.header_from on in one listener profile: every session gets "
+        "the headers negotiated and the end of headers answered (these "
+        "sessions are not authenticated, so not judged); against it off "
+        "everywhere:",
+    ),
+    (
+        "floor-hf-unix",
+        "floor-unix",
+        "The same negotiation at the floor: the empty filter with the "
+        "headers (emptymilter -h) against without:",
+    ),
+    (
+        "hf-unix",
+        "floor-hf-unix",
+        "relaymilter with header_from on against the empty filter of its "
+        "negotiation:",
+    ),
 ]
 for c, base_c, title in comparisons:
     if c not in configs or base_c not in configs:

@@ -42,6 +42,14 @@
 #                         (relaymilter on 8901): its own redis-server on
 #                         127.0.0.1:6390, no persistence; left out, with a
 #                         note, when redis-server is not installed
+#   hf-unix         2539  authority-unix with checks.header_from on in a
+#                         listener profile (submission; sender_logins set):
+#                         the headers and the end of headers negotiated for
+#                         every session, the end of headers answered (the
+#                         workloads' sessions are not authenticated: not
+#                         judged, the protocol's cost only)
+#   floor-hf-unix   2540  floor-unix with emptymilter -h: hf-unix's
+#                   2541  negotiation and no work (2541: -r)
 # Workloads:
 #   deliver  trusted client (127.0.0.1) -> remote domain, relayed to
 #            smtp-sink: msg/s until the sink has all N
@@ -72,7 +80,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/pflib.sh"
 bl_prelude postfix.sh "${1:-}" smtp-source
 N=${N:-2000} S=${S:-10 20 40} L=${L:-1024} REPS=${REPS:-3} TARGET=${TARGET:-0.90}
-CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet floor-unix floor-inet inet-nodata authority-map limits-mem limits-redis}
+CONFIGS=${CONFIGS:-pf authority-inet authority-unix narrowing-inet floor-unix floor-inet inet-nodata authority-map limits-mem limits-redis hf-unix floor-hf-unix}
 WORKLOADS=${WORKLOADS:-deliver refuse}
 export N S L REPS TARGET CONFIGS WORKLOADS
 tb_enter_ns "$0" "$@"
@@ -81,8 +89,8 @@ tb_enter_ns "$0" "$@"
 bl_ns_setup || exit 1
 tb_state_init
 RM_INET_PID= RM_UNIX_PID= RM_NODATA_PID= RM_NODELAY_PID= FLOORI_PID= FLOORI_REJ_PID=
-RM_LIMITS_PID='' RM_REDIS_PID=''
-trap 'kill $RM_INET_PID $RM_UNIX_PID $RM_NODATA_PID $RM_NODELAY_PID $RM_LIMITS_PID $RM_REDIS_PID $REDIS_PID $FLOOR_PID $FLOOR_REJ_PID $FLOORI_PID $FLOORI_REJ_PID 2>/dev/null; bl_cleanup' EXIT
+RM_LIMITS_PID='' RM_REDIS_PID='' RM_HF_PID='' FLOORH_PID='' FLOORH_REJ_PID=''
+trap 'kill $RM_INET_PID $RM_UNIX_PID $RM_NODATA_PID $RM_NODELAY_PID $RM_LIMITS_PID $RM_REDIS_PID $RM_HF_PID $REDIS_PID $FLOOR_PID $FLOOR_REJ_PID $FLOORI_PID $FLOORI_REJ_PID $FLOORH_PID $FLOORH_REJ_PID 2>/dev/null; bl_cleanup' EXIT
 trap 'exit 130' INT TERM HUP
 log() { printf 'postfix.sh: %s\n' "$*" >&2; }
 
@@ -157,6 +165,13 @@ case " $CONFIGS " in *" limits-redis "*)
 	fi
 	;;
 esac
+# hf-unix: header_from on in one listener profile, over the unix socket
+HF_SOCK=$TB_RUN/rm-hf.sock HF_CONF=$TB_STATE/relaymilter-hf.conf
+{
+	cat "$MCONF"
+	echo 'sender_logins = { bench = [ "a@x.test" ]; };'
+	echo 'listeners = { submission = { checks = { header_from = "reject"; }; }; };'
+} >"$HF_CONF"
 # the table "relaymilter milter-map" writes for this policy
 MILTER_MAP=$TB_STATE/milter-map.cidr
 "$BIN" milter-map -c "$MCONF" >"$MILTER_MAP" 2>"$TB_RUN/milter-map.err" || {
@@ -169,6 +184,7 @@ grep -q "^$BL_TRUSTED/32 *DISABLE" "$MILTER_MAP" || {
 }
 EMPTY=$BUILD/contrib/bench/emptymilter
 FLOOR_SOCK=$TB_RUN/floor.sock FLOOR_REJ_SOCK=$TB_RUN/floor-rej.sock
+FLOORH_SOCK=$TB_RUN/floorh.sock FLOORH_REJ_SOCK=$TB_RUN/floorh-rej.sock
 FLOOR_PID= FLOOR_REJ_PID=
 
 # the -o options of master.cf.authority's smtp service
@@ -187,6 +203,9 @@ MAP_OPTS=("${AUTH_OPTS[@]}" "  -o smtpd_milter_maps=cidr:$MILTER_MAP")
 NODELAY_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8897}")
 LIMITS_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8900}")
 REDIS_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=inet:127.0.0.1:8901}")
+HF_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$HF_SOCK}")
+FLOORH_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$FLOORH_SOCK}")
+FLOORH_REJ_OPTS=("${AUTH_OPTS[@]/smtpd_milters=*/smtpd_milters=unix:$FLOORH_REJ_SOCK}")
 # narrowing: Postfix's gate stays, the milter lines of main.cf.narrowing
 # (its milter the inet one of relaymilter_milters: the shipped snippets name
 # the unix socket, this benchmark measures inet there)
@@ -205,7 +224,10 @@ bl_pf_init '2525 inet n - n - - smtpd' \
 	'2535 inet n - n - - smtpd' "${FLOORI_OPTS[@]}" \
 	'2536 inet n - n - - smtpd' "${FLOORI_REJ_OPTS[@]}" \
 	'2537 inet n - n - - smtpd' "${LIMITS_OPTS[@]}" \
-	'2538 inet n - n - - smtpd' "${REDIS_OPTS[@]}" >"$TB_RUN/check.out" 2>&1 || {
+	'2538 inet n - n - - smtpd' "${REDIS_OPTS[@]}" \
+	'2539 inet n - n - - smtpd' "${HF_OPTS[@]}" \
+	'2540 inet n - n - - smtpd' "${FLOORH_OPTS[@]}" \
+	'2541 inet n - n - - smtpd' "${FLOORH_REJ_OPTS[@]}" >"$TB_RUN/check.out" 2>&1 || {
 	log "Postfix set-up failed: $(head -3 "$TB_RUN/check.out")"
 	exit 1
 }
@@ -238,6 +260,12 @@ case " $CONFIGS " in *" limits-redis "*)
 	RM_REDIS_PID=$TB_MILTER_PID TB_MILTER_PID=
 	;;
 esac
+case " $CONFIGS " in *" hf-unix "*)
+	TB_MILTER_SOCK=unix:$HF_SOCK TB_MILTER_LOG=$TB_RUN/rm-hf.log
+	tb_milter_start "$BIN" "$HF_CONF" || exit 1
+	RM_HF_PID=$TB_MILTER_PID TB_MILTER_PID=
+	;;
+esac
 RM_NODELAY_PID=
 if [ "${NODELAY:-0}" = 1 ]; then
 	# the preload reaches smtpd and cleanup through import_environment
@@ -268,7 +296,8 @@ floor_start() {
 	return 1
 }
 [ -x "$EMPTY" ] || {
-	log "no $EMPTY (cmake -DRM_BENCH=ON): floor-unix and floor-inet left out"
+	log "no $EMPTY (cmake -DRM_BENCH=ON): floor-unix, floor-inet and floor-hf-unix left out"
+	CONFIGS=${CONFIGS/floor-hf-unix/}
 	CONFIGS=${CONFIGS/floor-unix/}
 	CONFIGS=${CONFIGS/floor-inet/}
 }
@@ -286,8 +315,15 @@ case " $CONFIGS " in *" floor-inet "*)
 	FLOORI_REJ_PID=$!
 	;;
 esac
+case " $CONFIGS " in *" floor-hf-unix "*)
+	floor_start "unix:$FLOORH_SOCK" -h || exit 1
+	FLOORH_PID=$!
+	floor_start "unix:$FLOORH_REJ_SOCK" -h -r || exit 1
+	FLOORH_REJ_PID=$!
+	;;
+esac
 bl_sink_start || exit 1
-tb_pf_start 2525 2527 2528 2529 2530 2531 2532 2533 2534 2535 2536 2537 2538 || exit 1
+tb_pf_start 2525 2527 2528 2529 2530 2531 2532 2533 2534 2535 2536 2537 2538 2539 2540 2541 || exit 1
 
 # port_of CONFIG [WORKLOAD], milter_pid_of CONFIG WORKLOAD
 port_of() {
@@ -295,6 +331,8 @@ port_of() {
 	pf) echo 2525 ;; authority-inet) echo 2527 ;; authority-unix) echo 2528 ;;
 	narrowing-inet) echo 2529 ;; inet-nodata) echo 2532 ;; authority-map) echo 2533 ;;
 	nodata-nodelay) echo 2534 ;; limits-mem) echo 2537 ;; limits-redis) echo 2538 ;;
+	hf-unix) echo 2539 ;;
+	floor-hf-unix) if [ "${2:-}" = refuse ]; then echo 2541; else echo 2540; fi ;;
 	floor-unix) if [ "${2:-}" = refuse ]; then echo 2531; else echo 2530; fi ;;
 	floor-inet) if [ "${2:-}" = refuse ]; then echo 2536; else echo 2535; fi ;;
 	*) return 1 ;;
@@ -305,6 +343,8 @@ milter_pid_of() {
 	authority-unix) echo "$RM_UNIX_PID" ;; pf) echo "" ;;
 	inet-nodata) echo "$RM_NODATA_PID" ;; nodata-nodelay) echo "$RM_NODELAY_PID" ;;
 	limits-mem) echo "$RM_LIMITS_PID" ;; limits-redis) echo "$RM_REDIS_PID" ;;
+	hf-unix) echo "$RM_HF_PID" ;;
+	floor-hf-unix) if [ "$2" = refuse ]; then echo "$FLOORH_REJ_PID"; else echo "$FLOORH_PID"; fi ;;
 	floor-unix) if [ "$2" = refuse ]; then echo "$FLOOR_REJ_PID"; else echo "$FLOOR_PID"; fi ;;
 	floor-inet) if [ "$2" = refuse ]; then echo "$FLOORI_REJ_PID"; else echo "$FLOORI_PID"; fi ;;
 	*) echo "$RM_INET_PID" ;;
@@ -313,7 +353,7 @@ milter_pid_of() {
 # the maillog line of a refusal with the code this configuration must give
 refusal_re() {
 	case $1 in
-	authority-* | floor-* | inet-* | nodata-* | limits-*) echo 'milter-reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 550 5\.7\.1 ' ;;
+	authority-* | floor-* | inet-* | nodata-* | limits-* | hf-*) echo 'milter-reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 550 5\.7\.1 ' ;;
 	*) echo 'reject: RCPT from [^ ]*\[127\.0\.0\.9\]: 554 5\.7\.1 <b@y\.test>: Relay access denied' ;;
 	esac
 }

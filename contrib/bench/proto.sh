@@ -12,6 +12,24 @@
 #           local domain: relaymilter continues (rule=local_domains)
 #   refuse  the same client relaying to a remote domain: relaymilter
 #           answers 550 5.7.1 (rule=relay_denied)
+#   submit  authenticated submission: login alice on the submission
+#           listener, sender and From: alice@example.com, RCPT to a remote
+#           domain, the message sent (-e data): relaymilter continues
+#           (rule=authenticated, and rule=header_from at the end of
+#           headers where it is on)
+#
+# The filters each workload compares (workload_filters) and the floor
+# each is judged against (floor_of):
+#   relaymilter  proto.conf: checks.header_from off everywhere
+#   rm-hf        proto.conf with checks.header_from = "reject" on the
+#                submission listener: the headers and the end of headers
+#                negotiated for every connection (OUTDIR/relaymilter-hf.conf)
+#   empty        emptymilter: relaymilter's negotiation, no work
+#   empty-hdr    emptymilter -h: rm-hf's negotiation, no work
+# miltload -P records what each run negotiated (OUTDIR/negotiation.tsv);
+# the run fails unless relaymilter's equals empty's, rm-hf's equals
+# empty-hdr's, and only the header_from filters have the header and
+# end-of-headers steps.
 #
 # relaymilter runs as in production, at the default log level (info: one
 # line per decision), with -f, so the lines go to stderr: redirected to a
@@ -34,11 +52,12 @@
 # source tree; relaymilter, miltload and emptymilter are built there if
 # missing), RUNS (>= 3, default 9), SESSIONS (default 10000), WARMUP
 # (default 1000), CONC (default "8 32"), RCPTS (per message, default 1),
-# MSGS (per connection, default 1).
+# MSGS (per connection, default 1), WORKLOADS (default "accept refuse
+# submit").
 set -eu
 
 usage() {
-	echo "usage: $0 OUTDIR   (env: BUILD RUNS SESSIONS WARMUP CONC RCPTS MSGS)" >&2
+	echo "usage: $0 OUTDIR   (env: BUILD RUNS SESSIONS WARMUP CONC RCPTS MSGS WORKLOADS)" >&2
 	exit 64
 }
 [ $# -eq 1 ] || usage
@@ -56,6 +75,7 @@ WARMUP=${WARMUP:-1000}
 CONC=${CONC:-"8 32"}
 RCPTS=${RCPTS:-1}
 MSGS=${MSGS:-1}
+WORKLOADS=${WORKLOADS:-accept refuse submit}
 TARGET=0.95
 
 isnum() { case $1 in '' | *[!0-9]*) return 1 ;; esac; }
@@ -67,6 +87,9 @@ done
 [ "$SESSIONS" -ge 1 ] || { echo "$0: SESSIONS must be >= 1" >&2; exit 64; }
 for c in $CONC; do
 	isnum "$c" && [ "$c" -ge 1 ] || { echo "$0: CONC: bad \"$c\"" >&2; exit 64; }
+done
+for w in $WORKLOADS; do
+	case $w in accept | refuse | submit) ;; *) echo "$0: WORKLOADS: bad \"$w\"" >&2; exit 64 ;; esac
 done
 
 mkdir -p "$OUT"
@@ -97,8 +120,16 @@ proto_build
 conf=$OUT/relaymilter.conf
 cp "$here/proto.conf" "$conf"
 sed 's/^log_level = "info";/log_level = "warning";/' "$conf" >"$OUT/relaymilter-nolog.conf"
-"$rm_bin" -n -c "$conf" >/dev/null
-"$rm_bin" -n -c "$OUT/relaymilter-nolog.conf" >/dev/null
+# rm-hf: header_from on in one listener profile only, as a site would
+sed 's/^\(\tsubmission = { require_auth = true;\) };$/\1 checks = { header_from = "reject"; }; };/' \
+	"$conf" >"$OUT/relaymilter-hf.conf"
+grep -q 'header_from = "reject"' "$OUT/relaymilter-hf.conf" || {
+	echo "proto: no submission listener in proto.conf to turn header_from on in" >&2
+	exit 1
+}
+for f in "$conf" "$OUT/relaymilter-nolog.conf" "$OUT/relaymilter-hf.conf"; do
+	"$rm_bin" -n -c "$f" >/dev/null
+done
 
 # --- helpers --------------------------------------------------------------
 tck=$(getconf CLK_TCK)
@@ -128,8 +159,15 @@ start_milter() {
 		"$rm_bin" -f -c "$OUT/relaymilter-nolog.conf" \
 			-p "unix:$sock/m.sock" 2>"$OUT/relaymilter.log" &
 		;;
+	rm-hf)
+		"$rm_bin" -f -c "$OUT/relaymilter-hf.conf" \
+			-p "unix:$sock/m.sock" 2>"$OUT/relaymilter.log" &
+		;;
 	empty)
 		"$EMPTY" -p "unix:$sock/m.sock" &
+		;;
+	empty-hdr)
+		"$EMPTY" -h -p "unix:$sock/m.sock" &
 		;;
 	esac
 	milter_pid=$!
@@ -150,10 +188,65 @@ workload_args() {
 	case $1 in
 	accept) echo "-a 203.0.113.5 -N unknown -H client.example.org -f sender@example.org -r user%d@example.com" ;;
 	refuse) echo "-a 203.0.113.5 -N unknown -H client.example.org -f sender@example.org -r user%d@remote.example" ;;
+	submit) echo "-a 203.0.113.5 -N unknown -H client.example.org -D submission -A alice -f alice@example.com -r user%d@remote.example -e data" ;;
 	esac
 }
+# workload_filters WORKLOAD - the filters compared (the extra logging
+# variants of accept are added below)
+workload_filters() {
+	case $1 in
+	submit) echo "relaymilter rm-hf empty empty-hdr" ;;
+	*) echo "relaymilter empty" ;;
+	esac
+}
+# floor_of FILTER - the empty filter with the same negotiation, or "-"
+floor_of() {
+	case $1 in
+	rm-hf) echo empty-hdr ;;
+	empty | empty-hdr) echo - ;;
+	*) echo empty ;;
+	esac
+}
+# off_of FILTER - the same filter with header_from off, or "-"
+off_of() {
+	case $1 in
+	rm-hf) echo relaymilter ;;
+	empty-hdr) echo empty ;;
+	*) echo - ;;
+	esac
+}
+# is_rm FILTER - a relaymilter, whose decision lines are counted
+is_rm() { case $1 in relaymilter | rm-hf | rm-nolog | rm-devnull) return 0 ;; esac; return 1; }
+# awk functions of the summary and the report: sortn (in place), median
+# ("-" of none), kvmap ("k=v k=v ..." into an array)
+awklib='
+function sortn(a, n,   i, j, t) {
+	for (i = 2; i <= n; i++) {
+		t = a[i]
+		for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]
+		a[j + 1] = t
+	}
+}
+function median(s,   a, n) {
+	n = split(s, a, " ")
+	if (n == 0) return "-"
+	sortn(a, n)
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function kvmap(s, arr,   fl, kv, i, n) {
+	n = split(s, fl, " ")
+	for (i = 1; i <= n; i++) { split(fl[i], kv, "="); arr[kv[1]] = kv[2] }
+}
+'
+floors='' offs=''
+for m in relaymilter rm-hf rm-devnull rm-nolog empty empty-hdr; do
+	floors="$floors $m=$(floor_of "$m")"
+	offs="$offs $m=$(off_of "$m")"
+done
 
 runs=$OUT/runs.tsv
+negs=$OUT/negotiation.tsv
+printf 'workload\tconc\tmilter\trun\tversion\tactions\tprotocol\tflags\tsteps\tvaried\n' >"$negs"
 printf 'workload\tconc\tmilter\trun\tstep\tsent\treplied\tp50_us\tp99_us\tmax_us\tcontinue\taccept\treject\ttempfail\treplycode\tother\tsessions\terrors\telapsed_s\tsessions_per_s\tclient_cpu_s\tmilter_cpu_s\tmilter_cpu_us_per_session\tothers_cpu_cores\tloadavg1\n' >"$runs"
 bad=0
 
@@ -176,7 +269,7 @@ one_run() {
 	# shellcheck disable=SC2086
 	"$LOAD" -s "unix:$sock/m.sock" -n "$SESSIONS" -c "$c" -k "$RCPTS" \
 		-m "$MSGS" $args -l "$w:$c:$m:$r" -o "$sock/run.tsv" \
-		2>"$sock/run.err" || rc=$?
+		-P "$sock/neg.tsv" 2>"$sock/run.err" || rc=$?
 	t1=$(proc_ticks "$milter_pid")
 	b1=$(busy_ticks)
 	stop_milter
@@ -185,21 +278,41 @@ one_run() {
 		cat "$sock/run.err" >&2
 		bad=1
 	fi
-	# expected RCPT replies, and one log line per decision
+	# expected RCPT replies (end of headers and of message: continue),
+	# and one log line per decision
 	kind=continue
-	[ "$w" = refuse ] && [ "$m" != empty ] && kind=replycode
+	case $w:$m in refuse:empty*) ;; refuse:*) kind=replycode ;; esac
 	awk -F'\t' -v kind="$kind" '
 		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 		$2 == "rcpt" && $(col["replied"]) != $(col[kind]) {
 			print "proto: " $1 ": " $(col[kind]) " of " \
 			    $(col["replied"]) " RCPT replies were " kind; bad = 1 }
+		($2 == "eoh" || $2 == "eom") && $(col["replied"]) != $(col["continue"]) {
+			print "proto: " $1 ": " $(col["continue"]) " of " \
+			    $(col["replied"]) " " $2 " replies were continue"; bad = 1 }
 		END { exit bad }' "$sock/run.tsv" >&2 || bad=1
-	if [ "$m" = relaymilter ]; then
-		want=$(awk -F'\t' '$2 == "rcpt" { print $3 }' "$sock/run.tsv")
-		want=$((want + WARMUP * MSGS * RCPTS))
+	# what was negotiated: header and end of headers only with header_from
+	printf '%s\t%s\t%s\t%s\t' "$w" "$c" "$m" "$r" >>"$negs"
+	cat "$sock/neg.tsv" >>"$negs"
+	hf=no
+	case $m in rm-hf | empty-hdr) hf=yes ;; esac
+	awk -F'\t' -v hf="$hf" -v what="$w c=$c $m run $r" '
+		{ on = $5 !~ /(^| )header:off/ && $5 !~ /(^| )eoh:off/
+		  off = $5 ~ /(^| )header:off/ && $5 ~ /(^| )eoh:off/ }
+		$6 != 0 { print "proto: " what ": " $6 " sessions negotiated differently"; bad = 1 }
+		hf == "yes" && !(on && $4 ~ /(^| )NR_HDR( |$)/) { print "proto: " what ": headers not negotiated: " $4; bad = 1 }
+		hf == "no" && !off { print "proto: " what ": headers negotiated: " $4; bad = 1 }
+		END { exit bad }' "$sock/neg.tsv" >&2 || bad=1
+	if is_rm "$m" && [ "$m" != rm-devnull ]; then
+		# a decision per RCPT, and one at each end of headers answered
+		want=$(awk -F'\t' '$2 == "rcpt" || $2 == "eoh" { n += $4 } END { print n + 0 }' "$sock/run.tsv")
+		per=$RCPTS
+		[ "$m" = rm-hf ] && [ "$w" = submit ] && per=$((per + 1))
+		want=$((want + WARMUP * MSGS * per))
+		[ "$m" = rm-nolog ] && want=0
 		got=$(grep -c ' rule=' "$OUT/relaymilter.log" || true)
 		if [ "$got" -ne "$want" ]; then
-			echo "proto: $w c=$c run $r: $got decision lines for $want RCPTs" >&2
+			echo "proto: $w c=$c $m run $r: $got decision lines for $want decisions" >&2
 			bad=1
 		fi
 	fi
@@ -223,11 +336,12 @@ one_run() {
 # --- the runs -------------------------------------------------------------
 first_conc=$(echo $CONC | cut -d' ' -f1)
 started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-for w in accept refuse; do
+for w in $WORKLOADS; do
 	for c in $CONC; do
-		set -- relaymilter empty
+		# shellcheck disable=SC2046
+		set -- $(workload_filters "$w")
 		if [ "$w" = accept ] && [ "$c" = "$first_conc" ]; then
-			set -- relaymilter empty rm-devnull rm-nolog
+			set -- "$@" rm-devnull rm-nolog
 		fi
 		r=1
 		while [ $r -le "$RUNS" ]; do
@@ -243,27 +357,30 @@ for w in accept refuse; do
 	done
 done
 
+# every filter negotiated what its floor did (the comparison is fair)
+awk -F'\t' -v floors="$floors" "$awklib"'
+	NR == 1 { kvmap(floors, floor); next }
+	{ p[$1, $3] = $7; w[$1] = 1; m[$3] = 1 }
+	END {
+		for (x in w)
+			for (y in m)
+				if (floor[y] != "-" && ((x, y) in p) && ((x, floor[y]) in p) && p[x, y] != p[x, floor[y]]) {
+					print "proto: " x ": " y " negotiated " p[x, y] ", its floor " floor[y] " " p[x, floor[y]]
+					bad = 1
+				}
+		exit bad
+	}' "$negs" >&2 || bad=1
+
 # --- summary --------------------------------------------------------------
 # medians over runs.  The ratio judged is the median of the per-run ratios
-# (run i of relaymilter against run i of empty, adjacent in time), with
-# their range, the ratio of the medians, and the median over the "quiet"
-# pairs only (both runs with < 0.1 core used by other processes)
-awk -F'\t' -v OFS='\t' -v target="$TARGET" '
-function sortn(a, n,   i, j, t) {
-	for (i = 2; i <= n; i++) {
-		t = a[i]
-		for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]
-		a[j + 1] = t
-	}
-}
-function median(s,   a, n) {
-	n = split(s, a, " ")
-	sortn(a, n)
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+# (run i of a filter against run i of its floor, floor_of, adjacent in
+# time), with their range, the ratio of the medians, and the median over
+# the "quiet" pairs only (both runs with < 0.1 core used by other
+# processes)
+awk -F'\t' -v OFS='\t' -v target="$TARGET" -v floors="$floors" "$awklib"'
 function mini(s,   a, n) { n = split(s, a, " "); sortn(a, n); return a[1] }
 function maxi(s,   a, n) { n = split(s, a, " "); sortn(a, n); return a[n] }
-NR == 1 { next }
+NR == 1 { kvmap(floors, floor); next }
 {
 	cell = $1 OFS $2 OFS $3
 	if (!(cell in seen)) { seen[cell] = 1; cells[++ncells] = cell }
@@ -286,14 +403,15 @@ END {
 	    "sessions_per_s_min", "sessions_per_s_max", "p50_us_median",
 	    "p99_us_median", "milter_cpu_us_per_session_median",
 	    "ratio_of_medians", "ratio_pairs_median", "ratio_min", "ratio_max",
-	    "quiet_pairs", "ratio_quiet_median", "target", "verdict"
+	    "quiet_pairs", "ratio_quiet_median", "target", "verdict", "floor"
 	for (i = 1; i <= ncells; i++) {
 		cell = cells[i]
 		split(cell, f, OFS)
-		e = f[1] OFS f[2] OFS "empty"
+		fm = (f[3] in floor) ? floor[f[3]] : "-"
+		e = f[1] OFS f[2] OFS fm
 		ratio = pmed = rmin = rmax = qmed = verdict = "-"
 		nq = 0
-		if (f[3] != "empty" && (e in sps)) {
+		if (fm != "-" && (e in sps)) {
 			ratio = sprintf("%.3f", median(sps[cell]) / median(sps[e]))
 			rr = qr = ""
 			for (r = 1; r <= nrun[cell]; r++)
@@ -323,7 +441,7 @@ END {
 			    (k in p50) ? sprintf("%.1f", median(p50[k])) : "-",
 			    (k in p99) ? sprintf("%.1f", median(p99[k])) : "-",
 			    sprintf("%.1f", median(cpu[cell])), ratio, pmed, rmin,
-			    rmax, nq, qmed, ">=" target, verdict
+			    rmax, nq, qmed, ">=" target, verdict, fm
 		}
 	}
 }' "$runs" >"$OUT/proto.tsv"
@@ -342,7 +460,7 @@ libmilter=$(dpkg-query -W -f '${Version}' libmilter1.0.1 2>/dev/null || echo unk
 	echo "Each cell: $RUNS runs per filter, alternating (order turned every run),"
 	echo "each on a freshly started filter: $WARMUP warm-up sessions, then $SESSIONS"
 	echo "measured sessions of $MSGS message(s) x $RCPTS recipient(s), SMFIC_ABORT after"
-	echo "the recipients, QUIT, and the filter's close awaited.  Driver: miltload"
+	echo "the recipients (submit: the message), QUIT, and the filter's close awaited.  Driver: miltload"
 	echo "(contrib/bench/miltload.c) over a unix socket, speaking milter v6 as"
 	echo "Postfix does; the load generator runs on the same $(nproc) CPUs."
 	echo
@@ -350,6 +468,14 @@ libmilter=$(dpkg-query -W -f '${Version}' libmilter1.0.1 2>/dev/null || echo unk
 	echo "  user1@example.com (local domain): relaymilter continues."
 	echo "- **refuse**: the same client, RCPT user1@remote.example: relaymilter"
 	echo "  answers 550 5.7.1 Relaying denied.  The empty filter continues in both."
+	echo "- **submit**: login alice on the submission listener, sender and From:"
+	echo "  alice@example.com, RCPT user1@remote.example, then the message (5 header"
+	echo "  fields, end of headers, end of message; the body negotiated away):"
+	echo "  every filter continues.  Filters: relaymilter (checks.header_from off,"
+	echo "  proto.conf), rm-hf (header_from on for the submission listener,"
+	echo "  relaymilter-hf.conf), empty, empty-hdr (emptymilter -h: rm-hf's"
+	echo "  negotiation, no work).  Each is judged against the empty filter of"
+	echo "  its own negotiation: relaymilter against empty, rm-hf against empty-hdr."
 	echo
 	echo "relaymilter: \`relaymilter -f -c relaymilter.conf -p unix:...\`, log level"
 	echo "info (the default: one line per decision), stderr redirected to a file"
@@ -375,17 +501,89 @@ libmilter=$(dpkg-query -W -f '${Version}' libmilter1.0.1 2>/dev/null || echo unk
 	echo
 	echo "negotiate: connect(2) to the SMFIC_OPTNEG reply; connect, helo: negotiated"
 	echo "to no reply by both filters (written with MAIL, so their cost shows in"
-	echo "mail); mail, rcpt: command written to reply read; session: connect(2) to"
-	echo "the filter's close after QUIT."
+	echo "mail); mail, rcpt, eoh, eom: command written to reply read (eoh: with the"
+	echo "header commands before it, which have no reply); session: connect(2) to"
+	echo "the filter's close after QUIT; -: the step was not sent."
 	echo
-	echo "| workload | conc | filter | negotiate | connect | helo | mail | rcpt | session |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| workload | conc | filter | negotiate | connect | helo | mail | rcpt | eoh | eom | session |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	awk -F'\t' '
 		NR > 1 { k = $1 "|" $2 "|" $3; if (!(k in seen)) { seen[k] = 1; o[++n] = k }
 			v[k, $4] = ($9 == "-" ? "no reply" : $9 " / " $10) }
+		function val(k, st) { return (k, st) in v ? v[k, st] : "-" }
 		END { for (i = 1; i <= n; i++) { k = o[i]; split(k, f, "|")
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], v[k, "negotiate"], v[k, "connect"], v[k, "helo"], v[k, "mail"], v[k, "rcpt"], v[k, "session"] } }' "$OUT/proto.tsv"
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], val(k, "negotiate"), val(k, "connect"), val(k, "helo"), val(k, "mail"), val(k, "rcpt"), val(k, "eoh"), val(k, "eom"), val(k, "session") } }' "$OUT/proto.tsv"
 	echo
+	echo "## Negotiation: checks.header_from off and on"
+	echo
+	echo "What each filter negotiated (miltload -P; every session of every run"
+	echo "alike, negotiation.tsv).  A step is off (SMFIP_NO*: not sent at all),"
+	echo "noreply (SMFIP_NR_*: sent, no answer awaited) or answered.  With"
+	echo "header_from off everywhere relaymilter negotiates what the empty filter"
+	echo "does: no header and no end-of-headers step.  Turned on in one listener"
+	echo "profile, every connection gets the headers (no reply) and the end of"
+	echo "headers (answered): the profile is known only after CONNECT, the"
+	echo "negotiation comes before it."
+	echo
+	echo "| filter | protocol | flags | steps per message |"
+	echo "|---|---|---|---|"
+	awk -F'\t' 'NR > 1 && !(($3, $7) in seen) { seen[$3, $7] = 1
+		printf "| %s | %s | %s | %s |\n", $3, $7, $8, $9 }' "$negs"
+	echo
+	if awk -F'\t' '$1 == "submit" { f = 1 } END { exit !f }' "$runs"; then
+		echo "### Commands per session and cost (submit)"
+		echo
+		echo "cmds/session: milter commands miltload wrote per session (macro packets"
+		echo "not counted; OPTNEG, CONNECT, HELO, MAIL, RCPT, the headers, EOH,"
+		echo "EOM, QUIT), and how many of them were answered.  vs off: the median of"
+		echo "the per-run ratios (adjacent in time) to the same filter with the"
+		echo "headers not negotiated; vs floor: the same to the empty filter of the"
+		echo "same negotiation."
+		echo
+		echo "| conc | filter | cmds/session (answered) | sessions/s median (min-max) | vs off | vs floor (floor) | session p50 / p99 us | eoh p50 / p99 us | filter CPU us/session |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		awk -F'\t' -v floors="$floors" -v offs="$offs" "$awklib"'
+		function pairs(c, m, ref,   r, s) {
+			s = ""
+			for (r = 1; r <= nrun; r++)
+				if (((c, m, r) in sps) && ((c, ref, r) in sps) && sps[c, ref, r] > 0)
+					s = s " " sps[c, m, r] / sps[c, ref, r]
+			return s == "" ? "-" : sprintf("%.3f", median(s))
+		}
+		NR == 1 { kvmap(floors, floor); kvmap(offs, off); next }
+		$1 != "submit" { next }
+		{
+			k = $2 SUBSEP $3
+			if (!(k in seen)) { seen[k] = 1; o[++nk] = k }
+			if ($4 > nrun) nrun = $4
+			if ($5 != "session") {
+				cmds[k, $4] += $6; ans[k, $4] += $7
+			} else {
+				sps[$2, $3, $4] = $20; ss[k] = ss[k] " " $20
+				nses[k, $4] = $17; cpu[k] = cpu[k] " " $23
+				p50[k] = p50[k] " " $8; p99[k] = p99[k] " " $9
+			}
+			if ($5 == "eoh") { e50[k] = e50[k] " " $8; e99[k] = e99[k] " " $9 }
+		}
+		END {
+			for (i = 1; i <= nk; i++) {
+				split(o[i], f, SUBSEP)
+				k = o[i]
+				n = split(ss[k], a, " "); sortn(a, n)
+				fm = (f[2] in floor) ? floor[f[2]] : "-"
+				om = (f[2] in off) ? off[f[2]] : "-"
+				printf "| %s | %s | %.1f (%.1f) | %.1f (%s-%s) | %s | %s | %.1f / %.1f | %s | %.1f |\n",
+				    f[1], f[2], cmds[k, 1] / nses[k, 1], ans[k, 1] / nses[k, 1],
+				    median(ss[k]), a[1], a[n],
+				    om == "-" ? "-" : pairs(f[1], f[2], om) " (" om ")",
+				    fm == "-" ? "-" : pairs(f[1], f[2], fm) " (" fm ")",
+				    median(p50[k]), median(p99[k]),
+				    (k in e50) ? sprintf("%.1f / %.1f", median(e50[k]), median(e99[k])) : "-",
+				    median(cpu[k])
+			}
+		}' "$runs"
+		echo
+	fi
 	echo "## Logging (accept, conc $first_conc)"
 	echo
 	echo "rm-devnull: stderr to /dev/null (the line is formatted, the write goes"
