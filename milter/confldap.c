@@ -13,6 +13,7 @@
 
 #include "relaymilter/confread.h"
 #include "relaymilter/ldapconf.h"
+#include "relaymilter/ldappool.h"
 
 /* The schema of etc/relaymilter.schema: every list from one object class. */
 #define RM_SCHEMA_FILTER                                                       \
@@ -193,6 +194,7 @@ static const struct ldap_key sender_keys[] = {
     {"ttl", LK_INT, LS(ls_ttl), 0, 0, 86400},
     {"negative_ttl", LK_INT, LS(ls_negative_ttl), 0, 0, 86400},
     {"cache_size", LK_SIZE, LS(ls_cache_size), 0, 0, 10000000},
+    {"connections", LK_SIZE, LS(ls_connections), 0, 1, RM_LDAP_POOL_MAX},
     {NULL, LK_STR, 0, 0, 0, 0},
 };
 #undef LS
@@ -249,6 +251,7 @@ ldap_senders(struct conf_ctx *cx, const config_setting_t *g,
 	ls->ls_ttl = 300;
 	ls->ls_negative_ttl = 60;
 	ls->ls_cache_size = 10000;
+	ls->ls_connections = 4;
 	for (i = 0; i < n; i++) {
 		el = config_setting_get_elem(g, (unsigned)i);
 		if ((rc = ldap_key_read(cx, sender_keys, ls, el)) < 0)

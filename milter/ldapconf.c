@@ -4,6 +4,7 @@
  * fetches with them and the owner lookups.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "relaymilter/ldapconf.h"
 
@@ -72,4 +73,34 @@ rm_ldap_conf_free(struct rm_ldap_conf *lc)
 		free(lc->lc_senders);
 	}
 	free(lc);
+}
+
+/* same_str - equal strings, or both NULL */
+static int
+same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int
+rm_ldap_conf_same_server(const struct rm_ldap_conf *a,
+                         const struct rm_ldap_conf *b)
+{
+	size_t i;
+
+	if (a == b)
+		return 1;
+	if (a == NULL || b == NULL || a->lc_nuris != b->lc_nuris ||
+	    a->lc_starttls != b->lc_starttls ||
+	    (a->lc_senders == NULL) != (b->lc_senders == NULL) ||
+	    (a->lc_senders != NULL &&
+	     a->lc_senders->ls_connections != b->lc_senders->ls_connections) ||
+	    !same_str(a->lc_ca_file, b->lc_ca_file) ||
+	    !same_str(a->lc_bind_dn, b->lc_bind_dn) ||
+	    !same_str(a->lc_bind_password, b->lc_bind_password))
+		return 0;
+	for (i = 0; i < a->lc_nuris; i++)
+		if (!same_str(a->lc_uris[i], b->lc_uris[i]))
+			return 0;
+	return 1;
 }

@@ -1,9 +1,12 @@
 /*
  * ldapsrc.c - the LDAP side: connect, bind, search, map entries to records.
  *
- * The only module that includes <ldap.h>.  Each call opens its own
- * connection, so no handle is ever shared between threads.
+ * The only module that includes <ldap.h>.  A fetch opens its own
+ * connection; an on-demand lookup takes one from a pool (ldappool.c) that
+ * hands each handle to one thread at a time, or opens its own without one.
  */
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include <ldap.h>
 
 #include "relaymilter/ldapdata.h"
+#include "relaymilter/ldappool.h"
 #include "relaymilter/ldapsrc.h"
 #include "relaymilter/ownercache.h"
 
@@ -151,6 +155,113 @@ connect_any(const struct rm_ldap_conf *lc, const struct deadline *dl, char *err,
 		    NULL)
 			return ld;
 	return NULL;
+}
+
+/* lookup_deadline - the MTA is waiting: a lookup gets ldap.timeout */
+static void
+lookup_deadline(const struct rm_ldap_conf *lc, struct deadline *dl)
+{
+	dl->dl_set = 1;
+	clock_gettime(CLOCK_MONOTONIC, &dl->dl_at);
+	dl->dl_at.tv_sec += lc->lc_timeout;
+}
+
+/* pooled connections idle longer than this are closed, not reused */
+#define POOL_IDLE_MAX 60
+
+static void
+unbind(void *ld)
+{
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+
+struct rm_ldap_pool *
+rm_ldap_senders_pool(const struct rm_ldap_conf *lc,
+                     struct rm_ldap_pool_stats *stats)
+{
+	size_t n = lc->lc_senders != NULL ? lc->lc_senders->ls_connections : 1;
+
+	return rm_ldap_pool_new(n ? n : 1, POOL_IDLE_MAX, unbind, stats);
+}
+
+/* How the pool opens a connection for a lookup: its settings, deadline. */
+struct opening {
+	const struct rm_ldap_conf *lc;
+	const struct deadline *dl;
+};
+
+static void *
+open_conn(void *arg, char *err, size_t errlen)
+{
+	const struct opening *o = arg;
+
+	return connect_any(o->lc, o->dl, err, errlen);
+}
+
+/*
+ * alive - an idle connection the server has not closed: it has nothing
+ * to read (an idle connection gets only an end of file or a notice of
+ * disconnection from a server that restarted or timed it out).
+ */
+static bool
+alive(LDAP *ld)
+{
+	struct pollfd pf;
+	int fd = -1;
+
+	if (ldap_get_option(ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS ||
+	    fd < 0)
+		return false;
+	pf.fd = fd;
+	pf.events = POLLIN;
+	pf.revents = 0;
+	return poll(&pf, 1, 0) == 0;
+}
+
+/* One lookup's work on a connection: 0, or -1 with the reason in err. */
+typedef int lookup_op(LDAP *, const struct rm_ldap_conf *,
+                      const struct deadline *, void *arg, char *err,
+                      size_t errlen);
+
+/*
+ * on_conn - op on a connection of the pool (without one, on a connection
+ * of its own).  A connection op failed on is closed; when it was a reused
+ * one (the server may have dropped it), op runs once more on a fresh
+ * connection if the deadline allows.  Idle connections the server closed
+ * are replaced before use, which costs no attempt.
+ */
+static int
+on_conn(const struct rm_ldap_conf *lc, struct rm_ldap_pool *pool,
+        const struct deadline *dl, lookup_op *op, void *arg, char *err,
+        size_t errlen)
+{
+	struct opening o = {lc, dl};
+	bool reused, fresh = false;
+	struct timeval tv;
+	LDAP *ld;
+	int rc;
+
+	if (pool == NULL) {
+		if ((ld = connect_any(lc, dl, err, errlen)) == NULL)
+			return -1;
+		rc = op(ld, lc, dl, arg, err, errlen);
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return rc;
+	}
+	for (;;) {
+		while (
+		    (ld = rm_ldap_pool_get(pool, &dl->dl_at, fresh, open_conn,
+		                           &o, &reused, err, errlen)) != NULL &&
+		    reused && !alive(ld))
+			rm_ldap_pool_put(pool, ld, false);
+		if (ld == NULL)
+			return -1;
+		rc = op(ld, lc, dl, arg, err, errlen);
+		rm_ldap_pool_put(pool, ld, rc == 0);
+		if (rc == 0 || !reused || step_tv(lc, dl, &tv) != 0)
+			return rc;
+		fresh = true;
+	}
 }
 
 /* first_value - the first value of attr as a string, or NULL. */
@@ -487,18 +598,52 @@ any_entry(const char *tmpl, char c, char **attrs, size_t nattrs,
 	return put(out, len, o, "))");
 }
 
-void
-rm_ldap_owners_of(const struct rm_ldap_conf *lc, const char *addr,
-                  struct rm_owned *out, char *err, size_t errlen)
+/* The reverse question's search, and its answer. */
+struct owners_q {
+	const char *filter;
+	enum rm_lookup found;
+};
+
+static int
+owners_on(LDAP *ld, const struct rm_ldap_conf *lc, const struct deadline *dl,
+          void *arg, char *err, size_t errlen)
 {
 	const struct rm_ldap_senders *ls = lc->lc_senders;
-	char filter[8192], *attrs[] = {"1.1", NULL}, *ga[1];
-	struct deadline dl;
-	struct timeval tv;
+	struct owners_q *q = arg;
+	char *attrs[] = {"1.1", NULL};
 	LDAPMessage *res = NULL;
+	struct timeval tv;
+	int rc, ret = -1;
+
+	if (step_tv(lc, dl, &tv) != 0)
+		snprintf(err, errlen, "owner lookup: deadline passed");
+	else if ((rc = ldap_search_ext_s(
+	              ld, ls->ls_base ? ls->ls_base : lc->lc_base,
+	              LDAP_SCOPE_SUBTREE, q->filter, attrs, 0, NULL, NULL, &tv,
+	              1, &res)) != LDAP_SUCCESS &&
+	         rc != LDAP_NO_SUCH_OBJECT && rc != LDAP_SIZELIMIT_EXCEEDED)
+		snprintf(err, errlen, "owner lookup: %s", ldap_err2string(rc));
+	else {
+		q->found = rc == LDAP_SIZELIMIT_EXCEEDED ||
+		                   ldap_count_entries(ld, res) > 0
+		               ? RM_FOUND
+		               : RM_NOTFOUND;
+		ret = 0;
+	}
+	ldap_msgfree(res);
+	return ret;
+}
+
+void
+rm_ldap_owners_of(const struct rm_ldap_conf *lc, struct rm_ldap_pool *pool,
+                  const char *addr, struct rm_owned *out, char *err,
+                  size_t errlen)
+{
+	const struct rm_ldap_senders *ls = lc->lc_senders;
+	char filter[8192], *ga[1];
+	struct owners_q q = {filter, RM_LOOKUP_ERROR};
+	struct deadline dl;
 	size_t o = 0;
-	LDAP *ld;
-	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->o_state = RM_LOOKUP_ERROR;
@@ -523,38 +668,58 @@ rm_ldap_owners_of(const struct rm_ldap_conf *lc, const char *addr,
 		out->o_state = RM_NOTFOUND;
 		return;
 	}
-	dl.dl_set = 1;
-	clock_gettime(CLOCK_MONOTONIC, &dl.dl_at);
-	dl.dl_at.tv_sec += lc->lc_timeout;
-	if ((ld = connect_any(lc, &dl, err, errlen)) == NULL)
-		return;
-	if (step_tv(lc, &dl, &tv) != 0)
-		snprintf(err, errlen, "owner lookup: deadline passed");
-	else if ((rc = ldap_search_ext_s(
-	              ld, ls->ls_base ? ls->ls_base : lc->lc_base,
-	              LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, &tv, 1,
-	              &res)) != LDAP_SUCCESS &&
-	         rc != LDAP_NO_SUCH_OBJECT && rc != LDAP_SIZELIMIT_EXCEEDED)
-		snprintf(err, errlen, "owner lookup: %s", ldap_err2string(rc));
-	else
-		out->o_state = rc == LDAP_SIZELIMIT_EXCEEDED ||
-		                       ldap_count_entries(ld, res) > 0
-		                   ? RM_FOUND
-		                   : RM_NOTFOUND;
-	ldap_msgfree(res);
-	ldap_unbind_ext_s(ld, NULL, NULL);
+	lookup_deadline(lc, &dl);
+	if (on_conn(lc, pool, &dl, owners_on, &q, err, errlen) == 0)
+		out->o_state = q.found;
 }
 
-void
-rm_ldap_senders(const struct rm_ldap_conf *lc, const char *login,
-                struct rm_owned *out, char *err, size_t errlen)
+/* A sender lookup's user filter, its answer, and how many entries. */
+struct senders_q {
+	const char *filter;
+	struct rm_owned *out;
+	size_t ndn;
+};
+
+static int
+senders_on(LDAP *ld, const struct rm_ldap_conf *lc, const struct deadline *dl,
+           void *arg, char *err, size_t errlen)
 {
 	const struct rm_ldap_senders *ls = lc->lc_senders;
 	char filter[4096], *gattrs[2], **dns = NULL, *none[] = {NULL};
+	struct senders_q *q = arg;
 	size_t ndn = 0, i;
+	int rc;
+
+	/* a second attempt starts over */
+	rm_owned_clear(q->out);
+	rc = collect(ld, lc, dl, q->filter, ls->ls_nattrs ? ls->ls_attrs : none,
+	             q->out, &dns, &ndn, err, errlen);
+	gattrs[0] = ls->ls_group_attr;
+	gattrs[1] = NULL;
+	for (i = 0; rc == 0 && ls->ls_group_filter != NULL && i < ndn; i++) {
+		if (dns[i] == NULL ||
+		    expand_filter(ls->ls_group_filter, 'd', dns[i], filter,
+		                  sizeof(filter)) != 0)
+			continue;
+		rc = collect(ld, lc, dl, filter, gattrs, q->out, NULL, NULL,
+		             err, errlen);
+	}
+	for (i = 0; i < ndn; i++)
+		free(dns[i]);
+	free(dns);
+	q->ndn = ndn;
+	return rc;
+}
+
+void
+rm_ldap_senders(const struct rm_ldap_conf *lc, struct rm_ldap_pool *pool,
+                const char *login, struct rm_owned *out, char *err,
+                size_t errlen)
+{
+	const struct rm_ldap_senders *ls = lc->lc_senders;
+	char filter[4096];
+	struct senders_q q = {filter, out, 0};
 	struct deadline dl;
-	LDAP *ld;
-	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (ls == NULL || login == NULL || *login == '\0') {
@@ -567,34 +732,11 @@ rm_ldap_senders(const struct rm_ldap_conf *lc, const char *login,
 		out->o_state = RM_NOTFOUND;
 		return;
 	}
-	/* the MTA is waiting: the whole lookup gets ldap.timeout */
-	dl.dl_set = 1;
-	clock_gettime(CLOCK_MONOTONIC, &dl.dl_at);
-	dl.dl_at.tv_sec += lc->lc_timeout;
-	if ((ld = connect_any(lc, &dl, err, errlen)) == NULL) {
-		out->o_state = RM_LOOKUP_ERROR;
-		return;
-	}
-	rc = collect(ld, lc, &dl, filter, ls->ls_nattrs ? ls->ls_attrs : none,
-	             out, &dns, &ndn, err, errlen);
-	gattrs[0] = ls->ls_group_attr;
-	gattrs[1] = NULL;
-	for (i = 0; rc == 0 && ls->ls_group_filter != NULL && i < ndn; i++) {
-		if (dns[i] == NULL ||
-		    expand_filter(ls->ls_group_filter, 'd', dns[i], filter,
-		                  sizeof(filter)) != 0)
-			continue;
-		rc = collect(ld, lc, &dl, filter, gattrs, out, NULL, NULL, err,
-		             errlen);
-	}
-	for (i = 0; i < ndn; i++)
-		free(dns[i]);
-	free(dns);
-	ldap_unbind_ext_s(ld, NULL, NULL);
-	if (rc != 0) {
+	lookup_deadline(lc, &dl);
+	if (on_conn(lc, pool, &dl, senders_on, &q, err, errlen) != 0) {
 		rm_owned_clear(out);
 		out->o_state = RM_LOOKUP_ERROR;
 		return;
 	}
-	out->o_state = ndn > 0 ? RM_FOUND : RM_NOTFOUND;
+	out->o_state = q.ndn > 0 ? RM_FOUND : RM_NOTFOUND;
 }

@@ -53,7 +53,7 @@ lookup(const struct rm_ldap_conf *lc, const char *login)
 		       "\n");
 		return 0;
 	}
-	rm_ldap_senders(lc, login, &o, err, sizeof(err));
+	rm_ldap_senders(lc, NULL, login, &o, err, sizeof(err));
 	if (o.o_state == RM_LOOKUP_ERROR) {
 		printf("senders: lookup of %s FAILED: %s\n", login, err);
 		return 1;

@@ -443,6 +443,16 @@ owner_misses(const struct mx_ctx *c)
 {
 	return (double)LOAD(c->c_rt->rt_owners.ow_misses);
 }
+static double
+owner_conns_opened(const struct mx_ctx *c)
+{
+	return (double)LOAD(c->c_rt->rt_owners.ow_conns.ps_opened);
+}
+static double
+owner_conns_reused(const struct mx_ctx *c)
+{
+	return (double)LOAD(c->c_rt->rt_owners.ow_conns.ps_reused);
+}
 
 #define NOFIELD  ((size_t)-1)
 #define FIELD(f) offsetof(struct rm_metrics, f)
@@ -510,6 +520,12 @@ static const struct mx_def mx_table[] = {
     {"relaymilter_owner_cache_misses_total", "counter",
      "Sender owner lookups the cache could not answer.", NOFIELD, owner_misses,
      NULL, false},
+    {"relaymilter_owner_ldap_connections_opened_total", "counter",
+     "LDAP connections opened for on-demand owner lookups (pooled).", NOFIELD,
+     owner_conns_opened, NULL, false},
+    {"relaymilter_owner_ldap_connections_reused_total", "counter",
+     "On-demand owner lookups that reused an idle pooled LDAP connection.",
+     NOFIELD, owner_conns_reused, NULL, false},
     /* limit and grant counters: a row each */
 };
 

@@ -21,6 +21,7 @@ void
 rm_owners_destroy(struct rm_owners *ow)
 {
 	rm_ldap_conf_free(ow->ow_lc);
+	rm_ldap_pool_free(ow->ow_pool);
 	rm_ownercache_destroy(&ow->ow_cache);
 	pthread_mutex_destroy(&ow->ow_lock);
 }
@@ -28,28 +29,40 @@ rm_owners_destroy(struct rm_owners *ow)
 void
 rm_owners_set(struct rm_owners *ow, struct rm_ldap_conf *lc)
 {
+	struct rm_ldap_pool *pool = NULL, *oldpool = NULL;
 	struct rm_ldap_conf *old;
+	bool same;
 
 	if (lc != NULL && lc->lc_senders == NULL)
 		lc = NULL;
 	if (lc != NULL)
 		rm_ldap_conf_hold(lc);
 	pthread_mutex_lock(&ow->ow_lock);
+	same = ow->ow_pool != NULL && rm_ldap_conf_same_server(ow->ow_lc, lc);
+	/* a new pool is only memory: no connection until a lookup */
+	if (lc != NULL && !same)
+		pool = rm_ldap_senders_pool(lc, &ow->ow_conns);
 	old = ow->ow_lc;
 	ow->ow_lc = lc;
+	if (!same) {
+		oldpool = ow->ow_pool;
+		ow->ow_pool = pool;
+	}
 	pthread_mutex_unlock(&ow->ow_lock);
 	rm_ldap_conf_free(old);
+	rm_ldap_pool_free(oldpool);
 }
 
-/* current - the settings with a reference, or NULL */
+/* current - the settings and their pool with a reference, or NULL */
 static struct rm_ldap_conf *
-current(struct rm_owners *ow)
+current(struct rm_owners *ow, struct rm_ldap_pool **pool)
 {
 	struct rm_ldap_conf *lc;
 
 	pthread_mutex_lock(&ow->ow_lock);
 	if ((lc = ow->ow_lc) != NULL)
 		rm_ldap_conf_hold(lc);
+	*pool = ow->ow_pool != NULL ? rm_ldap_pool_hold(ow->ow_pool) : NULL;
 	pthread_mutex_unlock(&ow->ow_lock);
 	return lc;
 }
@@ -71,10 +84,10 @@ rm_owners_enabled(struct rm_owners *ow)
  */
 static void
 through_cache(struct rm_owners *ow, const struct rm_ldap_conf *lc,
-              const char *key, const char *q, time_t now, struct rm_owned *out,
-              char *err, size_t errlen,
-              void (*ask)(const struct rm_ldap_conf *, const char *,
-                          struct rm_owned *, char *, size_t))
+              struct rm_ldap_pool *pool, const char *key, const char *q,
+              time_t now, struct rm_owned *out, char *err, size_t errlen,
+              void (*ask)(const struct rm_ldap_conf *, struct rm_ldap_pool *,
+                          const char *, struct rm_owned *, char *, size_t))
 {
 	const struct rm_ldap_senders *ls = lc->lc_senders;
 
@@ -84,7 +97,7 @@ through_cache(struct rm_owners *ow, const struct rm_ldap_conf *lc,
 		return;
 	}
 	atomic_fetch_add_explicit(&ow->ow_misses, 1, memory_order_relaxed);
-	ask(lc, q, out, err, errlen);
+	ask(lc, pool, q, out, err, errlen);
 	if (out->o_state != RM_LOOKUP_ERROR)
 		rm_ownercache_put(&ow->ow_cache, key, out,
 		                  now + (out->o_state == RM_FOUND
@@ -93,18 +106,30 @@ through_cache(struct rm_owners *ow, const struct rm_ldap_conf *lc,
 		                  ls->ls_cache_size);
 }
 
-/* begin - out emptied, and the settings held, or NULL: not enabled */
+/*
+ * begin - out emptied, and the settings and their pool held, or NULL:
+ * not enabled
+ */
 static struct rm_ldap_conf *
-begin(struct rm_owners *ow, struct rm_owned *out, char *err, size_t errlen)
+begin(struct rm_owners *ow, struct rm_ldap_pool **pool, struct rm_owned *out,
+      char *err, size_t errlen)
 {
 	struct rm_ldap_conf *lc;
 
 	memset(out, 0, sizeof(*out));
 	if (errlen > 0)
 		err[0] = '\0';
-	if ((lc = current(ow)) == NULL)
+	if ((lc = current(ow, pool)) == NULL)
 		out->o_state = RM_NOTFOUND;
 	return lc;
+}
+
+/* end - the references begin took */
+static void
+end(struct rm_ldap_conf *lc, struct rm_ldap_pool *pool)
+{
+	rm_ldap_pool_free(pool);
+	rm_ldap_conf_free(lc);
 }
 
 void
@@ -112,17 +137,20 @@ rm_owners_lookup(struct rm_owners *ow, const char *login, time_t now,
                  struct rm_owned *out, char *err, size_t errlen)
 {
 	struct rm_ldap_conf *lc;
+	struct rm_ldap_pool *pool;
 
-	if ((lc = begin(ow, out, err, errlen)) == NULL)
+	if ((lc = begin(ow, &pool, out, err, errlen)) == NULL) {
+		rm_ldap_pool_free(pool);
 		return;
+	}
 	/* a login that could pass for a reverse question's key owns
 	   nothing (none can have a control character in the directory) */
 	if (login[0] == '\1')
 		out->o_state = RM_NOTFOUND;
 	else
-		through_cache(ow, lc, login, login, now, out, err, errlen,
+		through_cache(ow, lc, pool, login, login, now, out, err, errlen,
 		              rm_ldap_senders);
-	rm_ldap_conf_free(lc);
+	end(lc, pool);
 }
 
 /* the cache key of a reverse question: no login starts with \1 */
@@ -133,13 +161,16 @@ rm_owners_owned_by(struct rm_owners *ow, const char *addr, time_t now,
                    char *err, size_t errlen)
 {
 	struct rm_ldap_conf *lc;
+	struct rm_ldap_pool *pool;
 	struct rm_owned out;
 	enum rm_lookup r;
 	char key[600];
 	size_t i;
 
-	if ((lc = begin(ow, &out, err, errlen)) == NULL)
+	if ((lc = begin(ow, &pool, &out, err, errlen)) == NULL) {
+		rm_ldap_pool_free(pool);
 		return RM_NOTFOUND;
+	}
 	if ((size_t)snprintf(key, sizeof(key), REV_PREFIX "%s", addr) >=
 	    sizeof(key)) {
 		snprintf(err, errlen, "owner lookup: the address is too long");
@@ -147,10 +178,10 @@ rm_owners_owned_by(struct rm_owners *ow, const char *addr, time_t now,
 	} else {
 		for (i = 0; key[i] != '\0'; i++)
 			key[i] = (char)tolower((unsigned char)key[i]);
-		through_cache(ow, lc, key, addr, now, &out, err, errlen,
+		through_cache(ow, lc, pool, key, addr, now, &out, err, errlen,
 		              rm_ldap_owners_of);
 	}
-	rm_ldap_conf_free(lc);
+	end(lc, pool);
 	r = out.o_state;
 	rm_owned_clear(&out);
 	return r;

@@ -7,6 +7,8 @@
 #                      contrib/ldap/example.ldif
 #   ld_start / ld_stop slapd on ldap://127.0.0.1:$LD_PORT
 #   ld_modify          ldapmodify as the rootdn, LDIF on stdin
+#   ld_client SECRET   relaymilter's ldap settings to reach it (uri, base,
+#                      bind as cn=relaymilter with the password file SECRET)
 LD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ldap
 LD_SRC=$(cd "$LD_DIR/../../.." && pwd)
 LD_PORT=${LD_PORT:-3899}
@@ -54,4 +56,11 @@ ld_stop() {
 ld_modify() {
 	ldapmodify -x -H "$LD_URI" -D "cn=admin,dc=example,dc=com" \
 		-w admin-secret >/dev/null
+}
+
+ld_client() {
+	printf '\turi = "%s";\n' "$LD_URI"
+	printf '\tbase = "ou=relaymilter,dc=example,dc=com";\n'
+	printf '\tbind_dn = "cn=relaymilter,ou=services,dc=example,dc=com";\n'
+	printf '\tbind_password_file = "%s";\n' "$1"
 }

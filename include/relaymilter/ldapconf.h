@@ -33,6 +33,7 @@ struct rm_ldap_senders {
 	char *ls_group_attr;   /* the group's address */
 	int ls_ttl, ls_negative_ttl; /* seconds */
 	size_t ls_cache_size;
+	size_t ls_connections; /* pooled connections of the lookups */
 };
 
 struct rm_ldap_conf {
@@ -59,5 +60,11 @@ struct rm_ldap_conf *rm_ldap_conf_new(void);
 struct rm_ldap_conf *rm_ldap_conf_hold(struct rm_ldap_conf *);
 /* rm_ldap_conf_free - drop a reference; the last one frees (NULL: ok) */
 void rm_ldap_conf_free(struct rm_ldap_conf *);
+/*
+ * rm_ldap_conf_same_server - a and b (either may be NULL) open the same
+ * connections: URIs, TLS, the bind and ldap.senders.connections alike.
+ */
+int rm_ldap_conf_same_server(const struct rm_ldap_conf *a,
+                             const struct rm_ldap_conf *b);
 
 #endif

@@ -5,7 +5,11 @@
  * check" use it alike; neither talks to LDAP itself.
  *
  * The directory settings are swapped in by every (re)load; a lookup in
- * flight keeps the settings it started with.
+ * flight keeps the settings it started with.  The connections of the
+ * lookups are pooled (ldappool.h): one pool for the settings in force,
+ * kept by a reload that leaves the server, TLS, bind and pool size as
+ * they were, else replaced; the old pool is closed when its last lookup
+ * gives it back.
  */
 #ifndef RM_OWNERS_H
 #define RM_OWNERS_H
@@ -16,6 +20,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "relaymilter/ldappool.h"
 #include "relaymilter/ownercache.h"
 #include "relaymilter/policy.h"
 
@@ -25,8 +30,10 @@ struct rm_owners {
 	struct rm_ownercache ow_cache;
 	pthread_mutex_t ow_lock;         /* guards ow_lc, the pointer only */
 	struct rm_ldap_conf *ow_lc;      /* held; NULL: no on-demand lookups */
+	struct rm_ldap_pool *ow_pool;    /* held; ow_lc's connections */
 	atomic_ulong ow_hits, ow_misses; /* lookups the cache answered, or
 	                                    not (relaxed: for the metrics) */
+	struct rm_ldap_pool_stats ow_conns; /* of every pool so far */
 };
 
 void rm_owners_init(struct rm_owners *);
@@ -35,7 +42,8 @@ void rm_owners_destroy(struct rm_owners *);
 /*
  * rm_owners_set - the directory settings to use from now on (a reference
  * is taken; NULL, or settings without ldap.senders: no lookups).  The
- * cache is kept: its answers expire by their own TTL.
+ * cache is kept: its answers expire by their own TTL.  The connection
+ * pool is kept when rm_ldap_conf_same_server says so.
  */
 void rm_owners_set(struct rm_owners *, struct rm_ldap_conf *);
 
