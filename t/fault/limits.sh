@@ -46,8 +46,10 @@ tb_milter_stop TERM
 # Threads count against the user (root is exempt), across the machine: a
 # user of our own, in a private copy of /etc/passwd, with the limit set at
 # exec (lowering it from outside would need CAP_SYS_RESOURCE): main,
-# libmilter, signal and reload thread, and 3 sessions.
-FAULT_UID=$((40000 + $$ % 20000))
+# libmilter, signal and reload thread, and 3 sessions.  The uid is drawn
+# at random: in its PID namespace the test has the same $$ at every run,
+# and two runs at once on one machine would share one count.
+FAULT_UID=$((40000 + SRANDOM % 20000))
 if [ "${TB_NS_MOUNT:-0}" = 1 ] && ! getent passwd "$FAULT_UID" >/dev/null; then
 	{
 		cat /etc/passwd
