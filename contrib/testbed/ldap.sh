@@ -25,6 +25,9 @@
 #   ld_node_start NAME / ld_node_stop NAME / ld_node_stop_all
 #   ld_node_uri NAME   its ldap:// URI
 #   ld_node_modify NAME   ldapmodify as the rootdn, LDIF on stdin
+#   ld_cnconfig_apply LDIF   the template as a cn=config slapd (slapd.d,
+#                      root manages cn=config over ldapi:// as on Debian):
+#                      LDIF applies with ldapmodify -Y EXTERNAL
 LD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ldap
 LD_SRC=$(cd "$LD_DIR/../../.." && pwd)
 LD_PORT=${LD_PORT:-3899}
@@ -192,4 +195,24 @@ ld_client() {
 	printf '\tbase = "ou=relaymilter,dc=example,dc=com";\n'
 	printf '\tbind_dn = "cn=relaymilter,ou=services,dc=example,dc=com";\n'
 	printf '\tbind_password_file = "%s";\n' "$1"
+}
+
+ld_cnconfig_apply() {
+	local d=$TB_STATE/ldap-cnconfig uri rc=0 _
+	ld_make "$d" || return 1
+	sed -i '/^database[ \t]*mdb/i database config\
+access to * by dn.exact="gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth" manage by * none' \
+		"$d/slapd.conf"
+	mkdir "$d/slapd.d"
+	slapadd -q -f "$d/slapd.conf" -l "$LD_DIR/base.ldif" &&
+		slaptest -Q -f "$d/slapd.conf" -F "$d/slapd.d" || return 1
+	uri=ldapi://$(printf %s "$d/ldapi" | sed 's#/#%2F#g')
+	slapd -F "$d/slapd.d" -h "$uri" -s 0 || return 1
+	for _ in $(seq 100); do
+		ldapsearch -Q -Y EXTERNAL -H "$uri" -b cn=config -s base >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	ldapmodify -Q -Y EXTERNAL -H "$uri" -f "$1" >"$d/ldapmodify.out" 2>&1 || rc=$?
+	ld_node_stop cnconfig
+	return "$rc"
 }

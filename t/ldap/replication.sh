@@ -5,7 +5,8 @@
 #
 # The provider and the consumers run the cn=config changes of
 # etc/replication-provider.ldif and etc/replication-consumer.ldif, in their
-# slapd.conf form (contrib/testbed/ldap.sh, ld_ldif2conf); the consumers
+# slapd.conf form (contrib/testbed/ldap.sh, ld_ldif2conf), and the same
+# LDIF is applied to a cn=config slapd as the README says; the consumers
 # get the provider on loopback and a 1 s retry.  Relaymilter polls with
 # ldap.refresh = 1.  Shown through each node's Postfix with swaks:
 #   - a rule added, changed and deleted at the provider reaches both nodes
@@ -37,6 +38,11 @@ chmod 600 "$SECRET"
 REPL_PW=replicator-secret
 
 # ---- the directories ------------------------------------------------------------
+# the LDIF of etc/ as it is meant to be used, on a cn=config slapd
+for f in provider consumer; do
+	check "etc/replication-$f.ldif applies to a cn=config slapd (ldapmodify -Y EXTERNAL)" \
+		ld_cnconfig_apply "$SRC/etc/replication-$f.ldif"
+done
 sed "s#^userPassword: .*#userPassword: $REPL_PW#" "$SRC/etc/replication-account.ldif" \
 	>"$TB_STATE/account.ldif"
 { ld_node_init provider 3901 "$SRC/etc/replication-provider.ldif" &&
