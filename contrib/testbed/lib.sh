@@ -28,6 +28,13 @@
 #                             tb_milter_stop [TERM|KILL]
 #   tb_smtp OUT SWAKS-ARGS    one SMTP session with swaks; OUT gets the
 #                             replies as "MAIL|RCPT|DATA|AUTH|CONN CODE TEXT"
+#   tb_node NAME              several MTAs in one namespace: NAME becomes the
+#                             current node, with its own Postfix instance
+#                             ($TB_STATE/pf-NAME), milter socket and log
+#                             (run/milter-NAME.log); "" is the first one,
+#                             the only one of single-node tests.  The tb_pf_*
+#                             and tb_milter_* functions act on the current
+#                             node; tb_cleanup stops every node
 #
 # Processes started here never outlive the namespace: the script is PID 1
 # of its own PID namespace, and when it exits the kernel kills whatever is
@@ -46,6 +53,11 @@ TB_PF_STARTED=0
 # contrib/install-deps test puts it here.
 TB_SM_ROOT=${RM_TEST_CACHE:-/var/cache/relaymilter-test}/sendmail/root
 TB_SM_STARTED=0
+# the variables that make a node (tb_node), and each node's values
+TB_NODE_VARS="TB_PF TB_PFC TB_MAILLOG TB_MILTER_SOCK TB_MILTER_LOG TB_MILTER_PID TB_PF_STARTED"
+declare -A TB_NODE_SAVED=()
+TB_NODES=()
+TB_NODE=
 
 tb_log() { printf '# %s\n' "$*" >&2; }
 
@@ -90,21 +102,47 @@ tb_state_init() {
 	TB_STATE=$(mktemp -d /tmp/rm-tb.XXXXXX)
 	chmod 755 "$TB_STATE"
 	TB_RUN=$TB_STATE/run
-	TB_PF=$TB_STATE/pf
-	TB_PFC=$TB_PF/etc
-	TB_MAILLOG=$TB_PF/log/maillog
-	TB_MILTER_LOG=$TB_RUN/milter.log
 	TB_SM=$TB_STATE/sm
-	# unix:relaymilter/relaymilter.sock, relative to the queue directory
-	TB_MILTER_SOCK=${TB_MILTER_SOCK:-unix:$TB_PF/spool/relaymilter/relaymilter.sock}
+	local sock=$TB_MILTER_SOCK # the caller's, if set
+	tb_node_paths ""
+	TB_MILTER_SOCK=${sock:-$TB_MILTER_SOCK}
+	TB_NODES=("")
 	mkdir -p "$TB_RUN"
 	export TB_STATE
 }
 
+# tb_node_paths NAME: the places of node NAME ("" the first)
+tb_node_paths() {
+	TB_PF=$TB_STATE/pf${1:+-$1}
+	TB_PFC=$TB_PF/etc
+	TB_MAILLOG=$TB_PF/log/maillog
+	TB_MILTER_LOG=$TB_RUN/milter${1:+-$1}.log
+	# unix:relaymilter/relaymilter.sock, relative to the queue directory
+	TB_MILTER_SOCK=unix:$TB_PF/spool/relaymilter/relaymilter.sock
+}
+
+tb_node() {
+	local v
+	for v in $TB_NODE_VARS; do TB_NODE_SAVED[$TB_NODE/$v]=${!v}; done
+	TB_NODE=$1
+	if [ -z "${TB_NODE_SAVED[$TB_NODE/TB_PF]+set}" ]; then
+		tb_node_paths "$1"
+		TB_MILTER_PID=
+		TB_PF_STARTED=0
+		TB_NODES+=("$1")
+		return 0
+	fi
+	for v in $TB_NODE_VARS; do printf -v "$v" '%s' "${TB_NODE_SAVED[$TB_NODE/$v]}"; done
+}
+
 tb_cleanup() {
-	tb_pf_stop
+	local n
+	for n in "${TB_NODES[@]}"; do
+		[ "${#TB_NODES[@]}" -eq 1 ] || tb_node "$n"
+		tb_pf_stop
+		if [ -n "$TB_MILTER_PID" ]; then tb_milter_stop KILL; fi
+	done
 	tb_sm_stop
-	[ -n "$TB_MILTER_PID" ] && tb_milter_stop KILL
 	if [ -n "${TB_STATE:-}" ] && [ -d "$TB_STATE" ]; then
 		if [ "${TB_KEEP:-0}" = 1 ]; then
 			tb_log "state kept in $TB_STATE"
@@ -138,10 +176,12 @@ tb_pf_cool() { touch -d "@$(($(date +%s) - 5))" "$TB_PFC/main.cf" "$TB_PFC/maste
 
 tb_pf_init() {
 	mkdir -p "$TB_PFC/sasl" "$TB_PF/spool" "$TB_PF/data" "$TB_PF/log"
-	sed "s#@STATE@#$TB_STATE#g" "$TB_DIR/postfix/main.cf.in" >"$TB_PFC/main.cf"
+	# @STATE@/pf is the first node's instance: this node's
+	sed -e "s#@STATE@/pf/#$TB_PF/#g" -e "s#@STATE@#$TB_STATE#g" \
+		"$TB_DIR/postfix/main.cf.in" >"$TB_PFC/main.cf"
 	cp "$TB_DIR/postfix/master.cf.in" "$TB_PFC/master.cf"
-	sed "s#@STATE@#$TB_STATE#g" "$TB_DIR/postfix/sasl-smtpd.conf.in" \
-		>"$TB_PFC/sasl/smtpd.conf"
+	sed -e "s#@STATE@/pf/#$TB_PF/#g" -e "s#@STATE@#$TB_STATE#g" \
+		"$TB_DIR/postfix/sasl-smtpd.conf.in" >"$TB_PFC/sasl/smtpd.conf"
 	printf secret | saslpasswd2 -p -f "$TB_PFC/sasl/sasldb2" -c \
 		-u testbed.test alice
 	chown root:postfix "$TB_PFC/sasl/sasldb2"

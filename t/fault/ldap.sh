@@ -59,22 +59,13 @@ listeners = { $E2E_SUB_NAME = { require_auth = true; }; };
 # the login alice@testbed.test must not own her sender by being it: the
 # "own" stream judges the on-demand lookup, not sender_login_implicit
 sender_login_implicit = false;
-ldap = {
-	uri = "$LD_URI";
-	base = "ou=relaymilter,dc=example,dc=com";
-	bind_dn = "cn=relaymilter,ou=services,dc=example,dc=com";
-	bind_password_file = "$SECRET";
-	timeout = 1;
-	refresh = 1;
-	cache_file = "$TB_STATE/ldap.cache";
-	senders = {
+$(ld_milter_ldap "$LD_URI" "$SECRET" "$TB_STATE/ldap.cache" 1 '	senders = {
 		base = "ou=people,dc=example,dc=com";
 		filter = "(&(objectClass=inetOrgPerson)(uid=%s))";
 		attrs = [ "mail" ];
 		ttl = 1;
 		negative_ttl = 1;
-	};
-};
+	};')
 CONF
 { tb_milter_start "$BIN" "$MCONF" && fl_postfix; } || bail "slapd, relaymilter and Postfix start"
 

@@ -14,7 +14,8 @@
 #   e2e_pf_authority [LOGIN...]  a Postfix (tb_pf_init) in the authority
 #                         deployment, contrib/postfix as shipped: an MX
 #                         listener on 127.0.0.1:2525 ({daemon_name} mx)
-#                         and a submission one on 2587 (E2E_SUB_NAME), the
+#                         and a submission one on 2587 (E2E_SUB_NAME;
+#                         other ports: E2E_MX_PORT, E2E_SUB_PORT), the
 #                         SASL logins alice and LOGIN... (@testbed.test,
 #                         password "secret"); not started
 #   e2e_sm_authority [MC...]  a Sendmail (tb_sm_init) in the authority
@@ -79,9 +80,9 @@ e2e_pf_authority() {
 	mapfile -t opts < <(awk '/^smtp[ \t]/ { on = 1; next } /^[^ \t]/ { on = 0 } on && /^[ \t]+-o / { print }' \
 		"$SRC/contrib/postfix/master.cf.authority")
 	tb_pf_listen \
-		'127.0.0.1:2525 inet n - n - - smtpd' "${opts[@]}" \
+		"127.0.0.1:${E2E_MX_PORT:-2525} inet n - n - - smtpd" "${opts[@]}" \
 		'  -o milter_macro_daemon_name=mx' \
-		'127.0.0.1:2587 inet n - n - - smtpd' "${opts[@]}" \
+		"127.0.0.1:${E2E_SUB_PORT:-2587} inet n - n - - smtpd" "${opts[@]}" \
 		"  -o milter_macro_daemon_name=$E2E_SUB_NAME"
 }
 
