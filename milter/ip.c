@@ -875,14 +875,26 @@ rm_ipset_holders(const struct rm_ipset *set, const struct rm_cidr *c,
 	struct rm_cidr net;
 	size_t n = 0;
 
-	if (set == NULL || c == NULL || !set->is_finished || c->c_len > 128)
+	size_t i;
+
+	if (set == NULL || c == NULL || c->c_len > 128 ||
+	    (!set->is_finished && set->is_base == NULL))
 		return 0;
 	net = *c;
 	mask_host(&net.c_addr, net.c_len);
 	if (set->is_base != NULL)
 		n = holders(set->is_base, &net, set->is_gone, set->is_ngone, fn,
 		            arg);
-	return n + holders(set, &net, NULL, 0, fn, arg);
+	if (set->is_finished)
+		return n + holders(set, &net, NULL, 0, fn, arg);
+	/* a layer being built: its own entries, in the order added */
+	for (i = 0; i < set->is_n; i++)
+		if (same_net(&set->is_ent[i].ie_net, &net)) {
+			if (fn != NULL)
+				fn(arg, set->is_ent[i].ie_tag);
+			n++;
+		}
+	return n;
 }
 
 int
@@ -1132,14 +1144,28 @@ rm_netowners_holders(const struct rm_netowners *ns, const char *owner,
                      const struct rm_cidr *c,
                      void (*fn)(void *arg, const void *tag), void *arg)
 {
-	size_t n = 0;
+	const struct netown_ent *e;
+	size_t n = 0, i;
 
-	if (ns == NULL || owner == NULL || c == NULL || !ns->ns_finished)
+	if (ns == NULL || owner == NULL || c == NULL ||
+	    (!ns->ns_finished && ns->ns_base == NULL))
 		return 0;
 	if (ns->ns_base != NULL)
 		n = netown_holders(ns->ns_base, ns->ns_gone, ns->ns_ngone,
 		                   owner, c, fn, arg);
-	return n + netown_holders(ns, NULL, 0, owner, c, fn, arg);
+	if (ns->ns_finished)
+		return n + netown_holders(ns, NULL, 0, owner, c, fn, arg);
+	/* a layer being built: its own entries, in the order added */
+	for (i = 0; i < ns->ns_n; i++) {
+		e = &ns->ns_ent[i];
+		if (same_net(&e->no_net, c) &&
+		    strcasecmp(e->no_owner, owner) == 0) {
+			if (fn != NULL)
+				fn(arg, e->no_tag);
+			n++;
+		}
+	}
+	return n;
 }
 
 int
