@@ -122,7 +122,7 @@ rm_ldapdelta_layer(const struct rm_ldapdelta *dl, struct rm_ruleset *base,
 		if (rm_ldaprec_spec(r, &sp, origin, sizeof(origin), why,
 		                    sizeof(why)) != 0 ||
 		    rm_ruleset_remove(rs, &sp, why, sizeof(why)) == 0 ||
-		    strcmp(why, "no such entry") == 0)
+		    strcmp(why, "out of memory") != 0)
 			continue;
 		snprintf(err, errlen, "%s: %s", origin, why);
 		rm_ruleset_release(rs);
