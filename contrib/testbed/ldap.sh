@@ -7,17 +7,23 @@
 #                      contrib/ldap/example.ldif
 #   ld_start / ld_stop slapd on ldap://127.0.0.1:$LD_PORT
 #   ld_modify          ldapmodify as the rootdn, LDIF on stdin
+# LD_SYNCPROV=0: no syncprov overlay (content synchronisation refused);
+# LD_LOG=LEVEL: slapd's log at that level (e.g. stats) in $LD_STATE/slapd.log
 LD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ldap
 LD_SRC=$(cd "$LD_DIR/../../.." && pwd)
 LD_PORT=${LD_PORT:-3899}
 LD_URI=ldap://127.0.0.1:$LD_PORT
 LD_PID=
+LD_SYNCPROV=${LD_SYNCPROV:-1}
+LD_LOG=${LD_LOG:-}
 
 ld_init() {
 	LD_STATE=$TB_STATE/ldap
 	rm -rf "$LD_STATE"
 	mkdir -p "$LD_STATE/db"
 	sed -e "s#@DIR@#$LD_STATE#g" -e "s#@SRC@#$LD_SRC#g" \
+		-e "s#@LOGLEVEL@#${LD_LOG:-none}#g" \
+		-e "$([ "$LD_SYNCPROV" = 0 ] && echo '/# syncprov$/d' || echo 's/ *# syncprov$//')" \
 		"$LD_DIR/slapd.conf.in" >"$LD_STATE/slapd.conf"
 	slaptest -u -Q -f "$LD_STATE/slapd.conf" || return 1
 	cat "$LD_DIR/base.ldif" - "$LD_SRC/contrib/ldap/example.ldif" </dev/null |
@@ -26,7 +32,13 @@ ld_init() {
 
 ld_start() {
 	local _
-	slapd -f "$LD_STATE/slapd.conf" -h "$LD_URI/" -s 0 || return 1
+	if [ -n "$LD_LOG" ]; then
+		# in the foreground, for its log; it writes its pid file all the same
+		slapd -f "$LD_STATE/slapd.conf" -h "$LD_URI/" -d "$LD_LOG" \
+			2>>"$LD_STATE/slapd.log" &
+	else
+		slapd -f "$LD_STATE/slapd.conf" -h "$LD_URI/" -s 0 || return 1
+	fi
 	for _ in $(seq 100); do
 		if ldapsearch -x -H "$LD_URI" -b "" -s base -LLL namingContexts \
 			>/dev/null 2>&1; then

@@ -66,6 +66,7 @@ ldap = {
 	bind_password_file = "$SECRET";
 	timeout = 1;
 	refresh = 1;
+	sync = "poll"; # these faults are the polling path's
 	cache_file = "$TB_STATE/ldap.cache";
 	senders = {
 		base = "ou=people,dc=example,dc=com";

@@ -47,6 +47,7 @@ ldap = {
 	bind_password_file = "$SECRET";
 	timeout = 2;
 	refresh = 1;
+	sync = "poll"; # t/ldap/sync.sh tests content synchronisation
 	cache_file = "$CACHE";
 	senders = {
 		base = "ou=people,dc=example,dc=com";
