@@ -15,14 +15,9 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
 BIN=$(t_abs "${1:?usage: sync.sh RELAYMILTER-BINARY}")
-# shellcheck source-path=SCRIPTDIR source=../lib/e2e.sh
-. "$T_LIB/e2e.sh"
-# shellcheck source-path=SCRIPTDIR source=../../contrib/testbed/ldap.sh
-. "$SRC/contrib/testbed/ldap.sh"
-need_root "network namespace, slapd, Postfix"
-need_tools slapd slapadd ldapmodify ldapsearch postfix swaks
-e2e_begin "$0" "$@"
-trap 'ld_stop; tb_cleanup' EXIT
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+ldap_begin "$0" "$@"
 
 LD_LOG=stats
 { ld_init && ld_start; } || bail "slapd starts"
@@ -52,26 +47,16 @@ CONF
 }
 write_conf 30 auto
 
-tb_pf_init
-tb_pf_apply "$SRC/contrib/postfix/main.cf.authority"
-tb_pf_conf 'mynetworks = 127.0.0.1/32'
-mapfile -t OPTS < <(awk '/^smtp[ \t]/ { on = 1; next } /^[^ \t]/ { on = 0 } on && /^[ \t]+-o / { print }' \
-	"$SRC/contrib/postfix/master.cf.authority")
-tb_pf_listen '127.0.0.1:2525 inet n - n - - smtpd' "${OPTS[@]}" \
-	'  -o milter_macro_daemon_name=mx'
+# shellcheck disable=SC2119 # no extra listener
+ldap_postfix
 { tb_milter_start "$BIN" "$LCONF" && tb_pf_start 2525; } ||
 	bail "relaymilter and Postfix start" "$(tail -3 "$TB_MILTER_LOG")"
 
-relay_code() { # the RCPT reply code of a relay attempt from 127.0.0.9
-	tb_smtp "$OUT" --server 127.0.0.1 --port 2525 --local-interface 127.0.0.9 \
-		--helo client.example --from billing@partner.example --to user@remote.test
-	awk '$1 == "RCPT" { print $2; exit }' "$OUT"
-}
 now_ms() { date +%s%3N; }
 # flips NAME CODE [SECONDS]: the relay reply becomes CODE within SECONDS
 # (default 5); prints the time from the call (just after ldapmodify)
 flips() {
-	local t0 code= limit=$((${3:-5} * 1000))
+	local t0 code='' limit=$((${3:-5} * 1000))
 	t0=$(now_ms)
 	while :; do
 		code=$(relay_code)
@@ -94,9 +79,9 @@ change() {
 		printf '%s\n' "$@"
 	} | ld_modify
 }
-# trust9 [CN]: add the trusted_networks entry for 127.0.0.9
+# trust9: add cn=client9, the trusted_networks entry for 127.0.0.9
 trust9() {
-	change "${1:-client9}" add objectClass:\ relayMilterRule "cn: ${1:-client9}" \
+	change client9 add 'objectClass: relayMilterRule' 'cn: client9' \
 		'relayMilterList: trusted_networks' 'relayMilterValue: 127.0.0.9'
 }
 milter_log_since() { tail -n +$(($1 + 1)) "$TB_MILTER_LOG"; }
@@ -176,7 +161,7 @@ tb_milter_start "$BIN" "$LCONF" || bail "restart" "$(tail -3 "$TB_MILTER_LOG")"
 flips "restart: the entry added while down relays" 250
 sleep 0.3
 check "restart: started from the cache file" \
-	eval 'milter_log_since "$n0" | grep -q "content synchronisation brings the changes since"'
+	wait_log "$n0" "content synchronisation brings the changes since"
 full=$(grep -c "^[a-z_]*	" "$CACHE")
 got=$(milter_log_since "$n0" | sed -n 's/.*refresh done (.* phase, \([0-9]*\) entries received).*/\1/p' |
 	awk '{ s += $1 } END { print s + 0 }')
@@ -200,7 +185,7 @@ ld_start || bail "slapd restarts"
 change client9 delete
 flips "slapd back: a delete reaches decisions" 550 10
 check "slapd back: resumption logged" \
-	eval 'milter_log_since "$n0" | grep -q "content synchronisation resumed"'
+	wait_log "$n0" "content synchronisation resumed"
 tb_milter_stop TERM
 
 # ---- without syncprov: "auto" polls, with the cheap change check -------------
