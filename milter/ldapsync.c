@@ -536,6 +536,9 @@ follow(struct rm_ldapsync *s, char *err, size_t errlen)
 	for (l = 0; l < RM_L__COUNT; l++) {
 		if (s->sy_lc->lc_maps[l].lm_filter == NULL)
 			continue;
+		/* each connect may take ldap.timeout: a stop goes first */
+		if (atomic_load(&s->sy_stopping))
+			return 0;
 		if ((s->sy_lists[l].ls_ld =
 		         rm_ldap_connect(s->sy_lc, err, errlen)) == NULL ||
 		    start_search(s, l, err, errlen) != 0)

@@ -4,18 +4,23 @@
  * of servers without it.
  *
  * The thread: one per daemon, started by the reload thread with the LDAP
- * settings and stopped on shutdown or when a reload changes them.  It
- * keeps one connection (rm_ldap_connect(): the fetch's TLS, timeouts and
- * bind) and runs one sync search per mapped list on it, told apart by
- * message id: one socket to watch, one bind, one place to notice a lost
- * server, while the lists keep cookies of their own (a list's search is
- * the fetch's: its base, filter and attributes).  The protocol is spoken
- * with ldap_search_ext() and ldap_result() one message at a time rather
- * than through ldap_sync_init()/ldap_sync_poll(): ldap_sync_init() blocks
- * for the whole refresh with no way to stop it, and ldap_sync_poll()
- * passes the head of a received chain to every callback, so that a burst
- * would be read as one entry many times; neither can wait on several
- * searches of one handle.
+ * settings and stopped on shutdown or when a reload changes them.  It runs
+ * one sync search per mapped list (a list's search is the fetch's: its
+ * base, filter and attributes, so that each list keeps a cookie of its
+ * own and custom lists need no client-side filter evaluation), each on a
+ * connection of its own made by rm_ldap_connect() (the fetch's TLS,
+ * timeouts and bind), and waits on all their sockets with poll().  Not
+ * one shared connection: slapd counts a persistent search as an operation
+ * still executing on its connection and defers every further operation
+ * past a per-connection limit (half its thread pool: 8 by default), so
+ * that 15 searches on one connection never all start.  When any
+ * connection is lost, all are made again.  The protocol is spoken with
+ * ldap_search_ext() and ldap_result() one message at a time rather than
+ * through ldap_sync_init()/ldap_sync_poll(): ldap_sync_init() blocks for
+ * the whole refresh with no way to stop it, ldap_sync_poll() passes the
+ * head of a received chain to every callback (a burst would be read as
+ * one entry many times), and neither can wait on several searches at
+ * once.
  *
  * Each entry's change is applied to a record set keyed by list and
  * entryUUID (ldapset.h); a burst is gathered for RM_LDAPSYNC_DEBOUNCE_MS
@@ -24,11 +29,12 @@
  * called, which builds and swaps the ruleset and saves the cache file.
  * Nothing is handed over while a list is in a refresh: the data in use
  * stays until the refresh is complete.  e-syncRefreshRequired drops the
- * list's cookie and refreshes it again (present phase: the entries not
- * named are gone).  A lost connection is retried after 1 s, doubling to
- * 60 s; the data in hand stays.  A server that refuses the sync control
- * ends the thread with RM_LDAPSYNC_UNSUPPORTED (ldap.sync = "auto": the
- * caller falls back to polling), or is retried ("persist").
+ * list's cookie and refreshes it again; a refresh without a cookie, and
+ * every present phase, removes the entries it did not name.  Lost
+ * connections are made again after 1 s, doubling to 60 s; the data in
+ * hand stays.  A server that refuses the sync control ends the thread
+ * with RM_LDAPSYNC_UNSUPPORTED (ldap.sync = "auto": the caller falls back
+ * to polling), or is retried ("persist").
  */
 #ifndef RM_LDAPSYNC_H
 #define RM_LDAPSYNC_H
