@@ -180,6 +180,7 @@ static const struct ldap_key ldap_keys[] = {
     {"starttls", LK_BOOL, LC(lc_starttls), 0, 0, 0},
     {"timeout", LK_INT, LC(lc_timeout), 0, 1, 60},
     {"refresh", LK_INT, LC(lc_refresh), 0, 1, 86400},
+    {"sync", LK_STR, LC(lc_sync_name), 0, 0, 0},
     {NULL, LK_STR, 0, 0, 0, 0},
 };
 #undef LC
@@ -333,6 +334,16 @@ ldap_lists(struct conf_ctx *cx, const config_setting_t *el,
 	return 0;
 }
 
+/* ldap.sync's values */
+static const struct {
+	const char *name;
+	enum rm_ldap_sync mode;
+} sync_modes[] = {
+    {"auto", RM_LDAP_SYNC_AUTO},
+    {"persist", RM_LDAP_SYNC_PERSIST},
+    {"poll", RM_LDAP_SYNC_POLL},
+};
+
 /* ldap_check - what the settings need together */
 static int
 ldap_check(struct conf_ctx *cx, const config_setting_t *g,
@@ -351,6 +362,18 @@ ldap_check(struct conf_ctx *cx, const config_setting_t *g,
 			                  "ldap.uri \"%s\": expected ldap://, "
 			                  "ldaps:// or ldapi://",
 			                  lc->lc_uris[u]);
+	for (u = 0; lc->lc_sync_name != NULL &&
+	            u < sizeof(sync_modes) / sizeof(sync_modes[0]);
+	     u++)
+		if (strcmp(lc->lc_sync_name, sync_modes[u].name) == 0)
+			break;
+	if (lc->lc_sync_name != NULL &&
+	    u == sizeof(sync_modes) / sizeof(sync_modes[0]))
+		return conf_error(cx, g,
+		                  "ldap.sync \"%s\": expected \"auto\", "
+		                  "\"persist\" or \"poll\"",
+		                  lc->lc_sync_name);
+	lc->lc_sync = lc->lc_sync_name ? sync_modes[u].mode : RM_LDAP_SYNC_AUTO;
 	if ((lc->lc_bind_dn == NULL) != (lc->lc_bind_password_file == NULL))
 		return conf_error(cx, g,
 		                  "ldap: bind_dn and bind_password_file go "

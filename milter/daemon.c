@@ -405,6 +405,7 @@ block_signals(void)
 	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, RM_SIG_LDAPSYNC);
 	sigaddset(&set, SIGUSR2); /* only the thread that runs libmilter */
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGINT);
@@ -511,7 +512,9 @@ daemon_load(struct daemon_state *ds, const char *config, const char *sockopt,
 	rt->rt_answer_data = st->st_answer_data >= 0
 	                         ? st->st_answer_data == 1
 	                         : strncmp(ds->ds_opts.spec, "inet", 4) == 0;
-	/* with LDAP: fresh data, else the cache, else tempfail everything */
+	/* with LDAP: fresh data, else the cache, else tempfail everything;
+	   with content synchronisation, a cache with cookies first */
+	rt->rt_source.src_sync = true;
 	if (rm_source_load(&rt->rt_source, false, &rs, err, sizeof(err)) !=
 	    RM_SRC_NEW) {
 		fprintf(stderr, "%s\n", err);

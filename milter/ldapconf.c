@@ -3,6 +3,7 @@
  * shared by reference between the config that read them, the source that
  * fetches with them and the owner lookups.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,7 @@ rm_ldap_conf_free(struct rm_ldap_conf *lc)
 	free(lc->lc_ca_file);
 	free(lc->lc_cache_file);
 	free(lc->lc_origin);
+	free(lc->lc_sync_name);
 	for (l = 0; l < RM_L__COUNT; l++) {
 		struct rm_ldap_map *m = &lc->lc_maps[l];
 
@@ -75,11 +77,11 @@ rm_ldap_conf_free(struct rm_ldap_conf *lc)
 	free(lc);
 }
 
-/* same_str - equal strings, or both NULL */
-static int
+/* same_str - both NULL, or equal */
+static bool
 same_str(const char *a, const char *b)
 {
-	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
 int
@@ -103,4 +105,52 @@ rm_ldap_conf_same_server(const struct rm_ldap_conf *a,
 		if (!same_str(a->lc_uris[i], b->lc_uris[i]))
 			return 0;
 	return 1;
+}
+
+/* the strings a synchronisation depends on, in the settings and a map */
+static const size_t conf_strs[] = {
+    offsetof(struct rm_ldap_conf, lc_base),
+    offsetof(struct rm_ldap_conf, lc_bind_dn),
+    offsetof(struct rm_ldap_conf, lc_bind_password),
+    offsetof(struct rm_ldap_conf, lc_ca_file),
+    offsetof(struct rm_ldap_conf, lc_cache_file),
+};
+static const size_t map_strs[] = {
+    offsetof(struct rm_ldap_map, lm_base),
+    offsetof(struct rm_ldap_map, lm_filter),
+    offsetof(struct rm_ldap_map, lm_attr),
+    offsetof(struct rm_ldap_map, lm_owner_attr),
+    offsetof(struct rm_ldap_map, lm_listener_attr),
+    offsetof(struct rm_ldap_map, lm_lifts_attr),
+    offsetof(struct rm_ldap_map, lm_reply_attr),
+};
+
+#define STR_AT(p, off)                                                         \
+	(*(char *const *)(const void *)((const char *)(p) + (off)))
+
+bool
+rm_ldap_conf_same_source(const struct rm_ldap_conf *a,
+                         const struct rm_ldap_conf *b)
+{
+	size_t i;
+	int l;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (a->lc_nuris != b->lc_nuris || a->lc_starttls != b->lc_starttls ||
+	    a->lc_timeout != b->lc_timeout || a->lc_refresh != b->lc_refresh ||
+	    a->lc_sync != b->lc_sync)
+		return false;
+	for (i = 0; i < a->lc_nuris; i++)
+		if (strcmp(a->lc_uris[i], b->lc_uris[i]) != 0)
+			return false;
+	for (i = 0; i < sizeof(conf_strs) / sizeof(conf_strs[0]); i++)
+		if (!same_str(STR_AT(a, conf_strs[i]), STR_AT(b, conf_strs[i])))
+			return false;
+	for (l = 0; l < RM_L__COUNT; l++)
+		for (i = 0; i < sizeof(map_strs) / sizeof(map_strs[0]); i++)
+			if (!same_str(STR_AT(&a->lc_maps[l], map_strs[i]),
+			              STR_AT(&b->lc_maps[l], map_strs[i])))
+				return false;
+	return true;
 }

@@ -4,6 +4,10 @@
  * The cache file is text: a header line, then one record per line with
  * tab-separated fields; a field's tab, newline, backslash and any byte
  * outside 0x20-0x7e are written as \xHH, and an absent field as "\-".
+ * Format 2 adds the entryUUID as a last field of each record, and a line
+ * "cookie LIST SCOPE COOKIE" (tab-separated, escaped the same way) for
+ * each list with a content synchronisation cookie; format 1 has neither
+ * and still loads.  The last line is "end N", N the number of records.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +20,9 @@
 
 #include "relaymilter/ldapdata.h"
 
-#define CACHE_MAGIC "relaymilter-ldap-cache 1"
+#define CACHE_MAGIC    "relaymilter-ldap-cache 2"
+#define CACHE_MAGIC_V1 "relaymilter-ldap-cache 1"
+#define NFIELDS        7 /* the fields of a record after the list name */
 
 static char *
 dup_or_null(const char *s)
@@ -33,6 +39,7 @@ rec_free(struct rm_ldaprec *r)
 	free(r->r_lifts);
 	free(r->r_reply);
 	free(r->r_dn);
+	free(r->r_uuid);
 }
 
 int
@@ -57,9 +64,11 @@ rm_ldapdata_add(struct rm_ldapdata *d, const struct rm_ldaprec *r)
 	n->r_lifts = dup_or_null(r->r_lifts);
 	n->r_reply = dup_or_null(r->r_reply);
 	n->r_dn = dup_or_null(r->r_dn);
+	n->r_uuid = dup_or_null(r->r_uuid);
 	if (n->r_value == NULL || (r->r_owner && !n->r_owner) ||
 	    (r->r_listener && !n->r_listener) || (r->r_lifts && !n->r_lifts) ||
-	    (r->r_reply && !n->r_reply) || (r->r_dn && !n->r_dn)) {
+	    (r->r_reply && !n->r_reply) || (r->r_dn && !n->r_dn) ||
+	    (r->r_uuid && !n->r_uuid)) {
 		rec_free(n);
 		return -1;
 	}
@@ -72,10 +81,45 @@ rm_ldapdata_clear(struct rm_ldapdata *d)
 {
 	size_t i;
 
+	int l;
+
 	for (i = 0; i < d->d_n; i++)
 		rec_free(&d->d_recs[i]);
 	free(d->d_recs);
+	for (l = 0; l < RM_L__COUNT; l++) {
+		free(d->d_cookie[l]);
+		free(d->d_scope[l]);
+	}
 	memset(d, 0, sizeof(*d));
+}
+
+int
+rm_ldapdata_set_cookie(struct rm_ldapdata *d, int list, const char *cookie,
+                       const char *scope)
+{
+	char *c = dup_or_null(cookie), *s = dup_or_null(scope);
+
+	if ((cookie && !c) || (scope && !s)) {
+		free(c);
+		free(s);
+		return -1;
+	}
+	free(d->d_cookie[list]);
+	free(d->d_scope[list]);
+	d->d_cookie[list] = c;
+	d->d_scope[list] = s;
+	return 0;
+}
+
+int
+rm_ldapdata_has_cookie(const struct rm_ldapdata *d)
+{
+	int l;
+
+	for (l = 0; l < RM_L__COUNT; l++)
+		if (d->d_cookie[l] != NULL)
+			return 1;
+	return 0;
 }
 
 static int
@@ -100,7 +144,9 @@ cmp_rec(const void *x, const void *y)
 	    (c = cmp_str(a->r_lifts, b->r_lifts)) != 0 ||
 	    (c = cmp_str(a->r_reply, b->r_reply)) != 0)
 		return c;
-	return cmp_str(a->r_dn, b->r_dn);
+	if ((c = cmp_str(a->r_dn, b->r_dn)) != 0)
+		return c;
+	return cmp_str(a->r_uuid, b->r_uuid);
 }
 
 int
@@ -180,6 +226,16 @@ rm_ldapdata_save(const struct rm_ldapdata *d, const char *path, uid_t uid,
 		put_field(fp, r->r_lifts);
 		put_field(fp, r->r_reply);
 		put_field(fp, r->r_dn);
+		put_field(fp, r->r_uuid);
+		fputc('\n', fp);
+	}
+	for (i = 0; i < RM_L__COUNT; i++) {
+		if (d->d_cookie[i] == NULL)
+			continue;
+		fputs("cookie", fp);
+		put_field(fp, rm_list_name((int)i));
+		put_field(fp, d->d_scope[i]);
+		put_field(fp, d->d_cookie[i]);
 		fputc('\n', fp);
 	}
 	fprintf(fp, "end %zu\n", d->d_n);
@@ -233,10 +289,10 @@ int
 rm_ldapdata_load(struct rm_ldapdata *d, const char *path, char *err,
                  size_t errlen)
 {
-	char line[16384], *p, *name, *f[6];
+	char line[16384], *p, *name, *f[NFIELDS];
 	size_t lineno = 1, count;
 	struct rm_ldaprec r;
-	int done = 0, i, list;
+	int done = 0, i, list, nf;
 	FILE *fp;
 
 	if ((fp = fopen(path, "r")) == NULL) {
@@ -244,11 +300,14 @@ rm_ldapdata_load(struct rm_ldapdata *d, const char *path, char *err,
 		return -1;
 	}
 	if (fgets(line, sizeof(line), fp) == NULL ||
-	    strcmp(line, CACHE_MAGIC "\n") != 0) {
+	    (strcmp(line, CACHE_MAGIC "\n") != 0 &&
+	     strcmp(line, CACHE_MAGIC_V1 "\n") != 0)) {
 		snprintf(err, errlen, "%s: not a relaymilter LDAP cache", path);
 		fclose(fp);
 		return -1;
 	}
+	/* format 1: no entryUUID, no cookies */
+	nf = strcmp(line, CACHE_MAGIC "\n") == 0 ? NFIELDS : NFIELDS - 1;
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
 		if (strchr(line, '\n') == NULL)
@@ -257,19 +316,31 @@ rm_ldapdata_load(struct rm_ldapdata *d, const char *path, char *err,
 			done = count == d->d_n;
 			break;
 		}
-		/* the list name and six fields, tab-separated */
+		/* the list name and the fields, tab-separated */
 		line[strcspn(line, "\n")] = '\0';
 		name = line;
 		p = line;
-		for (i = 0; i < 6; i++) {
+		memset(f, 0, sizeof(f));
+		for (i = 0; i < nf && p != NULL; i++) {
 			if ((p = strchr(p, '\t')) == NULL)
-				goto bad;
+				break;
 			*p++ = '\0';
 			f[i] = p;
 		}
-		if (strchr(p, '\t') != NULL)
+		if (nf == NFIELDS && strcmp(name, "cookie") == 0 && i == 3 &&
+		    f[2] != NULL && strchr(f[2], '\t') == NULL) {
+			if (unescape(f[0], &f[0]) != 0 ||
+			    unescape(f[1], &f[1]) != 0 ||
+			    unescape(f[2], &f[2]) != 0 || f[0] == NULL ||
+			    f[2] == NULL || (list = rm_list_lookup(f[0])) < 0)
+				goto bad;
+			if (rm_ldapdata_set_cookie(d, list, f[2], f[1]) != 0)
+				goto oom;
+			continue;
+		}
+		if (i != nf || strchr(p, '\t') != NULL)
 			goto bad;
-		for (i = 0; i < 6; i++)
+		for (i = 0; i < nf; i++)
 			if (unescape(f[i], &f[i]) != 0)
 				goto bad;
 		if ((list = rm_list_lookup(name)) < 0 || f[0] == NULL)
@@ -281,12 +352,9 @@ rm_ldapdata_load(struct rm_ldapdata *d, const char *path, char *err,
 		r.r_lifts = f[3];
 		r.r_reply = f[4];
 		r.r_dn = f[5];
-		if (rm_ldapdata_add(d, &r) != 0) {
-			snprintf(err, errlen, "%s: out of memory", path);
-			fclose(fp);
-			rm_ldapdata_clear(d);
-			return -1;
-		}
+		r.r_uuid = f[6];
+		if (rm_ldapdata_add(d, &r) != 0)
+			goto oom;
 	}
 	fclose(fp);
 	if (!done) {
@@ -297,6 +365,11 @@ rm_ldapdata_load(struct rm_ldapdata *d, const char *path, char *err,
 	return 0;
 bad:
 	snprintf(err, errlen, "%s:%zu: malformed record", path, lineno);
+	fclose(fp);
+	rm_ldapdata_clear(d);
+	return -1;
+oom:
+	snprintf(err, errlen, "%s: out of memory", path);
 	fclose(fp);
 	rm_ldapdata_clear(d);
 	return -1;

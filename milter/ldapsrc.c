@@ -1,9 +1,10 @@
 /*
  * ldapsrc.c - the LDAP side: connect, bind, search, map entries to records.
  *
- * The only module that includes <ldap.h>.  A fetch opens its own
- * connection; an on-demand lookup takes one from a pool (ldappool.c) that
- * hands each handle to one thread at a time, or opens its own without one.
+ * With ldapsync.c, the only modules that include <ldap.h> (through
+ * ldapconn.h).  A fetch opens its own connection; an on-demand lookup
+ * takes one from a pool (ldappool.c) that hands each handle to one
+ * thread at a time, or opens its own without one.
  */
 #include <poll.h>
 #include <stdbool.h>
@@ -13,8 +14,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include <ldap.h>
-
+#include "relaymilter/ldapconn.h"
 #include "relaymilter/ldapdata.h"
 #include "relaymilter/ldappool.h"
 #include "relaymilter/ldapsrc.h"
@@ -264,6 +264,12 @@ on_conn(const struct rm_ldap_conf *lc, struct rm_ldap_pool *pool,
 	}
 }
 
+LDAP *
+rm_ldap_connect(const struct rm_ldap_conf *lc, char *err, size_t errlen)
+{
+	return connect_any(lc, NULL, err, errlen);
+}
+
 /* first_value - the first value of attr as a string, or NULL. */
 static char *
 first_value(LDAP *ld, LDAPMessage *m, const char *attr)
@@ -309,21 +315,10 @@ all_values(LDAP *ld, LDAPMessage *m, const char *attr)
 	return s;
 }
 
-/* fetch_list - one search; each value of the value attribute a record. */
-static int
-fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
-           struct rm_ldapdata *out, void (*warn)(void *, const char *),
-           void *arg, char *err, size_t errlen)
+void
+rm_ldap_map_attrs(const struct rm_ldap_map *m, char **attrs)
 {
-	const struct rm_ldap_map *m = &lc->lc_maps[list];
-	enum rm_list_role role = rm_list_defs[list].ld_role;
-	struct timeval tv = {lc->lc_timeout, 0};
-	char *attrs[6], msg[1200];
-	LDAPMessage *res = NULL, *e;
-	struct berval **vals;
-	struct rm_ldaprec r;
-	size_t na = 0, i;
-	int rc, ret = 0;
+	size_t na = 0;
 
 	attrs[na++] = m->lm_attr;
 	if (m->lm_owner_attr)
@@ -334,7 +329,83 @@ fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
 		attrs[na++] = m->lm_lifts_attr;
 	if (m->lm_reply_attr)
 		attrs[na++] = m->lm_reply_attr;
+	attrs[na++] = "entryUUID";
 	attrs[na] = NULL;
+}
+
+int
+rm_ldap_entry_records(LDAP *ld, LDAPMessage *e, const struct rm_ldap_conf *lc,
+                      int list, const char *uuid, struct rm_ldapdata *out,
+                      void (*warn)(void *, const char *), void *arg)
+{
+	const struct rm_ldap_map *m = &lc->lc_maps[list];
+	enum rm_list_role role = rm_list_defs[list].ld_role;
+	char *dn = ldap_get_dn(ld, e), msg[1200];
+	struct berval **vals;
+	struct rm_ldaprec r;
+	size_t i;
+	int ret = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.r_list = list;
+	r.r_dn = dn;
+	r.r_uuid = (char *)uuid;
+	r.r_owner =
+	    role == RM_ROLE_OWNED ? first_value(ld, e, m->lm_owner_attr) : NULL;
+	r.r_listener = first_value(ld, e, m->lm_listener_attr);
+	r.r_lifts = role == RM_ROLE_EXCEPTION
+	                ? all_values(ld, e, m->lm_lifts_attr)
+	                : NULL;
+	r.r_reply =
+	    role == RM_ROLE_DENY ? first_value(ld, e, m->lm_reply_attr) : NULL;
+	vals = ldap_get_values_len(ld, e, m->lm_attr);
+	for (i = 0; vals != NULL && vals[i] != NULL; i++) {
+		char *v;
+
+		if (memchr(vals[i]->bv_val, 0, vals[i]->bv_len) != NULL) {
+			snprintf(msg, sizeof(msg),
+			         "ldap:%s: %s: a value with a NUL "
+			         "byte; skipped",
+			         dn ? dn : "-", m->lm_attr);
+			if (warn)
+				warn(arg, rm_ldap_one_line(msg));
+			continue;
+		}
+		if ((v = malloc(vals[i]->bv_len + 1)) == NULL) {
+			ret = -1;
+			break;
+		}
+		memcpy(v, vals[i]->bv_val, vals[i]->bv_len);
+		v[vals[i]->bv_len] = '\0';
+		r.r_value = v;
+		if (rm_ldapdata_add(out, &r) != 0)
+			ret = -1;
+		free(v);
+		if (ret != 0)
+			break;
+	}
+	ldap_value_free_len(vals);
+	free(r.r_owner);
+	free(r.r_listener);
+	free(r.r_lifts);
+	free(r.r_reply);
+	ldap_memfree(dn);
+	return ret;
+}
+
+/* fetch_list - one search; each value of the value attribute a record. */
+static int
+fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
+           struct rm_ldapdata *out, void (*warn)(void *, const char *),
+           void *arg, char *err, size_t errlen)
+{
+	const struct rm_ldap_map *m = &lc->lc_maps[list];
+	struct timeval tv = {lc->lc_timeout, 0};
+	char *attrs[7], *uuid;
+	LDAPMessage *res = NULL, *e;
+	int rc, ret = 0;
+
+	rm_ldap_map_attrs(m, attrs);
 	rc = ldap_search_ext_s(ld, m->lm_base ? m->lm_base : lc->lc_base,
 	                       LDAP_SCOPE_SUBTREE, m->lm_filter, attrs, 0, NULL,
 	                       NULL, &tv, LDAP_NO_LIMIT, &res);
@@ -346,54 +417,12 @@ fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
 	}
 	for (e = ldap_first_entry(ld, res); e != NULL && ret == 0;
 	     e = ldap_next_entry(ld, e)) {
-		char *dn = ldap_get_dn(ld, e);
-
-		memset(&r, 0, sizeof(r));
-		r.r_list = list;
-		r.r_dn = dn;
-		r.r_owner = role == RM_ROLE_OWNED
-		                ? first_value(ld, e, m->lm_owner_attr)
-		                : NULL;
-		r.r_listener = first_value(ld, e, m->lm_listener_attr);
-		r.r_lifts = role == RM_ROLE_EXCEPTION
-		                ? all_values(ld, e, m->lm_lifts_attr)
-		                : NULL;
-		r.r_reply = role == RM_ROLE_DENY
-		                ? first_value(ld, e, m->lm_reply_attr)
-		                : NULL;
-		vals = ldap_get_values_len(ld, e, m->lm_attr);
-		for (i = 0; vals != NULL && vals[i] != NULL; i++) {
-			char *v;
-
-			if (memchr(vals[i]->bv_val, 0, vals[i]->bv_len) !=
-			    NULL) {
-				snprintf(msg, sizeof(msg),
-				         "ldap:%s: %s: a value with a NUL "
-				         "byte; skipped",
-				         dn ? dn : "-", m->lm_attr);
-				if (warn)
-					warn(arg, rm_ldap_one_line(msg));
-				continue;
-			}
-			if ((v = malloc(vals[i]->bv_len + 1)) == NULL) {
-				ret = -1;
-				break;
-			}
-			memcpy(v, vals[i]->bv_val, vals[i]->bv_len);
-			v[vals[i]->bv_len] = '\0';
-			r.r_value = v;
-			if (rm_ldapdata_add(out, &r) != 0)
-				ret = -1;
-			free(v);
-		}
+		uuid = first_value(ld, e, "entryUUID");
+		ret = rm_ldap_entry_records(ld, e, lc, list, uuid, out, warn,
+		                            arg);
+		free(uuid);
 		if (ret != 0)
 			snprintf(err, errlen, "out of memory");
-		ldap_value_free_len(vals);
-		free(r.r_owner);
-		free(r.r_listener);
-		free(r.r_lifts);
-		free(r.r_reply);
-		ldap_memfree(dn);
 	}
 	ldap_msgfree(res);
 	return ret;

@@ -18,6 +18,7 @@
 
 #include "relaymilter/daemon.h"
 #include "relaymilter/ldapconf.h"
+#include "relaymilter/ldapsync.h"
 #include "relaymilter/log.h"
 #include "relaymilter/miltermap.h"
 #include "relaymilter/notify.h"
@@ -46,6 +47,44 @@ rm_reload_warnings(const struct rm_ruleset *rs, struct rm_runtime *rt)
 }
 
 /*
+ * install - swap in the new ruleset rs; why: for the log and the status.
+ */
+static void
+install(struct rm_runtime *rt, struct rm_ruleset *rs, const char *why)
+{
+	char status[300];
+
+	rm_reload_warnings(rs, rt);
+	rm_reload_milter_map(rs, rt);
+	rm_owners_set(&rt->rt_owners,
+	              rm_source_settings(&rt->rt_source)->st_ldap);
+	/* its listeners are labels before a session can pin it */
+	rm_reload_record(rt, rs, rm_snapshot_generation(&rt->rt_snapshot) + 1);
+	atomic_fetch_add(&rt->rt_metrics.mx_reloads[RM_MX_RELOAD_OK], 1);
+	rm_snapshot_swap(&rt->rt_snapshot, rs);
+	snprintf(status, sizeof(status),
+	         "READY=1\nSTATUS=%s, policy generation %lu", why,
+	         rm_snapshot_generation(&rt->rt_snapshot));
+	rm_notify(status);
+	rm_log(RM_LOG_INFO, "%s %s (generation %lu)", why, rt->rt_config_path,
+	       rm_snapshot_generation(&rt->rt_snapshot));
+}
+
+/* failed - a load failed: the running policy stays */
+static void
+failed(struct rm_runtime *rt, const char *err)
+{
+	rm_reload_record(rt, NULL, 0);
+	atomic_fetch_add(&rt->rt_metrics.mx_reloads[RM_MX_RELOAD_FAILED], 1);
+	rm_notify("READY=1\nSTATUS=the last reload failed: the "
+	          "running policy stays (see the log)");
+	rm_log(RM_LOG_ERR,
+	       "reload failed, keeping the running "
+	       "policy: %s",
+	       err);
+}
+
+/*
  * reload - build a new ruleset aside and swap it in, or keep the old.
  * refresh: the periodic LDAP check, quiet when nothing changed.
  */
@@ -53,7 +92,7 @@ static void
 reload(struct rm_runtime *rt, bool refresh)
 {
 	struct rm_ruleset *rs;
-	char err[1024], status[300];
+	char err[1024];
 
 	if (!refresh)
 		rm_notify("RELOADING=1");
@@ -66,35 +105,109 @@ reload(struct rm_runtime *rt, bool refresh)
 		rm_reload_record(rt, NULL, 0);
 		return;
 	case RM_SRC_ERROR:
-		rm_reload_record(rt, NULL, 0);
-		atomic_fetch_add(
-		    &rt->rt_metrics.mx_reloads[RM_MX_RELOAD_FAILED], 1);
-		rm_notify("READY=1\nSTATUS=the last reload failed: the "
-		          "running policy stays (see the log)");
-		rm_log(RM_LOG_ERR,
-		       "reload failed, keeping the running "
-		       "policy: %s",
-		       err);
+		failed(rt, err);
 		return;
 	case RM_SRC_NEW:
 		break;
 	}
-	rm_reload_warnings(rs, rt);
-	rm_reload_milter_map(rs, rt);
-	rm_owners_set(&rt->rt_owners,
-	              rm_source_settings(&rt->rt_source)->st_ldap);
-	/* its listeners are labels before a session can pin it */
-	rm_reload_record(rt, rs, rm_snapshot_generation(&rt->rt_snapshot) + 1);
-	atomic_fetch_add(&rt->rt_metrics.mx_reloads[RM_MX_RELOAD_OK], 1);
-	rm_snapshot_swap(&rt->rt_snapshot, rs);
-	snprintf(status, sizeof(status),
-	         "READY=1\nSTATUS=%s, policy generation %lu",
-	         refresh ? "LDAP changed, rebuilt" : "reloaded",
-	         rm_snapshot_generation(&rt->rt_snapshot));
-	rm_notify(status);
-	rm_log(RM_LOG_INFO, "%s %s (generation %lu)",
-	       refresh ? "LDAP changed, rebuilt" : "reloaded",
-	       rt->rt_config_path, rm_snapshot_generation(&rt->rt_snapshot));
+	install(rt, rs, refresh ? "LDAP changed, rebuilt" : "reloaded");
+}
+
+/* sync_wake - the sync thread has news: tell the reload thread */
+static void
+sync_wake(void *arg)
+{
+	struct rm_runtime *rt = arg;
+
+	pthread_kill(rt->rt_reload_tid, RM_SIG_LDAPSYNC);
+}
+
+/*
+ * sync_manage - content synchronisation as the settings now say: stopped
+ * when LDAP is gone or its settings changed, started when they ask for it
+ * (and the server did not refuse it under the same settings).
+ */
+static void
+sync_manage(struct rm_runtime *rt)
+{
+	const struct rm_settings *st = rm_source_settings(&rt->rt_source);
+	struct rm_ldap_conf *lc = st != NULL ? st->st_ldap : NULL;
+	struct rm_source *src = &rt->rt_source;
+	struct rm_ldapsync_hooks h = {sync_wake, rt,
+	                              &rt->rt_metrics.mx_ldap_sync_connected,
+	                              &rt->rt_metrics.mx_ldap_sync_changes};
+
+	if (rt->rt_ldapsync != NULL &&
+	    !rm_ldap_conf_same_source(rm_ldapsync_conf(rt->rt_ldapsync), lc)) {
+		src->src_sync_lc = NULL;
+		rm_ldapsync_stop(rt->rt_ldapsync);
+		rt->rt_ldapsync = NULL;
+		rm_log(RM_LOG_INFO, "LDAP content synchronisation stopped: "
+		                    "the LDAP settings changed");
+	}
+	if (rt->rt_ldapsync_refused != NULL &&
+	    !rm_ldap_conf_same_source(rt->rt_ldapsync_refused, lc)) {
+		rm_ldap_conf_free(rt->rt_ldapsync_refused);
+		rt->rt_ldapsync_refused = NULL;
+	}
+	if (rt->rt_ldapsync != NULL || lc == NULL ||
+	    lc->lc_sync == RM_LDAP_SYNC_POLL || rt->rt_ldapsync_refused != NULL)
+		return;
+	if ((rt->rt_ldapsync = rm_ldapsync_start(lc, &src->src_data, &h)) !=
+	    NULL) {
+		src->src_sync_lc = rm_ldapsync_conf(rt->rt_ldapsync);
+		rm_log(RM_LOG_DEBUG, "LDAP content synchronisation started");
+	}
+}
+
+/* sync_news - what the sync thread has for us */
+static void
+sync_news(struct rm_runtime *rt)
+{
+	struct rm_ldapdata d;
+	struct rm_ruleset *rs;
+	char err[1024];
+
+	if (rt->rt_ldapsync == NULL)
+		return;
+	switch (rm_ldapsync_take(rt->rt_ldapsync, &d)) {
+	case RM_LDAPSYNC_NOTHING:
+		return;
+	case RM_LDAPSYNC_UNSUPPORTED:
+		/* "auto": poll under these settings, from now on */
+		rt->rt_ldapsync_refused = rm_ldap_conf_hold(
+		    (struct rm_ldap_conf *)rm_ldapsync_conf(rt->rt_ldapsync));
+		rt->rt_source.src_sync_lc = NULL;
+		rm_ldapsync_stop(rt->rt_ldapsync);
+		rt->rt_ldapsync = NULL;
+		reload(rt, true);
+		return;
+	case RM_LDAPSYNC_DATA:
+		break;
+	}
+	switch (
+	    rm_source_take_sync(&rt->rt_source, &d, &rs, err, sizeof(err))) {
+	case RM_SRC_UNCHANGED:
+		rm_reload_record(rt, NULL, 0);
+		return;
+	case RM_SRC_ERROR:
+		failed(rt, err);
+		return;
+	case RM_SRC_NEW:
+		break;
+	}
+	install(rt, rs, "LDAP changed (synchronisation), rebuilt");
+}
+
+/* sync_end - the reload thread ends: so does the synchronisation */
+static void
+sync_end(struct rm_runtime *rt)
+{
+	rt->rt_source.src_sync_lc = NULL;
+	rm_ldapsync_stop(rt->rt_ldapsync);
+	rt->rt_ldapsync = NULL;
+	rm_ldap_conf_free(rt->rt_ldapsync_refused);
+	rt->rt_ldapsync_refused = NULL;
 }
 
 void
@@ -197,6 +310,9 @@ rm_reload_thread(void *arg)
 	idle_priority();
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, RM_SIG_LDAPSYNC);
+	rt->rt_reload_tid = pthread_self();
+	sync_manage(rt);
 	for (;;) {
 		every = refresh_interval(rt);
 		/* freeing an old policy is this thread's work, not a
@@ -218,8 +334,11 @@ rm_reload_thread(void *arg)
 			continue;
 		if (atomic_load(&rt->rt_stopping))
 			break;
-		if (sig == SIGUSR1) {
+		if (sig == RM_SIG_LDAPSYNC)
+			sync_news(rt);
+		else if (sig == SIGUSR1) {
 			reload(rt, false);
+			sync_manage(rt);
 			timed = false; /* the LDAP check restarts its wait */
 		} else if (sig < 0 && errno == EAGAIN && timed &&
 		           rm_ms_until(&next) == 0) {
@@ -227,5 +346,6 @@ rm_reload_thread(void *arg)
 			timed = false;
 		}
 	}
+	sync_end(rt);
 	return NULL;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "relaymilter/ldapconf.h"
 #include "relaymilter/ldapsrc.h"
+#include "relaymilter/ldapsync.h"
 #include "relaymilter/log.h"
 #include "relaymilter/source.h"
 
@@ -168,13 +169,27 @@ take(struct rm_source *src, struct rm_ldapdata *d,
 		rm_log(RM_LOG_WARNING, "cannot write the LDAP cache: %s", err);
 }
 
+/* adopt - the cache file's records d become the data in use */
+static void
+adopt(struct rm_source *src, const struct rm_ldap_conf *lc,
+      struct rm_ldapdata *d)
+{
+	struct stat st;
+
+	rm_ldapdata_clear(&src->src_data);
+	src->src_data = *d;
+	memset(d, 0, sizeof(*d));
+	src->src_have_data = true;
+	src->src_data_time =
+	    stat(lc->lc_cache_file, &st) == 0 ? st.st_mtime : 0;
+}
+
 /* from_cache - LDAP is down and nothing is in memory: the cache file */
 static void
 from_cache(struct rm_source *src, const struct rm_ldap_conf *lc)
 {
 	struct rm_ldapdata d;
 	char why[1024];
-	struct stat st;
 
 	memset(&d, 0, sizeof(d));
 	if (!src->src_have_data && lc->lc_cache_file != NULL) {
@@ -184,17 +199,63 @@ from_cache(struct rm_source *src, const struct rm_ldap_conf *lc)
 			       "using the last known good LDAP data from %s "
 			       "(%zu entries)",
 			       lc->lc_cache_file, d.d_n);
-			rm_ldapdata_clear(&src->src_data);
-			src->src_data = d;
-			src->src_have_data = true;
-			src->src_data_time =
-			    stat(lc->lc_cache_file, &st) == 0 ? st.st_mtime : 0;
+			adopt(src, lc, &d);
 		} else
 			rm_log(RM_LOG_ERR, "no LDAP cache: %s", why);
 	}
 	if (!src->src_have_data)
 		rm_log(RM_LOG_ERR, "no LDAP data and no cache: every decision "
 		                   "tempfails until LDAP answers");
+}
+
+/*
+ * resume - a daemon's start with content synchronisation: the cache file
+ * when it has cookies, the synchronisation brings the changes since.
+ */
+static bool
+resume(struct rm_source *src, const struct rm_ldap_conf *lc)
+{
+	struct rm_ldapdata d = {0};
+	char why[1024];
+
+	if (lc->lc_cache_file == NULL ||
+	    rm_ldapdata_load(&d, lc->lc_cache_file, why, sizeof(why)) != 0)
+		return false;
+	if (!rm_ldapdata_has_cookie(&d)) {
+		rm_ldapdata_clear(&d);
+		return false;
+	}
+	rm_log(RM_LOG_INFO,
+	       "LDAP data from %s (%zu entries); content synchronisation "
+	       "brings the changes since",
+	       lc->lc_cache_file, d.d_n);
+	adopt(src, lc, &d);
+	return true;
+}
+
+/*
+ * unchanged - polling's change check says nothing changed since the last
+ * check (LDAP answers); false when it did, cannot tell or LDAP is down
+ */
+static bool
+unchanged(struct rm_source *src, const struct rm_ldap_conf *lc)
+{
+	rm_changed_fn *fn =
+	    src->src_changed ? src->src_changed : rm_ldap_changed;
+	char why[1024];
+
+	/* a test's fetch without a change check of its own: always fetch */
+	if (src->src_changed == NULL && src->src_fetch != NULL)
+		return false;
+	if (fn(lc, &src->src_mark, why, sizeof(why)) != 0)
+		return false;
+	rm_log(RM_LOG_DEBUG, "LDAP unchanged (%lu change check searches)",
+	       src->src_mark.m_searches);
+	if (src->src_ldap_down)
+		rm_log(RM_LOG_INFO, "LDAP is back: unchanged");
+	src->src_ldap_down = false;
+	src->src_ldap_fetched = time(NULL);
+	return true;
 }
 
 /*
@@ -208,6 +269,15 @@ fetch(struct rm_source *src, const struct rm_ldap_conf *lc, bool refresh)
 	struct rm_ldapdata d;
 	char why[1024];
 
+	if (!refresh && src->src_sync && !src->src_have_data &&
+	    lc->lc_sync != RM_LDAP_SYNC_POLL && resume(src, lc))
+		return true;
+	/* a running synchronisation keeps the data current */
+	if (src->src_sync_lc != NULL && src->src_have_data &&
+	    rm_ldap_conf_same_source(src->src_sync_lc, lc))
+		return !refresh;
+	if (refresh && src->src_have_data && unchanged(src, lc))
+		return false;
 	if (fn(lc, &d, warn_log, NULL, why, sizeof(why)) == 0) {
 		if (src->src_ldap_down)
 			rm_log(RM_LOG_INFO, "LDAP is back: %zu entries", d.d_n);
@@ -252,6 +322,33 @@ rm_source_load(struct rm_source *src, bool refresh, struct rm_ruleset **out,
 	/* without LDAP only a reload compiles again, and it reads anew */
 	if (lc == NULL)
 		rm_conf_drop_entries(src->src_conf);
+	return *out != NULL ? RM_SRC_NEW : RM_SRC_ERROR;
+}
+
+enum rm_source_result
+rm_source_take_sync(struct rm_source *src, struct rm_ldapdata *d,
+                    struct rm_ruleset **out, char *err, size_t errlen)
+{
+	const struct rm_ldap_conf *lc = src->src_conf->cf_settings.st_ldap;
+
+	*out = NULL;
+	if (lc == NULL) {
+		rm_ldapdata_clear(d);
+		snprintf(err, errlen, "LDAP is no longer configured");
+		return RM_SRC_ERROR;
+	}
+	if (src->src_ldap_down)
+		rm_log(RM_LOG_INFO, "LDAP is back: %zu entries", d->d_n);
+	src->src_ldap_down = false;
+	src->src_ldap_fetched = time(NULL);
+	if (src->src_have_data && rm_ldapdata_equal(d, &src->src_data)) {
+		/* the same records: only the cookies are new */
+		take(src, d, lc);
+		return RM_SRC_UNCHANGED;
+	}
+	take(src, d, lc);
+	src->src_compiles++;
+	*out = rm_conf_compile(src->src_conf, add_ldap, src, err, errlen);
 	return *out != NULL ? RM_SRC_NEW : RM_SRC_ERROR;
 }
 

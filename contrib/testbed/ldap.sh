@@ -28,6 +28,8 @@
 #   ld_cnconfig_apply LDIF   the template as a cn=config slapd (slapd.d,
 #                      root manages cn=config over ldapi:// as on Debian):
 #                      LDIF applies with ldapmodify -Y EXTERNAL
+# LD_SYNCPROV=0: no syncprov overlay (content synchronisation refused);
+# LD_LOG=LEVEL: slapd's log at that level (e.g. stats) in $LD_STATE/slapd.log
 LD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ldap
 LD_SRC=$(cd "$LD_DIR/../../.." && pwd)
 LD_PORT=${LD_PORT:-3899}
@@ -35,6 +37,8 @@ LD_URI=ldap://127.0.0.1:$LD_PORT
 LD_PID=
 LD_ROOTDN="cn=admin,dc=example,dc=com"
 LD_ROOTPW=admin-secret
+LD_SYNCPROV=${LD_SYNCPROV:-1}
+LD_LOG=${LD_LOG:-}
 
 # ld_ldif2conf OUTDIR LDIF...: the olc* attributes of cn=config LDIF (the
 # changes of etc/replication-*.ldif) as slapd.conf lines, in three parts:
@@ -95,14 +99,21 @@ ld_make() {
 		-e "/^@DATABASE@\$/{r $dir/database.conf" -e 'd;}' \
 		-e "/^@OVERLAY@\$/{r $dir/overlay.conf" -e 'd;}' \
 		-e "s#@DIR@#$dir#g" -e "s#@SRC@#$LD_SRC#g" \
+		-e "s#@LOGLEVEL@#${LD_LOG:-none}#g" \
 		"$LD_DIR/slapd.conf.in" >"$dir/slapd.conf"
 	slaptest -u -Q -f "$dir/slapd.conf"
 }
 
-# ld_up DIR URI: slapd with DIR/slapd.conf, until it answers on URI
+# ld_up DIR URI: slapd with DIR/slapd.conf, until it answers on URI (with
+# LD_LOG, in the foreground for its log, DIR/slapd.log; it writes its pid
+# file all the same)
 ld_up() {
 	local _
-	slapd -f "$1/slapd.conf" -h "$2/" -s 0 || return 1
+	if [ -n "$LD_LOG" ]; then
+		slapd -f "$1/slapd.conf" -h "$2/" -d "$LD_LOG" 2>>"$1/slapd.log" &
+	else
+		slapd -f "$1/slapd.conf" -h "$2/" -s 0 || return 1
+	fi
 	for _ in $(seq 100); do
 		ldapsearch -x -H "$2" -b "" -s base -LLL namingContexts \
 			>/dev/null 2>&1 && return 0
@@ -126,7 +137,11 @@ ld_down() {
 
 ld_init() {
 	LD_STATE=${TB_STATE:?}/ldap
-	ld_make "$LD_STATE" || return 1
+	if [ "$LD_SYNCPROV" = 0 ]; then
+		ld_make "$LD_STATE" || return 1
+	else
+		ld_make "$LD_STATE" "$LD_DIR/syncprov.ldif" || return 1
+	fi
 	cat "$LD_DIR/base.ldif" - "$LD_SRC/contrib/ldap/example.ldif" </dev/null |
 		slapadd -q -f "$LD_STATE/slapd.conf" || return 1
 }

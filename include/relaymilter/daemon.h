@@ -5,6 +5,7 @@
 #ifndef RM_DAEMON_H
 #define RM_DAEMON_H
 
+#include <signal.h>
 #include <time.h>
 
 #include "relaymilter/ruleset.h"
@@ -43,9 +44,17 @@ void rm_reload_milter_map(const struct rm_ruleset *rs, struct rm_runtime *rt);
 long rm_ms_until(const struct timespec *when);
 
 /*
+ * RM_SIG_LDAPSYNC - the LDAP sync thread tells the reload thread that
+ * data waits (blocked in every thread, like SIGUSR1).
+ */
+#define RM_SIG_LDAPSYNC (SIGRTMIN + 3)
+
+/*
  * rm_reload_thread - the thread that reloads on SIGUSR1 (blocked in every
- * thread), checks LDAP every ldap.refresh seconds, and frees the retired
- * rulesets once no session holds them.  arg: the runtime.
+ * thread), checks LDAP every ldap.refresh seconds or follows it through
+ * content synchronisation (ldapsync.h: started, restarted and stopped
+ * here with the LDAP settings), and frees the retired rulesets once no
+ * session holds them.  arg: the runtime.
  */
 void *rm_reload_thread(void *arg);
 

@@ -8,6 +8,7 @@
 #define RM_LDAPCONF_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "relaymilter/ruleset.h"
@@ -36,6 +37,13 @@ struct rm_ldap_senders {
 	size_t ls_connections; /* pooled connections of the lookups */
 };
 
+/* ldap.sync: how changes are noticed */
+enum rm_ldap_sync {
+	RM_LDAP_SYNC_AUTO,    /* persist when the server offers it, else poll */
+	RM_LDAP_SYNC_PERSIST, /* RFC 4533 refreshAndPersist (ldapsync.c) */
+	RM_LDAP_SYNC_POLL     /* a change check every ldap.refresh seconds */
+};
+
 struct rm_ldap_conf {
 	_Atomic unsigned lc_refs; /* rm_ldap_conf_hold(); the last free frees */
 	char **lc_uris;           /* tried in order */
@@ -50,6 +58,8 @@ struct rm_ldap_conf {
 	int lc_refresh;      /* seconds between change checks */
 	char *lc_cache_file; /* last known good copy, or NULL */
 	char *lc_origin;     /* "file:line" of the ldap group */
+	char *lc_sync_name;  /* ldap.sync as written, or NULL */
+	enum rm_ldap_sync lc_sync;
 	struct rm_ldap_map lc_maps[RM_L__COUNT];
 	struct rm_ldap_senders *lc_senders; /* NULL: none */
 };
@@ -58,6 +68,13 @@ struct rm_ldap_conf {
 struct rm_ldap_conf *rm_ldap_conf_new(void);
 /* rm_ldap_conf_hold - one more reference; returns its argument */
 struct rm_ldap_conf *rm_ldap_conf_hold(struct rm_ldap_conf *);
+/*
+ * rm_ldap_conf_same_source - a and b read the same data the same way (the
+ * servers, the bind, TLS, the lists, ldap.sync and the cache file): a
+ * content synchronisation under a goes on under b.  NULL equals NULL.
+ */
+bool rm_ldap_conf_same_source(const struct rm_ldap_conf *a,
+                              const struct rm_ldap_conf *b);
 /* rm_ldap_conf_free - drop a reference; the last one frees (NULL: ok) */
 void rm_ldap_conf_free(struct rm_ldap_conf *);
 /*

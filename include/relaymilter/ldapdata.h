@@ -22,28 +22,43 @@ struct rm_ldaprec {
 	char *r_lifts;    /* exceptions: "helo_spoof deny", or NULL */
 	char *r_reply;    /* deny: own reply, or NULL */
 	char *r_dn;       /* where it came from */
+	char *r_uuid;     /* the entry's entryUUID (hex), or NULL */
 };
 
+/*
+ * A record set, with the content synchronisation state of each list
+ * (ldapsync.c): the server's cookie for the data held, and the scope it
+ * belongs to (the search's base, filter and attributes, see
+ * rm_ldap_sync_scope()); a cookie is only used again for the same scope.
+ */
 struct rm_ldapdata {
 	struct rm_ldaprec *d_recs;
 	size_t d_n, d_cap;
+	char *d_cookie[RM_L__COUNT]; /* NULL: none */
+	char *d_scope[RM_L__COUNT];
 };
 
 /* rm_ldapdata_add - append a copy; 0, or -1 when out of memory. */
 int rm_ldapdata_add(struct rm_ldapdata *, const struct rm_ldaprec *);
 void rm_ldapdata_clear(struct rm_ldapdata *);
+/* rm_ldapdata_set_cookie - the list's cookie and scope (NULL: none); 0/-1 */
+int rm_ldapdata_set_cookie(struct rm_ldapdata *, int list, const char *cookie,
+                           const char *scope);
+/* rm_ldapdata_has_cookie - any list has a cookie */
+int rm_ldapdata_has_cookie(const struct rm_ldapdata *);
 
 /* rm_ldapdata_sort - a canonical order, so equal sets compare equal. */
 void rm_ldapdata_sort(struct rm_ldapdata *);
-/* rm_ldapdata_equal - the same records (both sorted). */
+/* rm_ldapdata_equal - the same records (both sorted); cookies aside. */
 int rm_ldapdata_equal(const struct rm_ldapdata *, const struct rm_ldapdata *);
 
 /*
  * rm_ldapdata_save - write the set to path atomically (a temporary file in *
  * the same directory, fsync, rename), owned by uid and gid unless they are
- * (uid_t)-1 and (gid_t)-1, with permissions mode (0: 0600).
- * rm_ldapdata_load - read it back.  Both return 0, or -1 with the reason
- * in err.
+ * (uid_t)-1 and (gid_t)-1, with permissions mode (0: 0600), with the
+ * cookies.  rm_ldapdata_load - read it back (a file of format 1, written
+ * before cookies and entryUUIDs were kept, loads without them).  Both
+ * return 0, or -1 with the reason in err.
  */
 int rm_ldapdata_save(const struct rm_ldapdata *, const char *path, uid_t uid,
                      gid_t gid, mode_t mode, char *err, size_t errlen);

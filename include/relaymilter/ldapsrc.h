@@ -1,5 +1,6 @@
 /*
- * ldapsrc.h - reading policy data from LDAP (the only user of libldap).
+ * ldapsrc.h - reading policy data from LDAP (with ldapsync.c, the only user
+ * of libldap).
  *
  * Every step has a time limit (ldap.timeout, for the network and for each
  * operation), and an on-demand lookup as a whole too: the MTA is waiting; TLS,

@@ -72,6 +72,9 @@ struct rm_metrics {
 	atomic_llong mx_ldap_refresh_time; /* last good fetch; 0: none */
 	atomic_llong mx_ldap_data_time;    /* the data in use; 0: none */
 	atomic_llong mx_ldap_errors;
+	/* content synchronisation (ldapsync.c's thread) */
+	atomic_llong mx_ldap_sync_connected; /* 0 or 1 */
+	atomic_llong mx_ldap_sync_changes;   /* entry changes applied */
 };
 
 /* rm_metrics_init - all zero, the rule labels declared; -1 when OOM. */

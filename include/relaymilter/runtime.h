@@ -10,6 +10,7 @@
 #ifndef RM_RUNTIME_H
 #define RM_RUNTIME_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -24,7 +25,12 @@
 struct rm_runtime {
 	struct rm_snapshot rt_snapshot;
 	const char *rt_config_path;
-	struct rm_source rt_source;   /* the reload thread's only */
+	struct rm_source rt_source; /* the reload thread's only */
+	/* content synchronisation, the reload thread's: the thread, and
+	   the settings for which the server refused it ("auto" polls) */
+	struct rm_ldapsync *rt_ldapsync;
+	struct rm_ldap_conf *rt_ldapsync_refused;
+	pthread_t rt_reload_tid;      /* for the sync thread's wake-up */
 	struct rm_owners rt_owners;   /* on-demand sender lookups */
 	struct rm_watch rt_watch;     /* which profiles sessions reach */
 	atomic_ulong rt_sessions;     /* session ids */

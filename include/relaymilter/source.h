@@ -21,6 +21,7 @@
 #include "relaymilter/conf.h"
 #include "relaymilter/confdata.h"
 #include "relaymilter/ldapdata.h"
+#include "relaymilter/ldapsync.h"
 #include "relaymilter/ruleset.h"
 
 /* What identifies one state of a file: it changed when this did. */
@@ -35,14 +36,26 @@ struct rm_filestamp {
  * The LDAP fetch, a port so that the source logic is tested without a
  * directory (ldapsrc.c's rm_ldap_fetch() by default).
  */
+/* The change check of polling, a port too (rm_ldap_changed by default). */
+typedef int rm_changed_fn(const struct rm_ldap_conf *, struct rm_ldap_mark *,
+                          char *err, size_t errlen);
+
 typedef int rm_fetch_fn(const struct rm_ldap_conf *, struct rm_ldapdata *out,
                         void (*warn)(void *arg, const char *msg), void *arg,
                         char *err, size_t errlen);
 
 struct rm_source {
-	const char *src_path;     /* the config file */
-	rm_fetch_fn *src_fetch;   /* NULL: rm_ldap_fetch */
-	struct rm_conf *src_conf; /* the file as last read */
+	const char *src_path;       /* the config file */
+	rm_fetch_fn *src_fetch;     /* NULL: rm_ldap_fetch */
+	rm_changed_fn *src_changed; /* NULL: rm_ldap_changed */
+	/* the daemon: content synchronisation may follow, so a start takes
+	   a cache file with cookies instead of a full fetch */
+	bool src_sync;
+	/* the settings a running synchronisation follows, or NULL: with
+	   the same settings, no fetch (the synchronisation keeps the data) */
+	const struct rm_ldap_conf *src_sync_lc;
+	struct rm_ldap_mark src_mark; /* polling's change check */
+	struct rm_conf *src_conf;     /* the file as last read */
 	struct rm_filestamp src_stamp;
 	bool src_fresh;              /* read by rm_source_read, not built */
 	struct rm_ldapdata src_data; /* last good LDAP data */
@@ -83,6 +96,17 @@ int rm_source_read(struct rm_source *, char *err, size_t errlen);
 enum rm_source_result rm_source_load(struct rm_source *, bool refresh,
                                      struct rm_ruleset **out, char *err,
                                      size_t errlen);
+
+/*
+ * rm_source_take_sync - the synchronisation's data d (taken over, with its
+ * cookies) becomes the last good copy, saved to the cache file, and a new
+ * ruleset is compiled into *out: RM_SRC_NEW, RM_SRC_UNCHANGED (the same
+ * records; only the cache file is written) or RM_SRC_ERROR with err.
+ */
+enum rm_source_result rm_source_take_sync(struct rm_source *,
+                                          struct rm_ldapdata *d,
+                                          struct rm_ruleset **out, char *err,
+                                          size_t errlen);
 
 /* rm_source_owner_lookups - ldap.senders is configured (on-demand lookups). */
 bool rm_source_owner_lookups(const struct rm_source *);

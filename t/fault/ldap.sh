@@ -59,7 +59,8 @@ listeners = { $E2E_SUB_NAME = { require_auth = true; }; };
 # the login alice@testbed.test must not own her sender by being it: the
 # "own" stream judges the on-demand lookup, not sender_login_implicit
 sender_login_implicit = false;
-$(ld_milter_ldap "$LD_URI" "$SECRET" "$TB_STATE/ldap.cache" 1 '	senders = {
+$(ld_milter_ldap "$LD_URI" "$SECRET" "$TB_STATE/ldap.cache" 1 '	sync = "poll"; # these faults are those of polling
+	senders = {
 		base = "ou=people,dc=example,dc=com";
 		filter = "(&(objectClass=inetOrgPerson)(uid=%s))";
 		attrs = [ "mail" ];

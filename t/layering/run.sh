@@ -2,7 +2,8 @@
 # run.sh SRCDIR - the module boundaries, read from the #include lines:
 #   adapter (mlfi.c) -> engine (policy.c) <- ruleset <- (file reader, LDAP)
 # - only the adapter and the daemon's start-up include libmilter;
-# - only the LDAP reader (ldapsrc.c) includes libldap, only the Redis
+# - only the LDAP modules (ldapsrc.c, ldapsync.c, through ldapconn.h)
+#   include libldap, only the Redis
 #   store (limitredis.c) hiredis;
 # - only the config reader (conf.c, confldap.c, conflimits.c) includes
 #   libconfig;
@@ -51,7 +52,8 @@ none() {
 }
 
 only '^libmilter/' milter/mlfi.c milter/daemon.c
-only '^ldap\.h$' milter/ldapsrc.c
+only '^ldap\.h$' include/relaymilter/ldapconn.h
+only 'relaymilter/ldapconn\.h$' milter/ldapsrc.c milter/ldapsync.c
 only '^hiredis/' milter/limitredis.c
 only '^libconfig\.h$' include/relaymilter/confread.h
 only 'relaymilter/confread\.h$' milter/conf.c milter/confldap.c milter/conflimits.c

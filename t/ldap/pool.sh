@@ -59,6 +59,7 @@ ldap = {
 $(ld_client "$SECRET")
 	timeout = 2;
 	refresh = 3600;
+	sync = "poll"; # the lists' connections are not the pool's
 	senders = {
 		base = "ou=people,dc=example,dc=com";
 		filter = "(&(objectClass=inetOrgPerson)(uid=%s))";

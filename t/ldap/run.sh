@@ -10,14 +10,9 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
 BIN=$(t_abs "${1:?usage: run.sh RELAYMILTER-BINARY}")
-# shellcheck source-path=SCRIPTDIR source=../lib/e2e.sh
-. "$T_LIB/e2e.sh"
-# shellcheck source-path=SCRIPTDIR source=../../contrib/testbed/ldap.sh
-. "$SRC/contrib/testbed/ldap.sh"
-need_root "network namespace, slapd, Postfix"
-need_tools slapd slapadd ldapmodify ldapsearch postfix swaks
-e2e_begin "$0" "$@"
-trap 'ld_stop; tb_cleanup' EXIT
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+ldap_begin "$0" "$@"
 
 { ld_init && ld_start; } || bail "slapd starts"
 ok "slapd starts with the example policy"
@@ -47,6 +42,7 @@ ldap = {
 	bind_password_file = "$SECRET";
 	timeout = 2;
 	refresh = 1;
+	sync = "poll"; # t/ldap/sync.sh tests content synchronisation
 	cache_file = "$CACHE";
 	senders = {
 		base = "ou=people,dc=example,dc=com";
@@ -273,24 +269,12 @@ case $out in
 esac
 
 # ---- the daemon behind Postfix while the directory changes -----------------------
-tb_pf_init
-tb_pf_apply "$SRC/contrib/postfix/main.cf.authority"
-tb_pf_conf 'mynetworks = 127.0.0.1/32'
-mapfile -t OPTS < <(awk '/^smtp[ \t]/ { on = 1; next } /^[^ \t]/ { on = 0 } on && /^[ \t]+-o / { print }' \
-	"$SRC/contrib/postfix/master.cf.authority")
-tb_pf_listen '127.0.0.1:2525 inet n - n - - smtpd' "${OPTS[@]}" \
-	'  -o milter_macro_daemon_name=mx' \
-	'127.0.0.1:2587 inet n - n - - smtpd' "${OPTS[@]}" \
-	'  -o milter_macro_daemon_name=submission' 
+# the submission port too, for the on-demand lookups
+ldap_postfix submission:2587
 # the test domain of the testbed is ours, via LDAP like the rest
 ld_modify <"$HERE/testbed.ldif"
 { tb_milter_start "$BIN" "$LCONF" && tb_pf_start 2525; } ||
 	bail "relaymilter and Postfix start" "$(tail -3 "$TB_MILTER_LOG")"
-relay_code() { # the RCPT reply code of a relay attempt from 127.0.0.9
-	tb_smtp "$OUT" --server 127.0.0.1 --port 2525 --local-interface 127.0.0.9 \
-		--helo client.example --from billing@partner.example --to user@remote.test
-	awk '$1 == "RCPT" { print $2; exit }' "$OUT"
-}
 # flips NAME CODE: the relay reply becomes CODE within 10 s (refresh = 1 s)
 flips() {
 	local _ code=

@@ -46,11 +46,38 @@ static void
 add(struct rm_ldapdata *d, int list, const char *v, const char *owner,
     const char *lifts, const char *reply, const char *dn)
 {
-	struct rm_ldaprec r = {list,      (char *)v,     (char *)owner,
-	                       NULL,      (char *)lifts, (char *)reply,
-	                       (char *)dn};
+	struct rm_ldaprec r = {list,       (char *)v,     (char *)owner,
+	                       NULL,       (char *)lifts, (char *)reply,
+	                       (char *)dn, NULL};
 
 	CHECK(rm_ldapdata_add(d, &r) == 0, "add %s", v);
+}
+
+/* roundtrip - a saved to path, loaded back into b (sorted) */
+static void
+roundtrip(const struct rm_ldapdata *a, struct rm_ldapdata *b, const char *path)
+{
+	char err[300];
+
+	CHECK(rm_ldapdata_save(a, path, (uid_t)-1, (gid_t)-1, 0, err,
+	                       sizeof(err)) == 0,
+	      "save: %s", err);
+	CHECK(rm_ldapdata_load(b, path, err, sizeof(err)) == 0, "load: %s",
+	      err);
+	rm_ldapdata_sort(b);
+}
+
+/* write_file - path holds text */
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	CHECK(fp != NULL, "%s", path);
+	if (fp != NULL) {
+		fputs(text, fp);
+		fclose(fp);
+	}
 }
 
 int
@@ -82,17 +109,49 @@ main(void)
 	fd = mkstemp(path);
 	CHECK(fd >= 0, "mkstemp");
 	close(fd);
-	CHECK(rm_ldapdata_save(&a, path, (uid_t)-1, (gid_t)-1, 0, err,
-	                       sizeof(err)) == 0,
-	      "save: %s", err);
-	CHECK(rm_ldapdata_load(&b, path, err, sizeof(err)) == 0, "load: %s",
-	      err);
-	rm_ldapdata_sort(&b);
+	roundtrip(&a, &b, path);
 	CHECK(rm_ldapdata_equal(&a, &b), "round trip keeps every byte");
 	c = b;
 	c.d_n--;
 	CHECK(!rm_ldapdata_equal(&a, &c), "a missing record differs");
 	memset(&c, 0, sizeof(c)); /* it shared b's records */
+
+	/* cookies and entryUUIDs: kept by format 2 */
+	rm_ldapdata_clear(&b);
+	a.d_recs[0].r_uuid = strdup("9a381c12-8259-1041-960f-478af963b682");
+	CHECK(rm_ldapdata_set_cookie(&a, RM_L_TRUSTED_NETWORKS,
+	                             "rid=000,csn=20261202050431.331173Z#000000"
+	                             "#000#000000",
+	                             "ldap://x |cn=a|ou=b|(tab\there)|v") == 0,
+	      "set cookie");
+	CHECK(rm_ldapdata_has_cookie(&a), "has a cookie");
+	roundtrip(&a, &b, path);
+	CHECK(rm_ldapdata_equal(&a, &b), "round trip with an entryUUID");
+	CHECK(b.d_cookie[RM_L_TRUSTED_NETWORKS] != NULL &&
+	          strcmp(b.d_cookie[RM_L_TRUSTED_NETWORKS],
+	                 a.d_cookie[RM_L_TRUSTED_NETWORKS]) == 0 &&
+	          strcmp(b.d_scope[RM_L_TRUSTED_NETWORKS],
+	                 a.d_scope[RM_L_TRUSTED_NETWORKS]) == 0,
+	      "the cookie and its scope come back");
+	CHECK(b.d_cookie[RM_L_LOCAL_DOMAINS] == NULL, "no cookie elsewhere");
+	rm_ldapdata_clear(&b);
+
+	/* a format 1 file (no entryUUID, no cookie) still loads */
+	write_file(path, "relaymilter-ldap-cache 1\nlocal_domains\texample.com"
+	                 "\t\\-\t\\-\t\\-\t\\-\tcn=x\nend 1\n");
+	CHECK(rm_ldapdata_load(&b, path, err, sizeof(err)) == 0 && b.d_n == 1 &&
+	          b.d_recs[0].r_uuid == NULL && !rm_ldapdata_has_cookie(&b),
+	      "format 1: %s", err);
+	rm_ldapdata_clear(&b);
+	/* format 2 wants the entryUUID field */
+	write_file(path, "relaymilter-ldap-cache 2\nlocal_domains\texample.com"
+	                 "\t\\-\t\\-\t\\-\t\\-\tcn=x\nend 1\n");
+	CHECK(rm_ldapdata_load(&b, path, err, sizeof(err)) != 0,
+	      "format 2 without an entryUUID field");
+	free(a.d_recs[0].r_uuid);
+	a.d_recs[0].r_uuid = NULL;
+	rm_ldapdata_set_cookie(&a, RM_L_TRUSTED_NETWORKS, NULL, NULL);
+	roundtrip(&a, &b, path);
 
 	/* a truncated file (no end line) and a foreign file are refused */
 	fp = fopen(path, "w");
