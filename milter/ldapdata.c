@@ -30,8 +30,8 @@ dup_or_null(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
-static void
-rec_free(struct rm_ldaprec *r)
+void
+rm_ldaprec_clear(struct rm_ldaprec *r)
 {
 	free(r->r_value);
 	free(r->r_owner);
@@ -69,7 +69,7 @@ rm_ldapdata_add(struct rm_ldapdata *d, const struct rm_ldaprec *r)
 	    (r->r_listener && !n->r_listener) || (r->r_lifts && !n->r_lifts) ||
 	    (r->r_reply && !n->r_reply) || (r->r_dn && !n->r_dn) ||
 	    (r->r_uuid && !n->r_uuid)) {
-		rec_free(n);
+		rm_ldaprec_clear(n);
 		return -1;
 	}
 	d->d_n++;
@@ -84,7 +84,7 @@ rm_ldapdata_clear(struct rm_ldapdata *d)
 	int l;
 
 	for (i = 0; i < d->d_n; i++)
-		rec_free(&d->d_recs[i]);
+		rm_ldaprec_clear(&d->d_recs[i]);
 	free(d->d_recs);
 	for (l = 0; l < RM_L__COUNT; l++) {
 		free(d->d_cookie[l]);

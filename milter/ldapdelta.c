@@ -19,12 +19,7 @@ take(struct rm_ldapdata *d, size_t i)
 	memmove(&d->d_recs[i], &d->d_recs[i + 1],
 	        (d->d_n - i - 1) * sizeof(*d->d_recs));
 	d->d_n--;
-	free(r.r_value);
-	free(r.r_owner);
-	free(r.r_listener);
-	free(r.r_lifts);
-	free(r.r_reply);
-	free(r.r_dn);
+	rm_ldaprec_clear(&r);
 }
 
 static size_t

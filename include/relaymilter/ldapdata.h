@@ -74,6 +74,9 @@ int rm_ldapdata_load(struct rm_ldapdata *, const char *path, char *err,
 size_t rm_ldapdata_apply(const struct rm_ldapdata *, struct rm_ruleset *,
                          void (*warn)(void *arg, const char *msg), void *arg);
 
+/* rm_ldaprec_clear - free what a record holds (not the record) */
+void rm_ldaprec_clear(struct rm_ldaprec *);
+
 /* rm_ldaprec_cmp - the canonical order of rm_ldapdata_sort() */
 int rm_ldaprec_cmp(const struct rm_ldaprec *, const struct rm_ldaprec *);
 

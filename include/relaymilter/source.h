@@ -21,6 +21,7 @@
 #include "relaymilter/conf.h"
 #include "relaymilter/confdata.h"
 #include "relaymilter/ldapdata.h"
+#include "relaymilter/ldapdelta.h"
 #include "relaymilter/ldapsync.h"
 #include "relaymilter/ruleset.h"
 
@@ -70,6 +71,18 @@ struct rm_source {
 	uid_t src_cache_uid;
 	gid_t src_cache_gid;
 	unsigned long src_reads, src_compiles; /* for tests and logs */
+	/*
+	 * The last full build (held), and the LDAP changes since it: a change
+	 * of the data alone makes a layer over it (src_layers counts them);
+	 * a reload, a new file, or notes past rm_ldapdelta_full() build in
+	 * full.  src_delta_lost: the notes are incomplete (out of memory, or
+	 * data taken from the cache file).
+	 */
+	struct rm_ruleset *src_base;
+	struct rm_ldapdelta src_delta;
+	size_t src_base_n; /* records in src_base */
+	bool src_delta_lost;
+	unsigned long src_layers;
 };
 
 enum rm_source_result {
