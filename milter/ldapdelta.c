@@ -68,8 +68,7 @@ rm_ldapdelta_diff(struct rm_ldapdelta *dl, const struct rm_ldapdata *old,
 		} else if (c < 0) {
 			if (rm_ldapdelta_note(dl, &old->d_recs[i++], true) != 0)
 				return -1;
-		} else if (rm_ldapdelta_note(dl, &now->d_recs[j++], false) !=
-		           0)
+		} else if (rm_ldapdelta_note(dl, &now->d_recs[j++], false) != 0)
 			return -1;
 	}
 	return 0;

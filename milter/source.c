@@ -149,14 +149,30 @@ cache_owner(const struct rm_source *src, const char *path)
 	return o;
 }
 
-/* take - the fetched data becomes the last good copy, saved to the cache. */
+/* save - the data in use (and its cookies) to the cache file */
 static void
-take(struct rm_source *src, struct rm_ldapdata *d,
-     const struct rm_ldap_conf *lc)
+save(struct rm_source *src, const struct rm_ldap_conf *lc)
 {
 	struct cache_owner own = {(uid_t)-1, (gid_t)-1, 0};
 	char err[512];
 
+	src->src_cache_dirty = false;
+	if (lc == NULL || lc->lc_cache_file == NULL || !src->src_have_data)
+		return;
+	own = cache_owner(src, lc->lc_cache_file);
+	if (rm_ldapdata_save(&src->src_data, lc->lc_cache_file, own.uid,
+	                     own.gid, own.mode, err, sizeof(err)) != 0)
+		rm_log(RM_LOG_WARNING, "cannot write the LDAP cache: %s", err);
+}
+
+/*
+ * take - the fetched data becomes the last good copy, saved to the cache
+ * (by rm_source_save_cache() after the swap, for the daemon).
+ */
+static void
+take(struct rm_source *src, struct rm_ldapdata *d,
+     const struct rm_ldap_conf *lc)
+{
 	/* what changed since the full build, for a layer over it */
 	if (src->src_base != NULL && !src->src_delta_lost &&
 	    rm_ldapdelta_diff(&src->src_delta, &src->src_data, d) != 0)
@@ -166,12 +182,16 @@ take(struct rm_source *src, struct rm_ldapdata *d,
 	memset(d, 0, sizeof(*d));
 	src->src_have_data = true;
 	src->src_ldap_fetched = src->src_data_time = time(NULL);
-	if (lc->lc_cache_file != NULL)
-		own = cache_owner(src, lc->lc_cache_file);
-	if (lc->lc_cache_file != NULL &&
-	    rm_ldapdata_save(&src->src_data, lc->lc_cache_file, own.uid,
-	                     own.gid, own.mode, err, sizeof(err)) != 0)
-		rm_log(RM_LOG_WARNING, "cannot write the LDAP cache: %s", err);
+	src->src_cache_dirty = true;
+	if (!src->src_sync)
+		save(src, lc);
+}
+
+void
+rm_source_save_cache(struct rm_source *src)
+{
+	if (src->src_cache_dirty && src->src_conf != NULL)
+		save(src, src->src_conf->cf_settings.st_ldap);
 }
 
 /* adopt - the cache file's records d become the data in use */

@@ -83,6 +83,7 @@ struct rm_source {
 	size_t src_base_n; /* records in src_base */
 	bool src_delta_lost;
 	unsigned long src_layers;
+	bool src_cache_dirty; /* data not yet in the cache file */
 };
 
 enum rm_source_result {
@@ -120,6 +121,13 @@ enum rm_source_result rm_source_take_sync(struct rm_source *,
                                           struct rm_ldapdata *d,
                                           struct rm_ruleset **out, char *err,
                                           size_t errlen);
+
+/*
+ * rm_source_save_cache - the daemon (src_sync) saves new LDAP data to the
+ * cache file here, once the ruleset made of it is in force: a million
+ * records take a while to write, and decisions need not wait for that.
+ */
+void rm_source_save_cache(struct rm_source *);
 
 /* rm_source_owner_lookups - ldap.senders is configured (on-demand lookups). */
 bool rm_source_owner_lookups(const struct rm_source *);
