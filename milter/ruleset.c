@@ -381,49 +381,12 @@ lists_free(struct rm_lists *l)
 	rm_addrset_free(l->l_login_addrs);
 }
 
+/*
+ * lists_make - l's sets: new and empty, or (base not NULL) layers over
+ * base's; -1 out of memory
+ */
 static int
-lists_new(struct rm_lists *l)
-{
-	void **set;
-	int i;
-
-	memset(l, 0, sizeof(*l));
-	for (i = 0; i < RM_L__COUNT; i++) {
-		set = list_set(l, i);
-		switch (rm_list_defs[i].ld_key) {
-		case RM_KEY_HOST:
-		case RM_KEY_DOMAIN:
-			*set = rm_domset_new();
-			break;
-		case RM_KEY_NET:
-			*set = rm_ipset_new();
-			break;
-		case RM_KEY_ADDR:
-			*set = rm_addrset_new();
-			break;
-		case RM_KEY_LOGIN:
-			*set = rm_strset_new();
-			break;
-		case RM_KEY_LOGIN_NET:
-			*set = rm_netowners_new();
-			break;
-		}
-		if (*set == NULL) {
-			lists_free(l);
-			return -1;
-		}
-	}
-	if ((l->l_sender_known = rm_addrset_new()) == NULL ||
-	    (l->l_login_addrs = rm_addrset_new()) == NULL) {
-		lists_free(l);
-		return -1;
-	}
-	return 0;
-}
-
-/* lists_layer - every set of l a layer over base's; -1 out of memory */
-static int
-lists_layer(struct rm_lists *l, const struct rm_lists *base)
+lists_make(struct rm_lists *l, const struct rm_lists *base)
 {
 	void **set;
 	void *b;
@@ -432,23 +395,23 @@ lists_layer(struct rm_lists *l, const struct rm_lists *base)
 	memset(l, 0, sizeof(*l));
 	for (i = 0; i < RM_L__COUNT; i++) {
 		set = list_set(l, i);
-		b = *list_set(base, i);
+		b = base != NULL ? *list_set(base, i) : NULL;
 		switch (rm_list_defs[i].ld_key) {
 		case RM_KEY_HOST:
 		case RM_KEY_DOMAIN:
-			*set = rm_domset_layer(b);
+			*set = b ? rm_domset_layer(b) : rm_domset_new();
 			break;
 		case RM_KEY_NET:
-			*set = rm_ipset_layer(b);
+			*set = b ? rm_ipset_layer(b) : rm_ipset_new();
 			break;
 		case RM_KEY_ADDR:
-			*set = rm_addrset_layer(b);
+			*set = b ? rm_addrset_layer(b) : rm_addrset_new();
 			break;
 		case RM_KEY_LOGIN:
-			*set = rm_strset_layer(b);
+			*set = b ? rm_strset_layer(b) : rm_strset_new();
 			break;
 		case RM_KEY_LOGIN_NET:
-			*set = rm_netowners_layer(b);
+			*set = b ? rm_netowners_layer(b) : rm_netowners_new();
 			break;
 		}
 		if (*set == NULL) {
@@ -456,10 +419,11 @@ lists_layer(struct rm_lists *l, const struct rm_lists *base)
 			return -1;
 		}
 	}
-	if ((l->l_sender_known = rm_addrset_layer(base->l_sender_known)) ==
-	        NULL ||
-	    (l->l_login_addrs = rm_addrset_layer(base->l_login_addrs)) ==
-	        NULL) {
+	l->l_sender_known =
+	    base ? rm_addrset_layer(base->l_sender_known) : rm_addrset_new();
+	l->l_login_addrs =
+	    base ? rm_addrset_layer(base->l_login_addrs) : rm_addrset_new();
+	if (l->l_sender_known == NULL || l->l_login_addrs == NULL) {
 		lists_free(l);
 		return -1;
 	}
@@ -1019,7 +983,7 @@ rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
 			if ((pf->pf_lists = malloc(sizeof(*pf->pf_lists))) ==
 			    NULL)
 				goto oom;
-			if (lists_new(pf->pf_lists) != 0) {
+			if (lists_make(pf->pf_lists, NULL) != 0) {
 				free(pf->pf_lists);
 				pf->pf_lists = NULL;
 				goto oom;
@@ -1096,7 +1060,7 @@ rm_ruleset_new(const char *source)
 		return NULL;
 	atomic_init(&rs->rs_refs, 1);
 	rs->rs_source = strdup(source ? source : "-");
-	if (rs->rs_source == NULL || lists_new(&rs->rs_lists) != 0) {
+	if (rs->rs_source == NULL || lists_make(&rs->rs_lists, NULL) != 0) {
 		free(rs->rs_source);
 		free(rs);
 		return NULL;
@@ -1193,7 +1157,7 @@ profile_layer(const struct rm_profile *b)
 	if (b->pf_lists != NULL) {
 		if ((pf->pf_lists = malloc(sizeof(*pf->pf_lists))) == NULL)
 			goto fail;
-		if (lists_layer(pf->pf_lists, b->pf_lists) != 0) {
+		if (lists_make(pf->pf_lists, b->pf_lists) != 0) {
 			free(pf->pf_lists);
 			pf->pf_lists = NULL;
 			goto fail;
@@ -1229,7 +1193,7 @@ rm_ruleset_layer(struct rm_ruleset *base)
 	if ((rs->rs_source = strdup(base->rs_source)) == NULL ||
 	    (base->rs_top.pf_origin != NULL &&
 	     (rs->rs_top.pf_origin = strdup(base->rs_top.pf_origin)) == NULL) ||
-	    lists_layer(&rs->rs_lists, &base->rs_lists) != 0 ||
+	    lists_make(&rs->rs_lists, &base->rs_lists) != 0 ||
 	    (rs->rs_our_addrs = rm_ipset_layer(base->rs_our_addrs)) == NULL ||
 	    (rs->rs_if_addrs = rm_ipset_layer(base->rs_if_addrs)) == NULL)
 		goto fail;
