@@ -5,7 +5,13 @@
  * "local@domain", "@domain" or "@.domain", all lower-cased.  A lookup
  * builds the keys the address could match, most specific first, and
  * probes each: one probe per label, whatever the size of the set.  The
- * bare key "owner\n" records that the owner has patterns at all.
+ * bare key "owner\n" records how many keys the owner has.
+ *
+ * The first holder of a key has its tag in the slot; a duplicate's tag
+ * waits in as_hold (holders.h).  A layer is a table of its own over its
+ * base: a slot for each key it changed, with the first tag now or none
+ * left (s_n 0, which hides the base's), and for each owner whose number
+ * of keys changed; a probe that misses there goes on to the base.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +20,7 @@
 
 #include "relaymilter/addrset.h"
 #include "relaymilter/domset.h"
+#include "relaymilter/holders.h"
 #include "relaymilter/rm.h"
 
 #define OWNER_MAX 256
@@ -22,13 +29,20 @@
 struct slot {
 	char *s_key; /* NULL: empty */
 	uint32_t s_hash;
+	uint32_t s_n; /* a pattern: has a holder (1) or not; an owner: keys */
 	const void *s_tag;
 };
 
 struct rm_addrset {
 	struct slot *as_slots;
 	size_t as_mask, as_used, as_count;
+	const struct rm_addrset *as_base; /* a layer's base, else NULL */
+	/* a set's holders beyond the first of a key; a layer's every holder
+	   of each key it changed */
+	struct rm_holders as_hold;
 };
+
+static rm_key_holders_fn key_holders;
 
 static uint32_t
 hash_key(const char *s)
@@ -119,25 +133,39 @@ grow(struct rm_addrset *as)
 	return 0;
 }
 
-/* put - insert key unless present; 1 added, 0 duplicate, -1 no memory. */
-static int
-put(struct rm_addrset *as, const char *key, const void *tag)
+/* put - the slot of key, new (*made) with tag if absent; NULL no memory */
+static struct slot *
+put(struct rm_addrset *as, const char *key, const void *tag, bool *made)
 {
 	uint32_t h = hash_key(key);
 	struct slot *sl;
 
+	*made = false;
 	if ((as->as_used + 1) * 4 > (as->as_slots ? as->as_mask + 1 : 0) * 3 &&
 	    grow(as) != 0)
-		return -1;
+		return NULL;
 	sl = find(as, key, h);
 	if (sl->s_key != NULL)
-		return 0;
+		return sl;
 	if ((sl->s_key = strdup(key)) == NULL)
-		return -1;
+		return NULL;
 	sl->s_hash = h;
 	sl->s_tag = tag;
 	as->as_used++;
-	return 1;
+	*made = true;
+	return sl;
+}
+
+static void
+free_slots(struct rm_addrset *as)
+{
+	size_t i;
+
+	for (i = 0; as->as_slots != NULL && i <= as->as_mask; i++)
+		free(as->as_slots[i].s_key);
+	free(as->as_slots);
+	as->as_slots = NULL;
+	as->as_mask = as->as_used = 0;
 }
 
 struct rm_addrset *
@@ -146,15 +174,28 @@ rm_addrset_new(void)
 	return calloc(1, sizeof(struct rm_addrset));
 }
 
-int
-rm_addrset_add(struct rm_addrset *as, const char *owner, const char *pattern,
-               const void *tag, char *errbuf, size_t errlen)
+struct rm_addrset *
+rm_addrset_layer(const struct rm_addrset *base)
 {
-	char key[KEY_MAX], why[128];
+	struct rm_addrset *as;
+
+	if (base == NULL || base->as_base != NULL ||
+	    (as = rm_addrset_new()) == NULL)
+		return NULL;
+	as->as_base = base;
+	as->as_count = base->as_count;
+	return as;
+}
+
+/* make_key - the key of pattern under owner; 0, -1 with the reason */
+static int
+make_key(char *key, const char *owner, const char *pattern, char *errbuf,
+         size_t errlen)
+{
+	char why[128];
 	struct rm_addr a;
 	const char *p = pattern, *at;
 	size_t n;
-	int rc;
 
 	if (!owner_ok(owner)) {
 		snprintf(errbuf, errlen,
@@ -176,9 +217,9 @@ rm_addrset_add(struct rm_addrset *as, const char *owner, const char *pattern,
 			         "expected user@domain, domain or .domain");
 			return -1;
 		}
-		n += lower_copy(key + n, a.a_local, sizeof(key) - n);
+		n += lower_copy(key + n, a.a_local, KEY_MAX - n);
 		key[n++] = '@';
-		lower_copy(key + n, a.a_domain, sizeof(key) - n);
+		lower_copy(key + n, a.a_domain, KEY_MAX - n);
 	} else {
 		if (*p == '@')
 			p++;
@@ -187,33 +228,133 @@ rm_addrset_add(struct rm_addrset *as, const char *owner, const char *pattern,
 			return -1;
 		}
 		key[n++] = '@';
-		n += lower_copy(key + n, p, sizeof(key) - n);
+		n += lower_copy(key + n, p, KEY_MAX - n);
 		if (n > 0 && key[n - 1] == '.')
 			key[--n] = '\0';
-	}
-	rc = put(as, key, tag);
-	if (rc >= 0) {
-		as->as_count += (size_t)rc;
-		owner_prefix(key, owner);
-		rc = put(as, key, NULL) < 0 ? -1 : 0;
-	}
-	if (rc < 0) {
-		snprintf(errbuf, errlen, "out of memory");
-		return -1;
 	}
 	return 0;
 }
 
+int
+rm_addrset_add(struct rm_addrset *as, const char *owner, const char *pattern,
+               const void *tag, char *errbuf, size_t errlen)
+{
+	char key[KEY_MAX];
+	struct slot *sl;
+	bool made;
+
+	if (make_key(key, owner, pattern, errbuf, errlen) != 0)
+		return -1;
+	if (as->as_base != NULL)
+		return rm_holders_change(&as->as_hold, key, tag, true,
+		                         as->as_base, key_holders, errbuf,
+		                         errlen);
+	if ((sl = put(as, key, tag, &made)) == NULL)
+		goto oom;
+	/* a duplicate keeps the first tag; the others wait behind it */
+	if (!made) {
+		if (rm_holders_push(&as->as_hold, key, tag) != 0)
+			goto oom;
+		return 0;
+	}
+	sl->s_n = 1;
+	as->as_count++;
+	owner_prefix(key, owner);
+	if ((sl = put(as, key, NULL, &made)) == NULL)
+		goto oom;
+	sl->s_n++;
+	return 0;
+oom:
+	snprintf(errbuf, errlen, "out of memory");
+	return -1;
+}
+
+int
+rm_addrset_remove(struct rm_addrset *as, const char *owner, const char *pattern,
+                  const void *tag, char *errbuf, size_t errlen)
+{
+	char key[KEY_MAX];
+
+	if (make_key(key, owner, pattern, errbuf, errlen) != 0)
+		return -1;
+	return rm_holders_change(&as->as_hold, key, tag, false, as->as_base,
+	                         key_holders, errbuf, errlen);
+}
+
+/* owner_keys - how many keys owner (its key) has in a set */
+static uint32_t
+owner_keys(const struct rm_addrset *as, const char *okey)
+{
+	const struct slot *sl = find(as, okey, hash_key(okey));
+
+	return sl != NULL && sl->s_key != NULL ? sl->s_n : 0;
+}
+
+/*
+ * layer_build - the layer's table from its changes: each changed key with
+ * its first tag or none, and each owner that gained or lost keys.
+ */
+static int
+layer_build(struct rm_addrset *as)
+{
+	const struct rm_hentry *e;
+	struct slot *sl;
+	char okey[OWNER_MAX + 2];
+	size_t i = 0, count = as->as_base->as_count, n;
+	bool made;
+	int d;
+
+	free_slots(as); /* from scratch, should finish come twice */
+	while ((e = rm_holders_next(&as->as_hold, &i)) != NULL) {
+		if (e->he_n == 0 && e->he_was == 0)
+			continue;
+		sl = put(as, e->he_key, e->he_n > 0 ? e->he_tag[0] : NULL,
+		         &made);
+		if (sl == NULL)
+			return -1;
+		sl->s_n = e->he_n > 0;
+		d = (e->he_n > 0) - (e->he_was > 0);
+		if (d == 0)
+			continue;
+		count += (size_t)d;
+		n = (size_t)(strchr(e->he_key, '\n') - e->he_key) + 1;
+		memcpy(okey, e->he_key, n);
+		okey[n] = '\0';
+		if ((sl = put(as, okey, NULL, &made)) == NULL)
+			return -1;
+		if (made)
+			sl->s_n = owner_keys(as->as_base, okey);
+		sl->s_n += (uint32_t)d;
+	}
+	as->as_count = count;
+	return 0;
+}
+
+int
+rm_addrset_finish(struct rm_addrset *as)
+{
+	return as->as_base != NULL ? layer_build(as) : 0;
+}
+
+/* probe - a layer's key hides its base's; a key without holders is none */
 static bool
 probe(const struct rm_addrset *as, const char *key, const void **tag)
 {
-	const struct slot *sl = find(as, key, hash_key(key));
+	uint32_t h = hash_key(key);
+	const struct slot *sl;
 
-	if (sl == NULL || sl->s_key == NULL)
-		return false;
-	if (tag != NULL)
-		*tag = sl->s_tag;
-	return true;
+	for (;; as = as->as_base) {
+		sl = find(as, key, h);
+		if (sl != NULL && sl->s_key != NULL) {
+			if (sl->s_n == 0)
+				return false;
+			if (tag != NULL)
+				*tag = sl->s_tag;
+			return true;
+		}
+		if (as->as_base == NULL)
+			return false;
+	}
 }
 
 bool
@@ -264,6 +405,33 @@ rm_addrset_has_owner(const struct rm_addrset *as, const char *owner)
 	return probe(as, key, NULL);
 }
 
+/* key_holders - the holders of key in a set (not a layer) */
+static size_t
+key_holders(const void *set, const char *key, rm_holder_fn *fn, void *arg)
+{
+	const struct rm_addrset *as = set;
+	const struct slot *sl = find(as, key, hash_key(key));
+
+	if (sl == NULL || sl->s_key == NULL || sl->s_n == 0)
+		return 0;
+	if (fn != NULL)
+		fn(arg, sl->s_tag);
+	return 1 + rm_holders_each(rm_holders_get(&as->as_hold, key), fn, arg);
+}
+
+size_t
+rm_addrset_holders(const struct rm_addrset *as, const char *owner,
+                   const char *pattern, void (*fn)(void *arg, const void *tag),
+                   void *arg)
+{
+	char key[KEY_MAX], why[128];
+
+	if (as == NULL || make_key(key, owner, pattern, why, sizeof(why)) != 0)
+		return 0;
+	return rm_holders_of(&as->as_hold, as, as->as_base, key, key_holders,
+	                     fn, arg);
+}
+
 size_t
 rm_addrset_count(const struct rm_addrset *as)
 {
@@ -273,12 +441,9 @@ rm_addrset_count(const struct rm_addrset *as)
 void
 rm_addrset_free(struct rm_addrset *as)
 {
-	size_t i;
-
 	if (as == NULL)
 		return;
-	for (i = 0; as->as_slots != NULL && i <= as->as_mask; i++)
-		free(as->as_slots[i].s_key);
-	free(as->as_slots);
+	free_slots(as);
+	rm_holders_free(&as->as_hold);
 	free(as);
 }

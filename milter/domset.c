@@ -15,6 +15,13 @@
  * stops at the first suffix that leads to nothing: a foreign name costs
  * one probe, of its top-level domain, whose slot stays in the cache.
  * At most one probe per label, whatever the size of the set.
+ *
+ * The first holder of a pattern has its tag in the node; a duplicate's
+ * tag waits in ds_hold (holders.h), for rm_domset_holders and layers.
+ * A layer is a set of its own over its base: a node for each pattern it
+ * changed, with the pattern's first tag now or a HAS_GONE bit when none
+ * is left, and the parents marked.  A lookup through it walks both sets
+ * side by side, the layer's answer for a suffix first.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,11 +29,14 @@
 #include <string.h>
 
 #include "relaymilter/domset.h"
+#include "relaymilter/holders.h"
 
 #define NAME_MAX_LEN 253
 #define HAS_EXACT    1u
 #define HAS_SUB      2u
 #define HAS_PARENT   4u /* some longer name in the set ends with ".name" */
+#define HAS_GONE(k)  ((k) << 3) /* a layer: no pattern of kind k is left */
+#define KEY_SIZE     (NAME_MAX_LEN + 3) /* a pattern and its NUL */
 
 /*
  * A node, in 8-byte words: byte 0 the length, byte 1 the HAS_ bits, the
@@ -42,7 +52,13 @@ struct rm_domset {
 	size_t ds_count;    /* patterns (exact + subtree) */
 	word *ds_nodes;
 	size_t ds_nwords, ds_ncap;
+	const struct rm_domset *ds_base; /* a layer's base, else NULL */
+	/* a set's holders beyond the first of a pattern; a layer's every
+	   holder of each pattern it changed */
+	struct rm_holders ds_hold;
 };
+
+static rm_key_holders_fn key_holders;
 
 static inline unsigned char
 lower(unsigned char c)
@@ -162,6 +178,19 @@ struct rm_domset *
 rm_domset_new(void)
 {
 	return calloc(1, sizeof(struct rm_domset));
+}
+
+struct rm_domset *
+rm_domset_layer(const struct rm_domset *base)
+{
+	struct rm_domset *ds;
+
+	if (base == NULL || base->ds_base != NULL ||
+	    (ds = rm_domset_new()) == NULL)
+		return NULL;
+	ds->ds_base = base;
+	ds->ds_count = base->ds_count;
+	return ds;
 }
 
 int
@@ -341,56 +370,134 @@ mark_parents(struct rm_domset *ds, const struct rm_domkey *k)
 	return 0;
 }
 
-int
-rm_domset_add(struct rm_domset *ds, const char *pattern, const void *tag,
-              char *errbuf, size_t errlen)
+/*
+ * insert - the kinds of has (with tag) for name, lower-cased or not;
+ * 1 a new pattern, 0 the name had that kind already, -1 no memory.
+ */
+static int
+insert(struct rm_domset *ds, const char *name, unsigned has, const void *tag)
 {
 	struct rm_domkey k;
-	const char *name = pattern;
-	unsigned has, old = 0;
-	const void *exact = NULL, *sub = NULL;
+	unsigned old = 0;
+	const void *exact = tag, *sub = tag;
 	uint64_t *sl, h;
 	size_t w;
 
-	if (rm_domain_check(pattern, errbuf, errlen) != 0)
-		return -1;
-	has = name[0] == '.' ? HAS_SUB : HAS_EXACT;
-	if (has == HAS_SUB)
-		name++;
 	rm_domkey_init(&k, name);
 	h = k.k_hash[k.k_n - 1];
 	/* keep the load factor at or below 3/4 */
 	if ((ds->ds_used + 1) * 4 > (ds->ds_index ? ds->ds_mask + 1 : 0) * 3 &&
 	    grow_index(ds) != 0)
-		goto oom;
+		return -1;
 	sl = find(ds, name, k.k_len, h);
 	if (*sl != 0) {
 		w = (size_t)(*sl & 0xffffffffu) - 1;
 		old = node_bytes(ds, w)[1];
-		/* a duplicate keeps the first tag: the first entry is the
-		   one --explain points at */
 		if (old & has)
 			return 0;
 		/* another kind: a bigger node, rarely needed */
-		exact = old & HAS_EXACT ? node_tag(ds, w, HAS_EXACT) : tag;
-		sub = old & HAS_SUB ? node_tag(ds, w, HAS_SUB) : tag;
-	} else if (has == HAS_EXACT)
-		exact = tag;
-	else
-		sub = tag;
+		if (old & HAS_EXACT)
+			exact = node_tag(ds, w, HAS_EXACT);
+		if (old & HAS_SUB)
+			sub = node_tag(ds, w, HAS_SUB);
+	}
 	if ((w = node_put(ds, name, k.k_len, old | has, exact, sub)) ==
 	    (size_t)-1)
-		goto oom;
+		return -1;
 	if (*sl == 0)
 		ds->ds_used++;
 	*sl = (h >> 32 << 32) | (uint64_t)(w + 1);
-	ds->ds_count++;
-	if (mark_parents(ds, &k) != 0)
-		goto oom;
+	return mark_parents(ds, &k) != 0 ? -1 : 1;
+}
+
+/*
+ * key_of - the key of a checked pattern: lower-cased, with the leading
+ * dot of a subtree, without a trailing dot; its kind.
+ */
+static unsigned
+key_of(char *key, const char *pattern)
+{
+	size_t n;
+
+	for (n = 0; pattern[n] != '\0'; n++)
+		key[n] = (char)lower((unsigned char)pattern[n]);
+	if (key[n - 1] == '.')
+		n--;
+	key[n] = '\0';
+	return key[0] == '.' ? HAS_SUB : HAS_EXACT;
+}
+
+int
+rm_domset_add(struct rm_domset *ds, const char *pattern, const void *tag,
+              char *errbuf, size_t errlen)
+{
+	char key[KEY_SIZE];
+	unsigned kind;
+	int rc;
+
+	if (rm_domain_check(pattern, errbuf, errlen) != 0)
+		return -1;
+	kind = key_of(key, pattern);
+	if (ds->ds_base != NULL)
+		return rm_holders_change(&ds->ds_hold, key, tag, true,
+		                         ds->ds_base, key_holders, errbuf,
+		                         errlen);
+	rc = insert(ds, key + (kind == HAS_SUB), kind, tag);
+	/* a duplicate keeps the first tag, the entry --explain points at;
+	   the others wait behind it */
+	if (rc == 0)
+		rc = rm_holders_push(&ds->ds_hold, key, tag);
+	else if (rc == 1)
+		ds->ds_count++;
+	if (rc < 0) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
 	return 0;
-oom:
-	snprintf(errbuf, errlen, "out of memory");
-	return -1;
+}
+
+int
+rm_domset_remove(struct rm_domset *ds, const char *pattern, const void *tag,
+                 char *errbuf, size_t errlen)
+{
+	char key[KEY_SIZE];
+
+	if (rm_domain_check(pattern, errbuf, errlen) != 0)
+		return -1;
+	key_of(key, pattern);
+	return rm_holders_change(&ds->ds_hold, key, tag, false, ds->ds_base,
+	                         key_holders, errbuf, errlen);
+}
+
+/*
+ * layer_build - the layer's nodes from its changes: each changed pattern
+ * with its first tag, or gone.
+ */
+static int
+layer_build(struct rm_domset *ds)
+{
+	const struct rm_hentry *e;
+	size_t i = 0, count = ds->ds_base->ds_count;
+	unsigned kind;
+
+	/* from scratch, should finish come twice */
+	free(ds->ds_index);
+	free(ds->ds_nodes);
+	ds->ds_index = NULL;
+	ds->ds_nodes = NULL;
+	ds->ds_mask = ds->ds_used = ds->ds_nwords = ds->ds_ncap = 0;
+	while ((e = rm_holders_next(&ds->ds_hold, &i)) != NULL) {
+		if (e->he_n == 0 && e->he_was == 0)
+			continue;
+		kind = e->he_key[0] == '.' ? HAS_SUB : HAS_EXACT;
+		if (insert(ds, e->he_key + (kind == HAS_SUB),
+		           e->he_n > 0 ? kind : HAS_GONE(kind),
+		           e->he_n > 0 ? e->he_tag[0] : NULL) < 0)
+			return -1;
+		count = count + (e->he_n > 0) - (e->he_was > 0);
+	}
+	ds->ds_count = count;
+	return 0;
 }
 
 int
@@ -398,6 +505,8 @@ rm_domset_finish(struct rm_domset *ds)
 {
 	word *nw;
 
+	if (ds->ds_base != NULL && layer_build(ds) != 0)
+		return -1;
 	/* give back what doubling left unused */
 	if (ds->ds_nwords > 0 && ds->ds_nwords < ds->ds_ncap &&
 	    (nw = realloc(ds->ds_nodes, ds->ds_nwords * sizeof(*nw))) != NULL) {
@@ -407,25 +516,75 @@ rm_domset_finish(struct rm_domset *ds)
 	return 0;
 }
 
+/* probe - the HAS_ bits of k's suffix i in ds (0: none), its node *w */
+static inline unsigned
+probe(const struct rm_domset *ds, const struct rm_domkey *k, unsigned i,
+      size_t *w)
+{
+	const uint64_t *sl = find(ds, k->k_name + k->k_at[i],
+	                          k->k_len - k->k_at[i], k->k_hash[i]);
+
+	if (*sl == 0)
+		return 0;
+	*w = (size_t)(*sl & 0xffffffffu) - 1;
+	return node_bytes(ds, *w)[1];
+}
+
+/*
+ * layer_lookup - the walk of rm_domset_lookup_key through a layer and its
+ * base side by side, as long as either leads on; for each suffix the
+ * layer's pattern, or its removal, hides the base's.
+ */
+static bool
+layer_lookup(const struct rm_domset *ds, const struct rm_domkey *k,
+             const void **tag)
+{
+	const struct rm_domset *base = ds->ds_base, *in = NULL;
+	size_t lw = 0, bw = 0, best = 0;
+	unsigned i, lhas, bhas, want, best_want = 0;
+	bool lgo = true, bgo = base->ds_used > 0;
+
+	for (i = 0; i < k->k_n && (lgo || bgo); i++) {
+		lhas = lgo ? probe(ds, k, i, &lw) : 0;
+		bhas = bgo ? probe(base, k, i, &bw) : 0;
+		lgo = lhas & HAS_PARENT;
+		bgo = bhas & HAS_PARENT;
+		want = i == k->k_n - 1 && k->k_whole ? HAS_EXACT : HAS_SUB;
+		if (lhas & want) {
+			in = ds;
+			best = lw;
+			best_want = want;
+		} else if ((bhas & want) && !(lhas & HAS_GONE(want))) {
+			in = base;
+			best = bw;
+			best_want = want;
+		}
+	}
+	if (best_want == 0)
+		return false;
+	if (tag != NULL)
+		*tag = node_tag(in, best, best_want);
+	return true;
+}
+
 bool
 rm_domset_lookup_key(const struct rm_domset *ds, const struct rm_domkey *k,
                      const void **tag)
 {
-	const uint64_t *sl;
-	size_t w, best = 0;
+	size_t w = 0, best = 0;
 	unsigned i, has, want, best_want = 0;
 
 	if (ds == NULL || ds->ds_count == 0 || k->k_n == 0)
 		return false;
+	if (ds->ds_base != NULL)
+		return ds->ds_used > 0
+		           ? layer_lookup(ds, k, tag)
+		           : rm_domset_lookup_key(ds->ds_base, k, tag);
 	/* the last match on the way left is the most specific: the whole
 	   name for an exact pattern, else the closest subtree */
 	for (i = 0; i < k->k_n; i++) {
-		sl = find(ds, k->k_name + k->k_at[i], k->k_len - k->k_at[i],
-		          k->k_hash[i]);
-		if (*sl == 0)
+		if ((has = probe(ds, k, i, &w)) == 0)
 			break;
-		w = (size_t)(*sl & 0xffffffffu) - 1;
-		has = node_bytes(ds, w)[1];
 		want = i == k->k_n - 1 && k->k_whole ? HAS_EXACT : HAS_SUB;
 		if (has & want) {
 			best = w;
@@ -451,6 +610,39 @@ rm_domset_lookup(const struct rm_domset *ds, const char *name, const void **tag)
 	return rm_domset_lookup_key(ds, &k, tag);
 }
 
+/*
+ * key_holders - the holders of key in a set (not a layer): the node's
+ * tag, then those that wait behind it.
+ */
+static size_t
+key_holders(const void *set, const char *key, rm_holder_fn *fn, void *arg)
+{
+	const struct rm_domset *ds = set;
+	unsigned kind = key[0] == '.' ? HAS_SUB : HAS_EXACT;
+	struct rm_domkey k;
+	size_t w = 0;
+
+	if (ds->ds_used == 0 || !rm_domkey_init(&k, key + (kind == HAS_SUB)) ||
+	    !(probe(ds, &k, k.k_n - 1, &w) & kind))
+		return 0;
+	if (fn != NULL)
+		fn(arg, node_tag(ds, w, kind));
+	return 1 + rm_holders_each(rm_holders_get(&ds->ds_hold, key), fn, arg);
+}
+
+size_t
+rm_domset_holders(const struct rm_domset *ds, const char *pattern,
+                  void (*fn)(void *arg, const void *tag), void *arg)
+{
+	char key[KEY_SIZE], why[128];
+
+	if (ds == NULL || rm_domain_check(pattern, why, sizeof(why)) != 0)
+		return 0;
+	key_of(key, pattern);
+	return rm_holders_of(&ds->ds_hold, ds, ds->ds_base, key, key_holders,
+	                     fn, arg);
+}
+
 size_t
 rm_domset_count(const struct rm_domset *ds)
 {
@@ -464,5 +656,6 @@ rm_domset_free(struct rm_domset *ds)
 		return;
 	free(ds->ds_index);
 	free(ds->ds_nodes);
+	rm_holders_free(&ds->ds_hold);
 	free(ds);
 }

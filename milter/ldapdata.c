@@ -30,8 +30,8 @@ dup_or_null(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
-static void
-rec_free(struct rm_ldaprec *r)
+void
+rm_ldaprec_clear(struct rm_ldaprec *r)
 {
 	free(r->r_value);
 	free(r->r_owner);
@@ -69,7 +69,7 @@ rm_ldapdata_add(struct rm_ldapdata *d, const struct rm_ldaprec *r)
 	    (r->r_listener && !n->r_listener) || (r->r_lifts && !n->r_lifts) ||
 	    (r->r_reply && !n->r_reply) || (r->r_dn && !n->r_dn) ||
 	    (r->r_uuid && !n->r_uuid)) {
-		rec_free(n);
+		rm_ldaprec_clear(n);
 		return -1;
 	}
 	d->d_n++;
@@ -84,7 +84,7 @@ rm_ldapdata_clear(struct rm_ldapdata *d)
 	int l;
 
 	for (i = 0; i < d->d_n; i++)
-		rec_free(&d->d_recs[i]);
+		rm_ldaprec_clear(&d->d_recs[i]);
 	free(d->d_recs);
 	for (l = 0; l < RM_L__COUNT; l++) {
 		free(d->d_cookie[l]);
@@ -147,6 +147,12 @@ cmp_rec(const void *x, const void *y)
 	if ((c = cmp_str(a->r_dn, b->r_dn)) != 0)
 		return c;
 	return cmp_str(a->r_uuid, b->r_uuid);
+}
+
+int
+rm_ldaprec_cmp(const struct rm_ldaprec *a, const struct rm_ldaprec *b)
+{
+	return cmp_rec(a, b);
 }
 
 void
@@ -414,31 +420,38 @@ rm_ldap_one_line(char *s)
 	return s;
 }
 
+int
+rm_ldaprec_spec(const struct rm_ldaprec *r, struct rm_entry_spec *sp,
+                char *origin, size_t olen, char *err, size_t errlen)
+{
+	enum rm_list_role role = rm_list_defs[r->r_list].ld_role;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->es_list = (enum rm_list_id)r->r_list;
+	sp->es_value = r->r_value;
+	sp->es_owner = r->r_owner;
+	sp->es_listener = r->r_listener;
+	sp->es_reply = role == RM_ROLE_DENY ? r->r_reply : NULL;
+	snprintf(origin, olen, "ldap:%s", r->r_dn ? r->r_dn : "-");
+	sp->es_origin = rm_ldap_one_line(origin);
+	if (r->r_lifts != NULL && role == RM_ROLE_EXCEPTION)
+		return parse_lifts(r->r_lifts, &sp->es_lifts, err, errlen);
+	return 0;
+}
+
 size_t
 rm_ldapdata_apply(const struct rm_ldapdata *d, struct rm_ruleset *rs,
                   void (*warn)(void *, const char *), void *arg)
 {
 	struct rm_entry_spec sp;
-	enum rm_list_role role;
 	char err[300], msg[1400], origin[600];
 	size_t i, skipped = 0;
 
 	for (i = 0; i < d->d_n; i++) {
 		const struct rm_ldaprec *r = &d->d_recs[i];
 
-		memset(&sp, 0, sizeof(sp));
-		sp.es_list = (enum rm_list_id)r->r_list;
-		sp.es_value = r->r_value;
-		sp.es_owner = r->r_owner;
-		sp.es_listener = r->r_listener;
-		role = rm_list_defs[r->r_list].ld_role;
-		sp.es_reply = role == RM_ROLE_DENY ? r->r_reply : NULL;
-		snprintf(origin, sizeof(origin), "ldap:%s",
-		         r->r_dn ? r->r_dn : "-");
-		sp.es_origin = rm_ldap_one_line(origin);
-		if ((r->r_lifts != NULL && role == RM_ROLE_EXCEPTION &&
-		     parse_lifts(r->r_lifts, &sp.es_lifts, err, sizeof(err)) !=
-		         0) ||
+		if (rm_ldaprec_spec(r, &sp, origin, sizeof(origin), err,
+		                    sizeof(err)) != 0 ||
 		    rm_ruleset_add(rs, &sp, err, sizeof(err)) != 0) {
 			skipped++;
 			if (warn != NULL) {

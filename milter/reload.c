@@ -111,6 +111,7 @@ reload(struct rm_runtime *rt, bool refresh)
 		break;
 	}
 	install(rt, rs, refresh ? "LDAP changed, rebuilt" : "reloaded");
+	rm_source_save_cache(&rt->rt_source);
 }
 
 /* sync_wake - the sync thread has news: tell the reload thread */
@@ -189,6 +190,7 @@ sync_news(struct rm_runtime *rt)
 	    rm_source_take_sync(&rt->rt_source, &d, &rs, err, sizeof(err))) {
 	case RM_SRC_UNCHANGED:
 		rm_reload_record(rt, NULL, 0);
+		rm_source_save_cache(&rt->rt_source); /* new cookies */
 		return;
 	case RM_SRC_ERROR:
 		failed(rt, err);
@@ -197,6 +199,7 @@ sync_news(struct rm_runtime *rt)
 		break;
 	}
 	install(rt, rs, "LDAP changed (synchronisation), rebuilt");
+	rm_source_save_cache(&rt->rt_source);
 }
 
 /* sync_end - the reload thread ends: so does the synchronisation */

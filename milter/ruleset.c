@@ -381,31 +381,37 @@ lists_free(struct rm_lists *l)
 	rm_addrset_free(l->l_login_addrs);
 }
 
+/*
+ * lists_make - l's sets: new and empty, or (base not NULL) layers over
+ * base's; -1 out of memory
+ */
 static int
-lists_new(struct rm_lists *l)
+lists_make(struct rm_lists *l, const struct rm_lists *base)
 {
 	void **set;
+	void *b;
 	int i;
 
 	memset(l, 0, sizeof(*l));
 	for (i = 0; i < RM_L__COUNT; i++) {
 		set = list_set(l, i);
+		b = base != NULL ? *list_set(base, i) : NULL;
 		switch (rm_list_defs[i].ld_key) {
 		case RM_KEY_HOST:
 		case RM_KEY_DOMAIN:
-			*set = rm_domset_new();
+			*set = b ? rm_domset_layer(b) : rm_domset_new();
 			break;
 		case RM_KEY_NET:
-			*set = rm_ipset_new();
+			*set = b ? rm_ipset_layer(b) : rm_ipset_new();
 			break;
 		case RM_KEY_ADDR:
-			*set = rm_addrset_new();
+			*set = b ? rm_addrset_layer(b) : rm_addrset_new();
 			break;
 		case RM_KEY_LOGIN:
-			*set = rm_strset_new();
+			*set = b ? rm_strset_layer(b) : rm_strset_new();
 			break;
 		case RM_KEY_LOGIN_NET:
-			*set = rm_netowners_new();
+			*set = b ? rm_netowners_layer(b) : rm_netowners_new();
 			break;
 		}
 		if (*set == NULL) {
@@ -413,15 +419,18 @@ lists_new(struct rm_lists *l)
 			return -1;
 		}
 	}
-	if ((l->l_sender_known = rm_addrset_new()) == NULL ||
-	    (l->l_login_addrs = rm_addrset_new()) == NULL) {
+	l->l_sender_known =
+	    base ? rm_addrset_layer(base->l_sender_known) : rm_addrset_new();
+	l->l_login_addrs =
+	    base ? rm_addrset_layer(base->l_login_addrs) : rm_addrset_new();
+	if (l->l_sender_known == NULL || l->l_login_addrs == NULL) {
 		lists_free(l);
 		return -1;
 	}
 	return 0;
 }
 
-/* lists_finish - index the sets that need it (addrsets are ready) */
+/* lists_finish - index the sets (and end their layers) */
 static int
 lists_finish(struct rm_lists *l)
 {
@@ -443,8 +452,12 @@ lists_finish(struct rm_lists *l)
 			rc = rm_netowners_finish(*list_set(l, i));
 			break;
 		case RM_KEY_ADDR:
+			rc = rm_addrset_finish(*list_set(l, i));
 			break;
 		}
+	if (rc == 0)
+		rc = rm_addrset_finish(l->l_sender_known) |
+		     rm_addrset_finish(l->l_login_addrs);
 	return rc != 0 ? -1 : 0;
 }
 
@@ -478,6 +491,22 @@ rm_profile_reply(const struct rm_ruleset *rs, const struct rm_profile *pf,
 {
 	return pf != NULL && pf->pf_replies != NULL ? &pf->pf_replies[id]
 	                                            : &rs->rs_replies[id];
+}
+
+/* profile_free - a listener's profile and what it owns (NULL: nothing) */
+static void
+profile_free(struct rm_profile *pf)
+{
+	if (pf == NULL)
+		return;
+	if (pf->pf_lists != NULL) {
+		lists_free(pf->pf_lists);
+		free(pf->pf_lists);
+	}
+	free(pf->pf_name);
+	free(pf->pf_origin);
+	free(pf->pf_replies);
+	free(pf);
 }
 
 struct rm_profile *
@@ -872,6 +901,67 @@ reverse_add(struct rm_lists *l, const struct rm_entry_spec *sp,
 	                      errlen);
 }
 
+/* A search among the holders of a key: the entry wanted, or the one like it. */
+struct holder_find {
+	const void *hf_want;               /* this tag, or NULL */
+	const struct rm_entry_spec *hf_sp; /* else an entry like this */
+	const char *hf_list;
+	const struct rm_entry *hf_found;
+};
+
+/* same_origin - e was added from origin ("file:line", "ldap:DN") */
+static bool
+same_origin(const struct rm_entry *e, const char *origin)
+{
+	size_t n = strlen(e->e_where);
+	char lb[RM_LINE_BUF];
+
+	return strncmp(origin, e->e_where, n) == 0 &&
+	       strcmp(origin + n, rm_entry_line(e, lb)) == 0;
+}
+
+static void
+holder_cb(void *arg, const void *tag)
+{
+	struct holder_find *f = arg;
+	const struct rm_entry *e = tag;
+	const struct rm_entry_spec *sp = f->hf_sp;
+
+	if (f->hf_found != NULL)
+		return;
+	if (f->hf_want != NULL) {
+		if (tag == f->hf_want)
+			f->hf_found = e;
+		return;
+	}
+	if (e->e_list == f->hf_list && strcmp(e->e_text, sp->es_value) == 0 &&
+	    (e->e_listener == NULL) == (sp->es_listener == NULL) &&
+	    (e->e_listener == NULL ||
+	     strcasecmp(e->e_listener, sp->es_listener) == 0) &&
+	    same_origin(e, sp->es_origin ? sp->es_origin : "-"))
+		f->hf_found = e;
+}
+
+/* reverse_remove - undo reverse_add() of entry e */
+static int
+reverse_remove(struct rm_lists *l, const struct rm_entry_spec *sp,
+               const struct rm_entry *e, char *err, size_t errlen)
+{
+	struct holder_find f = {e, NULL, NULL, NULL};
+
+	if (rm_addrset_remove(l->l_sender_known, NULL, sp->es_value, e, err,
+	                      errlen) != 0)
+		return -1;
+	/* only a login that is an address was taken (reverse_add()) */
+	if (sp->es_owner != NULL)
+		rm_addrset_holders(l->l_login_addrs, NULL, sp->es_owner,
+		                   holder_cb, &f);
+	if (f.hf_found == NULL)
+		return 0;
+	return rm_addrset_remove(l->l_login_addrs, NULL, sp->es_owner, e, err,
+	                         errlen);
+}
+
 int
 rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
                size_t errlen)
@@ -893,7 +983,7 @@ rm_ruleset_add(struct rm_ruleset *rs, const struct rm_entry_spec *sp, char *err,
 			if ((pf->pf_lists = malloc(sizeof(*pf->pf_lists))) ==
 			    NULL)
 				goto oom;
-			if (lists_new(pf->pf_lists) != 0) {
+			if (lists_make(pf->pf_lists, NULL) != 0) {
 				free(pf->pf_lists);
 				pf->pf_lists = NULL;
 				goto oom;
@@ -970,7 +1060,7 @@ rm_ruleset_new(const char *source)
 		return NULL;
 	atomic_init(&rs->rs_refs, 1);
 	rs->rs_source = strdup(source ? source : "-");
-	if (rs->rs_source == NULL || lists_new(&rs->rs_lists) != 0) {
+	if (rs->rs_source == NULL || lists_make(&rs->rs_lists, NULL) != 0) {
 		free(rs->rs_source);
 		free(rs);
 		return NULL;
@@ -1026,16 +1116,8 @@ rm_ruleset_release(struct rm_ruleset *rs)
 		free(rs->rs_warnings[i]);
 	free(rs->rs_warnings);
 	free(rs->rs_lint);
-	for (i = 0; i < rs->rs_nprofiles; i++) {
-		if (rs->rs_profiles[i]->pf_lists != NULL) {
-			lists_free(rs->rs_profiles[i]->pf_lists);
-			free(rs->rs_profiles[i]->pf_lists);
-		}
-		free(rs->rs_profiles[i]->pf_name);
-		free(rs->rs_profiles[i]->pf_origin);
-		free(rs->rs_profiles[i]->pf_replies);
-		free(rs->rs_profiles[i]);
-	}
+	for (i = 0; i < rs->rs_nprofiles; i++)
+		profile_free(rs->rs_profiles[i]);
 	free(rs->rs_profiles);
 	for (i = 0; i < rs->rs_nlimits; i++)
 		rm_limit_clear(&rs->rs_limits[i]);
@@ -1043,5 +1125,182 @@ rm_ruleset_release(struct rm_ruleset *rs)
 	free(rs->rs_top.pf_origin);
 	arena_free(rs->rs_arena);
 	free(rs->rs_source);
+	/* its layers are gone: the sets they lay over may go too */
+	rm_ruleset_release(rs->rs_base);
 	free(rs);
+}
+
+/* ---- layers: the changes since a full build ----------------------------- */
+
+/* profile_layer - a copy of base's profile, its lists layered; NULL: OOM */
+static struct rm_profile *
+profile_layer(const struct rm_profile *b)
+{
+	struct rm_profile *pf;
+
+	if ((pf = calloc(1, sizeof(*pf))) == NULL)
+		return NULL;
+	*pf = *b;
+	pf->pf_lists = NULL;
+	pf->pf_replies = NULL;
+	pf->pf_name = strdup(b->pf_name);
+	pf->pf_origin = strdup(b->pf_origin);
+	if (pf->pf_name == NULL || pf->pf_origin == NULL)
+		goto fail;
+	if (b->pf_replies != NULL) {
+		if ((pf->pf_replies =
+		         malloc(RM_R__COUNT * sizeof(*pf->pf_replies))) == NULL)
+			goto fail;
+		memcpy(pf->pf_replies, b->pf_replies,
+		       RM_R__COUNT * sizeof(*pf->pf_replies));
+	}
+	if (b->pf_lists != NULL) {
+		if ((pf->pf_lists = malloc(sizeof(*pf->pf_lists))) == NULL)
+			goto fail;
+		if (lists_make(pf->pf_lists, b->pf_lists) != 0) {
+			free(pf->pf_lists);
+			pf->pf_lists = NULL;
+			goto fail;
+		}
+	}
+	return pf;
+fail:
+	profile_free(pf);
+	return NULL;
+}
+
+struct rm_ruleset *
+rm_ruleset_layer(struct rm_ruleset *base)
+{
+	struct rm_ruleset *rs;
+	size_t i;
+
+	if (base->rs_base != NULL || (rs = calloc(1, sizeof(*rs))) == NULL)
+		return NULL;
+	atomic_init(&rs->rs_refs, 1);
+	rs->rs_base = rm_ruleset_hold(base);
+	rs->rs_incomplete = base->rs_incomplete;
+	rs->rs_top = base->rs_top;
+	rs->rs_top.pf_origin = NULL;
+	memcpy(rs->rs_replies, base->rs_replies, sizeof(rs->rs_replies));
+	rs->rs_grants_trusted = base->rs_grants_trusted;
+	rs->rs_login_implicit = base->rs_login_implicit;
+	rs->rs_login_known = base->rs_login_known;
+	memcpy(rs->rs_delim, base->rs_delim, sizeof(rs->rs_delim));
+	rs->rs_nentries = base->rs_nentries;
+	memcpy(rs->rs_list_entries, base->rs_list_entries,
+	       sizeof(rs->rs_list_entries));
+	if ((rs->rs_source = strdup(base->rs_source)) == NULL ||
+	    (base->rs_top.pf_origin != NULL &&
+	     (rs->rs_top.pf_origin = strdup(base->rs_top.pf_origin)) == NULL) ||
+	    lists_make(&rs->rs_lists, &base->rs_lists) != 0 ||
+	    (rs->rs_our_addrs = rm_ipset_layer(base->rs_our_addrs)) == NULL ||
+	    (rs->rs_if_addrs = rm_ipset_layer(base->rs_if_addrs)) == NULL)
+		goto fail;
+	if (base->rs_nlimits > 0) {
+		if ((rs->rs_limits = calloc(base->rs_nlimits,
+		                            sizeof(*rs->rs_limits))) == NULL)
+			goto fail;
+		for (i = 0; i < base->rs_nlimits; i++) {
+			if (rm_limit_copy(&rs->rs_limits[i],
+			                  &base->rs_limits[i]) != 0)
+				goto fail;
+			rs->rs_nlimits++;
+		}
+	}
+	if (base->rs_nprofiles > 0 &&
+	    (rs->rs_profiles =
+	         calloc(base->rs_nprofiles, sizeof(*rs->rs_profiles))) == NULL)
+		goto fail;
+	for (i = 0; i < base->rs_nprofiles; i++) {
+		if ((rs->rs_profiles[i] =
+		         profile_layer(base->rs_profiles[i])) == NULL)
+			goto fail;
+		rs->rs_nprofiles++;
+	}
+	for (i = 0; i < base->rs_nwarnings; i++)
+		rm_ruleset_warn(rs, "%s", base->rs_warnings[i]);
+	return rs;
+fail:
+	rm_ruleset_release(rs);
+	return NULL;
+}
+
+int
+rm_ruleset_remove(struct rm_ruleset *rs, const struct rm_entry_spec *sp,
+                  char *err, size_t errlen)
+{
+	struct holder_find f = {NULL, sp, rm_list_name(sp->es_list), NULL};
+	const struct rm_profile *pf;
+	struct rm_lists *l = &rs->rs_lists;
+	struct rm_reply reply;
+	struct rm_cidr cidr;
+	const char *owner;
+	void *set;
+	int rc = 0;
+
+	if (rs->rs_base == NULL) {
+		snprintf(err, errlen, "not a layer");
+		return -1;
+	}
+	if (validate(sp, &cidr, &reply, err, errlen) != 0)
+		return -1;
+	if (sp->es_listener != NULL) {
+		pf = rm_ruleset_profile(rs, sp->es_listener);
+		if (pf == &rs->rs_top || pf->pf_lists == NULL)
+			goto none;
+		l = pf->pf_lists;
+	}
+	set = *list_set(l, sp->es_list);
+	owner = rm_list_defs[sp->es_list].ld_role == RM_ROLE_OWNED
+	            ? sp->es_owner
+	            : NULL;
+	switch (rm_list_defs[sp->es_list].ld_key) {
+	case RM_KEY_HOST:
+	case RM_KEY_DOMAIN:
+		rm_domset_holders(set, sp->es_value, holder_cb, &f);
+		if (f.hf_found != NULL)
+			rc = rm_domset_remove(set, sp->es_value, f.hf_found,
+			                      err, errlen);
+		break;
+	case RM_KEY_NET:
+		rm_ipset_holders(set, &cidr, holder_cb, &f);
+		if (f.hf_found != NULL &&
+		    (rc = rm_ipset_remove(set, &cidr, f.hf_found)) != 0)
+			snprintf(err, errlen, "out of memory");
+		break;
+	case RM_KEY_ADDR:
+		rm_addrset_holders(set, owner, sp->es_value, holder_cb, &f);
+		if (f.hf_found == NULL)
+			break;
+		if (sp->es_list == RM_L_SENDER_LOGINS &&
+		    reverse_remove(l, sp, f.hf_found, err, errlen) != 0)
+			return -1;
+		rc = rm_addrset_remove(set, owner, sp->es_value, f.hf_found,
+		                       err, errlen);
+		break;
+	case RM_KEY_LOGIN:
+		rm_strset_holders(set, sp->es_value, holder_cb, &f);
+		if (f.hf_found != NULL)
+			rc = rm_strset_remove(set, sp->es_value, f.hf_found,
+			                      err, errlen);
+		break;
+	case RM_KEY_LOGIN_NET:
+		rm_netowners_holders(set, sp->es_owner, &cidr, holder_cb, &f);
+		if (f.hf_found != NULL &&
+		    (rc = rm_netowners_remove(set, sp->es_owner, &cidr,
+		                              f.hf_found)) != 0)
+			snprintf(err, errlen, "out of memory");
+		break;
+	}
+	if (f.hf_found == NULL)
+		goto none;
+	if (rc == 0) {
+		rs->rs_nentries--;
+		rs->rs_list_entries[sp->es_list]--;
+	}
+	return rc;
+none:
+	snprintf(err, errlen, "no such entry");
+	return -1;
 }

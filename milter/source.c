@@ -149,24 +149,49 @@ cache_owner(const struct rm_source *src, const char *path)
 	return o;
 }
 
-/* take - the fetched data becomes the last good copy, saved to the cache. */
+/* save - the data in use (and its cookies) to the cache file */
+static void
+save(struct rm_source *src, const struct rm_ldap_conf *lc)
+{
+	struct cache_owner own = {(uid_t)-1, (gid_t)-1, 0};
+	char err[512];
+
+	src->src_cache_dirty = false;
+	if (lc == NULL || lc->lc_cache_file == NULL || !src->src_have_data)
+		return;
+	own = cache_owner(src, lc->lc_cache_file);
+	if (rm_ldapdata_save(&src->src_data, lc->lc_cache_file, own.uid,
+	                     own.gid, own.mode, err, sizeof(err)) != 0)
+		rm_log(RM_LOG_WARNING, "cannot write the LDAP cache: %s", err);
+}
+
+/*
+ * take - the fetched data becomes the last good copy, saved to the cache
+ * (by rm_source_save_cache() after the swap, for the daemon).
+ */
 static void
 take(struct rm_source *src, struct rm_ldapdata *d,
      const struct rm_ldap_conf *lc)
 {
-	struct cache_owner own = {(uid_t)-1, (gid_t)-1, 0};
-	char err[512];
+	/* what changed since the full build, for a layer over it */
+	if (src->src_base != NULL && !src->src_delta_lost &&
+	    rm_ldapdelta_diff(&src->src_delta, &src->src_data, d) != 0)
+		src->src_delta_lost = true;
 	rm_ldapdata_clear(&src->src_data);
 	src->src_data = *d;
 	memset(d, 0, sizeof(*d));
 	src->src_have_data = true;
 	src->src_ldap_fetched = src->src_data_time = time(NULL);
-	if (lc->lc_cache_file != NULL)
-		own = cache_owner(src, lc->lc_cache_file);
-	if (lc->lc_cache_file != NULL &&
-	    rm_ldapdata_save(&src->src_data, lc->lc_cache_file, own.uid,
-	                     own.gid, own.mode, err, sizeof(err)) != 0)
-		rm_log(RM_LOG_WARNING, "cannot write the LDAP cache: %s", err);
+	src->src_cache_dirty = true;
+	if (!src->src_sync)
+		save(src, lc);
+}
+
+void
+rm_source_save_cache(struct rm_source *src)
+{
+	if (src->src_cache_dirty && src->src_conf != NULL)
+		save(src, src->src_conf->cf_settings.st_ldap);
 }
 
 /* adopt - the cache file's records d become the data in use */
@@ -176,6 +201,7 @@ adopt(struct rm_source *src, const struct rm_ldap_conf *lc,
 {
 	struct stat st;
 
+	src->src_delta_lost = true; /* no diff: the next build is full */
 	rm_ldapdata_clear(&src->src_data);
 	src->src_data = *d;
 	memset(d, 0, sizeof(*d));
@@ -301,6 +327,46 @@ fetch(struct rm_source *src, const struct rm_ldap_conf *lc, bool refresh)
 	return true;
 }
 
+/*
+ * build - the ruleset: a layer over the last full build when only the
+ * LDAP data changed, and little of it; else a full build, which becomes
+ * the base of the next layers.
+ */
+static struct rm_ruleset *
+build(struct rm_source *src, bool full, char *err, size_t errlen)
+{
+	const struct rm_ldap_conf *lc = src->src_conf->cf_settings.st_ldap;
+	struct rm_ruleset *rs;
+
+	if (!full && lc != NULL && src->src_base != NULL &&
+	    !src->src_delta_lost && src->src_have_data &&
+	    !rm_ldapdelta_full(&src->src_delta, src->src_base_n)) {
+		rs = rm_ldapdelta_layer(&src->src_delta, src->src_base,
+		                        warn_log, NULL, err, errlen);
+		if (rs != NULL) {
+			src->src_layers++;
+			rm_log(RM_LOG_DEBUG,
+			       "LDAP: %zu records changed since the full "
+			       "build: a layer over it",
+			       rm_ldapdelta_size(&src->src_delta));
+			return rs;
+		}
+	}
+	src->src_compiles++;
+	rs = rm_conf_compile(src->src_conf, lc ? add_ldap : NULL, src, err,
+	                     errlen);
+	rm_ruleset_release(src->src_base);
+	src->src_base = NULL;
+	rm_ldapdelta_clear(&src->src_delta);
+	src->src_delta_lost = false;
+	/* with LDAP, the next change of the data alone lays over this */
+	if (rs != NULL && lc != NULL && src->src_have_data) {
+		src->src_base = rm_ruleset_hold(rs);
+		src->src_base_n = src->src_data.d_n;
+	}
+	return rs;
+}
+
 enum rm_source_result
 rm_source_load(struct rm_source *src, bool refresh, struct rm_ruleset **out,
                char *err, size_t errlen)
@@ -316,9 +382,7 @@ rm_source_load(struct rm_source *src, bool refresh, struct rm_ruleset **out,
 		data_changed = fetch(src, lc, refresh);
 	if (refresh && !file_changed && !data_changed)
 		return RM_SRC_UNCHANGED;
-	src->src_compiles++;
-	*out = rm_conf_compile(src->src_conf, lc ? add_ldap : NULL, src, err,
-	                       errlen);
+	*out = build(src, !refresh || file_changed, err, errlen);
 	/* without LDAP only a reload compiles again, and it reads anew */
 	if (lc == NULL)
 		rm_conf_drop_entries(src->src_conf);
@@ -347,8 +411,7 @@ rm_source_take_sync(struct rm_source *src, struct rm_ldapdata *d,
 		return RM_SRC_UNCHANGED;
 	}
 	take(src, d, lc);
-	src->src_compiles++;
-	*out = rm_conf_compile(src->src_conf, add_ldap, src, err, errlen);
+	*out = build(src, false, err, errlen);
 	return *out != NULL ? RM_SRC_NEW : RM_SRC_ERROR;
 }
 
@@ -372,6 +435,9 @@ rm_source_free(struct rm_source *src)
 {
 	rm_ldapdata_clear(&src->src_data);
 	src->src_have_data = false;
+	rm_ruleset_release(src->src_base);
+	src->src_base = NULL;
+	rm_ldapdelta_clear(&src->src_delta);
 	rm_conf_free(src->src_conf);
 	src->src_conf = NULL;
 }

@@ -7,6 +7,12 @@
  *
  * An rm_ipset is built once (add, then finish) and is read-only afterwards,
  * so any number of threads may look up in it without locks.
+ *
+ * A layer is the changes to a finished set (its base): networks added and
+ * entries removed.  Built and finished like a set, it reads exactly as a
+ * set built from the base's entries in the order added, less the removed
+ * ones, then the layer's.  The base is shared, not copied: many layers may
+ * lie over one, and it must outlive them.
  */
 #ifndef RM_IP_H
 #define RM_IP_H
@@ -61,12 +67,31 @@ struct rm_ipset; /* opaque */
 
 struct rm_ipset *rm_ipset_new(void);
 /*
+ * rm_ipset_layer - an empty layer over base (a finished set, not itself a
+ * layer); the base is shared: not copied, not freed by the layer, and must
+ * outlive it.  NULL: out of memory, or base is not such a set.
+ */
+struct rm_ipset *rm_ipset_layer(const struct rm_ipset *base);
+/*
  * rm_ipset_add - add a network with an opaque tag (the caller's pointer to
- * the entry's text and origin, handed back by lookups).  Return 0 or -1
- * (out of memory).  Adding after rm_ipset_finish() is a programming error.
+ * the entry's text and origin, handed back by lookups), to a set or a
+ * layer being built.  A network added again keeps its first tag for
+ * lookups.  Return 0 or -1 (out of memory).  Adding after
+ * rm_ipset_finish() is a programming error.
  */
 int rm_ipset_add(struct rm_ipset *, const struct rm_cidr *, const void *tag);
-/* rm_ipset_finish - sort and index; the set is read-only from now on. */
+/*
+ * rm_ipset_remove - a layer being built only: the first entry, in the
+ * order added (the base's before the layer's), of network c whose tag is
+ * tag goes away.  0, or -1 (not a layer, finished, no such entry, out of
+ * memory).
+ */
+int rm_ipset_remove(struct rm_ipset *layer, const struct rm_cidr *c,
+                    const void *tag);
+/*
+ * rm_ipset_finish - sort and index; the set or layer is read-only from now
+ * on, and only now answers the functions below.
+ */
 int rm_ipset_finish(struct rm_ipset *);
 /*
  * rm_ipset_lookup - the most specific network holding the address.
@@ -74,14 +99,27 @@ int rm_ipset_finish(struct rm_ipset *);
  */
 bool rm_ipset_lookup(const struct rm_ipset *, const struct rm_ip *,
                      const void **tag);
+/* rm_ipset_count - how many networks (a network added twice counts once). */
 size_t rm_ipset_count(const struct rm_ipset *);
-/* rm_ipset_each - fn for every network in the set, with its tag. */
+/*
+ * rm_ipset_each - fn for every network in the set, with the tag lookups
+ * return for it, by start address, the wider first on a tie (a layer's
+ * the same as its fresh build's).
+ */
 void rm_ipset_each(const struct rm_ipset *,
                    void (*fn)(void *arg, const struct rm_cidr *,
                               const void *tag),
                    void *arg);
 /* rm_ipset_overlaps - a network of the set and c share an address. */
 bool rm_ipset_overlaps(const struct rm_ipset *, const struct rm_cidr *);
+/*
+ * rm_ipset_holders - fn(arg, tag) (fn may be NULL) for every entry of
+ * exactly network c, in the order added: the first is the one lookups
+ * return for an address whose most specific network is c.  How many.
+ */
+size_t rm_ipset_holders(const struct rm_ipset *, const struct rm_cidr *c,
+                        void (*fn)(void *arg, const void *tag), void *arg);
+/* rm_ipset_free - a set, or a layer (never its base). */
 void rm_ipset_free(struct rm_ipset *);
 
 /*
@@ -92,14 +130,28 @@ void rm_ipset_free(struct rm_ipset *);
 struct rm_netowners; /* opaque */
 
 struct rm_netowners *rm_netowners_new(void);
+/* rm_netowners_layer - as rm_ipset_layer(). */
+struct rm_netowners *rm_netowners_layer(const struct rm_netowners *base);
 /*
  * rm_netowners_add - a network of owner (printable, at most 255 bytes;
- * copied), with a tag.  0, or -1 with the reason in errbuf.
+ * copied), with a tag, to a set or a layer being built.  0, or -1 with the
+ * reason in errbuf.
  */
 int rm_netowners_add(struct rm_netowners *, const char *owner,
                      const struct rm_cidr *, const void *tag, char *errbuf,
                      size_t errlen);
-/* rm_netowners_finish - sort by owner; 0 (it cannot fail). */
+/*
+ * rm_netowners_remove - a layer being built only: the first entry, in the
+ * order added (the base's before the layer's), of owner (without regard
+ * to case), network c and tag goes away.  0, or -1 (not a layer,
+ * finished, no such entry, out of memory).
+ */
+int rm_netowners_remove(struct rm_netowners *layer, const char *owner,
+                        const struct rm_cidr *c, const void *tag);
+/*
+ * rm_netowners_finish - sort by owner; 0 (it cannot fail).  A layer too
+ * must be finished before it answers.
+ */
 int rm_netowners_finish(struct rm_netowners *);
 /*
  * rm_netowners_lookup - 1: owner has networks and one holds ip (*tag is
@@ -108,7 +160,16 @@ int rm_netowners_finish(struct rm_netowners *);
  */
 int rm_netowners_lookup(const struct rm_netowners *, const char *owner,
                         const struct rm_ip *ip, const void **tag);
+/* rm_netowners_count - how many entries (owner, network, tag). */
 size_t rm_netowners_count(const struct rm_netowners *);
+/*
+ * rm_netowners_holders - fn(arg, tag) (fn may be NULL) for every entry of
+ * owner with exactly network c, in the order added.  How many.
+ */
+size_t rm_netowners_holders(const struct rm_netowners *, const char *owner,
+                            const struct rm_cidr *c,
+                            void (*fn)(void *arg, const void *tag), void *arg);
+/* rm_netowners_free - a set, or a layer (never its base). */
 void rm_netowners_free(struct rm_netowners *);
 
 #endif

@@ -74,6 +74,19 @@ int rm_ldapdata_load(struct rm_ldapdata *, const char *path, char *err,
 size_t rm_ldapdata_apply(const struct rm_ldapdata *, struct rm_ruleset *,
                          void (*warn)(void *arg, const char *msg), void *arg);
 
+/* rm_ldaprec_clear - free what a record holds (not the record) */
+void rm_ldaprec_clear(struct rm_ldaprec *);
+
+/* rm_ldaprec_cmp - the canonical order of rm_ldapdata_sort() */
+int rm_ldaprec_cmp(const struct rm_ldaprec *, const struct rm_ldaprec *);
+
+/*
+ * rm_ldaprec_spec - the entry a record adds (origin "ldap:DN", in origin's
+ * room).  0, or -1 with the reason (unknown lifts) in err.
+ */
+int rm_ldaprec_spec(const struct rm_ldaprec *, struct rm_entry_spec *,
+                    char *origin, size_t olen, char *err, size_t errlen);
+
 /*
  * rm_ldap_one_line - control bytes of a DN or value become '?' in place, so
  * that what is logged about an entry stays one line whatever the directory

@@ -339,6 +339,12 @@ struct rm_ruleset {
 	   together, not one allocation each */
 	struct rm_arena *rs_arena;
 	const char *rs_last_where; /* the last entry's e_where, to share */
+
+	/*
+	 * A layer (rm_ruleset_layer()): the full build whose sets this one's
+	 * lay over, held; NULL for a full build.
+	 */
+	struct rm_ruleset *rs_base;
 };
 
 /*
@@ -379,6 +385,25 @@ int rm_ruleset_add(struct rm_ruleset *, const struct rm_entry_spec *,
 int rm_ruleset_add_our_address(struct rm_ruleset *, const char *value,
                                const char *origin, bool iface, char *errbuf,
                                size_t errlen);
+
+/*
+ * rm_ruleset_layer - a ruleset that starts as base (a full build, not a
+ * layer: NULL otherwise, or out of memory) and takes changes at the cost
+ * of the changes alone: its sets are layers over base's, which it holds.
+ * rm_ruleset_add() adds to it, rm_ruleset_remove() takes an entry of it
+ * away, rm_ruleset_finish() ends it, as for a full build; it then decides
+ * exactly as a full build of base's entries, less the removed and plus
+ * the added ones, would.  Warnings are base's and the added entries'.
+ */
+struct rm_ruleset *rm_ruleset_layer(struct rm_ruleset *base);
+
+/*
+ * rm_ruleset_remove - a layer only: take away the entry sp describes (its
+ * list, listener, owner, value and origin as it was added).  0, or -1 with
+ * the reason ("no such entry") in errbuf.
+ */
+int rm_ruleset_remove(struct rm_ruleset *, const struct rm_entry_spec *,
+                      char *errbuf, size_t errlen);
 
 /* rm_ruleset_warn - record a warning; dropped when out of memory. */
 void rm_ruleset_warn(struct rm_ruleset *, const char *fmt, ...)

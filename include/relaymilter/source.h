@@ -21,6 +21,7 @@
 #include "relaymilter/conf.h"
 #include "relaymilter/confdata.h"
 #include "relaymilter/ldapdata.h"
+#include "relaymilter/ldapdelta.h"
 #include "relaymilter/ldapsync.h"
 #include "relaymilter/ruleset.h"
 
@@ -70,6 +71,19 @@ struct rm_source {
 	uid_t src_cache_uid;
 	gid_t src_cache_gid;
 	unsigned long src_reads, src_compiles; /* for tests and logs */
+	/*
+	 * The last full build (held), and the LDAP changes since it: a change
+	 * of the data alone makes a layer over it (src_layers counts them);
+	 * a reload, a new file, or notes past rm_ldapdelta_full() build in
+	 * full.  src_delta_lost: the notes are incomplete (out of memory, or
+	 * data taken from the cache file).
+	 */
+	struct rm_ruleset *src_base;
+	struct rm_ldapdelta src_delta;
+	size_t src_base_n; /* records in src_base */
+	bool src_delta_lost;
+	unsigned long src_layers;
+	bool src_cache_dirty; /* data not yet in the cache file */
 };
 
 enum rm_source_result {
@@ -107,6 +121,13 @@ enum rm_source_result rm_source_take_sync(struct rm_source *,
                                           struct rm_ldapdata *d,
                                           struct rm_ruleset **out, char *err,
                                           size_t errlen);
+
+/*
+ * rm_source_save_cache - the daemon (src_sync) saves new LDAP data to the
+ * cache file here, once the ruleset made of it is in force: a million
+ * records take a while to write, and decisions need not wait for that.
+ */
+void rm_source_save_cache(struct rm_source *);
 
 /* rm_source_owner_lookups - ldap.senders is configured (on-demand lookups). */
 bool rm_source_owner_lookups(const struct rm_source *);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "rng.h"
 #include "relaymilter/ip.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -528,18 +529,6 @@ test_ipset_edge(void)
 	CHECK(rm_ipset_lookup(s, &ip, &tag) && strcmp(tag, "dirty") == 0,
 	      "dirty network matches its /24");
 	rm_ipset_free(s);
-}
-
-/* xorshift64: reproducible without depending on rand()'s quality */
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
 }
 
 static void

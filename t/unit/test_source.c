@@ -102,21 +102,36 @@ main(void)
 	      "unchanged refresh: no read, no compile (%lu, %lu)",
 	      src.src_reads, src.src_compiles);
 
-	/* the data changed: compiled again, the file not read again */
+	/* the data changed: a layer over the full build, nothing compiled,
+	   the file not read again */
 	fetch_value = "changed.example";
 	r = rm_source_load(&src, true, &rs, err, sizeof(err));
 	CHECK(r == RM_SRC_NEW && rs != NULL && has(rs, "changed.example") &&
-	          !has(rs, "ldap.example"),
-	      "data changed: rebuilt");
-	CHECK(src.src_reads == 1 && src.src_compiles == 2,
-	      "data changed: no read, one compile (%lu, %lu)", src.src_reads,
-	      src.src_compiles);
+	          !has(rs, "ldap.example") && rs->rs_base == src.src_base,
+	      "data changed: a layer over the full build");
+	CHECK(src.src_reads == 1 && src.src_compiles == 1 &&
+	          src.src_layers == 1,
+	      "data changed: no read, no compile, one layer (%lu, %lu, %lu)",
+	      src.src_reads, src.src_compiles, src.src_layers);
+	rm_ruleset_release(rs);
+	/* changed back: a layer again, over the same build, with nothing */
+	fetch_value = "ldap.example";
+	r = rm_source_load(&src, true, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && rs != NULL && has(rs, "ldap.example") &&
+	          !has(rs, "changed.example") && src.src_layers == 2 &&
+	          rm_ldapdelta_size(&src.src_delta) == 0,
+	      "changed back: a layer of no change");
+	rm_ruleset_release(rs);
+	fetch_value = "changed.example";
+	r = rm_source_load(&src, true, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && src.src_layers == 3 && src.src_compiles == 1,
+	      "changed again: a layer");
 	rm_ruleset_release(rs);
 
 	/* LDAP down with data in hand: unchanged, nothing compiled */
 	fetch_fails = 1;
 	r = rm_source_load(&src, true, &rs, err, sizeof(err));
-	CHECK(r == RM_SRC_UNCHANGED && src.src_compiles == 2,
+	CHECK(r == RM_SRC_UNCHANGED && src.src_compiles == 1,
 	      "LDAP down: the last data stays");
 
 	/* the file changed: read again and compiled, LDAP still down */
@@ -125,15 +140,16 @@ main(void)
 	CHECK(r == RM_SRC_NEW && rs != NULL && has(rs, "file.example") &&
 	          has(rs, "changed.example") && !rs->rs_incomplete,
 	      "file changed: read again, last LDAP data kept");
-	CHECK(src.src_reads == 2 && src.src_compiles == 3,
-	      "file changed: one read, one compile (%lu, %lu)", src.src_reads,
-	      src.src_compiles);
+	CHECK(src.src_reads == 2 && src.src_compiles == 2 && rs != NULL &&
+	          rs->rs_base == NULL && src.src_base != NULL,
+	      "file changed: one read, one full build (%lu, %lu)",
+	      src.src_reads, src.src_compiles);
 	rm_ruleset_release(rs);
 
 	/* a reload always reads and builds */
 	fetch_fails = 0;
 	r = rm_source_load(&src, false, &rs, err, sizeof(err));
-	CHECK(r == RM_SRC_NEW && src.src_reads == 3 && src.src_compiles == 4,
+	CHECK(r == RM_SRC_NEW && src.src_reads == 3 && src.src_compiles == 3,
 	      "reload: read and built (%lu, %lu)", src.src_reads,
 	      src.src_compiles);
 	rm_ruleset_release(rs);

@@ -1,0 +1,139 @@
+/*
+ * ldapdelta.c - the LDAP changes since a full build, as a layered ruleset.
+ *
+ * The notes stay small (rm_ldapdelta_full() ends them), so a record is
+ * looked for in them by a scan.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "relaymilter/ldapdelta.h"
+
+/* take - remove record i of d, keeping the order of the others */
+static void
+take(struct rm_ldapdata *d, size_t i)
+{
+	struct rm_ldaprec r = d->d_recs[i];
+
+	memmove(&d->d_recs[i], &d->d_recs[i + 1],
+	        (d->d_n - i - 1) * sizeof(*d->d_recs));
+	d->d_n--;
+	rm_ldaprec_clear(&r);
+}
+
+static size_t
+find(const struct rm_ldapdata *d, const struct rm_ldaprec *r)
+{
+	size_t i;
+
+	for (i = 0; i < d->d_n; i++)
+		if (rm_ldaprec_cmp(&d->d_recs[i], r) == 0)
+			return i;
+	return (size_t)-1;
+}
+
+int
+rm_ldapdelta_note(struct rm_ldapdelta *dl, const struct rm_ldaprec *r,
+                  bool gone)
+{
+	struct rm_ldapdata *undo = gone ? &dl->ld_new : &dl->ld_gone;
+	size_t i;
+
+	/* new since the build and gone again (or back): no change */
+	if ((i = find(undo, r)) != (size_t)-1) {
+		take(undo, i);
+		return 0;
+	}
+	return rm_ldapdata_add(gone ? &dl->ld_gone : &dl->ld_new, r);
+}
+
+int
+rm_ldapdelta_diff(struct rm_ldapdelta *dl, const struct rm_ldapdata *old,
+                  const struct rm_ldapdata *now)
+{
+	size_t i = 0, j = 0;
+	int c;
+
+	while (i < old->d_n || j < now->d_n) {
+		if (i == old->d_n)
+			c = 1;
+		else if (j == now->d_n)
+			c = -1;
+		else
+			c = rm_ldaprec_cmp(&old->d_recs[i], &now->d_recs[j]);
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			if (rm_ldapdelta_note(dl, &old->d_recs[i++], true) != 0)
+				return -1;
+		} else if (rm_ldapdelta_note(dl, &now->d_recs[j++], false) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+size_t
+rm_ldapdelta_size(const struct rm_ldapdelta *dl)
+{
+	return dl->ld_gone.d_n + dl->ld_new.d_n;
+}
+
+/*
+ * A layer costs a copy of the notes per change and a second probe per
+ * lookup: past 4096 notes, or an eighth of the build, the full build is
+ * the cheaper way.
+ */
+#define NOTES_MAX 4096
+
+bool
+rm_ldapdelta_full(const struct rm_ldapdelta *dl, size_t nbuilt)
+{
+	size_t n = rm_ldapdelta_size(dl);
+
+	return n > NOTES_MAX || (n > 64 && n > nbuilt / 8);
+}
+
+struct rm_ruleset *
+rm_ldapdelta_layer(const struct rm_ldapdelta *dl, struct rm_ruleset *base,
+                   void (*warn)(void *, const char *), void *arg, char *err,
+                   size_t errlen)
+{
+	struct rm_entry_spec sp;
+	struct rm_ruleset *rs;
+	char why[300], origin[600];
+	size_t i;
+
+	if ((rs = rm_ruleset_layer(base)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < dl->ld_gone.d_n; i++) {
+		const struct rm_ldaprec *r = &dl->ld_gone.d_recs[i];
+
+		/* a record the build skipped (and reported) is not there */
+		if (rm_ldaprec_spec(r, &sp, origin, sizeof(origin), why,
+		                    sizeof(why)) != 0 ||
+		    rm_ruleset_remove(rs, &sp, why, sizeof(why)) == 0 ||
+		    strcmp(why, "out of memory") != 0)
+			continue;
+		snprintf(err, errlen, "%s: %s", origin, why);
+		rm_ruleset_release(rs);
+		return NULL;
+	}
+	rm_ldapdata_apply(&dl->ld_new, rs, warn, arg);
+	if (rm_ruleset_finish(rs) != 0) {
+		snprintf(err, errlen, "out of memory");
+		rm_ruleset_release(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+void
+rm_ldapdelta_clear(struct rm_ldapdelta *dl)
+{
+	rm_ldapdata_clear(&dl->ld_gone);
+	rm_ldapdata_clear(&dl->ld_new);
+}
