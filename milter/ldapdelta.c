@@ -131,6 +131,91 @@ rm_ldapdelta_layer(const struct rm_ldapdelta *dl, struct rm_ruleset *base,
 	return rs;
 }
 
+/* find_sorted - the index of r in d (sorted), or (size_t)-1 */
+static size_t
+find_sorted(const struct rm_ldapdata *d, const struct rm_ldaprec *r)
+{
+	size_t lo = 0, hi = d->d_n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = rm_ldaprec_cmp(&d->d_recs[mid], r)) == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (size_t)-1;
+}
+
+long
+rm_ldapdelta_patch(struct rm_ldapdata *d, const struct rm_ldapdelta *dl)
+{
+	struct rm_ldapdata add = {0};
+	struct rm_ldaprec *out;
+	unsigned char *gone = NULL;
+	size_t i, j, k, n, at;
+	long missing = 0;
+
+	if (rm_ldapdelta_size(dl) == 0)
+		return 0;
+	for (i = 0; i < dl->ld_new.d_n; i++)
+		if (rm_ldapdata_add(&add, &dl->ld_new.d_recs[i]) != 0)
+			goto oom;
+	rm_ldapdata_sort(&add);
+	if (d->d_n > 0 && (gone = calloc(d->d_n, 1)) == NULL)
+		goto oom;
+	for (i = 0; i < dl->ld_gone.d_n; i++) {
+		if ((at = find_sorted(d, &dl->ld_gone.d_recs[i])) == (size_t)-1)
+			missing++;
+		else
+			gone[at] = 1;
+	}
+	n = d->d_n + add.d_n;
+	if ((out = malloc((n ? n : 1) * sizeof(*out))) == NULL)
+		goto oom;
+	/* a merge of the records kept and the new ones, moved, not copied */
+	for (i = j = k = 0; i < d->d_n || j < add.d_n;) {
+		if (i < d->d_n && gone[i]) {
+			rm_ldaprec_clear(&d->d_recs[i++]);
+			continue;
+		}
+		if (j == add.d_n ||
+		    (i < d->d_n &&
+		     rm_ldaprec_cmp(&d->d_recs[i], &add.d_recs[j]) <= 0))
+			out[k++] = d->d_recs[i++];
+		else
+			out[k++] = add.d_recs[j++];
+	}
+	free(d->d_recs);
+	free(add.d_recs);
+	free(gone);
+	d->d_recs = out;
+	d->d_n = k;
+	d->d_cap = n;
+	return missing;
+oom:
+	free(gone);
+	rm_ldapdata_clear(&add);
+	return -1;
+}
+
+int
+rm_ldapdelta_move(struct rm_ldapdelta *dst, struct rm_ldapdelta *src)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < src->ld_gone.d_n && rc == 0; i++)
+		rc = rm_ldapdelta_note(dst, &src->ld_gone.d_recs[i], true);
+	for (i = 0; i < src->ld_new.d_n && rc == 0; i++)
+		rc = rm_ldapdelta_note(dst, &src->ld_new.d_recs[i], false);
+	rm_ldapdelta_clear(src);
+	return rc;
+}
+
 void
 rm_ldapdelta_clear(struct rm_ldapdelta *dl)
 {

@@ -66,7 +66,8 @@ rm_ldapset_free(struct rm_ldapset *s)
 			ent_free(e);
 		}
 	free(s->s_bucket);
-	memset(s, 0, sizeof(*s));
+	s->s_bucket = NULL;
+	s->s_nb = s->s_n = 0; /* where changes are noted stays */
 }
 
 /* slot - where the entry is, or where it goes (*slot NULL) */
@@ -140,6 +141,17 @@ same(const struct rm_ldaprec *a, size_t na, const struct rm_ldaprec *b,
 	return rm_ldapdata_equal(&x, &y) != 0;
 }
 
+/* note - records gone (or new) into the notes, if any */
+static void
+note(struct rm_ldapset *s, const struct rm_ldaprec *recs, size_t n, bool gone)
+{
+	size_t i;
+
+	for (i = 0; s->s_notes != NULL && !s->s_notes_lost && i < n; i++)
+		if (rm_ldapdelta_note(s->s_notes, &recs[i], gone) != 0)
+			s->s_notes_lost = true;
+}
+
 int
 rm_ldapset_apply(struct rm_ldapset *s, int list, const char *uuid,
                  enum rm_sync_state st, const struct rm_ldaprec *recs, size_t n)
@@ -160,6 +172,7 @@ rm_ldapset_apply(struct rm_ldapset *s, int list, const char *uuid,
 	case RM_SYNC_DELETE:
 		if (e == NULL)
 			return 0;
+		note(s, e->e_recs, e->e_n, true);
 		*p = e->e_next;
 		ent_free(e);
 		s->s_n--;
@@ -176,6 +189,8 @@ rm_ldapset_apply(struct rm_ldapset *s, int list, const char *uuid,
 			recs_free(nr, nn);
 			return 0;
 		}
+		note(s, e->e_recs, e->e_n, true);
+		note(s, nr, nn, false);
 		recs_free(e->e_recs, e->e_n);
 		e->e_recs = nr;
 		e->e_n = nn;
@@ -193,6 +208,7 @@ rm_ldapset_apply(struct rm_ldapset *s, int list, const char *uuid,
 	e->e_n = nn;
 	*p = e;
 	s->s_n++;
+	note(s, nr, nn, false);
 	return 1;
 }
 
@@ -273,6 +289,7 @@ rm_ldapset_end_present(struct rm_ldapset *s, int list)
 				p = &e->e_next;
 				continue;
 			}
+			note(s, e->e_recs, e->e_n, true);
 			*p = e->e_next;
 			ent_free(e);
 			s->s_n--;

@@ -38,11 +38,14 @@ struct rm_ldapsync {
 	pthread_mutex_t sy_lock;
 	pthread_cond_t sy_cond; /* a stop ends the back-off wait */
 	atomic_bool sy_stopping;
-	/* handed over, under sy_lock */
+	/* handed over, under sy_lock: the changes since the last handover
+	   (or, sy_out_full, the whole data) and the cookies, in sy_out */
 	struct rm_ldapdata sy_out;
-	bool sy_have_out, sy_unsupported;
-	/* the thread's own */
+	struct rm_ldapdelta sy_out_notes;
+	bool sy_have_out, sy_out_full, sy_unsupported;
+	/* the thread's own: the data, and its changes since the handover */
 	struct rm_ldapset sy_set;
+	struct rm_ldapdelta sy_notes;
 	struct list_sync sy_lists[RM_L__COUNT];
 	bool sy_dirty;           /* changes not handed over yet */
 	struct timespec sy_last; /* the last change (debounce) */
@@ -408,36 +411,100 @@ refreshing(const struct rm_ldapsync *s)
 	return false;
 }
 
-/* publish - the whole data and the cookies, to the reload thread */
-static void
-publish(struct rm_ldapsync *s)
+/* cookies - every list's cookie into d; 0, or -1 out of memory */
+static int
+cookies(const struct rm_ldapsync *s, struct rm_ldapdata *d)
 {
-	struct rm_ldapdata d;
 	char scope[4096];
 	int l;
 
-	if (rm_ldapset_records(&s->sy_set, &d) != 0) {
-		rm_log(RM_LOG_ERR, "LDAP sync: out of memory");
-		return;
-	}
 	for (l = 0; l < RM_L__COUNT; l++) {
 		if (s->sy_lists[l].ls_cookie == NULL)
 			continue;
 		rm_ldap_sync_scope(s->sy_lc, l, scope, sizeof(scope));
-		if (rm_ldapdata_set_cookie(&d, l, s->sy_lists[l].ls_cookie,
-		                           scope) != 0) {
-			rm_ldapdata_clear(&d);
-			rm_log(RM_LOG_ERR, "LDAP sync: out of memory");
-			return;
-		}
+		if (rm_ldapdata_set_cookie(d, l, s->sy_lists[l].ls_cookie,
+		                           scope) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * hand_over - under sy_lock: the changes noted since the last handover
+ * join what waits (the notes, or the whole data they patch); -1 when out
+ * of memory (what waits is dropped: the next handover is whole)
+ */
+static int
+hand_over(struct rm_ldapsync *s, struct rm_ldapdata *cookies_of)
+{
+	int l;
+
+	for (l = 0; l < RM_L__COUNT; l++) {
+		free(s->sy_out.d_cookie[l]);
+		free(s->sy_out.d_scope[l]);
+		s->sy_out.d_cookie[l] = cookies_of->d_cookie[l];
+		s->sy_out.d_scope[l] = cookies_of->d_scope[l];
+		cookies_of->d_cookie[l] = cookies_of->d_scope[l] = NULL;
+	}
+	if (s->sy_have_out && s->sy_out_full
+	        ? rm_ldapdelta_patch(&s->sy_out, &s->sy_notes) < 0
+	        : rm_ldapdelta_move(&s->sy_out_notes, &s->sy_notes) != 0) {
+		rm_ldapdata_clear(&s->sy_out);
+		rm_ldapdelta_clear(&s->sy_out_notes);
+		s->sy_have_out = s->sy_out_full = false;
+		return -1;
+	}
+	s->sy_out_full = s->sy_have_out && s->sy_out_full;
+	s->sy_have_out = true;
+	return 0;
+}
+
+/*
+ * publish - the changes since the last handover (or, when they could not
+ * all be noted, the whole data) and the cookies, to the reload thread
+ */
+static void
+publish(struct rm_ldapsync *s)
+{
+	struct rm_ldapdata d = {0};
+	size_t n = rm_ldapdelta_size(&s->sy_notes);
+	bool full = s->sy_set.s_notes_lost;
+	int rc;
+
+	if ((full && rm_ldapset_records(&s->sy_set, &d) != 0) ||
+	    cookies(s, &d) != 0) {
+		rm_ldapdata_clear(&d);
+		rm_log(RM_LOG_ERR, "LDAP sync: out of memory");
+		return;
 	}
 	pthread_mutex_lock(&s->sy_lock);
-	rm_ldapdata_clear(&s->sy_out);
-	s->sy_out = d;
-	s->sy_have_out = true;
+	if (full) {
+		rm_ldapdata_clear(&s->sy_out);
+		rm_ldapdelta_clear(&s->sy_out_notes);
+		s->sy_out = d;
+		memset(&d, 0, sizeof(d));
+		s->sy_have_out = s->sy_out_full = true;
+		rc = 0;
+	} else
+		rc = hand_over(s, &d);
 	pthread_mutex_unlock(&s->sy_lock);
-	s->sy_dirty = false;
-	rm_log(RM_LOG_DEBUG, "LDAP sync: %zu records handed over", d.d_n);
+	rm_ldapdata_clear(&d);
+	rm_ldapdelta_clear(&s->sy_notes);
+	/* noting again: a failure here makes the next handover whole */
+	s->sy_set.s_notes_lost = rc != 0;
+	s->sy_dirty = rc != 0;
+	if (rc != 0) {
+		rm_log(RM_LOG_ERR, "LDAP sync: out of memory");
+		return;
+	}
+	if (full)
+		rm_log(RM_LOG_DEBUG, "LDAP sync: %zu records handed over",
+		       s->sy_out.d_n);
+	else
+		rm_log(RM_LOG_DEBUG,
+		       "LDAP sync: %zu changed records handed "
+		       "over",
+		       n);
 	s->sy_hooks.sh_wake(s->sy_hooks.sh_arg);
 }
 
@@ -667,6 +734,8 @@ rm_ldapsync_start(struct rm_ldap_conf *lc, const struct rm_ldapdata *seed,
 		free(s);
 		return NULL;
 	}
+	/* from now on each change is noted: the handovers are changes */
+	s->sy_set.s_notes = &s->sy_notes;
 	s->sy_lc = rm_ldap_conf_hold(lc);
 	s->sy_hooks = *hooks;
 	s->sy_backoff = BACKOFF_MIN;
@@ -696,15 +765,19 @@ rm_ldapsync_start(struct rm_ldap_conf *lc, const struct rm_ldapdata *seed,
 }
 
 enum rm_ldapsync_news
-rm_ldapsync_take(struct rm_ldapsync *s, struct rm_ldapdata *out)
+rm_ldapsync_take(struct rm_ldapsync *s, struct rm_ldapsync_out *out)
 {
 	enum rm_ldapsync_news n = RM_LDAPSYNC_NOTHING;
 
+	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->sy_lock);
 	if (s->sy_have_out) {
-		*out = s->sy_out;
+		out->so_full = s->sy_out_full;
+		out->so_data = s->sy_out;
+		out->so_notes = s->sy_out_notes;
 		memset(&s->sy_out, 0, sizeof(s->sy_out));
-		s->sy_have_out = false;
+		memset(&s->sy_out_notes, 0, sizeof(s->sy_out_notes));
+		s->sy_have_out = s->sy_out_full = false;
 		n = RM_LDAPSYNC_DATA;
 	} else if (s->sy_unsupported)
 		n = RM_LDAPSYNC_UNSUPPORTED;
@@ -737,6 +810,8 @@ rm_ldapsync_stop(struct rm_ldapsync *s)
 		free(s->sy_lists[l].ls_start);
 	}
 	rm_ldapset_free(&s->sy_set);
+	rm_ldapdelta_clear(&s->sy_notes);
+	rm_ldapdelta_clear(&s->sy_out_notes);
 	rm_ldapdata_clear(&s->sy_out);
 	pthread_cond_destroy(&s->sy_cond);
 	pthread_mutex_destroy(&s->sy_lock);

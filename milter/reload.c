@@ -165,7 +165,7 @@ sync_manage(struct rm_runtime *rt)
 static void
 sync_news(struct rm_runtime *rt)
 {
-	struct rm_ldapdata d;
+	struct rm_ldapsync_out d;
 	struct rm_ruleset *rs;
 	char err[1024];
 

@@ -8,6 +8,7 @@
  * read with it, but only a reload (SIGUSR1) notices its own changes.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -389,30 +390,99 @@ rm_source_load(struct rm_source *src, bool refresh, struct rm_ruleset **out,
 	return *out != NULL ? RM_SRC_NEW : RM_SRC_ERROR;
 }
 
+/* keep_cookies - the cookies of from become the data's */
+static void
+keep_cookies(struct rm_ldapdata *d, struct rm_ldapdata *from)
+{
+	int l;
+
+	for (l = 0; l < RM_L__COUNT; l++) {
+		free(d->d_cookie[l]);
+		free(d->d_scope[l]);
+		d->d_cookie[l] = from->d_cookie[l];
+		d->d_scope[l] = from->d_scope[l];
+		from->d_cookie[l] = from->d_scope[l] = NULL;
+	}
+}
+
+/*
+ * patch - the changed records o's notes name patch the data in use and
+ * join the notes since the full build; false when they change nothing
+ */
+static bool
+patch(struct rm_source *src, struct rm_ldapsync_out *o, char *err,
+      size_t errlen, bool *failed)
+{
+	long missing;
+
+	*failed = false;
+	keep_cookies(&src->src_data, &o->so_data);
+	if (rm_ldapdelta_size(&o->so_notes) == 0)
+		return false;
+	if ((missing = rm_ldapdelta_patch(&src->src_data, &o->so_notes)) < 0) {
+		snprintf(err, errlen, "LDAP: out of memory");
+		*failed = true;
+		return false;
+	}
+	if (missing > 0) {
+		/* never expected: the next build is full, from the data */
+		rm_log(RM_LOG_WARNING,
+		       "LDAP sync: %ld records gone were not in the data",
+		       missing);
+		src->src_delta_lost = true;
+	}
+	if (src->src_base != NULL && !src->src_delta_lost &&
+	    rm_ldapdelta_move(&src->src_delta, &o->so_notes) != 0)
+		src->src_delta_lost = true;
+	return true;
+}
+
 enum rm_source_result
-rm_source_take_sync(struct rm_source *src, struct rm_ldapdata *d,
+rm_source_take_sync(struct rm_source *src, struct rm_ldapsync_out *o,
                     struct rm_ruleset **out, char *err, size_t errlen)
 {
 	const struct rm_ldap_conf *lc = src->src_conf->cf_settings.st_ldap;
+	enum rm_source_result r = RM_SRC_UNCHANGED;
+	bool changed, failed;
 
 	*out = NULL;
 	if (lc == NULL) {
-		rm_ldapdata_clear(d);
 		snprintf(err, errlen, "LDAP is no longer configured");
-		return RM_SRC_ERROR;
+		r = RM_SRC_ERROR;
+		goto done;
 	}
 	if (src->src_ldap_down)
-		rm_log(RM_LOG_INFO, "LDAP is back: %zu entries", d->d_n);
+		rm_log(RM_LOG_INFO, "LDAP is back");
 	src->src_ldap_down = false;
 	src->src_ldap_fetched = time(NULL);
-	if (src->src_have_data && rm_ldapdata_equal(d, &src->src_data)) {
-		/* the same records: only the cookies are new */
-		take(src, d, lc);
-		return RM_SRC_UNCHANGED;
+	if (o->so_full) {
+		changed = !src->src_have_data ||
+		          !rm_ldapdata_equal(&o->so_data, &src->src_data);
+		take(src, &o->so_data, lc);
+	} else {
+		if (!src->src_have_data) {
+			/* changes to data not in hand: cannot be */
+			snprintf(err, errlen,
+			         "LDAP sync: changes without data");
+			r = RM_SRC_ERROR;
+			goto done;
+		}
+		changed = patch(src, o, err, errlen, &failed);
+		if (failed) {
+			r = RM_SRC_ERROR;
+			goto done;
+		}
+		src->src_data_time = src->src_ldap_fetched;
+		src->src_cache_dirty = true;
 	}
-	take(src, d, lc);
-	*out = build(src, false, err, errlen);
-	return *out != NULL ? RM_SRC_NEW : RM_SRC_ERROR;
+	if (changed) {
+		*out = build(src, false, err, errlen);
+		r = *out != NULL ? RM_SRC_NEW : RM_SRC_ERROR;
+	}
+done:
+	rm_ldapdata_clear(&o->so_data);
+	rm_ldapdelta_clear(&o->so_notes);
+	return r;
 }
 
 bool

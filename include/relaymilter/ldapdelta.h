@@ -57,6 +57,18 @@ struct rm_ruleset *rm_ldapdelta_layer(const struct rm_ldapdelta *,
                                       void (*warn)(void *arg, const char *),
                                       void *arg, char *err, size_t errlen);
 
+/*
+ * rm_ldapdelta_patch - apply the notes to d (sorted, and kept so): its
+ * gone records removed, the new ones added, its cookies untouched; the
+ * cost of a pass over d, not of a sort.  Returns how many gone records d
+ * did not hold (0 when d and the notes agree), or -1 out of memory (d
+ * unchanged).
+ */
+long rm_ldapdelta_patch(struct rm_ldapdata *d, const struct rm_ldapdelta *);
+
+/* rm_ldapdelta_move - dst takes src's notes (each noted: they cancel). */
+int rm_ldapdelta_move(struct rm_ldapdelta *dst, struct rm_ldapdelta *src);
+
 void rm_ldapdelta_clear(struct rm_ldapdelta *);
 
 #endif

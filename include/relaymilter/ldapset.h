@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "relaymilter/ldapdata.h"
+#include "relaymilter/ldapdelta.h"
 
 /* What the server said of an entry (RFC 4533 syncStateValue). */
 enum rm_sync_state {
@@ -32,6 +33,13 @@ struct rm_ldapset {
 	struct rm_ldapent **s_bucket;
 	size_t s_nb; /* buckets, a power of two */
 	size_t s_n;  /* entries */
+	/*
+	 * Where each change is noted, record by record (the records an entry
+	 * had, gone; those it has, new), or NULL; s_notes_lost: a note failed
+	 * (out of memory), the notes are not the whole story.
+	 */
+	struct rm_ldapdelta *s_notes;
+	bool s_notes_lost;
 };
 
 void rm_ldapset_init(struct rm_ldapset *);

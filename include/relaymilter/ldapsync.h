@@ -24,9 +24,12 @@
  *
  * Each entry's change is applied to a record set keyed by list and
  * entryUUID (ldapset.h); a burst is gathered for RM_LDAPSYNC_DEBOUNCE_MS
- * after its last message, then the whole data, with every list's cookie,
- * is handed to the reload thread (rm_ldapsync_take) and the wake callback
- * called, which builds and swaps the ruleset and saves the cache file.
+ * after its last message, then the records it changed (noted as each
+ * entry's change is applied), with every list's cookie, are handed to the
+ * reload thread (rm_ldapsync_take) and the wake callback called, which
+ * patches its data with them, lays them over the last full build, swaps
+ * the ruleset and saves the cache file: a change costs what it changed,
+ * not a copy of a million records.
  * Nothing is handed over while a list is in a refresh: the data in use
  * stays until the refresh is complete.  e-syncRefreshRequired drops the
  * list's cookie and refreshes it again; a refresh without a cookie, and
@@ -46,6 +49,7 @@
 
 #include "relaymilter/ldapconf.h"
 #include "relaymilter/ldapdata.h"
+#include "relaymilter/ldapdelta.h"
 
 #define RM_LDAPSYNC_DEBOUNCE_MS 50
 
@@ -68,16 +72,29 @@ struct rm_ldapsync *rm_ldapsync_start(struct rm_ldap_conf *lc,
                                       const struct rm_ldapdata *seed,
                                       const struct rm_ldapsync_hooks *);
 
+/*
+ * What a take hands over: the records changed since the last take
+ * (so_notes, relative to the data the thread was started from and the
+ * takes before), or, when the changes could not all be noted (out of
+ * memory), the whole data (so_full, so_data's records); so_data always
+ * holds every list's cookie.
+ */
+struct rm_ldapsync_out {
+	bool so_full;
+	struct rm_ldapdata so_data;
+	struct rm_ldapdelta so_notes;
+};
+
 enum rm_ldapsync_news {
 	RM_LDAPSYNC_NOTHING,    /* nothing since the last take */
-	RM_LDAPSYNC_DATA,       /* *out is the complete data */
+	RM_LDAPSYNC_DATA,       /* *out holds the news */
 	RM_LDAPSYNC_UNSUPPORTED /* the server has no content sync; the
 	                           thread has ended */
 };
 
 /* rm_ldapsync_take - what waits; with DATA the caller owns *out. */
 enum rm_ldapsync_news rm_ldapsync_take(struct rm_ldapsync *,
-                                       struct rm_ldapdata *out);
+                                       struct rm_ldapsync_out *out);
 
 /* rm_ldapsync_conf - the settings it follows */
 const struct rm_ldap_conf *rm_ldapsync_conf(const struct rm_ldapsync *);

@@ -112,13 +112,15 @@ enum rm_source_result rm_source_load(struct rm_source *, bool refresh,
                                      size_t errlen);
 
 /*
- * rm_source_take_sync - the synchronisation's data d (taken over, with its
- * cookies) becomes the last good copy, saved to the cache file, and a new
- * ruleset is compiled into *out: RM_SRC_NEW, RM_SRC_UNCHANGED (the same
- * records; only the cache file is written) or RM_SRC_ERROR with err.
+ * rm_source_take_sync - what the synchronisation hands over (taken over):
+ * the records changed since the last take, which patch the data in use
+ * (and lay over the last full build), or the whole data; with the
+ * cookies, kept for the cache file.  A new ruleset into *out: RM_SRC_NEW,
+ * RM_SRC_UNCHANGED (the same records: only the cookies are new) or
+ * RM_SRC_ERROR with err.
  */
 enum rm_source_result rm_source_take_sync(struct rm_source *,
-                                          struct rm_ldapdata *d,
+                                          struct rm_ldapsync_out *o,
                                           struct rm_ruleset **out, char *err,
                                           size_t errlen);
 

@@ -60,6 +60,74 @@ count(const struct rm_ldapset *s)
 	return n;
 }
 
+/*
+ * notes_match - what the set notes of its changes (random adds, modifies,
+ * deletes, a present phase) patches its seed into exactly its records
+ */
+static void
+notes_match(void)
+{
+	static const char *const vals[] = {"192.0.2.1", "192.0.2.2",
+	                                   "192.0.2.3", "198.51.100.0/24"};
+	struct rm_ldapdata base = {0}, now;
+	struct rm_ldapdelta dl = {0};
+	struct rm_ldaprec recs[2];
+	struct rm_ldapset t;
+	unsigned long x = 12345;
+	char uuid[8][16], dn[8][32];
+	int i, k, n;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(uuid[i], sizeof(uuid[i]), "uuid-%d", i);
+		snprintf(dn[i], sizeof(dn[i]), "cn=e%d,o=x", i);
+	}
+	for (i = 0; i < 4; i++) {
+		recs[0] = rec(RM_L_TRUSTED_NETWORKS, vals[i], dn[i], uuid[i]);
+		rm_ldapdata_add(&base, &recs[0]);
+	}
+	rm_ldapdata_sort(&base);
+	rm_ldapset_init(&t);
+	CHECK(rm_ldapset_seed(&t, &base) == 0, "seed");
+	t.s_notes = &dl;
+	for (k = 0; k < 400; k++) {
+		x = x * 6364136223846793005ul + 1442695040888963407ul;
+		i = (int)((x >> 33) % 8);
+		n = (int)((x >> 40) % 3);
+		recs[0] = rec(RM_L_TRUSTED_NETWORKS, vals[(x >> 45) % 4], dn[i],
+		              uuid[i]);
+		recs[1] = rec(RM_L_TRUSTED_NETWORKS, vals[(x >> 50) % 4], dn[i],
+		              uuid[i]);
+		if (n == 2 && strcmp(recs[0].r_value, recs[1].r_value) == 0)
+			n = 1;
+		if ((x >> 55) % 4 == 0)
+			rm_ldapset_apply(&t, RM_L_TRUSTED_NETWORKS, uuid[i],
+			                 RM_SYNC_DELETE, NULL, 0);
+		else
+			rm_ldapset_apply(&t, RM_L_TRUSTED_NETWORKS, uuid[i],
+			                 RM_SYNC_MODIFY, recs, (size_t)n);
+		if (k == 200) {
+			/* a present phase naming entries 0-3 only */
+			rm_ldapset_begin(&t, RM_L_TRUSTED_NETWORKS);
+			for (i = 0; i < 4; i++)
+				rm_ldapset_apply(&t, RM_L_TRUSTED_NETWORKS,
+				                 uuid[i], RM_SYNC_PRESENT, NULL,
+				                 0);
+			rm_ldapset_end_present(&t, RM_L_TRUSTED_NETWORKS);
+		}
+	}
+	CHECK(!t.s_notes_lost, "every change noted");
+	CHECK(rm_ldapdelta_patch(&base, &dl) == 0,
+	      "every record noted gone was in the seed");
+	CHECK(rm_ldapset_records(&t, &now) == 0 &&
+	          rm_ldapdata_equal(&base, &now),
+	      "the seed patched with the notes is the set (%zu, %zu records)",
+	      base.d_n, now.d_n);
+	rm_ldapdata_clear(&now);
+	rm_ldapdata_clear(&base);
+	rm_ldapdelta_clear(&dl);
+	rm_ldapset_free(&t);
+}
+
 int
 main(void)
 {
@@ -147,6 +215,8 @@ main(void)
 	CHECK(rm_ldapset_end_present(&s, TN) == 1 && count(&s) == 1,
 	      "the DN-keyed record is gone");
 	rm_ldapdata_clear(&seed);
+
+	notes_match();
 
 	/* many entries: the table grows */
 	for (i = 0; i < 5000; i++) {
