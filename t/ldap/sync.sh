@@ -138,6 +138,9 @@ if [ "$rebuilds" -ge 1 ] && [ "$rebuilds" -le 50 ]; then
 else
 	not_ok "200 adds: a few rebuilds" "$rebuilds"
 fi
+# each says which: a layer over the last full build, or a full build
+check "the log names each rebuild as a layer or in full" \
+	eval '[ "$(milter_log_since "$n0" | grep -cE "synchronisation\), rebuilt (as a layer|in full) ")" -eq "$rebuilds" ]'
 check "the burst's entries are in the cache" \
 	eval '[ "$(grep -c "^trusted_networks.*cn=burst" "$CACHE")" -eq 200 ]'
 check "the cache file keeps the cookies" grep -q "^cookie	trusted_networks	" "$CACHE"
