@@ -105,7 +105,10 @@ awk -v n="$RULES" 'BEGIN {
 ENTRIES=$(grep -c '^dn: ' "$LDIF")
 put entries "$ENTRIES"
 t0=$(now)
-if ! { ld_init && slapadd -q -f "$LD_STATE/slapd.conf" -l "$LDIF"; }; then
+# each list is read in one search: relaymilter's account needs the size
+# limit lifted, as etc/relaymilter-access.ldif does (slapd's default: 500)
+if ! { ld_init && sed -i '/^directory/a limits dn.exact="cn=relaymilter,ou=services,dc=example,dc=com" size=unlimited time=unlimited' \
+	"$LD_STATE/slapd.conf" && slapadd -q -f "$LD_STATE/slapd.conf" -l "$LDIF"; }; then
 	log "slapadd failed"
 	exit 1
 fi
