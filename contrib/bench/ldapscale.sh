@@ -347,7 +347,8 @@ for k in VmRSS VmHWM; do
 done
 put loadavg_end "$(loadavg)"
 log "load average at end: $(loadavg)"
-cp "$TB_MILTER_LOG" "$OUTDIR/ldapscale-milter.log" 2>/dev/null
+# the daemon's log without its decision lines (a gigabyte at a million)
+grep -v ': S[0-9A-F]*: client=' "$TB_MILTER_LOG" >"$OUTDIR/ldapscale-milter.log"
 grep -v ' conn=.* op=' "$SLAPD_LOG" | tail -20 >"$OUTDIR/ldapscale-slapd-tail.log"
 
 # ---- the report ---------------------------------------------------------------
