@@ -168,6 +168,7 @@ sync_news(struct rm_runtime *rt)
 	struct rm_ldapsync_out d;
 	struct rm_ruleset *rs;
 	char err[1024];
+	unsigned long layers = rt->rt_source.src_layers;
 
 	if (rt->rt_ldapsync == NULL)
 		return;
@@ -198,7 +199,10 @@ sync_news(struct rm_runtime *rt)
 	case RM_SRC_NEW:
 		break;
 	}
-	install(rt, rs, "LDAP changed (synchronisation), rebuilt");
+	install(rt, rs,
+	        rt->rt_source.src_layers != layers
+	            ? "LDAP changed (synchronisation), rebuilt as a layer"
+	            : "LDAP changed (synchronisation), rebuilt in full");
 	rm_source_save_cache(&rt->rt_source);
 }
 

@@ -13,6 +13,10 @@
  *       milter sessions back to back on SOCKET for SECONDS; with PID,
  *       send it SIGUSR1 AT seconds in and watch LOG for its "reloaded"
  *       line; one row per session (start, latency, phase) into TSV
+ *   scale probe SOCKET
+ *       how soon a change reaches decisions: per line "T0 ADDRESS
+ *       accept|refuse" on stdin, milter sessions with RCPT ADDRESS until
+ *       the reply is the one wanted; "MS TRIES" per line on stdout
  *
  * Environment: SCALE_CALLS (calls per batch, default 2000000),
  * SCALE_BATCHES (default 7), SCALE_CPU (CPU to pin to; default the
@@ -482,16 +486,20 @@ step(int fd, char cmd, const void *d, size_t len, unsigned proto, unsigned no,
 	return (proto & nr) || reply(fd) != 0 ? 0 : -1;
 }
 
-/* one session: negotiate, connect, helo, mail, three recipients, quit */
+/*
+ * one session: negotiate, connect, helo, mail, three recipients, quit;
+ * a probe (one != NULL) from 100.66.1.1 with that one recipient, whose
+ * reply's command byte goes to *got
+ */
 static int
-session(const char *sock, unsigned n)
+session(const char *sock, unsigned n, const char *one, char *got)
 {
 	static const char *const ips[] = {"203.0.113.9", "10.0.5.7",
 	                                  "2001:db8:1f::25"};
 	struct sockaddr_un sa;
-	char buf[512], rcpt[80];
+	char buf[512], rcpt[300];
 	uint32_t opt[3] = {htonl(6), htonl(0x1ff), htonl(0x1fffff)}, proto;
-	const char *ip = ips[n % 3];
+	const char *ip = one != NULL ? "100.66.1.1" : ips[n % 3];
 	size_t len;
 	int fd, i, rc = -1;
 
@@ -528,7 +536,12 @@ session(const char *sock, unsigned n)
 	    step(fd, 'H', "client.test", 12, proto, NO_HELO, NR_HELO) != 0 ||
 	    step(fd, 'M', "<a@sender.test>", 16, proto, NO_MAIL, NR_MAIL) != 0)
 		goto out;
-	for (i = 0; i < 3; i++) {
+	if (one != NULL) {
+		len = (size_t)snprintf(rcpt, sizeof(rcpt), "<%s>", one) + 1;
+		if (pkt(fd, 'R', rcpt, len) != 0 || (*got = reply(fd)) == 0)
+			goto out;
+	}
+	for (i = 0; one == NULL && i < 3; i++) {
 		len = (size_t)snprintf(rcpt, sizeof(rcpt),
 		                       i == 2 ? "<u%u@remote.test>"
 		                              : "<u%u@d%u.example>",
@@ -551,7 +564,7 @@ sess_thread(void *arg)
 	uint64_t t0, t1;
 
 	while ((t0 = now_ns()) < r->end) {
-		if (session(r->sock, n++) != 0) {
+		if (session(r->sock, n++, NULL, NULL) != 0) {
 			r->failed++;
 			usleep(1000);
 			continue;
@@ -632,13 +645,57 @@ sessions(int argc, char **argv)
 	return fclose(r.out) == 0 ? 0 : 1;
 }
 
+/*
+ * probe - per line "T0 ADDRESS accept|refuse" on stdin (T0: the wall
+ * clock, seconds since the epoch, when the change was made), sessions
+ * with RCPT ADDRESS every SCALE_PROBE_GAP_US (1000) until its reply is
+ * the one wanted (accept: continue; refuse: anything else), at most
+ * SCALE_PROBE_MAX_S (10) seconds; prints "MS TRIES" per line, the
+ * milliseconds from T0 to the end of the first session that answered as
+ * wanted, or "timeout TRIES"
+ */
+static int
+probe(const char *sock)
+{
+	unsigned long gap = env_ul("SCALE_PROBE_GAP_US", 1000);
+	double max = (double)env_ul("SCALE_PROBE_MAX_S", 10), t0, t;
+	char line[512], addr[300], want[16], got;
+	struct timespec ts;
+	unsigned long tries;
+
+	if (strncmp(sock, "unix:", 5) == 0)
+		sock += 5;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		if (sscanf(line, "%lf %299s %15s", &t0, addr, want) != 3)
+			return 2;
+		for (tries = 1;; tries++) {
+			got = 0;
+			session(sock, 0, addr, &got);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+			if (got != 0 && (got == 'c') == (want[0] == 'a')) {
+				printf("%.3f %lu\n", (t - t0) * 1e3, tries);
+				break;
+			}
+			if (t - t0 > max) {
+				printf("timeout %lu\n", tries);
+				break;
+			}
+			usleep((useconds_t)gap);
+		}
+	}
+	return 0;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: scale gen FILE NDOMAINS\n"
 	                "       scale engine TSV DIR SIZE...\n"
 	                "       scale sessions SOCKET SECONDS TSV "
-	                "[PID LOG AT]\n");
+	                "[PID LOG AT]\n"
+	                "       scale probe SOCKET\n");
 	exit(2);
 }
 
@@ -652,6 +709,8 @@ main(int argc, char **argv)
 		return engine(argc, argv);
 	if ((argc == 5 || argc == 8) && strcmp(argv[1], "sessions") == 0)
 		return sessions(argc, argv);
+	if (argc == 3 && strcmp(argv[1], "probe") == 0)
+		return probe(argv[2]);
 	usage();
 	return 2;
 }

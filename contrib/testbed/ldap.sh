@@ -30,6 +30,8 @@
 #                      LDIF applies with ldapmodify -Y EXTERNAL
 # LD_SYNCPROV=0: no syncprov overlay (content synchronisation refused);
 # LD_LOG=LEVEL: slapd's log at that level (e.g. stats) in $LD_STATE/slapd.log
+# LD_MAXSIZE=BYTES: the mdb map size (default 16 MiB; a million entries
+# want a few GiB)
 LD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ldap
 LD_SRC=$(cd "$LD_DIR/../../.." && pwd)
 LD_PORT=${LD_PORT:-3899}
@@ -39,6 +41,7 @@ LD_ROOTDN="cn=admin,dc=example,dc=com"
 LD_ROOTPW=admin-secret
 LD_SYNCPROV=${LD_SYNCPROV:-1}
 LD_LOG=${LD_LOG:-}
+LD_MAXSIZE=${LD_MAXSIZE:-16777216}
 
 # ld_ldif2conf OUTDIR LDIF...: the olc* attributes of cn=config LDIF (the
 # changes of etc/replication-*.ldif) as slapd.conf lines, in three parts:
@@ -99,7 +102,7 @@ ld_make() {
 		-e "/^@DATABASE@\$/{r $dir/database.conf" -e 'd;}' \
 		-e "/^@OVERLAY@\$/{r $dir/overlay.conf" -e 'd;}' \
 		-e "s#@DIR@#$dir#g" -e "s#@SRC@#$LD_SRC#g" \
-		-e "s#@LOGLEVEL@#${LD_LOG:-none}#g" \
+		-e "s#@LOGLEVEL@#${LD_LOG:-none}#g" -e "s#@MAXSIZE@#$LD_MAXSIZE#g" \
 		"$LD_DIR/slapd.conf.in" >"$dir/slapd.conf"
 	slaptest -u -Q -f "$dir/slapd.conf"
 }

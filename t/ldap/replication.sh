@@ -39,9 +39,9 @@ REPL_PW=replicator-secret
 
 # ---- the directories ------------------------------------------------------------
 # the LDIF of etc/ as it is meant to be used, on a cn=config slapd
-for f in provider consumer; do
-	check "etc/replication-$f.ldif applies to a cn=config slapd (ldapmodify -Y EXTERNAL)" \
-		ld_cnconfig_apply "$SRC/etc/replication-$f.ldif"
+for f in replication-provider replication-consumer relaymilter-access; do
+	check "etc/$f.ldif applies to a cn=config slapd (ldapmodify -Y EXTERNAL)" \
+		ld_cnconfig_apply "$SRC/etc/$f.ldif"
 done
 sed "s#^userPassword: .*#userPassword: $REPL_PW#" "$SRC/etc/replication-account.ldif" \
 	>"$TB_STATE/account.ldif"

@@ -148,6 +148,9 @@ fi
 check "the burst: handed over as changed records, not the whole data" \
 	eval 'milter_log_since "$n0" | grep -q "changed records handed over" &&
 		! milter_log_since "$n0" | grep -q "[0-9] records handed over"'
+# each says which: a layer over the last full build, or a full build
+check "the log names each rebuild as a layer or in full" \
+	eval '[ "$(milter_log_since "$n0" | grep -cE "synchronisation\), rebuilt (as a layer|in full) ")" -eq "$rebuilds" ]'
 check "the burst's entries are in the cache" \
 	eval '[ "$(grep -c "^trusted_networks.*cn=burst" "$CACHE")" -eq 200 ]'
 check "the cache file keeps the cookies" grep -q "^cookie	trusted_networks	" "$CACHE"

@@ -111,6 +111,23 @@ main(void)
 	close(fd);
 	roundtrip(&a, &b, path);
 	CHECK(rm_ldapdata_equal(&a, &b), "round trip keeps every byte");
+	{
+		/* plain runs as they are, the rest escaped between them */
+		char text[4096];
+		size_t n;
+
+		fp = fopen(path, "r");
+		CHECK(fp != NULL, "the cache file opens");
+		n = fp != NULL ? fread(text, 1, sizeof(text) - 1, fp) : 0;
+		text[n] = '\0';
+		if (fp != NULL)
+			fclose(fp);
+		CHECK(strstr(text, "\tcn=tab\\x09here,dc=x\t") != NULL &&
+		          strstr(text, "\tal\\x5cice\t") != NULL &&
+		          strstr(text, "\tcn=caf\\xc3\\xa9,dc=x\t") != NULL &&
+		          strstr(text, "\t554 5.7.1 go \\x5c away\t") != NULL,
+		      "the escapes in the file: %s", text);
+	}
 	c = b;
 	c.d_n--;
 	CHECK(!rm_ldapdata_equal(&a, &c), "a missing record differs");
