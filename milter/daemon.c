@@ -524,7 +524,6 @@ daemon_load(struct daemon_state *ds, const char *config, const char *sockopt,
 	rm_reload_milter_map(rs, rt);
 	rm_owners_set(&rt->rt_owners, st->st_ldap);
 	rm_snapshot_init(&rt->rt_snapshot, rs);
-	rm_source_save_cache(&rt->rt_source);
 	rm_reload_record(rt, rs, 1);
 	return 0;
 }

@@ -111,7 +111,6 @@ reload(struct rm_runtime *rt, bool refresh)
 		break;
 	}
 	install(rt, rs, refresh ? "LDAP changed, rebuilt" : "reloaded");
-	rm_source_save_cache(&rt->rt_source);
 }
 
 /* sync_wake - the sync thread has news: tell the reload thread */
@@ -191,8 +190,7 @@ sync_news(struct rm_runtime *rt)
 	    rm_source_take_sync(&rt->rt_source, &d, &rs, err, sizeof(err))) {
 	case RM_SRC_UNCHANGED:
 		rm_reload_record(rt, NULL, 0);
-		rm_source_save_cache(&rt->rt_source); /* new cookies */
-		return;
+		return; /* new cookies: saved when due */
 	case RM_SRC_ERROR:
 		failed(rt, err);
 		return;
@@ -203,7 +201,6 @@ sync_news(struct rm_runtime *rt)
 	        rt->rt_source.src_layers != layers
 	            ? "LDAP changed (synchronisation), rebuilt as a layer"
 	            : "LDAP changed (synchronisation), rebuilt in full");
-	rm_source_save_cache(&rt->rt_source);
 }
 
 /* sync_end - the reload thread ends: so does the synchronisation */
@@ -312,7 +309,7 @@ rm_reload_thread(void *arg)
 	int sig, every;
 	bool timed = false;
 	size_t held;
-	long ms;
+	long ms, due;
 
 	idle_priority();
 	sigemptyset(&set);
@@ -325,15 +322,22 @@ rm_reload_thread(void *arg)
 		/* freeing an old policy is this thread's work, not a
 		   session's */
 		held = rm_snapshot_reap(&rt->rt_snapshot);
+		/* the cache file, once changes pause (rm_source_save_due) */
+		if ((due = rm_source_save_due(&rt->rt_source)) == 0) {
+			rm_source_save_cache(&rt->rt_source);
+			due = -1;
+		}
 		if (every > 0 && !timed) {
 			clock_gettime(CLOCK_MONOTONIC, &next);
 			next.tv_sec += every;
 		}
 		timed = every > 0;
-		if (timed || held > 0) {
+		if (timed || held > 0 || due > 0) {
 			ms = timed ? rm_ms_until(&next) : REAP_MS;
 			if (held > 0 && ms > REAP_MS)
 				ms = REAP_MS;
+			if (due > 0 && (!timed && held == 0 ? true : ms > due))
+				ms = due;
 			ts.tv_sec = ms / 1000;
 			ts.tv_nsec = ms % 1000 * 1000000;
 			sig = sigtimedwait(&set, NULL, &ts);
@@ -354,5 +358,6 @@ rm_reload_thread(void *arg)
 		}
 	}
 	sync_end(rt);
+	rm_source_save_cache(&rt->rt_source); /* a stop leaves it current */
 	return NULL;
 }

@@ -150,6 +150,14 @@ cache_owner(const struct rm_source *src, const char *path)
 	return o;
 }
 
+/* dirty - the data in use is newer than the cache file */
+static void
+dirty(struct rm_source *src)
+{
+	src->src_cache_dirty = true;
+	clock_gettime(CLOCK_MONOTONIC, &src->src_dirty_at);
+}
+
 /* save - the data in use (and its cookies) to the cache file */
 static void
 save(struct rm_source *src, const struct rm_ldap_conf *lc)
@@ -158,6 +166,7 @@ save(struct rm_source *src, const struct rm_ldap_conf *lc)
 	char err[512];
 
 	src->src_cache_dirty = false;
+	clock_gettime(CLOCK_MONOTONIC, &src->src_saved_at);
 	if (lc == NULL || lc->lc_cache_file == NULL || !src->src_have_data)
 		return;
 	own = cache_owner(src, lc->lc_cache_file);
@@ -183,9 +192,36 @@ take(struct rm_source *src, struct rm_ldapdata *d,
 	memset(d, 0, sizeof(*d));
 	src->src_have_data = true;
 	src->src_ldap_fetched = src->src_data_time = time(NULL);
-	src->src_cache_dirty = true;
+	dirty(src);
 	if (!src->src_sync)
 		save(src, lc);
+}
+
+/* ms_since - milliseconds from t to now (CLOCK_MONOTONIC) */
+static long long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
+	       (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+long
+rm_source_save_due(const struct rm_source *src)
+{
+	long long quiet, since;
+
+	if (!src->src_cache_dirty)
+		return -1;
+	quiet = RM_CACHE_QUIET_MS - ms_since(&src->src_dirty_at);
+	since = src->src_saved_at.tv_sec == 0
+	            ? 0
+	            : RM_CACHE_EVERY_MS - ms_since(&src->src_saved_at);
+	if (quiet <= 0 || since <= 0)
+		return 0;
+	return (long)(quiet < since ? quiet : since);
 }
 
 void
@@ -473,7 +509,7 @@ rm_source_take_sync(struct rm_source *src, struct rm_ldapsync_out *o,
 			goto done;
 		}
 		src->src_data_time = src->src_ldap_fetched;
-		src->src_cache_dirty = true;
+		dirty(src);
 	}
 	if (changed) {
 		*out = build(src, false, err, errlen);

@@ -84,6 +84,7 @@ struct rm_source {
 	bool src_delta_lost;
 	unsigned long src_layers;
 	bool src_cache_dirty; /* data not yet in the cache file */
+	struct timespec src_dirty_at, src_saved_at; /* CLOCK_MONOTONIC */
 };
 
 enum rm_source_result {
@@ -127,9 +128,16 @@ enum rm_source_result rm_source_take_sync(struct rm_source *,
 /*
  * rm_source_save_cache - the daemon (src_sync) saves new LDAP data to the
  * cache file here, once the ruleset made of it is in force: a million
- * records take a while to write, and decisions need not wait for that.
+ * records take a second to write, and decisions need not wait for that.
+ * rm_source_save_due - when to: -1 nothing to save, 0 now, else in so
+ * many ms: once changes have paused for RM_CACHE_QUIET_MS, and at least
+ * every RM_CACHE_EVERY_MS while they stream in (a cache a little behind
+ * is still consistent: its cookies bring the changes since).
  */
+#define RM_CACHE_QUIET_MS 2000
+#define RM_CACHE_EVERY_MS 30000
 void rm_source_save_cache(struct rm_source *);
+long rm_source_save_due(const struct rm_source *);
 
 /* rm_source_owner_lookups - ldap.senders is configured (on-demand lookups). */
 bool rm_source_owner_lookups(const struct rm_source *);
