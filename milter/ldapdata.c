@@ -111,6 +111,20 @@ rm_ldapdata_set_cookie(struct rm_ldapdata *d, int list, const char *cookie,
 	return 0;
 }
 
+void
+rm_ldapdata_take_cookies(struct rm_ldapdata *d, struct rm_ldapdata *from)
+{
+	int l;
+
+	for (l = 0; l < RM_L__COUNT; l++) {
+		free(d->d_cookie[l]);
+		free(d->d_scope[l]);
+		d->d_cookie[l] = from->d_cookie[l];
+		d->d_scope[l] = from->d_scope[l];
+		from->d_cookie[l] = from->d_scope[l] = NULL;
+	}
+}
+
 int
 rm_ldapdata_has_cookie(const struct rm_ldapdata *d)
 {

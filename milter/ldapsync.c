@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "relaymilter/rm.h"
 #include "relaymilter/ldapconn.h"
 #include "relaymilter/ldapset.h"
 #include "relaymilter/ldapsync.h"
@@ -437,15 +438,7 @@ cookies(const struct rm_ldapsync *s, struct rm_ldapdata *d)
 static int
 hand_over(struct rm_ldapsync *s, struct rm_ldapdata *cookies_of)
 {
-	int l;
-
-	for (l = 0; l < RM_L__COUNT; l++) {
-		free(s->sy_out.d_cookie[l]);
-		free(s->sy_out.d_scope[l]);
-		s->sy_out.d_cookie[l] = cookies_of->d_cookie[l];
-		s->sy_out.d_scope[l] = cookies_of->d_scope[l];
-		cookies_of->d_cookie[l] = cookies_of->d_scope[l] = NULL;
-	}
+	rm_ldapdata_take_cookies(&s->sy_out, cookies_of);
 	if (s->sy_have_out && s->sy_out_full
 	        ? rm_ldapdelta_patch(&s->sy_out, &s->sy_notes) < 0
 	        : rm_ldapdelta_move(&s->sy_out_notes, &s->sy_notes) != 0) {
@@ -506,17 +499,6 @@ publish(struct rm_ldapsync *s)
 		       "over",
 		       n);
 	s->sy_hooks.sh_wake(s->sy_hooks.sh_arg);
-}
-
-/* ms_since - milliseconds since t */
-static long
-ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - t->tv_sec) * 1000 +
-	       (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
 /* dispatch - one message of list l's search: 0, or as on_result */
@@ -614,7 +596,8 @@ follow(struct rm_ldapsync *s, char *err, size_t errlen)
 	while (!atomic_load(&s->sy_stopping)) {
 		wait = WAIT_MS;
 		if (s->sy_dirty && !refreshing(s)) {
-			left = RM_LDAPSYNC_DEBOUNCE_MS - ms_since(&s->sy_last);
+			left =
+			    RM_LDAPSYNC_DEBOUNCE_MS - rm_ms_since(&s->sy_last);
 			if (left <= 0) {
 				publish(s);
 				continue;

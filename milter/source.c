@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "relaymilter/rm.h"
 #include "relaymilter/ldapconf.h"
 #include "relaymilter/ldapsrc.h"
 #include "relaymilter/ldapsync.h"
@@ -197,31 +198,20 @@ take(struct rm_source *src, struct rm_ldapdata *d,
 		save(src, lc);
 }
 
-/* ms_since - milliseconds from t to now (CLOCK_MONOTONIC) */
-static long long
-ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
-	       (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
 long
 rm_source_save_due(const struct rm_source *src)
 {
-	long long quiet, since;
+	long quiet, since;
 
 	if (!src->src_cache_dirty)
 		return -1;
-	quiet = RM_CACHE_QUIET_MS - ms_since(&src->src_dirty_at);
+	quiet = RM_CACHE_QUIET_MS - rm_ms_since(&src->src_dirty_at);
 	since = src->src_saved_at.tv_sec == 0
 	            ? 0
-	            : RM_CACHE_EVERY_MS - ms_since(&src->src_saved_at);
+	            : RM_CACHE_EVERY_MS - rm_ms_since(&src->src_saved_at);
 	if (quiet <= 0 || since <= 0)
 		return 0;
-	return (long)(quiet < since ? quiet : since);
+	return quiet < since ? quiet : since;
 }
 
 void
@@ -426,21 +416,6 @@ rm_source_load(struct rm_source *src, bool refresh, struct rm_ruleset **out,
 	return *out != NULL ? RM_SRC_NEW : RM_SRC_ERROR;
 }
 
-/* keep_cookies - the cookies of from become the data's */
-static void
-keep_cookies(struct rm_ldapdata *d, struct rm_ldapdata *from)
-{
-	int l;
-
-	for (l = 0; l < RM_L__COUNT; l++) {
-		free(d->d_cookie[l]);
-		free(d->d_scope[l]);
-		d->d_cookie[l] = from->d_cookie[l];
-		d->d_scope[l] = from->d_scope[l];
-		from->d_cookie[l] = from->d_scope[l] = NULL;
-	}
-}
-
 /*
  * patch - the changed records o's notes name patch the data in use and
  * join the notes since the full build; false when they change nothing
@@ -452,7 +427,7 @@ patch(struct rm_source *src, struct rm_ldapsync_out *o, char *err,
 	long missing;
 
 	*failed = false;
-	keep_cookies(&src->src_data, &o->so_data);
+	rm_ldapdata_take_cookies(&src->src_data, &o->so_data);
 	if (rm_ldapdelta_size(&o->so_notes) == 0)
 		return false;
 	if ((missing = rm_ldapdelta_patch(&src->src_data, &o->so_notes)) < 0) {

@@ -44,6 +44,8 @@ void rm_ldapdata_clear(struct rm_ldapdata *);
 /* rm_ldapdata_set_cookie - the list's cookie and scope (NULL: none); 0/-1 */
 int rm_ldapdata_set_cookie(struct rm_ldapdata *, int list, const char *cookie,
                            const char *scope);
+/* rm_ldapdata_take_cookies - from's cookies and scopes replace d's */
+void rm_ldapdata_take_cookies(struct rm_ldapdata *d, struct rm_ldapdata *from);
 /* rm_ldapdata_has_cookie - any list has a cookie */
 int rm_ldapdata_has_cookie(const struct rm_ldapdata *);
 

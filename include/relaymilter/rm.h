@@ -7,6 +7,8 @@
 #ifndef RM_RM_H
 #define RM_RM_H
 
+#include <time.h>
+
 #define RM_VERSION "0.1.0"
 
 /*
@@ -43,6 +45,17 @@ rm_hash_mix(unsigned h)
 	h *= 0xc2b2ae35u;
 	h ^= h >> 16;
 	return h;
+}
+
+/* rm_ms_since - milliseconds from t (CLOCK_MONOTONIC) to now */
+static inline long
+rm_ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - t->tv_sec) * 1000 +
+	       (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
 #endif
