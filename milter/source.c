@@ -319,7 +319,9 @@ static bool
 fetch(struct rm_source *src, const struct rm_ldap_conf *lc, bool refresh)
 {
 	rm_fetch_fn *fn = src->src_fetch ? src->src_fetch : rm_ldap_fetch;
+	struct rm_ldap_mark before = src->src_mark;
 	struct rm_ldapdata d;
+	unsigned long searches;
 	char why[1024];
 
 	if (!refresh && src->src_sync && !src->src_have_data &&
@@ -346,6 +348,13 @@ fetch(struct rm_source *src, const struct rm_ldap_conf *lc, bool refresh)
 	}
 	if (!src->src_ldap_down || !refresh)
 		rm_log(RM_LOG_ERR, "LDAP unavailable: %s", why);
+	/*
+	 * The change check has taken in a change this fetch did not bring:
+	 * back to the mark of before, so that the next check sees it again.
+	 */
+	searches = src->src_mark.m_searches;
+	src->src_mark = before;
+	src->src_mark.m_searches = searches;
 	src->src_ldap_down = true;
 	src->src_ldap_errors++;
 	if (refresh && src->src_have_data)
