@@ -167,7 +167,7 @@ check "Dovecot logged the login" grep -q 'pop3-login: Info: Login: user=<alice>,
 check "the grant within 2 s, source follow" granted 127.0.0.9 "login alice, follow $DVLOG pop3"
 relay 127.0.0.9 r2@remote.test
 expect "after it: 127.0.0.9 relays" '^250 '
-check "rule=relay_grant, source follow, in the log" \
+check "rule=relay_grant, source follow, in the log" eventually 30 \
 	grep -q 'rcpt=<r2@remote.test> .*rule=relay_grant\[login=alice source=follow' "$TB_MILTER_LOG"
 for _ in $(seq 40); do
 	[ -z "$("$BIN" grants -c "$MCONF" --address 127.0.0.9)" ] && break
@@ -206,7 +206,7 @@ check "POP3 USER/PASS from 127.0.0.15 ($out)" [ "$out" = ok ]
 check "the post-login script pushed the grant within 2 s" granted 127.0.0.15 "login alice, push"
 relay 127.0.0.15 r6@remote.test
 expect "push: after it, 127.0.0.15 relays" '^250 '
-check "rule=relay_grant, source push" \
+check "rule=relay_grant, source push" eventually 30 \
 	grep -q 'rcpt=<r6@remote.test> .*rule=relay_grant\[login=alice source=push' "$TB_MILTER_LOG"
 check "the login went on after the script" grep -q 'pop3(alice)<[0-9]*><[^>]*>: Info: Disconnected: Logged out' "$DVLOG"
 finish

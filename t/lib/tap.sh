@@ -48,6 +48,17 @@ check() {
 	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
 }
 skip() { ok "$1 # SKIP $2"; }
+# eventually TENTHS CMD...: CMD succeeds within TENTHS tenths of a second
+# (for what another process writes after the reply a test has seen)
+eventually() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
 bail() {
 	not_ok "$@"
 	# shellcheck disable=SC2119 # no TEXT
