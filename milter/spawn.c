@@ -6,6 +6,7 @@
  * through a close-on-exec pipe, so that the failure reaches the log; the
  * read ends when the command has started (the pipe closes) or failed.
  */
+#define _GNU_SOURCE /* close_range() */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -57,13 +58,25 @@ free_all(char **v)
 		free(v[i]);
 }
 
-/* child - the first child: start the grandchild, exit at once */
+/*
+ * child - the first child: start the grandchild, exit at once.  The
+ * command gets descriptors 0-2 only: every other one (the milter socket
+ * and its sessions, LDAP, Redis, the log) is close-on-exec from here, so
+ * that a command still running cannot hold the milter socket or a session
+ * open after the daemon stops.
+ */
 static void
-child(char *const av[], char *const env[], int wfd)
+child(char *const av[], char *const env[], int wfd, long maxfd)
 {
 	int e;
+	long fd;
 
 	if (fork() == 0) {
+#ifdef CLOSE_RANGE_CLOEXEC
+		if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+#endif
+			for (fd = 3; fd < maxfd; fd++)
+				(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 		execve(av[0], av, env);
 		e = errno;
 		(void)!write(wfd, &e, sizeof(e));
@@ -79,6 +92,7 @@ rm_spawn(char *const argv[], const char *limit, const char *key, char *err,
 	char *av[SPAWN_ARGS + 1] = {NULL}, *env[3] = {NULL};
 	int fds[2], e = 0, rc = -1;
 	size_t i, n = 0;
+	long maxfd = sysconf(_SC_OPEN_MAX);
 	pid_t pid;
 
 	for (i = 0; argv[i] != NULL && i < SPAWN_ARGS; i++)
@@ -90,6 +104,8 @@ rm_spawn(char *const argv[], const char *limit, const char *key, char *err,
 		goto oom;
 	sprintf(env[0], "RELAYMILTER_LIMIT=%s", limit);
 	sprintf(env[1], "RELAYMILTER_KEY=%s", key);
+	if (maxfd < 0 || maxfd > 65536)
+		maxfd = 65536;
 	if (pipe(fds) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto out;
@@ -103,7 +119,7 @@ rm_spawn(char *const argv[], const char *limit, const char *key, char *err,
 		goto out;
 	}
 	if (pid == 0)
-		child(av, env, fds[1]);
+		child(av, env, fds[1], maxfd);
 	close(fds[1]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;

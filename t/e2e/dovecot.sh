@@ -37,9 +37,11 @@ chown nobody "$DV/mail"
 {
 	echo 'alice:{PLAIN}secret'
 	} >"$DV/passwd"
+# the push only in its own part of the test (the file $DV/push), so that
+# the follower's grants are the follower's alone
 cat >"$DV/postlogin.sh" <<EOF
 #!/bin/sh
-"$BIN" grant -c "$MCONF" "\$IP" --login "\$USER" >>"$DV/postlogin.out" 2>&1
+[ -e "$DV/push" ] && "$BIN" grant -c "$MCONF" "\$IP" --login "\$USER" >>"$DV/postlogin.out" 2>&1
 exec "\$@"
 EOF
 chmod 755 "$DV/postlogin.sh"
@@ -167,8 +169,12 @@ check "Dovecot logged the login" grep -q 'pop3-login: Info: Login: user=<alice>,
 check "the grant within 2 s, source follow" granted 127.0.0.9 "login alice, follow $DVLOG pop3"
 relay 127.0.0.9 r2@remote.test
 expect "after it: 127.0.0.9 relays" '^250 '
-check "rule=relay_grant, source follow, in the log" eventually 30 \
-	grep -q 'rcpt=<r2@remote.test> .*rule=relay_grant\[login=alice source=follow' "$TB_MILTER_LOG"
+if eventually 30 grep -q 'rcpt=<r2@remote.test> .*rule=relay_grant\[login=alice source=follow' "$TB_MILTER_LOG"; then
+	ok "rule=relay_grant, source follow, in the log"
+else
+	not_ok "rule=relay_grant, source follow, in the log"
+	grep -e 'r2@remote' -e 'grants:' "$TB_MILTER_LOG" | cut -c1-300 | sed 's/^/#   /'
+fi
 for _ in $(seq 40); do
 	[ -z "$("$BIN" grants -c "$MCONF" --address 127.0.0.9)" ] && break
 	sleep 0.2
@@ -197,6 +203,7 @@ expect "the forged address 127.0.0.13 may not relay" '^550 5\.7\.1 '
 # ---- the push: Dovecot's post-login script ---------------------------------
 tb_milter_stop TERM
 conf ""
+: >"$DV/push"
 : >"$TB_MILTER_LOG"
 tb_milter_start "$BIN" "$MCONF" || bail "relaymilter starts again" "$(tail -3 "$TB_MILTER_LOG")"
 relay 127.0.0.15 r5@remote.test

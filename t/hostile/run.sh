@@ -243,7 +243,7 @@ stop_check "hostile input" "$RM_PID"
 # decided by the socket (t/daemon/socket.sh).  So this asserts what it can promise: nothing it answers lets the relay
 # through, and a dead daemon is counted and reported (the MTA's
 # milter_default_action = tempfail / F=T covers the gap).  A fresh daemon
-# for each case, on its own log.
+# for each case.
 ODD_CASES=(
 	'pkt=D:Cj\0mx\0{daemon_name}\0'
 	'pkt=D:C{client_addr}\0'
@@ -254,15 +254,22 @@ ODD_CASES=(
 odd_died=0
 for i in "${!ODD_CASES[@]}"; do
 	odd=${ODD_CASES[$i]}
-	: >"$TMPD/odd.log"
-	if ! rm_start "$TMPD/odd.log" -c "$CONF" -p "unix:$SOCK"; then
+	# a log and a socket of its own: the last daemon may still be dying
+	olog=$TMPD/odd.$i.log
+	osock=$TMPD/odd.$i.sock
+	if ! rm_start "$olog" -c "$CONF" -p "unix:$osock"; then
 		not_ok "odd macros $i: relaymilter starts"
 		continue
 	fi
-	got=$("$RAW" "$SOCK" seq $OPT $C $H "$odd" "$M" "$RR" $Q 2>&1 | sed -n 's/^hostile: //p')
+	out=$("$RAW" "$osock" seq $OPT $C $H "$odd" "$M" "$RR" $Q 2>&1)
+	got=$(sed -n 's/^hostile: //p' <<<"$out")
 	case $got in
 	"O c y550 EOF" | "O c EOF" | "O EOF") ok "odd macros \"$odd\": no continue for the relay ($got)" ;;
-	*) not_ok "odd macros \"$odd\": want 550 or a closed connection, got \"$got\"" ;;
+	*)
+		not_ok "odd macros \"$odd\": want 550 or a closed connection, got \"$got\""
+		sed 's/^/#   rawmilter: /' <<<"$out" | cut -c1-200
+		grep -v '^ *#[0-9]' "$olog" | head -20 | sed 's/^/#   log: /' | cut -c1-200
+		;;
 	esac
 	if alive "$RM_PID"; then
 		kill_all

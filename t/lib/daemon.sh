@@ -95,7 +95,8 @@ rm_start() {
 	${RM_WRAP:-} "$BIN" -f "$@" </dev/null >>"$log" 2>&1 &
 	RM_PID=$!
 	T_PIDS="$T_PIDS $RM_PID"
-	if ! wait_log "$log" "listening on" 100; then
+	# the start line, not "another process is listening on this socket"
+	if ! eventually 100 grep -Eq 'relaymilter [^ :]+ listening on ' "$log"; then
 		echo "# relaymilter did not start; log:"
 		sed 's/^/#   /' "$log"
 		return 1

@@ -17,7 +17,9 @@ t_begin rml
 CONF=$TMPD/r.conf
 SPEC=unix:$TMPD/milter
 LOG=$TMPD/log
-printf '#!/bin/sh\necho "$@ $RELAYMILTER_KEY" >>%s\n' "$TMPD/alerts" >"$TMPD/alert"
+# the command also lists the descriptors it was given (ls opens one more)
+printf '#!/bin/sh\nls /proc/self/fd >%s\necho "$@ $RELAYMILTER_KEY" >>%s\n' \
+	"$TMPD/alert.fds" "$TMPD/alerts" >"$TMPD/alert"
 chmod 755 "$TMPD/alert"
 {
 	sed "s#ON_LOCK#$TMPD/alert#" "$HERE/relaymilter.conf"
@@ -39,6 +41,9 @@ check "one trip line for alice (got $n)" [ "$n" -eq 1 ]
 wait_log "$TMPD/alerts" "lock-login carol carol" 50
 check "on_lock ran with %l %k and the environment" \
 	grep -qx "lock-login carol carol" "$TMPD/alerts"
+fds=$(sort -n "$TMPD/alert.fds" | tr '\n' ' ')
+check "on_lock got descriptors 0-2 only, not the milter socket, sessions or log ($fds)" \
+	[ "$fds" = "0 1 2 3 " ]
 
 out=$("$BIN" limits -c "$CONF" --key carol)
 check "limits --key lists the lock ($out)" \
