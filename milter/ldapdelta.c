@@ -150,13 +150,43 @@ find_sorted(const struct rm_ldapdata *d, const struct rm_ldaprec *r)
 	return (size_t)-1;
 }
 
+/* upper - the first of recs[0..n) after r */
+static size_t
+upper(const struct rm_ldaprec *recs, size_t n, const struct rm_ldaprec *r)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (rm_ldaprec_cmp(&recs[mid], r) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+cmp_index(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * In place: the gone records are found by bisection and closed up in one
+ * pass from the first of them, the new ones merged in from the end, in
+ * an array grown by realloc() (for a large one, a remapping: no copy, and
+ * no fresh pages to fault in).  A change costs moves behind the first
+ * record it touches, never an allocation of the size of the data.
+ */
 long
 rm_ldapdelta_patch(struct rm_ldapdata *d, const struct rm_ldapdelta *dl)
 {
 	struct rm_ldapdata add = {0};
-	struct rm_ldaprec *out;
-	unsigned char *gone = NULL;
-	size_t i, j, k, n, at;
+	struct rm_ldaprec *recs;
+	size_t *gone = NULL, ngone = 0, i, j, k, n, at, cap;
 	long missing = 0;
 
 	if (rm_ldapdelta_size(dl) == 0)
@@ -165,36 +195,52 @@ rm_ldapdelta_patch(struct rm_ldapdata *d, const struct rm_ldapdelta *dl)
 		if (rm_ldapdata_add(&add, &dl->ld_new.d_recs[i]) != 0)
 			goto oom;
 	rm_ldapdata_sort(&add);
-	if (d->d_n > 0 && (gone = calloc(d->d_n, 1)) == NULL)
+	if (dl->ld_gone.d_n > 0 &&
+	    (gone = malloc(dl->ld_gone.d_n * sizeof(*gone))) == NULL)
 		goto oom;
 	for (i = 0; i < dl->ld_gone.d_n; i++) {
 		if ((at = find_sorted(d, &dl->ld_gone.d_recs[i])) == (size_t)-1)
 			missing++;
 		else
-			gone[at] = 1;
+			gone[ngone++] = at;
 	}
-	n = d->d_n + add.d_n;
-	if ((out = malloc((n ? n : 1) * sizeof(*out))) == NULL)
-		goto oom;
-	/* a merge of the records kept and the new ones, moved, not copied */
-	for (i = j = k = 0; i < d->d_n || j < add.d_n;) {
-		if (i < d->d_n && gone[i]) {
-			rm_ldaprec_clear(&d->d_recs[i++]);
-			continue;
-		}
-		if (j == add.d_n ||
-		    (i < d->d_n &&
-		     rm_ldaprec_cmp(&d->d_recs[i], &add.d_recs[j]) <= 0))
-			out[k++] = d->d_recs[i++];
-		else
-			out[k++] = add.d_recs[j++];
+	if (ngone > 1)
+		qsort(gone, ngone, sizeof(*gone), cmp_index);
+	for (i = j = 0; i < ngone; i++) /* a record named gone twice */
+		if (j == 0 || gone[j - 1] != gone[i])
+			gone[j++] = gone[i];
+	ngone = j;
+	n = d->d_n - ngone + add.d_n;
+	if (n > d->d_cap) {
+		cap = n + n / 8;
+		if ((recs = realloc(d->d_recs, cap * sizeof(*recs))) == NULL)
+			goto oom;
+		d->d_recs = recs;
+		d->d_cap = cap;
 	}
-	free(d->d_recs);
-	free(add.d_recs);
-	free(gone);
-	d->d_recs = out;
+	/* the gone ones out, the others closed up block by block */
+	for (j = 0, k = ngone > 0 ? gone[0] : d->d_n; j < ngone; j++) {
+		rm_ldaprec_clear(&d->d_recs[gone[j]]);
+		i = gone[j] + 1;
+		at = j + 1 < ngone ? gone[j + 1] : d->d_n;
+		memmove(&d->d_recs[k], &d->d_recs[i],
+		        (at - i) * sizeof(*d->d_recs));
+		k += at - i;
+	}
 	d->d_n = k;
-	d->d_cap = n;
+	/* the new ones in, from the last: each block of old records moves
+	   once, behind the place bisection finds */
+	n = d->d_n + add.d_n;
+	for (i = d->d_n, j = add.d_n; j > 0; j--) {
+		at = upper(d->d_recs, i, &add.d_recs[j - 1]);
+		memmove(&d->d_recs[at + j], &d->d_recs[at],
+		        (i - at) * sizeof(*d->d_recs));
+		d->d_recs[at + j - 1] = add.d_recs[j - 1];
+		i = at;
+	}
+	d->d_n = n;
+	free(add.d_recs); /* its records moved into d */
+	free(gone);
 	return missing;
 oom:
 	free(gone);
@@ -203,7 +249,7 @@ oom:
 }
 
 int
-rm_ldapdelta_move(struct rm_ldapdelta *dst, struct rm_ldapdelta *src)
+rm_ldapdelta_join(struct rm_ldapdelta *dst, const struct rm_ldapdelta *src)
 {
 	size_t i;
 	int rc = 0;
@@ -212,6 +258,14 @@ rm_ldapdelta_move(struct rm_ldapdelta *dst, struct rm_ldapdelta *src)
 		rc = rm_ldapdelta_note(dst, &src->ld_gone.d_recs[i], true);
 	for (i = 0; i < src->ld_new.d_n && rc == 0; i++)
 		rc = rm_ldapdelta_note(dst, &src->ld_new.d_recs[i], false);
+	return rc;
+}
+
+int
+rm_ldapdelta_move(struct rm_ldapdelta *dst, struct rm_ldapdelta *src)
+{
+	int rc = rm_ldapdelta_join(dst, src);
+
 	rm_ldapdelta_clear(src);
 	return rc;
 }

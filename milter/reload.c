@@ -133,6 +133,7 @@ sync_manage(struct rm_runtime *rt)
 	const struct rm_settings *st = rm_source_settings(&rt->rt_source);
 	struct rm_ldap_conf *lc = st != NULL ? st->st_ldap : NULL;
 	struct rm_source *src = &rt->rt_source;
+	const struct rm_ldapdata *seed;
 	struct rm_ldapsync_hooks h = {sync_wake, rt,
 	                              &rt->rt_metrics.mx_ldap_sync_connected,
 	                              &rt->rt_metrics.mx_ldap_sync_changes};
@@ -153,8 +154,9 @@ sync_manage(struct rm_runtime *rt)
 	if (rt->rt_ldapsync != NULL || lc == NULL ||
 	    lc->lc_sync == RM_LDAP_SYNC_POLL || rt->rt_ldapsync_refused != NULL)
 		return;
-	if ((rt->rt_ldapsync = rm_ldapsync_start(lc, &src->src_data, &h)) !=
-	    NULL) {
+	if ((seed = rm_source_data(src)) == NULL)
+		return; /* out of memory: logged, and tried again */
+	if ((rt->rt_ldapsync = rm_ldapsync_start(lc, seed, &h)) != NULL) {
 		src->src_sync_lc = rm_ldapsync_conf(rt->rt_ldapsync);
 		rm_log(RM_LOG_DEBUG, "LDAP content synchronisation started");
 	}

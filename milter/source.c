@@ -159,6 +159,51 @@ dirty(struct rm_source *src)
 	clock_gettime(CLOCK_MONOTONIC, &src->src_dirty_at);
 }
 
+/*
+ * settle - the changes handed over since the data was last read patched
+ * into it.  0, or -1 out of memory (logged; the changes stay pending).
+ */
+static int
+settle(struct rm_source *src)
+{
+	long missing;
+
+	if (rm_ldapdelta_size(&src->src_pending) == 0)
+		return 0;
+	missing = rm_ldapdelta_patch(&src->src_data, &src->src_pending);
+	if (missing < 0) {
+		rm_log(RM_LOG_ERR, "LDAP: out of memory applying %zu changes",
+		       rm_ldapdelta_size(&src->src_pending));
+		return -1;
+	}
+	rm_ldapdelta_clear(&src->src_pending);
+	if (missing > 0) {
+		/* never expected: the next build is full, from the data */
+		rm_log(RM_LOG_WARNING,
+		       "LDAP sync: %ld records gone were not in the data",
+		       missing);
+		src->src_delta_lost = true;
+	}
+	return 0;
+}
+
+const struct rm_ldapdata *
+rm_source_data(struct rm_source *src)
+{
+	return settle(src) == 0 ? &src->src_data : NULL;
+}
+
+/* replace - d becomes the data in use; the pending changes are in it */
+static void
+replace(struct rm_source *src, struct rm_ldapdata *d)
+{
+	rm_ldapdelta_clear(&src->src_pending);
+	rm_ldapdata_clear(&src->src_data);
+	src->src_data = *d;
+	memset(d, 0, sizeof(*d));
+	src->src_have_data = true;
+}
+
 /* save - the data in use (and its cookies) to the cache file */
 static void
 save(struct rm_source *src, const struct rm_ldap_conf *lc)
@@ -170,6 +215,10 @@ save(struct rm_source *src, const struct rm_ldap_conf *lc)
 	clock_gettime(CLOCK_MONOTONIC, &src->src_saved_at);
 	if (lc == NULL || lc->lc_cache_file == NULL || !src->src_have_data)
 		return;
+	if (settle(src) != 0) {
+		src->src_cache_dirty = true; /* another try, later */
+		return;
+	}
 	own = cache_owner(src, lc->lc_cache_file);
 	if (rm_ldapdata_save(&src->src_data, lc->lc_cache_file, own.uid,
 	                     own.gid, own.mode, err, sizeof(err)) != 0)
@@ -185,13 +234,11 @@ take(struct rm_source *src, struct rm_ldapdata *d,
      const struct rm_ldap_conf *lc)
 {
 	/* what changed since the full build, for a layer over it */
-	if (src->src_base != NULL && !src->src_delta_lost &&
-	    rm_ldapdelta_diff(&src->src_delta, &src->src_data, d) != 0)
+	if (settle(src) != 0 ||
+	    (src->src_base != NULL && !src->src_delta_lost &&
+	     rm_ldapdelta_diff(&src->src_delta, &src->src_data, d) != 0))
 		src->src_delta_lost = true;
-	rm_ldapdata_clear(&src->src_data);
-	src->src_data = *d;
-	memset(d, 0, sizeof(*d));
-	src->src_have_data = true;
+	replace(src, d);
 	src->src_ldap_fetched = src->src_data_time = time(NULL);
 	dirty(src);
 	if (!src->src_sync)
@@ -229,10 +276,7 @@ adopt(struct rm_source *src, const struct rm_ldap_conf *lc,
 	struct stat st;
 
 	src->src_delta_lost = true; /* no diff: the next build is full */
-	rm_ldapdata_clear(&src->src_data);
-	src->src_data = *d;
-	memset(d, 0, sizeof(*d));
-	src->src_have_data = true;
+	replace(src, d);
 	src->src_data_time =
 	    stat(lc->lc_cache_file, &st) == 0 ? st.st_mtime : 0;
 }
@@ -338,7 +382,7 @@ fetch(struct rm_source *src, const struct rm_ldap_conf *lc, bool refresh)
 			rm_log(RM_LOG_INFO, "LDAP is back: %zu entries", d.d_n);
 		src->src_ldap_down = false;
 		src->src_ldap_fetched = time(NULL);
-		if (refresh && src->src_have_data &&
+		if (refresh && src->src_have_data && settle(src) == 0 &&
 		    rm_ldapdata_equal(&d, &src->src_data)) {
 			rm_ldapdata_clear(&d);
 			return false;
@@ -389,6 +433,10 @@ build(struct rm_source *src, bool full, char *err, size_t errlen)
 		}
 	}
 	src->src_compiles++;
+	if (settle(src) != 0) {
+		snprintf(err, errlen, "LDAP: out of memory");
+		return NULL;
+	}
 	rs = rm_conf_compile(src->src_conf, lc ? add_ldap : NULL, src, err,
 	                     errlen);
 	rm_ruleset_release(src->src_base);
@@ -426,30 +474,24 @@ rm_source_load(struct rm_source *src, bool refresh, struct rm_ruleset **out,
 }
 
 /*
- * patch - the changed records o's notes name patch the data in use and
- * join the notes since the full build; false when they change nothing
+ * patch - the changed records o's notes name join the changes pending for
+ * the data in use (patched in when it is read, or when they are many) and
+ * the notes since the full build; false when they change nothing
  */
 static bool
 patch(struct rm_source *src, struct rm_ldapsync_out *o, char *err,
       size_t errlen, bool *failed)
 {
-	long missing;
-
 	*failed = false;
 	rm_ldapdata_take_cookies(&src->src_data, &o->so_data);
 	if (rm_ldapdelta_size(&o->so_notes) == 0)
 		return false;
-	if ((missing = rm_ldapdelta_patch(&src->src_data, &o->so_notes)) < 0) {
+	if (rm_ldapdelta_join(&src->src_pending, &o->so_notes) != 0 ||
+	    (rm_ldapdelta_full(&src->src_pending, src->src_data.d_n) &&
+	     settle(src) != 0)) {
 		snprintf(err, errlen, "LDAP: out of memory");
 		*failed = true;
 		return false;
-	}
-	if (missing > 0) {
-		/* never expected: the next build is full, from the data */
-		rm_log(RM_LOG_WARNING,
-		       "LDAP sync: %ld records gone were not in the data",
-		       missing);
-		src->src_delta_lost = true;
 	}
 	if (src->src_base != NULL && !src->src_delta_lost &&
 	    rm_ldapdelta_move(&src->src_delta, &o->so_notes) != 0)
@@ -476,7 +518,7 @@ rm_source_take_sync(struct rm_source *src, struct rm_ldapsync_out *o,
 	src->src_ldap_down = false;
 	src->src_ldap_fetched = time(NULL);
 	if (o->so_full) {
-		changed = !src->src_have_data ||
+		changed = !src->src_have_data || settle(src) != 0 ||
 		          !rm_ldapdata_equal(&o->so_data, &src->src_data);
 		take(src, &o->so_data, lc);
 	} else {
@@ -524,6 +566,7 @@ void
 rm_source_free(struct rm_source *src)
 {
 	rm_ldapdata_clear(&src->src_data);
+	rm_ldapdelta_clear(&src->src_pending);
 	src->src_have_data = false;
 	rm_ruleset_release(src->src_base);
 	src->src_base = NULL;

@@ -5,8 +5,10 @@
  *   layer NDOMAINS
  *       prints, for K = 1, 10, 100, 1000 (half of the records changed,
  *       half new): the notes of a refresh's difference (a sorted merge of
- *       the two record sets), the layered ruleset of the notes, both in
- *       ms (median of 5); then the full build (s), and ns per
+ *       the two record sets), the layered ruleset of the notes, and the
+ *       patch of the record set with them (what the data in use costs
+ *       when it is next read), in ms (median of 5); then the full build
+ *       (s), and ns per
  *       rm_policy_rcpt() of a local and of a relayed recipient on the
  *       full build and on the layer of 1000 changes.
  */
@@ -100,10 +102,10 @@ main(int argc, char **argv)
 {
 	static const unsigned ks[] = {1, 10, 100, 1000};
 	struct rm_ldapdata old = {0}, now;
-	struct rm_ldapdelta dl;
+	struct rm_ldapdelta dl, undo;
 	struct rm_ruleset *full, *layer = NULL;
 	struct rm_conf *cf;
-	uint64_t t0, tdiff[REPS], tlayer[REPS];
+	uint64_t t0, tdiff[REPS], tlayer[REPS], tpatch[REPS];
 	unsigned n, k, i, r;
 	char err[512];
 
@@ -125,7 +127,7 @@ main(int argc, char **argv)
 	}
 	printf("domains %u: full build %.2f s\n", n,
 	       (double)(now_ns() - t0) / 1e9);
-	printf("changes  notes ms  layer ms\n");
+	printf("changes  notes ms  layer ms  patch ms\n");
 	for (i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
 		k = ks[i];
 		/* k/2 (at least 1) of the first records gone, k/2 new */
@@ -146,12 +148,22 @@ main(int argc, char **argv)
 				fprintf(stderr, "layer: %s\n", err);
 				return 1;
 			}
+			/* the data patched, then back (not timed) */
+			t0 = now_ns();
+			if (rm_ldapdelta_patch(&old, &dl) != 0)
+				return 1;
+			tpatch[r] = now_ns() - t0;
+			undo.ld_gone = dl.ld_new;
+			undo.ld_new = dl.ld_gone;
+			if (rm_ldapdelta_patch(&old, &undo) != 0)
+				return 1;
 			rm_ldapdelta_clear(&dl);
 		}
 		qsort(tdiff, REPS, sizeof(tdiff[0]), cmp_u64);
 		qsort(tlayer, REPS, sizeof(tlayer[0]), cmp_u64);
-		printf("%7u  %8.2f  %8.3f\n", k, tdiff[REPS / 2] / 1e6,
-		       tlayer[REPS / 2] / 1e6);
+		qsort(tpatch, REPS, sizeof(tpatch[0]), cmp_u64);
+		printf("%7u  %8.2f  %8.3f  %8.2f\n", k, tdiff[REPS / 2] / 1e6,
+		       tlayer[REPS / 2] / 1e6, tpatch[REPS / 2] / 1e6);
 		rm_ldapdata_clear(&now);
 	}
 	printf("rcpt ns       full build  layer of 1000\n");

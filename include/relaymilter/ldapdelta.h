@@ -59,12 +59,15 @@ struct rm_ruleset *rm_ldapdelta_layer(const struct rm_ldapdelta *,
 
 /*
  * rm_ldapdelta_patch - apply the notes to d (sorted, and kept so): its
- * gone records removed, the new ones added, its cookies untouched; the
- * cost of a pass over d, not of a sort.  Returns how many gone records d
- * did not hold (0 when d and the notes agree), or -1 out of memory (d
- * unchanged).
+ * gone records removed, the new ones added, its cookies untouched; in
+ * place, at the cost of moving the records behind the first one touched,
+ * not of a sort or a copy.  Returns how many gone records d did not hold
+ * (0 when d and the notes agree), or -1 out of memory (d unchanged).
  */
 long rm_ldapdelta_patch(struct rm_ldapdata *d, const struct rm_ldapdelta *);
+
+/* rm_ldapdelta_join - dst notes src's notes too (they cancel); -1 OOM. */
+int rm_ldapdelta_join(struct rm_ldapdelta *dst, const struct rm_ldapdelta *src);
 
 /* rm_ldapdelta_move - dst takes src's notes (each noted: they cancel). */
 int rm_ldapdelta_move(struct rm_ldapdelta *dst, struct rm_ldapdelta *src);

@@ -60,6 +60,10 @@ struct rm_source {
 	struct rm_filestamp src_stamp;
 	bool src_fresh;              /* read by rm_source_read, not built */
 	struct rm_ldapdata src_data; /* last good LDAP data */
+	/* changes handed over by the synchronisation and not yet patched
+	   into src_data: that is done when all of it is read (a full
+	   build, the cache file), not at each change (rm_source_data()) */
+	struct rm_ldapdelta src_pending;
 	bool src_have_data;
 	bool src_ldap_down;            /* the last fetch failed (logged once) */
 	unsigned long src_ldap_errors; /* fetches that failed */
@@ -144,6 +148,12 @@ bool rm_source_owner_lookups(const struct rm_source *);
 
 /* rm_source_settings - the daemon settings of the last read, or NULL. */
 const struct rm_settings *rm_source_settings(const struct rm_source *);
+
+/*
+ * rm_source_data - the LDAP data in use, every change handed over patched
+ * in; NULL out of memory (the data then lags the changes).
+ */
+const struct rm_ldapdata *rm_source_data(struct rm_source *);
 
 void rm_source_free(struct rm_source *);
 

@@ -2,7 +2,9 @@
  * test_ldapdelta.c - the LDAP changes since a full build: a refresh's
  * difference is noted record by record, a record that comes back cancels
  * its going, and the layered ruleset of the notes decides as a full build
- * of the new data does (a bad record skipped in both).
+ * of the new data does (a bad record skipped in both); patching data with
+ * notes in place gives what a sort of the result gives, for random notes
+ * (records gone twice, gone but never there, new ones equal to old ones).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +71,82 @@ decide(const struct rm_ruleset *rs, const char *client, const char *rcpt,
 	f.f_rcpt = rcpt;
 	rm_policy_rcpt(rs, &f, v, NULL);
 	return v->v_rule;
+}
+
+/* rnd - a small deterministic generator, so a failure repeats */
+static unsigned
+rnd(unsigned long *x)
+{
+	*x = *x * 6364136223846793005ul + 1442695040888963407ul;
+	return (unsigned)(*x >> 33);
+}
+
+/*
+ * patch_random - rm_ldapdelta_patch() against the slow way: the kept
+ * records and the new ones collected and sorted
+ */
+static void
+patch_random(void)
+{
+	unsigned long x = 4242;
+	char v[32], dn[32];
+	int round, i, n, ng, nn, bad = 0;
+
+	for (round = 0; round < 300; round++) {
+		struct rm_ldapdata d = {0}, want = {0};
+		struct rm_ldapdelta dl = {0};
+		unsigned char gone[64] = {0};
+		long missing = 0, got;
+
+		n = (int)(rnd(&x) % 64);
+		for (i = 0; i < n; i++) {
+			snprintf(v, sizeof(v), "d%u.test", rnd(&x) % 40);
+			snprintf(dn, sizeof(dn), "cn=%d", i);
+			rec(&d, (enum rm_list_id)(rnd(&x) % 3), v, dn);
+		}
+		rm_ldapdata_sort(&d);
+		ng = n > 0 ? (int)(rnd(&x) % (unsigned)(n + 1)) : 0;
+		for (i = 0; i < ng; i++) {
+			unsigned at = rnd(&x) % (unsigned)n;
+
+			if (rnd(&x) % 8 == 0) { /* never there */
+				struct rm_ldaprec r = d.d_recs[at];
+
+				r.r_dn = "cn=none";
+				rm_ldapdata_add(&dl.ld_gone, &r);
+				missing++;
+				continue;
+			}
+			/* twice now and then: one record, gone once */
+			rm_ldapdata_add(&dl.ld_gone, &d.d_recs[at]);
+			gone[at] = 1;
+		}
+		nn = (int)(rnd(&x) % 20);
+		for (i = 0; i < nn; i++) {
+			snprintf(v, sizeof(v), "d%u.test", rnd(&x) % 40);
+			snprintf(dn, sizeof(dn), "cn=%u", rnd(&x) % 80);
+			rec(&dl.ld_new, (enum rm_list_id)(rnd(&x) % 3), v, dn);
+		}
+		for (i = 0; i < n; i++)
+			if (!gone[i])
+				rm_ldapdata_add(&want, &d.d_recs[i]);
+		for (i = 0; i < nn; i++)
+			rm_ldapdata_add(&want, &dl.ld_new.d_recs[i]);
+		rm_ldapdata_sort(&want);
+		got = rm_ldapdelta_patch(&d, &dl);
+		if (got != missing || !rm_ldapdata_equal(&d, &want))
+			bad++;
+		for (i = 1; i < (int)d.d_n; i++)
+			if (rm_ldaprec_cmp(&d.d_recs[i - 1], &d.d_recs[i]) > 0)
+				bad++;
+		rm_ldapdata_clear(&d);
+		rm_ldapdata_clear(&want);
+		rm_ldapdelta_clear(&dl);
+	}
+	CHECK(bad == 0,
+	      "300 random patches: the sorted result, the missing "
+	      "counted (%d wrong)",
+	      bad);
 }
 
 int
@@ -158,5 +236,6 @@ main(void)
 	rm_ruleset_release(full);
 	rm_ldapdata_clear(&old);
 	rm_ldapdata_clear(&now);
+	patch_random();
 	return check_done();
 }

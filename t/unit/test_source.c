@@ -66,6 +66,113 @@ has(const struct rm_ruleset *rs, const char *name)
 	return rm_domset_lookup(rs->rs_lists.l_local_domains, name, NULL);
 }
 
+/* note - one change of a local domain in o's notes */
+static void
+note(struct rm_ldapsync_out *o, const char *value, bool gone)
+{
+	struct rm_ldaprec r;
+
+	memset(&r, 0, sizeof(r));
+	r.r_list = RM_L_LOCAL_DOMAINS;
+	r.r_value = (char *)value;
+	r.r_dn = (char *)"cn=local,dc=example";
+	CHECK(rm_ldapdelta_note(&o->so_notes, &r, gone) == 0, "note %s", value);
+}
+
+/* cached - the cache file names value */
+static bool
+cached(const char *cache, const char *value)
+{
+	struct rm_ldapdata d = {0};
+	char err[256];
+	size_t i;
+	bool found = false;
+
+	if (rm_ldapdata_load(&d, cache, err, sizeof(err)) != 0)
+		return false;
+	for (i = 0; i < d.d_n; i++)
+		found = found || strcmp(d.d_recs[i].r_value, value) == 0;
+	rm_ldapdata_clear(&d);
+	return found;
+}
+
+/*
+ * sync_changes - changes handed over by the synchronisation make layers;
+ * the data in use takes them in when it is read: the cache file and a
+ * full build have every one of them
+ */
+static void
+sync_changes(const char *path, const char *cache)
+{
+	struct rm_ldapsync_out o = {0};
+	struct rm_source src;
+	struct rm_ruleset *rs = NULL;
+	enum rm_source_result r;
+	const struct rm_ldapdata *d;
+	struct rm_ldap_conf *lc;
+	char err[512];
+
+	rm_source_init(&src, path);
+	src.src_fetch = fake_fetch;
+	fetch_fails = 0;
+	fetch_value = "cached.example";
+	r = rm_source_load(&src, false, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW, "sync: start: %s", err);
+	rm_ruleset_release(rs);
+	/* as a running synchronisation: no fetch of its own */
+	src.src_sync = true;
+	lc = rm_ldap_conf_hold(rm_source_settings(&src)->st_ldap);
+	src.src_sync_lc = lc;
+
+	note(&o, "sync1.example", false);
+	note(&o, "sync2.example", false);
+	r = rm_source_take_sync(&src, &o, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && has(rs, "sync1.example") &&
+	          has(rs, "sync2.example") && src.src_layers == 1,
+	      "sync: two new domains, a layer: %s", err);
+	rm_ruleset_release(rs);
+	note(&o, "sync1.example", true);
+	note(&o, "cached.example", true);
+	r = rm_source_take_sync(&src, &o, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && !has(rs, "sync1.example") &&
+	          !has(rs, "cached.example") && has(rs, "sync2.example") &&
+	          src.src_layers == 2 && src.src_compiles == 1,
+	      "sync: two gone, a second layer, no compile");
+	rm_ruleset_release(rs);
+	CHECK(rm_ldapdelta_size(&src.src_pending) == 2,
+	      "sync: the data takes the changes in when it is read (%zu "
+	      "pending)",
+	      rm_ldapdelta_size(&src.src_pending));
+
+	rm_source_save_cache(&src);
+	CHECK(cached(cache, "sync2.example") &&
+	          !cached(cache, "sync1.example") &&
+	          !cached(cache, "cached.example") &&
+	          rm_ldapdelta_size(&src.src_pending) == 0,
+	      "sync: the cache file has every change");
+	note(&o, "sync3.example", false);
+	r = rm_source_take_sync(&src, &o, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && has(rs, "sync3.example"), "sync: a third");
+	rm_ruleset_release(rs);
+	d = rm_source_data(&src);
+	CHECK(d != NULL && d->d_n == 2, "sync: the data in use, patched");
+
+	/* a reload builds in full from the data, changes included */
+	note(&o, "sync4.example", false);
+	r = rm_source_take_sync(&src, &o, &rs, err, sizeof(err));
+	rm_ruleset_release(rs);
+	r = rm_source_load(&src, false, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && rs != NULL && rs->rs_base == NULL &&
+	          src.src_compiles == 2 && has(rs, "sync2.example") &&
+	          has(rs, "sync3.example") && has(rs, "sync4.example") &&
+	          !has(rs, "sync1.example") && !has(rs, "cached.example"),
+	      "sync: a full build has every change: %s", err);
+	rm_ruleset_release(rs);
+	src.src_sync_lc = NULL;
+	rm_ldap_conf_free(lc);
+	rm_source_free(&src);
+}
+
 int
 main(void)
 {
@@ -190,6 +297,8 @@ main(void)
 	      "LDAP down at start: the cache answers");
 	rm_ruleset_release(rs);
 	rm_source_free(&src);
+
+	sync_changes(path, cache);
 
 	/* root (a what-if run, a root start) keeps the file's owner and mode */
 	if (geteuid() == 0) {
