@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,69 +222,161 @@ put_field(FILE *fp, const char *s)
 	}
 }
 
-int
-rm_ldapdata_save(const struct rm_ldapdata *d, const char *path, uid_t uid,
-                 gid_t gid, mode_t mode, char *err, size_t errlen)
-{
-	char tmp[4096], dirbuf[4096];
-	size_t i;
-	FILE *fp;
-	int fd, ok;
+struct rm_ldapsave {
+	const struct rm_ldapdata *sv_d;
+	size_t sv_i;
+	FILE *sv_fp;
+	uid_t sv_uid;
+	gid_t sv_gid;
+	mode_t sv_mode;
+	char *sv_cookie[RM_L__COUNT], *sv_scope[RM_L__COUNT];
+	char sv_path[4096], sv_tmp[4096];
+};
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >=
-	    (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
+void
+rm_ldapsave_abort(struct rm_ldapsave *sv)
+{
+	int l;
+
+	if (sv == NULL)
+		return;
+	if (sv->sv_fp != NULL) {
+		fclose(sv->sv_fp);
+		unlink(sv->sv_tmp);
 	}
-	if ((fd = mkstemp(tmp)) < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	for (l = 0; l < RM_L__COUNT; l++) {
+		free(sv->sv_cookie[l]);
+		free(sv->sv_scope[l]);
+	}
+	free(sv);
+}
+
+/* dup_noting - dup_or_null(s), *oom set when that failed */
+static char *
+dup_noting(const char *s, bool *oom)
+{
+	char *c = dup_or_null(s);
+
+	if (s != NULL && c == NULL)
+		*oom = true;
+	return c;
+}
+
+struct rm_ldapsave *
+rm_ldapsave_begin(const struct rm_ldapdata *d, const char *path, uid_t uid,
+                  gid_t gid, mode_t mode, char *err, size_t errlen)
+{
+	struct rm_ldapsave *sv = calloc(1, sizeof(*sv));
+	bool oom = sv == NULL;
+	int l, fd;
+
+	for (l = 0; !oom && l < RM_L__COUNT; l++) {
+		sv->sv_cookie[l] = dup_noting(d->d_cookie[l], &oom);
+		sv->sv_scope[l] = dup_noting(d->d_scope[l], &oom);
+	}
+	if (oom) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		rm_ldapsave_abort(sv);
+		return NULL;
+	}
+	sv->sv_d = d;
+	sv->sv_uid = uid;
+	sv->sv_gid = gid;
+	sv->sv_mode = mode;
+	if (snprintf(sv->sv_path, sizeof(sv->sv_path), "%s", path) >=
+	        (int)sizeof(sv->sv_path) ||
+	    snprintf(sv->sv_tmp, sizeof(sv->sv_tmp), "%s.tmpXXXXXX", path) >=
+	        (int)sizeof(sv->sv_tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		rm_ldapsave_abort(sv);
+		return NULL;
+	}
+	if ((fd = mkstemp(sv->sv_tmp)) < 0 ||
+	    (sv->sv_fp = fdopen(fd, "w")) == NULL) {
+		snprintf(err, errlen, "%s: %s", sv->sv_tmp, strerror(errno));
 		if (fd >= 0) {
 			close(fd);
-			unlink(tmp);
+			unlink(sv->sv_tmp);
 		}
-		return -1;
+		rm_ldapsave_abort(sv);
+		return NULL;
 	}
-	fprintf(fp, "%s\n", CACHE_MAGIC);
-	for (i = 0; i < d->d_n; i++) {
-		const struct rm_ldaprec *r = &d->d_recs[i];
+	fprintf(sv->sv_fp, "%s\n", CACHE_MAGIC);
+	return sv;
+}
 
-		fputs(rm_list_name(r->r_list), fp);
-		put_field(fp, r->r_value);
-		put_field(fp, r->r_owner);
-		put_field(fp, r->r_listener);
-		put_field(fp, r->r_lifts);
-		put_field(fp, r->r_reply);
-		put_field(fp, r->r_dn);
-		put_field(fp, r->r_uuid);
-		fputc('\n', fp);
-	}
-	for (i = 0; i < RM_L__COUNT; i++) {
-		if (d->d_cookie[i] == NULL)
+/* finish - the cookies of the start, fsync, owner, mode, rename: 0/-1 */
+static int
+finish(struct rm_ldapsave *sv, char *err, size_t errlen)
+{
+	FILE *fp = sv->sv_fp;
+	char dirbuf[4096];
+	int l, fd, ok;
+
+	for (l = 0; l < RM_L__COUNT; l++) {
+		if (sv->sv_cookie[l] == NULL)
 			continue;
 		fputs("cookie", fp);
-		put_field(fp, rm_list_name((int)i));
-		put_field(fp, d->d_scope[i]);
-		put_field(fp, d->d_cookie[i]);
+		put_field(fp, rm_list_name(l));
+		put_field(fp, sv->sv_scope[l]);
+		put_field(fp, sv->sv_cookie[l]);
 		fputc('\n', fp);
 	}
-	fprintf(fp, "end %zu\n", d->d_n);
+	fprintf(fp, "end %zu\n", sv->sv_d->d_n);
 	ok = fflush(fp) == 0 && fsync(fileno(fp)) == 0 &&
-	     ((uid == (uid_t)-1 && gid == (gid_t)-1) ||
-	      fchown(fileno(fp), uid, gid) == 0) &&
-	     (mode == 0 || fchmod(fileno(fp), mode & 0777) == 0);
+	     ((sv->sv_uid == (uid_t)-1 && sv->sv_gid == (gid_t)-1) ||
+	      fchown(fileno(fp), sv->sv_uid, sv->sv_gid) == 0) &&
+	     (sv->sv_mode == 0 || fchmod(fileno(fp), sv->sv_mode & 0777) == 0);
+	sv->sv_fp = NULL;
 	ok = fclose(fp) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
+	if (!ok || rename(sv->sv_tmp, sv->sv_path) != 0) {
+		snprintf(err, errlen, "%s: %s", sv->sv_path, strerror(errno));
+		unlink(sv->sv_tmp);
 		return -1;
 	}
 	/* make the rename itself durable */
-	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+	snprintf(dirbuf, sizeof(dirbuf), "%s", sv->sv_path);
 	if ((fd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY)) >= 0) {
 		(void)fsync(fd);
 		close(fd);
 	}
 	return 0;
+}
+
+int
+rm_ldapsave_step(struct rm_ldapsave *sv, size_t n, char *err, size_t errlen)
+{
+	const struct rm_ldapdata *d = sv->sv_d;
+	int rc;
+
+	for (; n > 0 && sv->sv_i < d->d_n; n--, sv->sv_i++) {
+		const struct rm_ldaprec *r = &d->d_recs[sv->sv_i];
+
+		fputs(rm_list_name(r->r_list), sv->sv_fp);
+		put_field(sv->sv_fp, r->r_value);
+		put_field(sv->sv_fp, r->r_owner);
+		put_field(sv->sv_fp, r->r_listener);
+		put_field(sv->sv_fp, r->r_lifts);
+		put_field(sv->sv_fp, r->r_reply);
+		put_field(sv->sv_fp, r->r_dn);
+		put_field(sv->sv_fp, r->r_uuid);
+		fputc('\n', sv->sv_fp);
+	}
+	if (sv->sv_i < d->d_n)
+		return 1;
+	rc = finish(sv, err, errlen);
+	rm_ldapsave_abort(sv);
+	return rc;
+}
+
+int
+rm_ldapdata_save(const struct rm_ldapdata *d, const char *path, uid_t uid,
+                 gid_t gid, mode_t mode, char *err, size_t errlen)
+{
+	struct rm_ldapsave *sv =
+	    rm_ldapsave_begin(d, path, uid, gid, mode, err, errlen);
+
+	return sv != NULL ? rm_ldapsave_step(sv, (size_t)-1, err, errlen) : -1;
 }
 
 /* unescape - a field in place: "\\-" is absent, \\xHH a byte. */

@@ -309,7 +309,7 @@ rm_reload_thread(void *arg)
 	struct timespec ts, next = {0, 0};
 	sigset_t set;
 	int sig, every;
-	bool timed = false;
+	bool timed = false, saving;
 	size_t held;
 	long ms, due;
 
@@ -324,9 +324,11 @@ rm_reload_thread(void *arg)
 		/* freeing an old policy is this thread's work, not a
 		   session's */
 		held = rm_snapshot_reap(&rt->rt_snapshot);
-		/* the cache file, once changes pause (rm_source_save_due) */
+		/* the cache file, once changes pause (rm_source_save_due),
+		   a step at a time: what comes in meanwhile goes first */
+		saving = false;
 		if ((due = rm_source_save_due(&rt->rt_source)) == 0) {
-			rm_source_save_cache(&rt->rt_source);
+			saving = rm_source_save_step(&rt->rt_source);
 			due = -1;
 		}
 		if (every > 0 && !timed) {
@@ -334,12 +336,14 @@ rm_reload_thread(void *arg)
 			next.tv_sec += every;
 		}
 		timed = every > 0;
-		if (timed || held > 0 || due > 0) {
+		if (saving || timed || held > 0 || due > 0) {
 			ms = timed ? rm_ms_until(&next) : REAP_MS;
 			if (held > 0 && ms > REAP_MS)
 				ms = REAP_MS;
 			if (due > 0 && (!timed && held == 0 ? true : ms > due))
 				ms = due;
+			if (saving)
+				ms = 0; /* only a look for signals */
 			ts.tv_sec = ms / 1000;
 			ts.tv_nsec = ms % 1000 * 1000000;
 			sig = sigtimedwait(&set, NULL, &ts);

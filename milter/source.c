@@ -159,6 +159,17 @@ dirty(struct rm_source *src)
 	clock_gettime(CLOCK_MONOTONIC, &src->src_dirty_at);
 }
 
+/* drop_save - the records are about to change: the save under way ends */
+static void
+drop_save(struct rm_source *src)
+{
+	if (src->src_saving == NULL)
+		return;
+	rm_ldapsave_abort(src->src_saving);
+	src->src_saving = NULL;
+	src->src_cache_dirty = true;
+}
+
 /*
  * settle - the changes handed over since the data was last read patched
  * into it.  0, or -1 out of memory (logged; the changes stay pending).
@@ -170,6 +181,7 @@ settle(struct rm_source *src)
 
 	if (rm_ldapdelta_size(&src->src_pending) == 0)
 		return 0;
+	drop_save(src);
 	missing = rm_ldapdelta_patch(&src->src_data, &src->src_pending);
 	if (missing < 0) {
 		rm_log(RM_LOG_ERR, "LDAP: out of memory applying %zu changes",
@@ -197,6 +209,7 @@ rm_source_data(struct rm_source *src)
 static void
 replace(struct rm_source *src, struct rm_ldapdata *d)
 {
+	drop_save(src);
 	rm_ldapdelta_clear(&src->src_pending);
 	rm_ldapdata_clear(&src->src_data);
 	src->src_data = *d;
@@ -204,25 +217,65 @@ replace(struct rm_source *src, struct rm_ldapdata *d)
 	src->src_have_data = true;
 }
 
-/* save - the data in use (and its cookies) to the cache file */
-static void
-save(struct rm_source *src, const struct rm_ldap_conf *lc)
+/*
+ * save_begin - a save of the data in use (and its cookies) to the cache
+ * file: src_saving, or NULL when there is nothing to save (or it failed)
+ */
+static struct rm_ldapsave *
+save_begin(struct rm_source *src, const struct rm_ldap_conf *lc)
 {
 	struct cache_owner own = {(uid_t)-1, (gid_t)-1, 0};
 	char err[512];
 
+	drop_save(src);
 	src->src_cache_dirty = false;
 	clock_gettime(CLOCK_MONOTONIC, &src->src_saved_at);
 	if (lc == NULL || lc->lc_cache_file == NULL || !src->src_have_data)
-		return;
+		return NULL;
 	if (settle(src) != 0) {
 		src->src_cache_dirty = true; /* another try, later */
-		return;
+		return NULL;
 	}
 	own = cache_owner(src, lc->lc_cache_file);
-	if (rm_ldapdata_save(&src->src_data, lc->lc_cache_file, own.uid,
-	                     own.gid, own.mode, err, sizeof(err)) != 0)
+	src->src_saving =
+	    rm_ldapsave_begin(&src->src_data, lc->lc_cache_file, own.uid,
+	                      own.gid, own.mode, err, sizeof(err));
+	if (src->src_saving == NULL)
 		rm_log(RM_LOG_WARNING, "cannot write the LDAP cache: %s", err);
+	return src->src_saving;
+}
+
+bool
+rm_source_save_step(struct rm_source *src)
+{
+	char err[512];
+	int rc;
+
+	if (src->src_saving == NULL &&
+	    (src->src_conf == NULL ||
+	     save_begin(src, src->src_conf->cf_settings.st_ldap) == NULL))
+		return false;
+	rc = rm_ldapsave_step(src->src_saving, RM_CACHE_STEP, err, sizeof(err));
+	if (rc > 0)
+		return true;
+	src->src_saving = NULL; /* freed by the last step */
+	if (rc < 0)
+		rm_log(RM_LOG_WARNING, "cannot write the LDAP cache: %s", err);
+	return false;
+}
+
+/* save - the data in use (and its cookies) to the cache file, now */
+static void
+save(struct rm_source *src, const struct rm_ldap_conf *lc)
+{
+	char err[512];
+
+	if (save_begin(src, lc) == NULL)
+		return;
+	if (rm_ldapsave_step(src->src_saving, (size_t)-1, err, sizeof(err)) !=
+	    0)
+		rm_log(RM_LOG_WARNING, "cannot write the LDAP cache: %s", err);
+	src->src_saving = NULL;
 }
 
 /*
@@ -250,6 +303,8 @@ rm_source_save_due(const struct rm_source *src)
 {
 	long quiet, since;
 
+	if (src->src_saving != NULL)
+		return 0;
 	if (!src->src_cache_dirty)
 		return -1;
 	quiet = RM_CACHE_QUIET_MS - rm_ms_since(&src->src_dirty_at);
@@ -264,6 +319,8 @@ rm_source_save_due(const struct rm_source *src)
 void
 rm_source_save_cache(struct rm_source *src)
 {
+	while (src->src_saving != NULL)
+		(void)rm_source_save_step(src);
 	if (src->src_cache_dirty && src->src_conf != NULL)
 		save(src, src->src_conf->cf_settings.st_ldap);
 }
@@ -565,6 +622,7 @@ rm_source_settings(const struct rm_source *src)
 void
 rm_source_free(struct rm_source *src)
 {
+	drop_save(src);
 	rm_ldapdata_clear(&src->src_data);
 	rm_ldapdelta_clear(&src->src_pending);
 	src->src_have_data = false;

@@ -68,6 +68,23 @@ int rm_ldapdata_load(struct rm_ldapdata *, const char *path, char *err,
                      size_t errlen);
 
 /*
+ * The same, a few records at a time, for a writer with other work to do:
+ * rm_ldapsave_begin() opens the temporary file and keeps the set's cookies
+ * as they are now (NULL, err set, on failure); the set's records must not
+ * change until the end.  rm_ldapsave_step() writes up to n records and
+ * returns 1 while there are more; at the end it writes the cookies of the
+ * start, puts the file in place and frees sv: 0, or -1 with err set.
+ * rm_ldapsave_abort() drops a save not ended (and its temporary file).
+ */
+struct rm_ldapsave;
+struct rm_ldapsave *rm_ldapsave_begin(const struct rm_ldapdata *,
+                                      const char *path, uid_t uid, gid_t gid,
+                                      mode_t mode, char *err, size_t errlen);
+int rm_ldapsave_step(struct rm_ldapsave *sv, size_t n, char *err,
+                     size_t errlen);
+void rm_ldapsave_abort(struct rm_ldapsave *sv);
+
+/*
  * rm_ldapdata_apply - add every record to the ruleset.  A record the
  * ruleset refuses (a malformed CIDR, a bad reply) is skipped and reported
  * through warn with its DN; it never stops the others.  Returns the

@@ -87,7 +87,8 @@ struct rm_source {
 	size_t src_base_n; /* records in src_base */
 	bool src_delta_lost;
 	unsigned long src_layers;
-	bool src_cache_dirty; /* data not yet in the cache file */
+	bool src_cache_dirty;           /* data not yet in the cache file */
+	struct rm_ldapsave *src_saving; /* rm_source_save_step()'s, or NULL */
 	struct timespec src_dirty_at, src_saved_at; /* CLOCK_MONOTONIC */
 };
 
@@ -132,16 +133,26 @@ enum rm_source_result rm_source_take_sync(struct rm_source *,
 /*
  * rm_source_save_cache - the daemon (src_sync) saves new LDAP data to the
  * cache file here, once the ruleset made of it is in force: a million
- * records take a second to write, and decisions need not wait for that.
- * rm_source_save_due - when to: -1 nothing to save, 0 now, else in so
- * many ms: once changes have paused for RM_CACHE_QUIET_MS, and at least
- * every RM_CACHE_EVERY_MS while they stream in (a cache a little behind
- * is still consistent: its cookies bring the changes since).
+ * records take a second to write, and decisions need not wait for that
+ * (a save under way is finished first).
+ * rm_source_save_due - when to: -1 nothing to save, 0 now (or a save is
+ * under way), else in so many ms: once changes have paused for
+ * RM_CACHE_QUIET_MS, and at least every RM_CACHE_EVERY_MS while they
+ * stream in (a cache a little behind is still consistent: its cookies
+ * bring the changes since).
+ * rm_source_save_step - the same save, RM_CACHE_STEP records at a time,
+ * so that a change that comes in meanwhile is built and in force before
+ * the rest is written; true while there is more.  A change keeps the
+ * records as they are until the save ends (src_pending), and a full
+ * build or new data (which must patch them) drops the save under way:
+ * it is begun again once changes pause.
  */
 #define RM_CACHE_QUIET_MS 2000
 #define RM_CACHE_EVERY_MS 30000
+#define RM_CACHE_STEP     4096
 void rm_source_save_cache(struct rm_source *);
 long rm_source_save_due(const struct rm_source *);
+bool rm_source_save_step(struct rm_source *);
 
 /* rm_source_owner_lookups - ldap.senders is configured (on-demand lookups). */
 bool rm_source_owner_lookups(const struct rm_source *);
