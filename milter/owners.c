@@ -15,6 +15,7 @@ rm_owners_init(struct rm_owners *ow)
 	memset(ow, 0, sizeof(*ow));
 	rm_ownercache_init(&ow->ow_cache);
 	pthread_mutex_init(&ow->ow_lock, NULL);
+	atomic_init(&ow->ow_on, false);
 }
 
 void
@@ -35,6 +36,11 @@ rm_owners_set(struct rm_owners *ow, struct rm_ldap_conf *lc)
 
 	if (lc != NULL && lc->lc_senders == NULL)
 		lc = NULL;
+	/* the same settings (every rebuild of the data alone): no lock a
+	   session could wait for behind this thread's idle priority; only
+	   this thread changes ow_lc */
+	if (lc == ow->ow_lc)
+		return;
 	if (lc != NULL)
 		rm_ldap_conf_hold(lc);
 	pthread_mutex_lock(&ow->ow_lock);
@@ -44,6 +50,7 @@ rm_owners_set(struct rm_owners *ow, struct rm_ldap_conf *lc)
 		pool = rm_ldap_senders_pool(lc, &ow->ow_conns);
 	old = ow->ow_lc;
 	ow->ow_lc = lc;
+	atomic_store(&ow->ow_on, lc != NULL);
 	if (!same) {
 		oldpool = ow->ow_pool;
 		ow->ow_pool = pool;
@@ -70,12 +77,7 @@ current(struct rm_owners *ow, struct rm_ldap_pool **pool)
 bool
 rm_owners_enabled(struct rm_owners *ow)
 {
-	bool on;
-
-	pthread_mutex_lock(&ow->ow_lock);
-	on = ow->ow_lc != NULL;
-	pthread_mutex_unlock(&ow->ow_lock);
-	return on;
+	return atomic_load(&ow->ow_on);
 }
 
 /*

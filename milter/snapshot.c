@@ -1,11 +1,9 @@
 /*
- * snapshot.c - the current ruleset, replaced atomically on reload.
- *
- * The lock covers only the pointer read plus reference increment (acquire)
- * and the pointer exchange (swap), so a reload never blocks a session for
- * longer than that; the expensive build happens before rm_snapshot_swap().
+ * snapshot.c - the current ruleset, replaced atomically on reload
+ * (snapshot.h: sessions take no lock; the reloader waits for them).
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "relaymilter/snapshot.h"
 
@@ -13,10 +11,16 @@ void
 rm_snapshot_init(struct rm_snapshot *sn, struct rm_ruleset *rs)
 {
 	pthread_mutex_init(&sn->sn_lock, NULL);
-	sn->sn_current = rs;
-	sn->sn_generation = 1;
+	if (rs != NULL)
+		rs->rs_generation = 1;
+	atomic_init(&sn->sn_current, rs);
+	atomic_init(&sn->sn_generation, 1);
+	atomic_init(&sn->sn_epoch, 0);
+	atomic_init(&sn->sn_readers[0], 0);
+	atomic_init(&sn->sn_readers[1], 0);
 	sn->sn_retired = NULL;
 	sn->sn_nretired = 0;
+	sn->sn_ungraced = 0;
 }
 
 struct rm_ruleset *
@@ -28,25 +32,24 @@ rm_snapshot_acquire(struct rm_snapshot *sn)
 struct rm_ruleset *
 rm_snapshot_acquire_gen(struct rm_snapshot *sn, unsigned long *gen)
 {
+	unsigned e = atomic_load(&sn->sn_epoch) & 1;
 	struct rm_ruleset *rs;
 
-	pthread_mutex_lock(&sn->sn_lock);
-	rs = sn->sn_current ? rm_ruleset_hold(sn->sn_current) : NULL;
+	/* counted in before the load: the reaper waits for this count */
+	atomic_fetch_add(&sn->sn_readers[e], 1);
+	rs = atomic_load(&sn->sn_current);
+	if (rs != NULL)
+		rm_ruleset_hold(rs);
+	atomic_fetch_sub(&sn->sn_readers[e], 1);
 	if (gen != NULL)
-		*gen = sn->sn_generation;
-	pthread_mutex_unlock(&sn->sn_lock);
+		*gen = rs != NULL ? rs->rs_generation : 0;
 	return rs;
 }
 
 unsigned long
 rm_snapshot_generation(struct rm_snapshot *sn)
 {
-	unsigned long gen;
-
-	pthread_mutex_lock(&sn->sn_lock);
-	gen = sn->sn_generation;
-	pthread_mutex_unlock(&sn->sn_lock);
-	return gen;
+	return atomic_load(&sn->sn_generation);
 }
 
 void
@@ -55,9 +58,10 @@ rm_snapshot_swap(struct rm_snapshot *sn, struct rm_ruleset *rs)
 	struct rm_ruleset *old, **v;
 
 	pthread_mutex_lock(&sn->sn_lock);
-	old = sn->sn_current;
-	sn->sn_current = rs;
-	sn->sn_generation++;
+	/* not yet seen by any session: the generation goes with it */
+	rs->rs_generation = atomic_load(&sn->sn_generation) + 1;
+	old = atomic_exchange(&sn->sn_current, rs);
+	atomic_store(&sn->sn_generation, rs->rs_generation);
 	/* sessions that pinned the old ruleset keep it until they close;
 	   our reference lets the reaper free it, not the last of them */
 	v = old != NULL
@@ -66,10 +70,42 @@ rm_snapshot_swap(struct rm_snapshot *sn, struct rm_ruleset *rs)
 	if (v != NULL) {
 		sn->sn_retired = v;
 		v[sn->sn_nretired++] = old;
+		sn->sn_ungraced++;
+	} else if (old != NULL) {
+		/* no room to retire it: wait out its readers here */
+		sn->sn_ungraced++;
 	}
 	pthread_mutex_unlock(&sn->sn_lock);
-	if (v == NULL)
+	if (v == NULL && old != NULL) {
+		rm_snapshot_reap(sn); /* the grace period */
 		rm_ruleset_release(old);
+	}
+}
+
+/* drain - wait until no reader counted in epoch counter e */
+static void
+drain(struct rm_snapshot *sn, unsigned e)
+{
+	struct timespec ts = {0, 20000};
+
+	while (atomic_load(&sn->sn_readers[e]) != 0)
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * grace - every reader that could have loaded a retired pointer before
+ * the swap has taken its reference (or let go): new readers go to the
+ * other counter, the old one drains, then the same the other way.
+ */
+static void
+grace(struct rm_snapshot *sn)
+{
+	unsigned e;
+
+	e = atomic_fetch_add(&sn->sn_epoch, 1) & 1;
+	drain(sn, e);
+	e = atomic_fetch_add(&sn->sn_epoch, 1) & 1;
+	drain(sn, e);
 }
 
 size_t
@@ -78,24 +114,26 @@ rm_snapshot_reap(struct rm_snapshot *sn)
 	struct rm_ruleset *rs;
 	size_t i, left;
 
-	for (;;) {
-		rs = NULL;
-		pthread_mutex_lock(&sn->sn_lock);
-		/* retired: nobody can take a new reference, so once ours is
-		   the only one it stays so */
-		for (i = 0; i < sn->sn_nretired; i++)
-			if (atomic_load(&sn->sn_retired[i]->rs_refs) == 1) {
-				rs = sn->sn_retired[i];
-				sn->sn_retired[i] =
-				    sn->sn_retired[--sn->sn_nretired];
-				break;
-			}
-		left = sn->sn_nretired;
-		pthread_mutex_unlock(&sn->sn_lock);
-		if (rs == NULL)
-			return left;
+	/* only the reloader locks: freeing here stalls no session */
+	pthread_mutex_lock(&sn->sn_lock);
+	if (sn->sn_ungraced > 0) {
+		grace(sn);
+		sn->sn_ungraced = 0;
+	}
+	/* retired and graced: nobody can take a new reference, so once
+	   ours is the only one it stays so */
+	for (i = 0; i < sn->sn_nretired;) {
+		rs = sn->sn_retired[i];
+		if (atomic_load(&rs->rs_refs) != 1) {
+			i++;
+			continue;
+		}
+		sn->sn_retired[i] = sn->sn_retired[--sn->sn_nretired];
 		rm_ruleset_release(rs);
 	}
+	left = sn->sn_nretired;
+	pthread_mutex_unlock(&sn->sn_lock);
+	return left;
 }
 
 void
@@ -103,8 +141,7 @@ rm_snapshot_destroy(struct rm_snapshot *sn)
 {
 	size_t i;
 
-	rm_ruleset_release(sn->sn_current);
-	sn->sn_current = NULL;
+	rm_ruleset_release(atomic_exchange(&sn->sn_current, NULL));
 	for (i = 0; i < sn->sn_nretired; i++)
 		rm_ruleset_release(sn->sn_retired[i]);
 	free(sn->sn_retired);

@@ -31,6 +31,7 @@ struct rm_owners {
 	pthread_mutex_t ow_lock;         /* guards ow_lc, the pointer only */
 	struct rm_ldap_conf *ow_lc;      /* held; NULL: no on-demand lookups */
 	struct rm_ldap_pool *ow_pool;    /* held; ow_lc's connections */
+	atomic_bool ow_on;               /* ow_lc != NULL, for sessions */
 	atomic_ulong ow_hits, ow_misses; /* lookups the cache answered, or
 	                                    not (relaxed: for the metrics) */
 	struct rm_ldap_pool_stats ow_conns; /* of every pool so far */

@@ -345,6 +345,8 @@ struct rm_ruleset {
 	 * lay over, held; NULL for a full build.
 	 */
 	struct rm_ruleset *rs_base;
+	/* the snapshot generation it was installed as (rm_snapshot_swap()) */
+	unsigned long rs_generation;
 };
 
 /*

@@ -6,22 +6,32 @@
  * ruleset is retired: the snapshot keeps a reference until
  * rm_snapshot_reap(), on the reloader's thread, finds no session holding
  * it and frees it there, so no session pays for freeing a big policy.
- * The pointer is guarded by a mutex held only for the pointer copy and
- * the reference count change.
+ *
+ * A reader takes no lock: it counts itself in (sn_readers, by epoch),
+ * loads the pointer, takes its reference, counts itself out.  The reloader
+ * runs at idle priority, and a lock it held while preempted would stall
+ * every session behind it; so only the reloader locks (sn_lock), and
+ * before it trusts a retired ruleset's reference count it waits for the
+ * readers that might have loaded the pointer without counting yet (a
+ * grace period: both epoch counters seen at zero after the swap).
  */
 #ifndef RM_SNAPSHOT_H
 #define RM_SNAPSHOT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "relaymilter/ruleset.h"
 
 struct rm_snapshot {
-	pthread_mutex_t sn_lock;
-	struct rm_ruleset *sn_current;
-	unsigned long sn_generation;    /* bumped by every swap */
-	struct rm_ruleset **sn_retired; /* swapped out, maybe still held */
+	_Atomic(struct rm_ruleset *) sn_current;
+	_Atomic unsigned long sn_generation; /* bumped by every swap */
+	atomic_uint sn_epoch;
+	_Atomic unsigned long sn_readers[2]; /* in rm_snapshot_acquire() */
+	pthread_mutex_t sn_lock;             /* the reloader's: swap, reap */
+	struct rm_ruleset **sn_retired;      /* swapped out, maybe still held */
 	size_t sn_nretired;
+	size_t sn_ungraced; /* swaps since the last grace period */
 };
 
 /* rm_snapshot_init - start with rs (its reference is taken over). */
