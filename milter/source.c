@@ -155,8 +155,19 @@ cache_owner(const struct rm_source *src, const char *path)
 static void
 dirty(struct rm_source *src)
 {
-	src->src_cache_dirty = true;
 	clock_gettime(CLOCK_MONOTONIC, &src->src_dirty_at);
+	if (!src->src_cache_dirty)
+		src->src_dirty_since = src->src_dirty_at;
+	src->src_cache_dirty = true;
+}
+
+/* redirty - a save did not happen: what it had to save is unsaved again */
+static void
+redirty(struct rm_source *src)
+{
+	if (!src->src_cache_dirty)
+		src->src_dirty_since = src->src_saved_at;
+	src->src_cache_dirty = true;
 }
 
 /* drop_save - the records are about to change: the save under way ends */
@@ -167,7 +178,7 @@ drop_save(struct rm_source *src)
 		return;
 	rm_ldapsave_abort(src->src_saving);
 	src->src_saving = NULL;
-	src->src_cache_dirty = true;
+	redirty(src);
 }
 
 /*
@@ -233,7 +244,7 @@ save_begin(struct rm_source *src, const struct rm_ldap_conf *lc)
 	if (lc == NULL || lc->lc_cache_file == NULL || !src->src_have_data)
 		return NULL;
 	if (settle(src) != 0) {
-		src->src_cache_dirty = true; /* another try, later */
+		redirty(src); /* another try, later */
 		return NULL;
 	}
 	own = cache_owner(src, lc->lc_cache_file);
@@ -308,9 +319,11 @@ rm_source_save_due(const struct rm_source *src)
 	if (!src->src_cache_dirty)
 		return -1;
 	quiet = RM_CACHE_QUIET_MS - rm_ms_since(&src->src_dirty_at);
+	/* the oldest change not in the file, not the last save: a burst
+	   shorter than that is saved once, after it */
 	since = src->src_saved_at.tv_sec == 0
 	            ? 0
-	            : RM_CACHE_EVERY_MS - rm_ms_since(&src->src_saved_at);
+	            : RM_CACHE_EVERY_MS - rm_ms_since(&src->src_dirty_since);
 	if (quiet <= 0 || since <= 0)
 		return 0;
 	return quiet < since ? quiet : since;

@@ -89,7 +89,9 @@ struct rm_source {
 	unsigned long src_layers;
 	bool src_cache_dirty;           /* data not yet in the cache file */
 	struct rm_ldapsave *src_saving; /* rm_source_save_step()'s, or NULL */
-	struct timespec src_dirty_at, src_saved_at; /* CLOCK_MONOTONIC */
+	/* CLOCK_MONOTONIC: the last change, the first one not saved, the
+	   last save's start */
+	struct timespec src_dirty_at, src_dirty_since, src_saved_at;
 };
 
 enum rm_source_result {
@@ -137,9 +139,9 @@ enum rm_source_result rm_source_take_sync(struct rm_source *,
  * (a save under way is finished first).
  * rm_source_save_due - when to: -1 nothing to save, 0 now (or a save is
  * under way), else in so many ms: once changes have paused for
- * RM_CACHE_QUIET_MS, and at least every RM_CACHE_EVERY_MS while they
- * stream in (a cache a little behind is still consistent: its cookies
- * bring the changes since).
+ * RM_CACHE_QUIET_MS, or once the oldest change not saved is
+ * RM_CACHE_EVERY_MS old while they stream in (a cache a little behind is
+ * still consistent: its cookies bring the changes since).
  * rm_source_save_step - the same save, RM_CACHE_STEP records at a time,
  * so that a change that comes in meanwhile is built and in force before
  * the rest is written; true while there is more.  A change keeps the

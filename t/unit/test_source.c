@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glob.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -182,6 +183,47 @@ save_in_steps(struct rm_source *src, const char *cache)
 	r = rm_source_take_sync(src, &o, &rs, err, sizeof(err));
 	CHECK(r == RM_SRC_NEW && !has(rs, "bulk7.example"), "steps: unbulk");
 	rm_ruleset_release(rs);
+}
+
+/* ago - CLOCK_MONOTONIC ms before now */
+static struct timespec
+ago(long ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec -= ms / 1000;
+	return t;
+}
+
+/*
+ * save_due - the cache is saved once changes pause, or once the oldest
+ * change not in it is RM_CACHE_EVERY_MS old: a burst that starts long
+ * after the last save is not saved in its middle
+ */
+static void
+save_due(void)
+{
+	struct rm_source src;
+	long due;
+
+	memset(&src, 0, sizeof(src));
+	CHECK(rm_source_save_due(&src) == -1, "due: nothing to save");
+	src.src_cache_dirty = true;
+	src.src_saved_at = ago(600000);
+	src.src_dirty_since = src.src_dirty_at = ago(0);
+	due = rm_source_save_due(&src);
+	CHECK(due > 0 && due <= RM_CACHE_QUIET_MS,
+	      "due: a change 10 min after the last save waits for a pause "
+	      "(%ld ms)",
+	      due);
+	src.src_dirty_since = ago(RM_CACHE_EVERY_MS + 1000);
+	CHECK(rm_source_save_due(&src) == 0,
+	      "due: the oldest unsaved change is %d ms old: now",
+	      RM_CACHE_EVERY_MS);
+	src.src_dirty_since = ago(0);
+	src.src_dirty_at = ago(RM_CACHE_QUIET_MS + 1000);
+	CHECK(rm_source_save_due(&src) == 0, "due: changes paused: now");
 }
 
 /*
@@ -392,6 +434,7 @@ main(void)
 	rm_source_free(&src);
 
 	sync_changes(path, cache);
+	save_due();
 
 	/* root (a what-if run, a root start) keeps the file's owner and mode */
 	if (geteuid() == 0) {
