@@ -17,6 +17,11 @@
  *       how soon a change reaches decisions: per line "T0 ADDRESS
  *       accept|refuse" on stdin, milter sessions with RCPT ADDRESS until
  *       the reply is the one wanted; "MS TRIES" per line on stdout
+ *   scale burn SECONDS MB
+ *       the control for a reload: at SCHED_IDLE, for SECONDS, map MB of
+ *       fresh memory, write it, unmap it, over and over (what a rebuild
+ *       does to memory, and nothing of relaymilter), to tell the
+ *       machine's own cost of background work from the daemon's
  *
  * Environment: SCALE_CALLS (calls per batch, default 2000000),
  * SCALE_BATCHES (default 7), SCALE_CPU (CPU to pin to; default the
@@ -33,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -688,6 +694,31 @@ probe(const char *sock)
 	return 0;
 }
 
+static int
+burn(double secs, unsigned long mb)
+{
+	struct sched_param sp = {0};
+	uint64_t end = now_ns() + (uint64_t)(secs * 1e9);
+	size_t n = mb << 20;
+	void *m;
+
+	if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
+		perror("burn");
+		return 1;
+	}
+	while (now_ns() < end) {
+		m = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED) {
+			perror("burn: mmap");
+			return 1;
+		}
+		memset(m, 1, n);
+		munmap(m, n);
+	}
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -695,7 +726,8 @@ usage(void)
 	                "       scale engine TSV DIR SIZE...\n"
 	                "       scale sessions SOCKET SECONDS TSV "
 	                "[PID LOG AT]\n"
-	                "       scale probe SOCKET\n");
+	                "       scale probe SOCKET\n"
+	                "       scale burn SECONDS MB\n");
 	exit(2);
 }
 
@@ -711,6 +743,8 @@ main(int argc, char **argv)
 		return sessions(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "probe") == 0)
 		return probe(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "burn") == 0)
+		return burn(strtod(argv[2], NULL), strtoul(argv[3], NULL, 10));
 	usage();
 	return 2;
 }

@@ -2,7 +2,11 @@
 # scale.sh OUTDIR - rule scaling: load time, memory and RCPT decision cost
 # with 10, 1k, 100k and 1M local domains (plus 100k trusted networks and
 # 100k licensed senders), and session latency while the daemon reloads
-# the 1M-domain config.  Writes OUTDIR/scale.tsv and OUTDIR/scale.md.
+# the 1M-domain config, beside a control: the same sessions while an
+# unrelated process at idle priority maps, writes and unmaps 256 MB of
+# fresh memory over and over for as long as the reload took (the
+# machine's own cost of such background work).
+# Writes OUTDIR/scale.tsv and OUTDIR/scale.md.
 #
 # Environment: BUILD (default build), SCALE_SIZES (default
 # "10 1000 100000 1000000"), SCALE_CALLS, SCALE_BATCHES, SCALE_CPU (see
@@ -66,6 +70,27 @@ case $logged in -*)
 esac
 failed=$(awk '$1 == "failed" { print $2 }' "$tmp/window")
 
+# ---- the control: the same window, a burn instead of a reload ----------
+win=$(echo "$logged - $sent" | bc -l)
+"$daemon" -f -c "$tmp/reload.conf" -p "unix:$sock" 2>"$tmp/control.log" &
+pid=$!
+i=0
+while ! grep -q 'listening on' "$tmp/control.log"; do
+	i=$((i + 1))
+	[ $i -lt 600 ] && kill -0 "$pid" 2>/dev/null || {
+		echo "$0: the daemon did not start again" >&2
+		exit 1
+	}
+	sleep 0.1
+done
+(sleep "$at" && "$bin" burn "$win" 256) &
+burner=$!
+"$bin" sessions "unix:$sock" "$secs" "$tmp/control.tsv" >/dev/null
+wait "$burner"
+kill "$pid"
+wait "$pid" || true
+pid=
+
 # ---- scale.tsv: every raw row, one table ---------------------------------
 {
 	printf 'part\tdomains\tmetric\trep\tvalue\n'
@@ -80,6 +105,11 @@ failed=$(awk '$1 == "failed" { print $2 }' "$tmp/window")
 		else next
 		print "sessions\t" big "\tlatency_us_" ph "\t" NR - 1 "\t" $2
 	}' "$tmp/sessions.tsv"
+	awk -F '\t' -v s="$sent" -v l="$logged" -v big="$big" 'NR > 1 {
+		end = $1 + $2 / 1e6
+		if (end >= s && $1 <= l)
+			print "sessions\t" big "\tlatency_us_control\t" NR - 1 "\t" $2
+	}' "$tmp/control.tsv"
 	printf 'sessions\t%s\treload_window_s\t1\t%s\n' "$big" \
 		"$(echo "$logged - $sent" | bc -l)"
 	printf 'sessions\t%s\tfailed_sessions\t1\t%s\n' "$big" "$failed"
@@ -144,12 +174,19 @@ small=$(echo "$sizes" | tr ' ' '\n' | sort -n | head -1)
 	echo
 	echo "| phase | sessions | p50 us | p99 us | max us |"
 	echo "|---|---:|---:|---:|---:|"
-	for ph in idle reload after; do
+	for ph in idle reload after control; do
 		set -- $(stat "\$3 == \"latency_us_$ph\"")
 		echo "| $ph | $4 | $1 | $5 | $3 |"
 	done
 	set -- $(stat '$3 == "latency_us_reload"')
 	rel=$5
+	set -- $(stat '$3 == "latency_us_control"')
+	ctl=$5
+	echo
+	echo "control: no reload; for the same window a process of its own at"
+	echo "idle priority maps, writes and unmaps 256 MB of fresh memory over"
+	echo "and over (scale burn): what such background work costs the"
+	echo "sessions on this machine."
 	echo
 	echo "Targets:"
 	echo
@@ -165,5 +202,6 @@ small=$(echo "$sizes" | tr ' ' '\n' | sort -n | head -1)
 	echo "- RSS <= 200 MB at $big domains: $(echo "$rss / 1024" | bc) MB: $(mark "$rss <= 204800")"
 	echo "- $big entries load in <= 2 s: $load s: $(mark "$load <= 2")"
 	echo "- p99 during reload <= 2x idle p99: $rel us vs $idle us: $(mark "$rel <= 2 * $idle")"
+	echo "- p99 during reload <= 1.2x the control's: $rel us vs $ctl us: $(mark "$rel <= 1.2 * $ctl")"
 } >"$out/scale.md"
 cat "$out/scale.md"
