@@ -18,7 +18,6 @@
 #include "relaymilter/ldapdata.h"
 #include "relaymilter/ldappool.h"
 #include "relaymilter/ldapsrc.h"
-#include "relaymilter/ldapsync.h"
 #include "relaymilter/ownercache.h"
 
 void
@@ -394,102 +393,22 @@ rm_ldap_entry_records(LDAP *ld, LDAPMessage *e, const struct rm_ldap_conf *lc,
 	return ret;
 }
 
-/*
- * sync_request - a Sync Request control (RFC 4533), refreshOnly and no
- * cookie: the search returns every entry, and its end the cookie of the
- * state it returned.  0, or -1 (out of memory).
- */
+/* fetch_list - one search; each value of the value attribute a record. */
 static int
-sync_request(LDAPControl *c, BerElement **ber)
-{
-	memset(c, 0, sizeof(*c));
-	if ((*ber = ber_alloc_t(LBER_USE_DER)) == NULL)
-		return -1;
-	if (ber_printf(*ber, "{e}", (ber_int_t)LDAP_SYNC_REFRESH_ONLY) < 0 ||
-	    ber_flatten2(*ber, &c->ldctl_value, 0) < 0) {
-		ber_free(*ber, 1);
-		*ber = NULL;
-		return -1;
-	}
-	c->ldctl_oid = LDAP_CONTROL_SYNC;
-	c->ldctl_iscritical = 1;
-	return 0;
-}
-
-/* done_cookie - the cookie of res's Sync Done control, into buf; 0/-1 */
-static int
-done_cookie(LDAP *ld, LDAPMessage *res, char *buf, size_t len)
-{
-	LDAPControl **ctrls = NULL, *c;
-	struct berval cookie = {0, NULL};
-	BerElement *ber;
-	ber_len_t blen;
-	int rc = -1;
-
-	if (ldap_parse_result(ld, res, NULL, NULL, NULL, NULL, &ctrls, 0) !=
-	    LDAP_SUCCESS)
-		return -1;
-	c = ldap_control_find(LDAP_CONTROL_SYNC_DONE, ctrls, NULL);
-	if (c != NULL && (ber = ber_init(&c->ldctl_value)) != NULL) {
-		if (ber_scanf(ber, "{") != LBER_ERROR &&
-		    ber_peek_tag(ber, &blen) == LDAP_TAG_SYNC_COOKIE &&
-		    ber_scanf(ber, "m", &cookie) != LBER_ERROR &&
-		    cookie.bv_len > 0 && cookie.bv_len < len &&
-		    memchr(cookie.bv_val, '\0', cookie.bv_len) == NULL) {
-			memcpy(buf, cookie.bv_val, cookie.bv_len);
-			buf[cookie.bv_len] = '\0';
-			rc = 0;
-		}
-		ber_free(ber, 1);
-	}
-	ldap_controls_free(ctrls);
-	return rc;
-}
-
-/*
- * fetch_list - one search; each value of the value attribute a record.
- * With *sync, the search is a refreshOnly content synchronisation, and
- * the list's cookie goes with the data: the synchronisation started on
- * it asks for the changes since, not for every entry again.  A server
- * that refuses it gets the plain search, and *sync becomes false.
- */
-static int
-fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list, bool *sync,
+fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
            struct rm_ldapdata *out, void (*warn)(void *, const char *),
            void *arg, char *err, size_t errlen)
 {
 	const struct rm_ldap_map *m = &lc->lc_maps[list];
 	struct timeval tv = {lc->lc_timeout, 0};
-	char *attrs[7], *uuid, cookie[4096], scope[4096];
-	LDAPControl c, *ctrls[2] = {&c, NULL};
-	BerElement *ber = NULL;
+	char *attrs[7], *uuid;
 	LDAPMessage *res = NULL, *e;
 	int rc, ret = 0;
 
 	rm_ldap_map_attrs(m, attrs);
-	if (*sync && sync_request(&c, &ber) != 0)
-		*sync = false;
 	rc = ldap_search_ext_s(ld, m->lm_base ? m->lm_base : lc->lc_base,
-	                       LDAP_SCOPE_SUBTREE, m->lm_filter, attrs, 0,
-	                       *sync ? ctrls : NULL, NULL, &tv, LDAP_NO_LIMIT,
-	                       &res);
-	ber_free(ber, 1);
-	if (*sync && rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
-		/* no syncprov, or not for us: the plain search */
-		ldap_msgfree(res);
-		*sync = false;
-		return fetch_list(ld, lc, list, sync, out, warn, arg, err,
-		                  errlen);
-	}
-	if (*sync && rc == LDAP_SUCCESS &&
-	    done_cookie(ld, res, cookie, sizeof(cookie)) == 0) {
-		rm_ldap_sync_scope(lc, list, scope, sizeof(scope));
-		if (rm_ldapdata_set_cookie(out, list, cookie, scope) != 0) {
-			snprintf(err, errlen, "out of memory");
-			ldap_msgfree(res);
-			return -1;
-		}
-	}
+	                       LDAP_SCOPE_SUBTREE, m->lm_filter, attrs, 0, NULL,
+	                       NULL, &tv, LDAP_NO_LIMIT, &res);
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
 		snprintf(err, errlen, "search %s: %s", rm_list_name(list),
 		         ldap_err2string(rc));
@@ -517,17 +436,13 @@ rm_ldap_fetch(const struct rm_ldap_conf *lc, struct rm_ldapdata *out,
 	LDAP *ld;
 	int l;
 
-	/* with the synchronisation to follow, its cookies too */
-	bool sync = lc->lc_sync != RM_LDAP_SYNC_POLL;
-
 	memset(out, 0, sizeof(*out));
 	if ((ld = connect_any(lc, NULL, err, errlen)) == NULL)
 		return -1;
 	for (l = 0; l < RM_L__COUNT; l++) {
 		if (lc->lc_maps[l].lm_filter == NULL)
 			continue;
-		if (fetch_list(ld, lc, l, &sync, out, warn, arg, err, errlen) !=
-		    0) {
+		if (fetch_list(ld, lc, l, out, warn, arg, err, errlen) != 0) {
 			ldap_unbind_ext_s(ld, NULL, NULL);
 			rm_ldapdata_clear(out);
 			return -1;
