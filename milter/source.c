@@ -441,8 +441,13 @@ fetch(struct rm_source *src, const struct rm_ldap_conf *lc, bool refresh)
 	if (!refresh && src->src_sync && !src->src_have_data &&
 	    lc->lc_sync != RM_LDAP_SYNC_POLL && resume(src, lc))
 		return true;
-	/* a running synchronisation keeps the data current */
-	if (src->src_sync_lc != NULL && src->src_have_data &&
+	/*
+	 * A running synchronisation keeps the data current, and is then the
+	 * only way in for it: its changes are relative to the data it
+	 * started from (none, when LDAP was down at start), and a fetch
+	 * taken meanwhile would have them counted twice.
+	 */
+	if (src->src_sync_lc != NULL &&
 	    rm_ldap_conf_same_source(src->src_sync_lc, lc))
 		return !refresh;
 	if (refresh && src->src_have_data && unchanged(src, lc))
@@ -593,11 +598,9 @@ rm_source_take_sync(struct rm_source *src, struct rm_ldapsync_out *o,
 		take(src, &o->so_data, lc);
 	} else {
 		if (!src->src_have_data) {
-			/* changes to data not in hand: cannot be */
-			snprintf(err, errlen,
-			         "LDAP sync: changes without data");
-			r = RM_SRC_ERROR;
-			goto done;
+			/* it started from no data: its changes are the data */
+			src->src_have_data = true;
+			src->src_delta_lost = true;
 		}
 		changed = patch(src, o, err, errlen, &failed);
 		if (failed) {

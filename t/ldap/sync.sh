@@ -211,6 +211,19 @@ check "slapd back: resumption logged" \
 	wait_log "$n0" "content synchronisation resumed"
 tb_milter_stop TERM
 
+# ---- slapd down at start and no cache: tempfail, then the sync's data ---------
+ld_stop
+rm -f "$CACHE"
+n0=$(wc -l <"$TB_MILTER_LOG")
+tb_milter_start "$BIN" "$LCONF" || bail "start, slapd down" "$(tail -3 "$TB_MILTER_LOG")"
+code=$(relay_code)
+check "slapd down at start, no cache: tempfail ($code)" eval '[[ "$code" == 4* ]]'
+ld_start || bail "slapd restarts"
+flips "slapd up: the synchronisation brings the data (client9 is gone: refused)" 550 15
+check "slapd up: the data came by the synchronisation alone, once" \
+	eval '! milter_log_since "$n0" | grep -q "changes without data\|LDAP changed, rebuilt"'
+tb_milter_stop TERM
+
 # ---- without syncprov: "auto" polls, with the cheap change check -------------
 ld_stop
 LD_SYNCPROV=0

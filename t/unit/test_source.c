@@ -19,7 +19,7 @@
 #include "relaymilter/domset.h"
 #include "relaymilter/source.h"
 
-static int fetch_fails;
+static int fetch_fails, fetch_calls;
 static const char *fetch_value = "ldap.example";
 
 static int
@@ -32,6 +32,7 @@ fake_fetch(const struct rm_ldap_conf *lc, struct rm_ldapdata *out,
 	(void)lc;
 	(void)warn;
 	(void)arg;
+	fetch_calls++;
 	memset(out, 0, sizeof(*out));
 	if (fetch_fails) {
 		snprintf(err, errlen, "server down");
@@ -96,6 +97,60 @@ cached(const char *cache, const char *value)
 		found = found || strcmp(d.d_recs[i].r_value, value) == 0;
 	rm_ldapdata_clear(&d);
 	return found;
+}
+
+/*
+ * sync_from_nothing - LDAP down at start and no cache: the policy
+ * tempfails; a synchronisation started from no data is then the only way
+ * in for it (no fetch beside it, which would count its changes twice),
+ * and its first changes become the data
+ */
+static void
+sync_from_nothing(const char *path)
+{
+	struct rm_ldapsync_out o = {0};
+	struct rm_source src;
+	struct rm_ruleset *rs = NULL;
+	struct rm_ldap_conf *lc;
+	enum rm_source_result r;
+	char err[512];
+	int calls;
+
+	write_conf(path, "");
+	rm_source_init(&src, path);
+	src.src_fetch = fake_fetch;
+	fetch_fails = 1;
+	r = rm_source_load(&src, false, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && rs != NULL && rs->rs_incomplete &&
+	          !src.src_have_data,
+	      "nothing: LDAP down, no cache: every decision tempfails");
+	rm_ruleset_release(rs);
+	src.src_sync = true;
+	lc = rm_ldap_conf_hold(rm_source_settings(&src)->st_ldap);
+	src.src_sync_lc = lc;
+	fetch_fails = 0;
+	calls = fetch_calls;
+	r = rm_source_load(&src, true, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_UNCHANGED && fetch_calls == calls,
+	      "nothing: no fetch beside the synchronisation");
+	note(&o, "first.example", false);
+	note(&o, "second.example", false);
+	r = rm_source_take_sync(&src, &o, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && rs != NULL && !rs->rs_incomplete &&
+	          has(rs, "first.example") && has(rs, "second.example") &&
+	          src.src_have_data,
+	      "nothing: the synchronisation's first changes are the data: %s",
+	      err);
+	rm_ruleset_release(rs);
+	note(&o, "first.example", true);
+	r = rm_source_take_sync(&src, &o, &rs, err, sizeof(err));
+	CHECK(r == RM_SRC_NEW && !has(rs, "first.example") &&
+	          has(rs, "second.example"),
+	      "nothing: and the next ones apply to them");
+	rm_ruleset_release(rs);
+	src.src_sync_lc = NULL;
+	rm_ldap_conf_free(lc);
+	rm_source_free(&src);
 }
 
 /* tmp_files - how many temporary files a save of cache left */
@@ -480,6 +535,7 @@ main(void)
 	      "no data, no cache: incomplete");
 	rm_ruleset_release(rs);
 	rm_source_free(&src);
+	sync_from_nothing(path);
 	remove(path);
 	return check_done();
 }
