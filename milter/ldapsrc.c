@@ -83,6 +83,10 @@ step_tv(const struct rm_ldap_conf *lc, const struct deadline *dl,
 	return 0;
 }
 
+#define KEEPALIVE_IDLE     60
+#define KEEPALIVE_PROBES   3
+#define KEEPALIVE_INTERVAL 10
+
 /* connect_one - an initialised, (TLS-)secured, bound handle, or NULL. */
 static LDAP *
 connect_one(const struct rm_ldap_conf *lc, const char *uri,
@@ -91,6 +95,8 @@ connect_one(const struct rm_ldap_conf *lc, const char *uri,
 	struct timeval tv;
 	struct berval cred;
 	int v3 = LDAP_VERSION3, rc, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
+	int keepalive[3] = {KEEPALIVE_IDLE, KEEPALIVE_PROBES,
+	                    KEEPALIVE_INTERVAL};
 	LDAP *ld;
 
 	if (step_tv(lc, dl, &tv) != 0) {
@@ -106,6 +112,16 @@ connect_one(const struct rm_ldap_conf *lc, const char *uri,
 	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
 	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
 	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	/*
+	 * TCP keepalive: a synchronisation waits for the server's next
+	 * change for hours, and a server gone without a word (a crash
+	 * behind NAT, a cable) must not look like a quiet one: dead after
+	 * KEEPALIVE_IDLE s of silence and KEEPALIVE_PROBES unanswered
+	 * probes KEEPALIVE_INTERVAL s apart, then reconnected.
+	 */
+	ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_IDLE, &keepalive[0]);
+	ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_PROBES, &keepalive[1]);
+	ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_INTERVAL, &keepalive[2]);
 	if (lc->lc_starttls || strncmp(uri, "ldaps://", 8) == 0) {
 		ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
 		if (lc->lc_ca_file != NULL)

@@ -107,6 +107,11 @@ cache_soon() {
 }
 
 check "the daemon synchronises (refresh done)" wait_log 0 "refresh done"
+# its connections to slapd probe a silent server after 60 s, not 2 h
+ka=$(ss -tnoH state established "( dport = :$LD_PORT )" | grep -o 'timer:(keepalive,[0-9.a-z]*' | head -1)
+secs=$(sed -n 's/.*keepalive,\([0-9]*\)\(\.[0-9]*\)\{0,1\}\(sec\|min\).*/\1 \3/p' <<<"$ka")
+check "the sync connections keep alive within 60 s ($ka)" \
+	eval '[ -n "$secs" ] && [ "${secs#* }" = sec ] && [ "${secs% *}" -le 60 ]'
 flips "untrusted client: relay refused" 550
 LATS=()
 n1=$(wc -l <"$TB_MILTER_LOG")
