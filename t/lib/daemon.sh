@@ -71,7 +71,17 @@ stop_check() {
 	else
 		not_ok "$1: still running 15 s after SIGTERM"
 	fi
-	T_PIDS=""
+	forget "$2"
+}
+
+# forget PID: not ours to stop any more (the others, a redis-server say,
+# still are)
+forget() {
+	local p keep=""
+	for p in $T_PIDS; do
+		[ "$p" = "$1" ] || keep="$keep $p"
+	done
+	T_PIDS=$keep
 }
 
 # stop_settled NAME PID: stop_check after half a second without milter
