@@ -67,16 +67,15 @@ rm_snapshot_swap(struct rm_snapshot *sn, struct rm_ruleset *rs)
 	v = old != NULL
 	        ? realloc(sn->sn_retired, (sn->sn_nretired + 1) * sizeof(*v))
 	        : NULL;
+	if (old != NULL)
+		sn->sn_ungraced++;
 	if (v != NULL) {
 		sn->sn_retired = v;
 		v[sn->sn_nretired++] = old;
-		sn->sn_ungraced++;
-	} else if (old != NULL) {
-		/* no room to retire it: wait out its readers here */
-		sn->sn_ungraced++;
 	}
 	pthread_mutex_unlock(&sn->sn_lock);
 	if (v == NULL && old != NULL) {
+		/* no room to retire it: wait out its readers here */
 		rm_snapshot_reap(sn); /* the grace period */
 		rm_ruleset_release(old);
 	}

@@ -279,14 +279,9 @@ rm_source_save_step(struct rm_source *src)
 static void
 save(struct rm_source *src, const struct rm_ldap_conf *lc)
 {
-	char err[512];
-
-	if (save_begin(src, lc) == NULL)
-		return;
-	if (rm_ldapsave_step(src->src_saving, (size_t)-1, err, sizeof(err)) !=
-	    0)
-		rm_log(RM_LOG_WARNING, "cannot write the LDAP cache: %s", err);
-	src->src_saving = NULL;
+	if (save_begin(src, lc) != NULL)
+		while (rm_source_save_step(src))
+			;
 }
 
 /*
