@@ -9,10 +9,12 @@
  *       it with rm_conf_load() three times (seconds), VmRSS and VmHWM
  *       after the first load (kB), and ns per rm_policy_rcpt() call over
  *       a mix of pre-built facts, in batches; rows appended to TSV
- *   scale sessions SOCKET SECONDS TSV [PID LOG AT]
- *       milter sessions back to back on SOCKET for SECONDS; with PID,
- *       send it SIGUSR1 AT seconds in and watch LOG for its "reloaded"
- *       line; one row per session (start, latency, phase) into TSV
+ *   scale sessions SOCKET SECONDS TSV [LOG | PID LOG AT]
+ *       milter sessions back to back on SOCKET for SECONDS, tailing the
+ *       daemon's LOG; with PID, send it SIGUSR1 AT seconds in and
+ *       again AT seconds after each "reloaded" line it logs,
+ *       SCALE_RELOADS times; one row per session (start, latency) into
+ *       TSV, one "reload SENT LOGGED" line per reload on stdout
  *   scale probe SOCKET
  *       how soon a change reaches decisions: per line "T0 ADDRESS
  *       accept|refuse" on stdin, milter sessions with RCPT ADDRESS until
@@ -25,11 +27,13 @@
  *
  * Environment: SCALE_CALLS (calls per batch, default 2000000),
  * SCALE_BATCHES (default 7), SCALE_CPU (CPU to pin to; default the
- * current one), SCALE_CLIENTS (session threads, default 2).
+ * current one), SCALE_CLIENTS (session threads, default 2),
+ * SCALE_RELOADS (reloads in a session run, default 3, at most 16).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -409,10 +413,13 @@ engine(int argc, char **argv)
 #define NO_MAIL 0x04u
 #define NO_RCPT 0x08u
 
+#define SCALE_MAX_RELOADS 16
+
 struct sess_run {
 	const char *sock;
 	uint64_t start, end;
-	_Atomic uint64_t sig_at, seen_at; /* 0: not yet */
+	uint64_t sig_at[SCALE_MAX_RELOADS], seen_at[SCALE_MAX_RELOADS];
+	unsigned reloads; /* reloads asked for; seen_at[i] 0: not logged */
 	_Atomic unsigned long failed;
 	pthread_mutex_t lock;
 	FILE *out;
@@ -584,36 +591,57 @@ sess_thread(void *arg)
 	return NULL;
 }
 
-/* watch - send SIGUSR1 at the time, then wait for the daemon's line */
+/*
+ * watch - tail LOG from now to the end of the run, reading only what is
+ * new (the daemon logs every decision, megabytes a second: re-reading the
+ * file would make the watcher the heaviest load on the machine); with a
+ * PID, send it SIGUSR1 AT seconds in, note its "reloaded" line, and again
+ * AT seconds after each such line, r->reloads times in all.  Without one
+ * (the control) it only tails, so both runs carry the same watcher.
+ */
 static void
 watch(struct sess_run *r, pid_t pid, const char *log, double at)
 {
-	char line[1024];
-	FILE *fp;
-	long off = 0;
+	char buf[16384], *p, *nl;
+	size_t len = 0;
+	ssize_t n;
+	unsigned i = 0; /* the reload under way or next */
+	uint64_t next = r->start + (uint64_t)(at * 1e9);
+	int fd = open(log, O_RDONLY);
 
-	while (now_ns() < r->start + (uint64_t)(at * 1e9))
-		usleep(1000);
-	if ((fp = fopen(log, "r")) != NULL) {
-		fseek(fp, 0, SEEK_END);
-		off = ftell(fp);
-		fclose(fp);
+	if (fd < 0) {
+		perror(log);
+		return;
 	}
-	r->sig_at = now_ns();
-	kill(pid, SIGUSR1);
+	lseek(fd, 0, SEEK_END);
 	while (now_ns() < r->end) {
-		if ((fp = fopen(log, "r")) != NULL) {
-			fseek(fp, off, SEEK_SET);
-			while (fgets(line, sizeof(line), fp) != NULL)
-				if (strstr(line, "reloaded") != NULL &&
-				    strstr(line, "(generation ") != NULL)
-					r->seen_at = now_ns();
-			fclose(fp);
-			if (r->seen_at)
-				return;
+		if (pid > 0 && i < r->reloads && r->sig_at[i] == 0 &&
+		    now_ns() >= next) {
+			r->sig_at[i] = now_ns();
+			kill(pid, SIGUSR1);
 		}
-		usleep(1000);
+		if ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) <= 0) {
+			usleep(1000);
+			continue;
+		}
+		len += (size_t)n;
+		buf[len] = '\0';
+		for (p = buf; (nl = memchr(p, '\n', len - (size_t)(p - buf)));
+		     p = nl + 1) {
+			*nl = '\0';
+			if (i < r->reloads && r->sig_at[i] != 0 &&
+			    strstr(p, "reloaded") != NULL &&
+			    strstr(p, "(generation ") != NULL) {
+				r->seen_at[i++] = now_ns();
+				next = now_ns() + (uint64_t)(at * 1e9);
+			}
+		}
+		len -= (size_t)(p - buf);
+		memmove(buf, p, len);
+		if (len == sizeof(buf) - 1) /* a line longer than buf */
+			len = 0;
 	}
+	close(fd);
 }
 
 static int
@@ -633,6 +661,9 @@ sessions(int argc, char **argv)
 	fprintf(r.out, "start_s\tlatency_us\n");
 	r.start = now_ns();
 	r.end = r.start + (uint64_t)(strtod(argv[3], NULL) * 1e9);
+	r.reloads = (unsigned)env_ul("SCALE_RELOADS", 3);
+	if (r.reloads > SCALE_MAX_RELOADS)
+		r.reloads = SCALE_MAX_RELOADS;
 	if ((th = calloc(nthr, sizeof(*th))) == NULL)
 		return 1;
 	for (i = 0; i < nthr; i++)
@@ -640,13 +671,18 @@ sessions(int argc, char **argv)
 	if (argc >= 8)
 		watch(&r, (pid_t)strtol(argv[5], NULL, 10), argv[6],
 		      strtod(argv[7], NULL));
+	else if (argc == 6) /* the control: the same watcher, no signal */
+		watch(&r, 0, argv[5], 0);
 	for (i = 0; i < nthr; i++)
 		pthread_join(th[i], NULL);
 	/* the window, as comment-free rows the script reads from stderr */
-	printf("reload_sent_s\t%.6f\nreload_logged_s\t%.6f\nfailed\t%lu\n",
-	       r.sig_at ? (double)(r.sig_at - r.start) / 1e9 : -1.0,
-	       r.seen_at ? (double)(r.seen_at - r.start) / 1e9 : -1.0,
-	       (unsigned long)r.failed);
+	for (i = 0; i < r.reloads; i++)
+		printf("reload\t%.6f\t%.6f\n",
+		       r.sig_at[i] ? (double)(r.sig_at[i] - r.start) / 1e9
+		                   : -1.0,
+		       r.seen_at[i] ? (double)(r.seen_at[i] - r.start) / 1e9
+		                    : -1.0);
+	printf("failed\t%lu\n", (unsigned long)r.failed);
 	free(th);
 	return fclose(r.out) == 0 ? 0 : 1;
 }
@@ -725,7 +761,7 @@ usage(void)
 	fprintf(stderr, "usage: scale gen FILE NDOMAINS\n"
 	                "       scale engine TSV DIR SIZE...\n"
 	                "       scale sessions SOCKET SECONDS TSV "
-	                "[PID LOG AT]\n"
+	                "[LOG | PID LOG AT]\n"
 	                "       scale probe SOCKET\n"
 	                "       scale burn SECONDS MB\n");
 	exit(2);
@@ -739,7 +775,8 @@ main(int argc, char **argv)
 		                                                          : 0;
 	if (argc >= 5 && strcmp(argv[1], "engine") == 0)
 		return engine(argc, argv);
-	if ((argc == 5 || argc == 8) && strcmp(argv[1], "sessions") == 0)
+	if ((argc == 5 || argc == 6 || argc == 8) &&
+	    strcmp(argv[1], "sessions") == 0)
 		return sessions(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "probe") == 0)
 		return probe(argv[2]);

@@ -2,16 +2,18 @@
 # scale.sh OUTDIR - rule scaling: load time, memory and RCPT decision cost
 # with 10, 1k, 100k and 1M local domains (plus 100k trusted networks and
 # 100k licensed senders), and session latency while the daemon reloads
-# the 1M-domain config, beside a control: the same sessions while an
+# the 1M-domain config (SCALE_RELOADS times, SCALE_RELOAD_AT s apart),
+# beside a control: the same sessions while, in the same windows, an
 # unrelated process at idle priority maps, writes and unmaps 256 MB of
-# fresh memory over and over for as long as the reload took (the
-# machine's own cost of such background work).
+# fresh memory over and over (the machine's own cost of such background
+# work).  Both runs tail the daemon's log the same way.
 # Writes OUTDIR/scale.tsv and OUTDIR/scale.md.
 #
 # Environment: BUILD (default build), SCALE_SIZES (default
 # "10 1000 100000 1000000"), SCALE_CALLS, SCALE_BATCHES, SCALE_CPU (see
-# scale.c), SCALE_SECONDS (length of the session run, default 40),
-# SCALE_RELOAD_AT (seconds into it, default 5).
+# scale.c), SCALE_SECONDS (length of the session run, default 50),
+# SCALE_RELOAD_AT (seconds to the first reload and from the end of each
+# to the next, default 5), SCALE_RELOADS (default 3).
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 out=$1
@@ -19,8 +21,10 @@ BUILD=${BUILD:-build}
 bin=$BUILD/contrib/bench/scale
 daemon=$BUILD/milter/relaymilter
 sizes=${SCALE_SIZES:-10 1000 100000 1000000}
-secs=${SCALE_SECONDS:-40}
+secs=${SCALE_SECONDS:-50}
 at=${SCALE_RELOAD_AT:-5}
+reloads=${SCALE_RELOADS:-3}
+export SCALE_RELOADS=$reloads
 big=$(echo "$sizes" | tr ' ' '\n' | sort -n | tail -1)
 [ -x "$bin" ] || { echo "$0: no $bin (build with -DRM_BENCH=ON)" >&2; exit 1; }
 mkdir -p "$out"
@@ -57,21 +61,16 @@ done
 kill "$pid"
 wait "$pid" || true
 pid=
-grep -q 'reloaded' "$tmp/daemon.log" || {
-	echo "$0: the daemon did not log its reload:" >&2
-	cat "$tmp/daemon.log" >&2
-	exit 1
-}
-sent=$(awk '$1 == "reload_sent_s" { print $2 }' "$tmp/window")
-logged=$(awk '$1 == "reload_logged_s" { print $2 }' "$tmp/window")
-case $logged in -*)
-	echo "$0: the reload did not finish within $secs s (SCALE_SECONDS)" >&2
+# the windows, "SENT:LOGGED" seconds into the run, one per reload
+wins=$(awk '$1 == "reload" { printf "%s%s:%s", n++ ? " " : "", $2, $3 }' "$tmp/window")
+case " $wins" in *:-* | " ")
+	echo "$0: not all $reloads reloads finished within $secs s (SCALE_SECONDS):" >&2
+	cat "$tmp/window" >&2
 	exit 1 ;;
 esac
 failed=$(awk '$1 == "failed" { print $2 }' "$tmp/window")
 
-# ---- the control: the same window, a burn instead of a reload ----------
-win=$(echo "$logged - $sent" | bc -l)
+# ---- the control: the same windows, a burn instead of each reload -------
 "$daemon" -f -c "$tmp/reload.conf" -p "unix:$sock" 2>"$tmp/control.log" &
 pid=$!
 i=0
@@ -83,35 +82,52 @@ while ! grep -q 'listening on' "$tmp/control.log"; do
 	}
 	sleep 0.1
 done
-(sleep "$at" && "$bin" burn "$win" 256) &
+(
+	t=0
+	for w in $wins; do
+		s=${w%:*} l=${w#*:}
+		sleep "$(echo "$s - $t" | bc -l)"
+		"$bin" burn "$(echo "$l - $s" | bc -l)" 256
+		t=$l
+	done
+) &
 burner=$!
-"$bin" sessions "unix:$sock" "$secs" "$tmp/control.tsv" >/dev/null
+SCALE_RELOADS=0 "$bin" sessions "unix:$sock" "$secs" "$tmp/control.tsv" \
+	"$tmp/control.log" >/dev/null
 wait "$burner"
 kill "$pid"
 wait "$pid" || true
 pid=
 
 # ---- scale.tsv: every raw row, one table ---------------------------------
+# phase: idle (from 1 s in, outside the reloads and the second after
+# each), reload (overlaps a window from a signal to its log line), after
+# (starts within the second after a window)
+phase='function phase(st, lat,   k, n, w, e, ph) {
+		e = st + lat / 1e6; ph = st >= 1 ? "idle" : ""
+		n = split(wins, w, " ")
+		for (k = 1; k <= n; k++) {
+			split(w[k], sl, ":")
+			if (e >= sl[1] && st <= sl[2]) return "reload"
+			if (st > sl[2] && st <= sl[2] + 1) ph = "after"
+		}
+		return ph
+	}'
 {
 	printf 'part\tdomains\tmetric\trep\tvalue\n'
 	awk -F '\t' 'NR > 1 { print "engine\t" $0 }' "$tmp/engine.tsv"
-	# phase: idle (warmed up, before the signal), reload (overlaps the
-	# window from the signal to the log line), after (the second after)
-	awk -F '\t' -v s="$sent" -v l="$logged" -v big="$big" 'NR > 1 {
-		end = $1 + $2 / 1e6
-		if ($1 >= 1 && end < s) ph = "idle"
-		else if (end >= s && $1 <= l) ph = "reload"
-		else if ($1 > l && $1 <= l + 1) ph = "after"
-		else next
+	awk -F '\t' -v wins="$wins" -v big="$big" "$phase"'
+	NR > 1 && (ph = phase($1, $2)) != "" {
 		print "sessions\t" big "\tlatency_us_" ph "\t" NR - 1 "\t" $2
 	}' "$tmp/sessions.tsv"
-	awk -F '\t' -v s="$sent" -v l="$logged" -v big="$big" 'NR > 1 {
-		end = $1 + $2 / 1e6
-		if (end >= s && $1 <= l)
-			print "sessions\t" big "\tlatency_us_control\t" NR - 1 "\t" $2
+	awk -F '\t' -v wins="$wins" -v big="$big" "$phase"'
+	NR > 1 && phase($1, $2) == "reload" {
+		print "sessions\t" big "\tlatency_us_control\t" NR - 1 "\t" $2
 	}' "$tmp/control.tsv"
-	printf 'sessions\t%s\treload_window_s\t1\t%s\n' "$big" \
-		"$(echo "$logged - $sent" | bc -l)"
+	for w in $wins; do
+		printf 'sessions\t%s\treload_window_s\t1\t%s\n' "$big" \
+			"$(echo "${w#*:} - ${w%:*}" | bc -l)"
+	done
 	printf 'sessions\t%s\tfailed_sessions\t1\t%s\n' "$big" "$failed"
 } >"$out/scale.tsv"
 
@@ -168,9 +184,11 @@ small=$(echo "$sizes" | tr ' ' '\n' | sort -n | head -1)
 	set -- $(stat '$3 == "latency_us_idle"')
 	idle=$5
 	echo "Sessions (connect, HELO, MAIL, 3 RCPT, QUIT) back to back on the"
-	echo "daemon with $big local domains; SIGUSR1 at ${at} s; the reload"
-	echo "window runs from the signal to the \"reloaded\" log line"
-	echo "($(echo "$logged - $sent" | bc -l | cut -c1-6) s); failed sessions: $failed."
+	echo "daemon with $big local domains; $reloads reloads (SIGUSR1 at ${at} s,"
+	echo "then ${at} s after each \"reloaded\" log line); a reload window runs"
+	echo "from the signal to that line ($(for w in $wins; do
+		echo "${w#*:} - ${w%:*}" | bc -l | cut -c1-5
+	done | paste -sd' ' -) s); failed sessions: $failed."
 	echo
 	echo "| phase | sessions | p50 us | p99 us | max us |"
 	echo "|---|---:|---:|---:|---:|"
@@ -183,7 +201,7 @@ small=$(echo "$sizes" | tr ' ' '\n' | sort -n | head -1)
 	set -- $(stat '$3 == "latency_us_control"')
 	ctl=$5
 	echo
-	echo "control: no reload; for the same window a process of its own at"
+	echo "control: no reload; for the same windows a process of its own at"
 	echo "idle priority maps, writes and unmaps 256 MB of fresh memory over"
 	echo "and over (scale burn): what such background work costs the"
 	echo "sessions on this machine."
