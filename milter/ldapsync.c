@@ -30,6 +30,7 @@ struct list_sync {
 	char *ls_cookie;           /* the server's latest, or NULL */
 	char *ls_start;            /* the cookie the search started from */
 	unsigned long ls_received; /* entries of the current refresh */
+	struct timespec ls_nobase; /* its base was missing then; 0: not */
 };
 
 struct rm_ldapsync {
@@ -372,6 +373,7 @@ on_result(struct rm_ldapsync *s, LDAP *ld, LDAPMessage *msg, int l, char *err,
 	struct list_sync *ls = &s->sy_lists[l];
 	char *text = NULL;
 	int code = LDAP_OTHER;
+	bool again, dirty;
 
 	ls->ls_msgid = 0;
 	ldap_parse_result(ld, msg, &code, NULL, &text, NULL, NULL, 0);
@@ -391,8 +393,26 @@ on_result(struct rm_ldapsync *s, LDAP *ld, LDAPMessage *msg, int l, char *err,
 	case LDAP_UNWILLING_TO_PERFORM:
 		return 1;
 	case LDAP_NO_SUCH_OBJECT:
-		/* no base: an empty list, as for a fetch */
+		/* no base: an empty list, as for a fetch; no search runs to
+		   tell when the base comes (or comes back), so the search is
+		   started again every ldap.refresh seconds (look_again); a
+		   list already empty has nothing to hand over */
+		again = ls->ls_nobase.tv_sec != 0 || ls->ls_nobase.tv_nsec != 0;
+		dirty = s->sy_dirty;
 		phase_end(s, l, true, true);
+		set_str(&ls->ls_cookie, NULL, 0);
+		if (again)
+			s->sy_dirty = dirty;
+		else
+			rm_log(RM_LOG_INFO,
+			       "LDAP sync: %s: no base %s: an empty list; "
+			       "looking again every %d s",
+			       rm_list_name(l),
+			       s->sy_lc->lc_maps[l].lm_base
+			           ? s->sy_lc->lc_maps[l].lm_base
+			           : s->sy_lc->lc_base,
+			       s->sy_lc->lc_refresh);
+		clock_gettime(CLOCK_MONOTONIC, &ls->ls_nobase);
 		return 0;
 	default:
 		return -1;
@@ -571,6 +591,29 @@ drain(struct rm_ldapsync *s, int l, char *err, size_t errlen)
 }
 
 /*
+ * look_again - a list whose base was missing searches again once
+ * ldap.refresh seconds have passed: 0, or -1 (err)
+ */
+static int
+look_again(struct rm_ldapsync *s, char *err, size_t errlen)
+{
+	struct list_sync *ls;
+	int l;
+
+	for (l = 0; l < RM_L__COUNT; l++) {
+		ls = &s->sy_lists[l];
+		if (ls->ls_ld == NULL || ls->ls_msgid != 0 ||
+		    (ls->ls_nobase.tv_sec == 0 && ls->ls_nobase.tv_nsec == 0) ||
+		    rm_ms_since(&ls->ls_nobase) <
+		        (long)s->sy_lc->lc_refresh * 1000)
+			continue;
+		if (start_search(s, l, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * follow - connect and run the sync searches until a stop (0), a lost
  * connection or a failed search (-1, err), or a server without content
  * sync (1).
@@ -595,6 +638,8 @@ follow(struct rm_ldapsync *s, char *err, size_t errlen)
 	}
 	while (!atomic_load(&s->sy_stopping)) {
 		wait = WAIT_MS;
+		if (look_again(s, err, errlen) != 0)
+			return -1;
 		if (s->sy_dirty && !refreshing(s)) {
 			left =
 			    RM_LDAPSYNC_DEBOUNCE_MS - rm_ms_since(&s->sy_last);
@@ -664,6 +709,7 @@ lost(struct rm_ldapsync *s)
 			        ls->ls_start ? strlen(ls->ls_start) : 0);
 		ls->ls_msgid = 0;
 		ls->ls_refreshing = false;
+		memset(&ls->ls_nobase, 0, sizeof(ls->ls_nobase));
 	}
 }
 

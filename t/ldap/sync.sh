@@ -8,8 +8,10 @@
 # wait (the latency is measured and printed), a burst is one rebuild or a
 # few, a restart resumes from the cache file's cookies (entries received:
 # the delta, not the directory), slapd stopped keeps the data and slapd
-# back resumes the synchronisation; without syncprov, "auto" polls and an
-# unchanged directory costs one search per interval (slapd's stats log).
+# back resumes the synchronisation; the base renamed away (the server's
+# e-syncRefreshRequired) empties the lists and back refills them; without
+# syncprov, "auto" polls and an unchanged directory costs one search per
+# interval (slapd's stats log).
 # ldap.refresh is 30 s while synchronising: no change can come by polling.
 # Prints ok/not ok lines, exits 1 on any failure, 77 when not root.
 # shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
@@ -227,6 +229,37 @@ ld_start || bail "slapd restarts"
 flips "slapd up: the synchronisation brings the data (client9 is gone: refused)" 550 15
 check "slapd up: the data came by the synchronisation alone, once" \
 	eval '! milter_log_since "$n0" | grep -q "changes without data\|LDAP changed, rebuilt"'
+tb_milter_stop TERM
+
+# ---- the base renamed away and back: e-syncRefreshRequired -----------------
+# syncprov ends a persistent search whose base is gone with
+# e-syncRefreshRequired (at the next write); the refresh then finds no
+# base: the lists are empty, as for a fetch, and are looked for again
+# every ldap.refresh s
+write_conf 2 auto
+n0=$(wc -l <"$TB_MILTER_LOG")
+tb_milter_start "$BIN" "$LCONF" || bail "start, refresh 2" "$(tail -3 "$TB_MILTER_LOG")"
+trust9
+flips "base: 127.0.0.9 trusted again: relays" 250
+rename_base() { # rename_base FROM TO: modrdn of ou=FROM,dc=example,dc=com
+	printf 'dn: ou=%s,dc=example,dc=com\nchangetype: modrdn\nnewrdn: ou=%s\ndeleteoldrdn: 1\n' \
+		"$1" "$2" | ld_modify
+}
+rename_base relaymilter relaymilter-away
+# slapd notices the base gone at the next write (here, a change that must
+# come with the full refresh once the base is back)
+printf 'dn: cn=client9,ou=relaymilter-away,dc=example,dc=com\nchangetype: modrdn\nnewrdn: cn=client9c\ndeleteoldrdn: 1\n' | ld_modify
+check "base renamed away: the server asks for a full refresh (e-syncRefreshRequired)" \
+	wait_log "$n0" "the server asks for a full refresh"
+check "base renamed away: logged as a missing base, looked for again" \
+	wait_log "$n0" "no base ou=relaymilter,dc=example,dc=com: an empty list; looking again every 2 s"
+flips "base renamed away: the lists are empty, as for a fetch: refused" 550
+rename_base relaymilter-away relaymilter
+flips "base back: found again within ldap.refresh, relays" 250 6
+check "base back: the change made while it was away came with it" cache_soon \
+	eval 'grep -q "cn=client9c,ou=relaymilter" "$CACHE" && ! grep -q "cn=client9,ou=relaymilter" "$CACHE"'
+change client9c delete
+flips "base back: the persistent search runs again (a delete refuses)" 550 3
 tb_milter_stop TERM
 
 # ---- without syncprov: "auto" polls, with the cheap change check -------------
