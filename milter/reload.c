@@ -162,6 +162,26 @@ sync_manage(struct rm_runtime *rt)
 	}
 }
 
+/*
+ * sync_again - "auto" polls a server that refused content
+ * synchronisation; at a reload (asked), or once every
+ * RM_LDAPSYNC_RETRY_CHECKS change checks, it is asked again: a server
+ * may have been given the overlay since
+ */
+static void
+sync_again(struct rm_runtime *rt, bool asked)
+{
+	if (rt->rt_ldapsync_refused == NULL ||
+	    (!asked && ++rt->rt_ldapsync_checks < RM_LDAPSYNC_RETRY_CHECKS))
+		return;
+	rm_log(RM_LOG_INFO, "LDAP: asking the server for content "
+	                    "synchronisation again");
+	rm_ldap_conf_free(rt->rt_ldapsync_refused);
+	rt->rt_ldapsync_refused = NULL;
+	rt->rt_ldapsync_checks = 0;
+	sync_manage(rt);
+}
+
 /* sync_news - what the sync thread has for us */
 static void
 sync_news(struct rm_runtime *rt)
@@ -356,10 +376,12 @@ rm_reload_thread(void *arg)
 		else if (sig == SIGUSR1) {
 			reload(rt, false);
 			sync_manage(rt);
+			sync_again(rt, true);
 			timed = false; /* the LDAP check restarts its wait */
 		} else if (sig < 0 && errno == EAGAIN && timed &&
 		           rm_ms_until(&next) == 0) {
 			reload(rt, true);
+			sync_again(rt, false);
 			timed = false;
 		}
 	}

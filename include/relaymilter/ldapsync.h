@@ -52,6 +52,9 @@
 #include "relaymilter/ldapdelta.h"
 
 #define RM_LDAPSYNC_DEBOUNCE_MS 50
+/* "auto" against a server that refused: asked again every 10th change
+   check (10 min at the default ldap.refresh), and at each reload */
+#define RM_LDAPSYNC_RETRY_CHECKS 10
 
 struct rm_ldapsync;
 

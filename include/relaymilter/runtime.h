@@ -27,9 +27,12 @@ struct rm_runtime {
 	const char *rt_config_path;
 	struct rm_source rt_source; /* the reload thread's only */
 	/* content synchronisation, the reload thread's: the thread, and
-	   the settings for which the server refused it ("auto" polls) */
+	   the settings for which the server refused it ("auto" polls; it
+	   is asked again at a reload and every RM_LDAPSYNC_RETRY_CHECKS
+	   change checks, rt_ldapsync_checks) */
 	struct rm_ldapsync *rt_ldapsync;
 	struct rm_ldap_conf *rt_ldapsync_refused;
+	unsigned rt_ldapsync_checks;
 	pthread_t rt_reload_tid;      /* for the sync thread's wake-up */
 	struct rm_owners rt_owners;   /* on-demand sender lookups */
 	struct rm_watch rt_watch;     /* which profiles sessions reach */

@@ -11,7 +11,8 @@
 # back resumes the synchronisation; the base renamed away (the server's
 # e-syncRefreshRequired) empties the lists and back refills them; without
 # syncprov, "auto" polls and an unchanged directory costs one search per
-# interval (slapd's stats log).
+# interval (slapd's stats log), asks again at a reload and every 10th
+# check, and follows the server once it has syncprov.
 # ldap.refresh is 30 s while synchronising: no change can come by polling.
 # Prints ok/not ok lines, exits 1 on any failure, 77 when not root.
 # shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
@@ -280,20 +281,46 @@ flips "no syncprov: a change arrives by polling" 250 10
 # change checks (no contextCSN without syncprov: modifyTimestamp), and the
 # full read of every 10th check (deletes), one search per list
 searches() { grep -c " SRCH base=.*$1" "$LD_STATE/slapd.log"; }
+# every 10th check asks for content synchronisation again: 14 searches
+asks() { grep -c "content synchronisation again" "$TB_MILTER_LOG" || true; }
 sleep 2
-c0=$(searches modifyTimestamp) f0=$(searches relayMilterList=)
+c0=$(searches modifyTimestamp) f0=$(searches relayMilterList=) a0=$(asks)
 sleep 5
-c1=$(searches modifyTimestamp) f1=$(searches relayMilterList=)
-note "no syncprov, idle, 5 s at refresh = 1 s: $((c1 - c0)) change checks, $((f1 - f0)) list searches (a full read is 15)"
+c1=$(searches modifyTimestamp) f1=$(searches relayMilterList=) a1=$(asks)
+note "no syncprov, idle, 5 s at refresh = 1 s: $((c1 - c0)) change checks, $((f1 - f0)) list searches (a full read is 15), $((a1 - a0)) sync attempts (14 each)"
 check "no syncprov, idle: one change check search per interval ($((c1 - c0)) in 5 s)" \
 	test $((c1 - c0)) -ge 3 -a $((c1 - c0)) -le 7
 # (a full read every tenth check; the window may catch the end of one
 # and the start of the next)
 check "no syncprov, idle: less than two full reads in 5 s ($((f1 - f0)) list searches)" \
-	test $((f1 - f0)) -lt 30
+	test $((f1 - f0)) -lt $((30 + 14 * (a1 - a0)))
 check "no syncprov: the change check is logged" \
 	eval 'milter_log_since "$n0" | grep -q "LDAP unchanged"'
+# a reload asks again (refused: polling goes on); so does every 10th
+# check, and a server given syncprov meanwhile is followed from then on
+n0=$(wc -l <"$TB_MILTER_LOG")
+kill -USR1 "$TB_MILTER_PID"
+check "no syncprov, reload: asks for the synchronisation again" \
+	wait_log "$n0" "asking the server for content synchronisation again"
+check "no syncprov, reload: refused again, polls" \
+	wait_log "$n0" "offers no content synchronisation"
+ld_stop
+LD_SYNCPROV=1
+{ ld_init && ld_start; } || bail "slapd with syncprov starts again"
+ld_modify <"$HERE/testbed.ldif"
+n0=$(wc -l <"$TB_MILTER_LOG")
+check "syncprov added: within 10 checks the synchronisation runs" \
+	eval 'for _ in $(seq 150); do milter_log_since "$n0" | grep -q "refresh done" && break; sleep 0.1; done
+		milter_log_since "$n0" | grep -q "refresh done"'
+trust9
+flips "syncprov added: a change arrives" 250
+check "syncprov added: by the synchronisation" \
+	wait_log "$n0" "LDAP changed (synchronisation)"
 tb_milter_stop TERM
+ld_stop
+LD_SYNCPROV=0
+{ ld_init && ld_start; } || bail "slapd without syncprov starts again"
+ld_modify <"$HERE/testbed.ldif"
 
 # ---- ldap.sync = "persist" against it: refused, retried, the data stays -------
 write_conf 30 persist
