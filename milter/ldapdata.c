@@ -305,6 +305,34 @@ rm_ldapsave_begin(const struct rm_ldapdata *d, const char *path, uid_t uid,
 	return sv;
 }
 
+bool
+rm_ldapdata_file_has_cookie(const char *path)
+{
+	/* the cookie lines come last, before "end N": the file's tail
+	   holds them (a cookie line is a few kB at most) */
+	enum { TAIL = 256 * 1024 };
+	char *buf;
+	struct stat st;
+	ssize_t n;
+	off_t at;
+	bool has = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0 && (buf = malloc(TAIL + 1)) != NULL) {
+		at = st.st_size > TAIL ? st.st_size - TAIL : 0;
+		if ((n = pread(fd, buf, TAIL, at)) > 0) {
+			buf[n] = '\0';
+			/* the header or a record line never starts so */
+			has = strstr(buf, "\ncookie\t") != NULL;
+		}
+		free(buf);
+	}
+	close(fd);
+	return has;
+}
+
 /* finish - the cookies of the start, fsync, owner, mode, rename: 0/-1 */
 static int
 finish(struct rm_ldapsave *sv, char *err, size_t errlen)

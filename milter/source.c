@@ -247,6 +247,17 @@ save_begin(struct rm_source *src, const struct rm_ldap_conf *lc)
 		redirty(src); /* another try, later */
 		return NULL;
 	}
+	/* relaymilter check (not the daemon) leaves a file the daemon's
+	   synchronisation resumes from: its data and cookies belong
+	   together, and data without cookies would make the daemon's next
+	   start a full refresh */
+	if (!src->src_sync && rm_ldapdata_file_has_cookie(lc->lc_cache_file)) {
+		rm_log(RM_LOG_DEBUG,
+		       "the LDAP cache %s has synchronisation cookies: "
+		       "left as the daemon wrote it",
+		       lc->lc_cache_file);
+		return NULL;
+	}
 	own = cache_owner(src, lc->lc_cache_file);
 	src->src_saving =
 	    rm_ldapsave_begin(&src->src_data, lc->lc_cache_file, own.uid,

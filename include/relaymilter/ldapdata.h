@@ -9,6 +9,7 @@
 #ifndef RM_LDAPDATA_H
 #define RM_LDAPDATA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -66,6 +67,12 @@ int rm_ldapdata_save(const struct rm_ldapdata *, const char *path, uid_t uid,
                      gid_t gid, mode_t mode, char *err, size_t errlen);
 int rm_ldapdata_load(struct rm_ldapdata *, const char *path, char *err,
                      size_t errlen);
+/*
+ * rm_ldapdata_file_has_cookie - the cache file at path ends with cookie
+ * lines (what content synchronisation resumes from); a missing or
+ * unreadable file has none
+ */
+bool rm_ldapdata_file_has_cookie(const char *path);
 
 /*
  * The same, a few records at a time, for a writer with other work to do:

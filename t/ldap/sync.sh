@@ -172,6 +172,15 @@ check "the log names each rebuild as a layer or in full" \
 check "the burst's entries are in the cache" cache_soon \
 	eval '[ "$(grep -c "^trusted_networks.*cn=burst" "$CACHE")" -eq 200 ]'
 check "the cache file keeps the cookies" cache_soon grep -q "^cookie	trusted_networks	" "$CACHE"
+# relaymilter check fetches on its own, and leaves the daemon's file (its
+# data and cookies) as it is
+sleep 2.5 # past the last save
+before=$(stat -c '%i %Y %s' "$CACHE")
+"$BIN" check -c "$LCONF" --client 127.0.0.9 --from a@example.com \
+	--rcpt user@remote.test >/dev/null 2>&1 || true
+check "relaymilter check leaves the daemon's cache file and its cookies" \
+	eval '[ "$(stat -c "%i %Y %s" "$CACHE")" = "$before" ] &&
+		grep -q "^cookie	trusted_networks	" "$CACHE"'
 
 # ---- a reload that changes the ldap settings stops or starts it --------------
 n0=$(wc -l <"$TB_MILTER_LOG")

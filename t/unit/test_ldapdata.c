@@ -143,6 +143,7 @@ main(void)
 	      "set cookie");
 	CHECK(rm_ldapdata_has_cookie(&a), "has a cookie");
 	roundtrip(&a, &b, path);
+	CHECK(rm_ldapdata_file_has_cookie(path), "the file tells its cookies");
 	CHECK(rm_ldapdata_equal(&a, &b), "round trip with an entryUUID");
 	CHECK(b.d_cookie[RM_L_TRUSTED_NETWORKS] != NULL &&
 	          strcmp(b.d_cookie[RM_L_TRUSTED_NETWORKS],
@@ -169,6 +170,9 @@ main(void)
 	a.d_recs[0].r_uuid = NULL;
 	rm_ldapdata_set_cookie(&a, RM_L_TRUSTED_NETWORKS, NULL, NULL);
 	roundtrip(&a, &b, path);
+	CHECK(!rm_ldapdata_file_has_cookie(path), "a file without cookies");
+	CHECK(!rm_ldapdata_file_has_cookie("/nonexistent/ldap.cache"),
+	      "no file, no cookies");
 
 	/* a truncated file (no end line) and a foreign file are refused */
 	fp = fopen(path, "w");
