@@ -44,6 +44,20 @@ rm_ldaprec_clear(struct rm_ldaprec *r)
 }
 
 int
+rm_ldapdata_reserve(struct rm_ldapdata *d, size_t n)
+{
+	struct rm_ldaprec *v;
+
+	if (d->d_cap >= n)
+		return 0;
+	if ((v = realloc(d->d_recs, n * sizeof(*v))) == NULL)
+		return -1;
+	d->d_recs = v;
+	d->d_cap = n;
+	return 0;
+}
+
+int
 rm_ldapdata_add(struct rm_ldapdata *d, const struct rm_ldaprec *r)
 {
 	struct rm_ldaprec *v, *n;
