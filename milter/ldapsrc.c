@@ -409,6 +409,15 @@ rm_ldap_entry_records(LDAP *ld, LDAPMessage *e, const struct rm_ldap_conf *lc,
 	return ret;
 }
 
+/*
+ * A list's read is a stream: a million entries take slapd longer than
+ * ldap.timeout to send, so the timeout bounds the wait for each message
+ * (a server that stops answering), and FETCH_TIMEOUTS timeouts bound the
+ * whole read (one that trickles).  Each entry is taken and freed as it
+ * comes, not held until the result.
+ */
+#define FETCH_TIMEOUTS 60
+
 /* fetch_list - one search; each value of the value attribute a record. */
 static int
 fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
@@ -416,31 +425,69 @@ fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
            void *arg, char *err, size_t errlen)
 {
 	const struct rm_ldap_map *m = &lc->lc_maps[list];
-	struct timeval tv = {lc->lc_timeout, 0};
-	char *attrs[7], *uuid;
-	LDAPMessage *res = NULL, *e;
-	int rc, ret = 0;
+	struct deadline whole = {1, {0, 0}};
+	struct timeval tv;
+	char *attrs[7], *uuid, *text = NULL;
+	LDAPMessage *msg;
+	int rc, msgid, code, ret = 1;
 
 	rm_ldap_map_attrs(m, attrs);
-	rc = ldap_search_ext_s(ld, m->lm_base ? m->lm_base : lc->lc_base,
-	                       LDAP_SCOPE_SUBTREE, m->lm_filter, attrs, 0, NULL,
-	                       NULL, &tv, LDAP_NO_LIMIT, &res);
-	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
+	clock_gettime(CLOCK_MONOTONIC, &whole.dl_at);
+	whole.dl_at.tv_sec += (time_t)lc->lc_timeout * FETCH_TIMEOUTS;
+	rc = ldap_search_ext(ld, m->lm_base ? m->lm_base : lc->lc_base,
+	                     LDAP_SCOPE_SUBTREE, m->lm_filter, attrs, 0, NULL,
+	                     NULL, NULL, LDAP_NO_LIMIT, &msgid);
+	if (rc != LDAP_SUCCESS) {
 		snprintf(err, errlen, "search %s: %s", rm_list_name(list),
 		         ldap_err2string(rc));
-		ldap_msgfree(res);
 		return -1;
 	}
-	for (e = ldap_first_entry(ld, res); e != NULL && ret == 0;
-	     e = ldap_next_entry(ld, e)) {
-		uuid = first_value(ld, e, "entryUUID");
-		ret = rm_ldap_entry_records(ld, e, lc, list, uuid, out, warn,
-		                            arg);
-		free(uuid);
-		if (ret != 0)
-			snprintf(err, errlen, "out of memory");
+	while (ret > 0) {
+		msg = NULL;
+		if (step_tv(lc, &whole, &tv) != 0 ||
+		    (rc = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg)) ==
+		        0) {
+			snprintf(err, errlen, "search %s: %s",
+			         rm_list_name(list),
+			         step_tv(lc, &whole, &tv) != 0
+			             ? "not done in 60 times ldap.timeout"
+			             : "no answer within ldap.timeout");
+			ldap_abandon_ext(ld, msgid, NULL, NULL);
+			ret = -1;
+		} else if (rc < 0) {
+			code = LDAP_SERVER_DOWN;
+			ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &code);
+			snprintf(err, errlen, "search %s: %s",
+			         rm_list_name(list), ldap_err2string(code));
+			ret = -1;
+		} else if (rc == LDAP_RES_SEARCH_ENTRY) {
+			uuid = first_value(ld, msg, "entryUUID");
+			if (rm_ldap_entry_records(ld, msg, lc, list, uuid, out,
+			                          warn, arg) != 0) {
+				snprintf(err, errlen, "out of memory");
+				ret = -1;
+			}
+			free(uuid);
+		} else if (rc == LDAP_RES_SEARCH_RESULT) {
+			code = LDAP_OTHER;
+			ldap_parse_result(ld, msg, &code, NULL, &text, NULL,
+			                  NULL, 0);
+			if (code == LDAP_SUCCESS || code == LDAP_NO_SUCH_OBJECT)
+				ret = 0;
+			else {
+				snprintf(err, errlen, "search %s: %s%s%s",
+				         rm_list_name(list),
+				         ldap_err2string(code),
+				         text && *text ? ": " : "",
+				         text ? text : "");
+				ret = -1;
+			}
+			ldap_memfree(text);
+			text = NULL;
+		}
+		/* (a search reference: ignored, as before) */
+		ldap_msgfree(msg);
 	}
-	ldap_msgfree(res);
 	return ret;
 }
 
