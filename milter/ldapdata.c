@@ -44,27 +44,15 @@ rm_ldaprec_clear(struct rm_ldaprec *r)
 }
 
 int
-rm_ldapdata_reserve(struct rm_ldapdata *d, size_t n)
-{
-	struct rm_ldaprec *v;
-
-	if (d->d_cap >= n)
-		return 0;
-	if ((v = realloc(d->d_recs, n * sizeof(*v))) == NULL)
-		return -1;
-	d->d_recs = v;
-	d->d_cap = n;
-	return 0;
-}
-
-int
 rm_ldapdata_add(struct rm_ldapdata *d, const struct rm_ldaprec *r)
 {
 	struct rm_ldaprec *v, *n;
 	size_t cap;
 
 	if (d->d_n == d->d_cap) {
-		cap = d->d_cap ? d->d_cap * 2 : 64;
+		/* from 1: most sets are one entry's record or few (a
+		   million of them in the synchronisation's data) */
+		cap = d->d_cap ? d->d_cap * 2 : 1;
 		if ((v = realloc(d->d_recs, cap * sizeof(*v))) == NULL)
 			return -1;
 		d->d_recs = v;

@@ -116,10 +116,6 @@ copy(const struct rm_ldaprec *recs, size_t n, struct rm_ldaprec **out,
 	struct rm_ldapdata d = {0};
 	size_t i;
 
-	/* an entry holds a record or a few: room for just those (the
-	   doubling from 64 made a million entries take gigabytes) */
-	if (n > 0 && rm_ldapdata_reserve(&d, n) != 0)
-		return -1;
 	for (i = 0; i < n; i++)
 		if (rm_ldapdata_add(&d, &recs[i]) != 0) {
 			rm_ldapdata_clear(&d);
@@ -222,6 +218,7 @@ append(struct rm_ldapset *s, const char *key, const struct rm_ldaprec *r)
 {
 	struct rm_ldapent **p, *e;
 	struct rm_ldapdata d = {0};
+	int rc;
 
 	if (grow(s) != 0)
 		return -1;
@@ -239,10 +236,9 @@ append(struct rm_ldapset *s, const char *key, const struct rm_ldaprec *r)
 	}
 	d.d_recs = e->e_recs;
 	d.d_n = d.d_cap = e->e_n;
-	if (rm_ldapdata_reserve(&d, e->e_n + 1) != 0)
-		return -1;
-	e->e_recs = d.d_recs; /* moved, maybe */
-	if (rm_ldapdata_add(&d, r) != 0)
+	rc = rm_ldapdata_add(&d, r);
+	e->e_recs = d.d_recs; /* moved, even when the copy failed */
+	if (rc != 0)
 		return -1;
 	rm_ldapdata_sort(&d);
 	e->e_recs = d.d_recs;

@@ -40,11 +40,8 @@ struct rm_ldapdata {
 };
 
 /* rm_ldapdata_add - append a copy; 0, or -1 when out of memory (the
-   array grows by doubling, from 64). */
+   array grows by doubling, from 1). */
 int rm_ldapdata_add(struct rm_ldapdata *, const struct rm_ldaprec *);
-/* rm_ldapdata_reserve - room for n records in all, exactly (for the many
-   small sets of one entry's records); 0, or -1 when out of memory. */
-int rm_ldapdata_reserve(struct rm_ldapdata *, size_t n);
 void rm_ldapdata_clear(struct rm_ldapdata *);
 /* rm_ldapdata_set_cookie - the list's cookie and scope (NULL: none); 0/-1 */
 int rm_ldapdata_set_cookie(struct rm_ldapdata *, int list, const char *cookie,
