@@ -173,13 +173,20 @@ connect_any(const struct rm_ldap_conf *lc, const struct deadline *dl, char *err,
 	return NULL;
 }
 
+/* deadline_in - secs from now */
+static void
+deadline_in(struct deadline *dl, time_t secs)
+{
+	dl->dl_set = 1;
+	clock_gettime(CLOCK_MONOTONIC, &dl->dl_at);
+	dl->dl_at.tv_sec += secs;
+}
+
 /* lookup_deadline - the MTA is waiting: a lookup gets ldap.timeout */
 static void
 lookup_deadline(const struct rm_ldap_conf *lc, struct deadline *dl)
 {
-	dl->dl_set = 1;
-	clock_gettime(CLOCK_MONOTONIC, &dl->dl_at);
-	dl->dl_at.tv_sec += lc->lc_timeout;
+	deadline_in(dl, lc->lc_timeout);
 }
 
 /* pooled connections idle longer than this are closed, not reused */
@@ -425,15 +432,14 @@ fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
            void *arg, char *err, size_t errlen)
 {
 	const struct rm_ldap_map *m = &lc->lc_maps[list];
-	struct deadline whole = {1, {0, 0}};
+	struct deadline whole;
 	struct timeval tv;
 	char *attrs[7], *uuid, *text = NULL;
 	LDAPMessage *msg;
 	int rc, msgid, code, ret = 1;
 
 	rm_ldap_map_attrs(m, attrs);
-	clock_gettime(CLOCK_MONOTONIC, &whole.dl_at);
-	whole.dl_at.tv_sec += (time_t)lc->lc_timeout * FETCH_TIMEOUTS;
+	deadline_in(&whole, (time_t)lc->lc_timeout * FETCH_TIMEOUTS);
 	rc = ldap_search_ext(ld, m->lm_base ? m->lm_base : lc->lc_base,
 	                     LDAP_SCOPE_SUBTREE, m->lm_filter, attrs, 0, NULL,
 	                     NULL, NULL, LDAP_NO_LIMIT, &msgid);
@@ -447,11 +453,17 @@ fetch_list(LDAP *ld, const struct rm_ldap_conf *lc, int list,
 		if (step_tv(lc, &whole, &tv) != 0 ||
 		    (rc = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg)) ==
 		        0) {
-			snprintf(err, errlen, "search %s: %s",
-			         rm_list_name(list),
-			         step_tv(lc, &whole, &tv) != 0
-			             ? "not done in 60 times ldap.timeout"
-			             : "no answer within ldap.timeout");
+			/* the wait ends at the whole read's deadline, too */
+			if (step_tv(lc, &whole, &tv) != 0)
+				snprintf(err, errlen,
+				         "search %s: not done in %d times "
+				         "ldap.timeout",
+				         rm_list_name(list), FETCH_TIMEOUTS);
+			else
+				snprintf(err, errlen,
+				         "search %s: no answer within "
+				         "ldap.timeout",
+				         rm_list_name(list));
 			ldap_abandon_ext(ld, msgid, NULL, NULL);
 			ret = -1;
 		} else if (rc < 0) {

@@ -362,6 +362,13 @@ out:
 	return rc;
 }
 
+/* base_missing - the list's last search found no base (ls_nobase set) */
+static bool
+base_missing(const struct list_sync *ls)
+{
+	return ls->ls_nobase.tv_sec != 0 || ls->ls_nobase.tv_nsec != 0;
+}
+
 /*
  * on_result - the end of a sync search: 0 (searching again), 1 (the
  * server has no content sync), -1 (err).
@@ -397,7 +404,7 @@ on_result(struct rm_ldapsync *s, LDAP *ld, LDAPMessage *msg, int l, char *err,
 		   tell when the base comes (or comes back), so the search is
 		   started again every ldap.refresh seconds (look_again); a
 		   list already empty has nothing to hand over */
-		again = ls->ls_nobase.tv_sec != 0 || ls->ls_nobase.tv_nsec != 0;
+		again = base_missing(ls);
 		dirty = s->sy_dirty;
 		phase_end(s, l, true, true);
 		set_str(&ls->ls_cookie, NULL, 0);
@@ -603,7 +610,7 @@ look_again(struct rm_ldapsync *s, char *err, size_t errlen)
 	for (l = 0; l < RM_L__COUNT; l++) {
 		ls = &s->sy_lists[l];
 		if (ls->ls_ld == NULL || ls->ls_msgid != 0 ||
-		    (ls->ls_nobase.tv_sec == 0 && ls->ls_nobase.tv_nsec == 0) ||
+		    !base_missing(ls) ||
 		    rm_ms_since(&ls->ls_nobase) <
 		        (long)s->sy_lc->lc_refresh * 1000)
 			continue;
