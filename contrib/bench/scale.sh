@@ -44,23 +44,31 @@ printf 'domains\tmetric\trep\tvalue\n' >"$tmp/engine.tsv"
 # ---- sessions across a reload of the largest config ----------------------
 "$bin" gen "$tmp/reload.conf" "$big"
 sock=$tmp/milter.sock
-"$daemon" -f -c "$tmp/reload.conf" -p "unix:$sock" 2>"$tmp/daemon.log" &
-pid=$!
-i=0
-while [ ! -S "$sock" ]; do
-	i=$((i + 1))
-	[ $i -lt 600 ] && kill -0 "$pid" 2>/dev/null || {
-		echo "$0: the daemon did not start:" >&2
-		cat "$tmp/daemon.log" >&2
-		exit 1
-	}
-	sleep 0.1
-done
+# daemon_start LOG: the daemon on the config, listening within 60 s;
+# daemon_stop
+daemon_start() {
+	"$daemon" -f -c "$tmp/reload.conf" -p "unix:$sock" 2>"$1" &
+	pid=$!
+	i=0
+	while ! grep -q 'listening on' "$1"; do
+		i=$((i + 1))
+		[ $i -lt 600 ] && kill -0 "$pid" 2>/dev/null || {
+			echo "$0: the daemon did not start:" >&2
+			cat "$1" >&2
+			exit 1
+		}
+		sleep 0.1
+	done
+}
+daemon_stop() {
+	kill "$pid"
+	wait "$pid" || true
+	pid=
+}
+daemon_start "$tmp/daemon.log"
 "$bin" sessions "unix:$sock" "$secs" "$tmp/sessions.tsv" "$pid" \
 	"$tmp/daemon.log" "$at" >"$tmp/window"
-kill "$pid"
-wait "$pid" || true
-pid=
+daemon_stop
 # the windows, "SENT:LOGGED" seconds into the run, one per reload
 wins=$(awk '$1 == "reload" { printf "%s%s:%s", n++ ? " " : "", $2, $3 }' "$tmp/window")
 case " $wins" in *:-* | " ")
@@ -71,17 +79,7 @@ esac
 failed=$(awk '$1 == "failed" { print $2 }' "$tmp/window")
 
 # ---- the control: the same windows, a burn instead of each reload -------
-"$daemon" -f -c "$tmp/reload.conf" -p "unix:$sock" 2>"$tmp/control.log" &
-pid=$!
-i=0
-while ! grep -q 'listening on' "$tmp/control.log"; do
-	i=$((i + 1))
-	[ $i -lt 600 ] && kill -0 "$pid" 2>/dev/null || {
-		echo "$0: the daemon did not start again" >&2
-		exit 1
-	}
-	sleep 0.1
-done
+daemon_start "$tmp/control.log"
 (
 	t=0
 	for w in $wins; do
@@ -95,9 +93,7 @@ burner=$!
 SCALE_RELOADS=0 "$bin" sessions "unix:$sock" "$secs" "$tmp/control.tsv" \
 	"$tmp/control.log" >/dev/null
 wait "$burner"
-kill "$pid"
-wait "$pid" || true
-pid=
+daemon_stop
 
 # ---- scale.tsv: every raw row, one table ---------------------------------
 # phase: idle (from 1 s in, outside the reloads and the second after
