@@ -89,10 +89,11 @@ trust9() {
 }
 milter_log_since() { tail -n +$(($1 + 1)) "$TB_MILTER_LOG"; }
 note() { echo "# $*"; }
-# wait_log FROM PATTERN: the daemon logs PATTERN after line FROM within 5 s
+# wait_log FROM PATTERN [SECONDS]: the daemon logs PATTERN after line FROM
+# within SECONDS (default 5)
 wait_log() {
 	local _
-	for _ in $(seq 50); do
+	for _ in $(seq $((${3:-5} * 10))); do
 		milter_log_since "$1" | grep -q "$2" && return 0
 		sleep 0.1
 	done
@@ -319,8 +320,7 @@ LD_SYNCPROV=1
 ld_modify <"$HERE/testbed.ldif"
 n0=$(wc -l <"$TB_MILTER_LOG")
 check "syncprov added: within 10 checks the synchronisation runs" \
-	eval 'for _ in $(seq 150); do milter_log_since "$n0" | grep -q "refresh done" && break; sleep 0.1; done
-		milter_log_since "$n0" | grep -q "refresh done"'
+	wait_log "$n0" "refresh done" 15
 trust9
 flips "syncprov added: a change arrives" 250
 check "syncprov added: by the synchronisation" \
